@@ -1,0 +1,175 @@
+//! `anjungan demo`: the kiosk's main job on built-in sample data, with no devices.
+//!
+//! It generates a small synthetic dataset, imports it into a fresh database, then answers
+//! what members ask at a kiosk (status, dues, VA, facility search, FKTP and kelas changes)
+//! for a few sample members, printing what the screen would say.
+
+use std::path::PathBuf;
+
+use anjungan::dataset::{self, synth::GenOptions};
+use anjungan::domain::{self, Kelas, Status};
+use anjungan::services::{Identity, IdentityKey, MemberSession};
+use anjungan::store::{FacilityQuery, Point, Store};
+use chrono::NaiveDate;
+use clap::Args;
+
+use super::output::Answer;
+use super::{Failure, Today};
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the sample dataset and database (default: a folder in the temp dir).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Sample size.
+    #[arg(long, default_value_t = 5_000)]
+    members: usize,
+    #[command(flatten)]
+    today: Today,
+}
+
+pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
+    let today = args.today.resolve();
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join("anjungan-demo"));
+    let data = dir.join("dataset");
+    let db = dir.join("kiosk.db");
+    std::fs::create_dir_all(&dir).map_err(Failure::internal)?;
+    let _ = std::fs::remove_file(&db);
+
+    section("Data sampel / Sample data");
+    let opts = GenOptions {
+        members: args.members,
+        facilities: (args.members / 10).max(200),
+        offices: None,
+        seed: 1,
+        today,
+    };
+    dataset::synth::generate(&opts, &data).map_err(Failure::internal)?;
+    let mut store = Store::open(&db).map_err(Failure::internal)?;
+    let report = dataset::import_dir(&mut store, &data, today)?;
+    println!(
+        "{} peserta, {} tagihan, {} faskes, {} kantor → {} ({:.2} s)",
+        report.members,
+        report.bills,
+        report.facilities,
+        report.offices,
+        db.display(),
+        report.seconds
+    );
+
+    let samples = pick_samples(&data, &store, today)?;
+    for (label, identity) in &samples {
+        section(label);
+        let session = MemberSession::identify(&store, identity)?;
+        show("Cek Status / Status", &session.status(today));
+        show("Cek Tagihan / Dues", &session.dues(today));
+        show("Info Virtual Account", &session.virtual_accounts()?);
+        let nearby = store
+            .search_facilities(&FacilityQuery {
+                near: session.fktp.as_ref().map(|f| Point { lat: f.lat, lon: f.lon }),
+                open_fktp_only: true,
+                limit: 3,
+                ..FacilityQuery::default()
+            })
+            .map_err(Failure::internal)?;
+        if let Some(target) = nearby.iter().find(|f| f.code != session.member.fktp_code) {
+            show(
+                &format!("Ubah FKTP → {} / Change FKTP", target.name),
+                &session.change_fktp(&store, &target.code, today)?,
+            );
+        }
+        let other_kelas = Kelas::new(if session.member.kelas.get() == 3 { 2 } else { 3 });
+        if let Some(to) = other_kelas {
+            show("Ubah Kelas / Change class", &session.change_kelas(to, today));
+        }
+    }
+
+    section("Cari Faskes / Find a facility: \"puskesmas\" dekat/near Bandung");
+    let found = store
+        .search_facilities(&FacilityQuery {
+            text: Some("puskesmas".into()),
+            near: Some(Point { lat: -6.9175, lon: 107.6191 }),
+            limit: 5,
+            ..FacilityQuery::default()
+        })
+        .map_err(Failure::internal)?;
+    Ok(Answer::rows(&found))
+}
+
+fn section(title: &str) {
+    println!("\n=== {title} ===");
+}
+
+fn show<T: serde::Serialize>(title: &str, view: &T) {
+    println!("\n--- {title} ---");
+    Answer::json_or_text(view).print(false);
+}
+
+/// Picks members the way they would walk up, taking their NIK and date of birth from the
+/// dataset itself: a PBPU family in arrears, an active PBPU/BP family, a PPU worker and a PBI
+/// member.
+fn pick_samples(
+    data: &std::path::Path,
+    store: &Store,
+    today: NaiveDate,
+) -> Result<Vec<(String, Identity)>, Failure> {
+    let mut reader =
+        csv::Reader::from_path(data.join(dataset::files::MEMBERS)).map_err(Failure::internal)?;
+    let headers = reader.headers().map_err(Failure::internal)?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(nik), Some(dob), Some(relation)) = (col("nik"), col("birth_date"), col("relation"))
+    else {
+        return Err(Failure::internal("sample members.csv lacks columns"));
+    };
+    type Want = fn(&MemberSession, NaiveDate) -> bool;
+    let wants: [(&str, Want); 4] = [
+        ("PBPU menunggak / in arrears", |s, t| {
+            s.member.segment.member_pays() && s.status_at(t) == Status::TidakAktifMenunggak
+        }),
+        ("PBPU/BP aktif / active", |s, t| {
+            s.member.segment.member_pays() && s.status_at(t) == Status::Aktif
+        }),
+        ("PPU (pekerja / employee)", |s, _| s.member.segment.is_ppu()),
+        ("PBI", |s, _| s.member.segment.is_pbi()),
+    ];
+    let mut found: Vec<Option<Identity>> = vec![None; wants.len()];
+    for record in reader.records() {
+        let record = record.map_err(Failure::internal)?;
+        if record.get(relation) != Some("PESERTA") {
+            continue;
+        }
+        let Ok(identity) = Identity::parse(
+            IdentityKey::Nik(record.get(nik).unwrap_or_default().to_owned()),
+            record.get(dob).unwrap_or_default(),
+            today,
+        ) else {
+            continue;
+        };
+        let session = MemberSession::identify(store, &identity)?;
+        if let Some(slot) = wants
+            .iter()
+            .zip(found.iter_mut())
+            .find_map(|((_, want), slot)| (slot.is_none() && want(&session, today)).then_some(slot))
+        {
+            *slot = Some(identity);
+        }
+        if found.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    Ok(wants
+        .iter()
+        .zip(found)
+        .filter_map(|((label, _), id)| {
+            let id = id?;
+            let masked = match &id.key {
+                IdentityKey::Nik(n) => domain::mask_nik(n),
+                IdentityKey::Card(c) => domain::mask_card(c),
+            };
+            Some((format!("Peserta {label}: NIK {masked}"), id))
+        })
+        .collect())
+}

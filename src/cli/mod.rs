@@ -1,0 +1,161 @@
+//! Command-line interface: argument parsing and dispatch.
+//!
+//! Each command calls the same library services the kiosk UI uses, then hands its answer
+//! to [`output`], which prints JSON (`--json`) or bilingual text.
+
+mod demo;
+mod output;
+mod query;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anjungan::clock;
+use anjungan::dataset::{self, synth::GenOptions};
+use anjungan::domain::{self, Bilingual};
+use anjungan::store::Store;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+pub use output::Failure;
+
+/// Anjungan: self-service kiosk for JKN members.
+#[derive(Debug, Parser)]
+#[command(name = "anjungan", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the kiosk's main job on built-in sample data (until the UI lands: dataset,
+    /// import and the member questions a kiosk answers).
+    Demo(demo::DemoArgs),
+    /// Write a realistic, deterministic synthetic dataset.
+    GenDataset(GenArgs),
+    /// Build or refresh a kiosk database from a dataset directory (all or nothing).
+    Import(ImportArgs),
+    /// Ask what the kiosk would answer.
+    #[command(subcommand)]
+    Query(query::QueryCommand),
+    /// Check and decode a NIK.
+    Nik(NikArgs),
+}
+
+/// Options every date-dependent command shares.
+#[derive(Debug, Clone, Args)]
+struct Today {
+    /// The date to answer for (YYYY-MM-DD); default: today in --tz.
+    #[arg(long, value_parser = parse_date_arg)]
+    today: Option<NaiveDate>,
+    /// The kiosk's zone: WIB, WITA, WIT or an IANA name.
+    #[arg(long, default_value = "WIB", value_parser = parse_zone_arg)]
+    tz: chrono_tz::Tz,
+}
+
+impl Today {
+    fn resolve(&self) -> NaiveDate {
+        self.today.unwrap_or_else(|| clock::today_in(self.tz))
+    }
+}
+
+fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
+    domain::calendar::parse_date(s).map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
+}
+
+fn parse_zone_arg(s: &str) -> Result<chrono_tz::Tz, String> {
+    clock::parse_zone(s).ok_or_else(|| format!("{s:?} is not a time zone (WIB, WITA, WIT, Asia/Jakarta...)"))
+}
+
+#[derive(Debug, Args)]
+struct GenArgs {
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value_t = 10_000)]
+    members: usize,
+    #[arg(long, default_value_t = 1_000)]
+    facilities: usize,
+    /// Offices to write (default: about one per 20 facilities).
+    #[arg(long)]
+    offices: Option<usize>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[command(flatten)]
+    today: Today,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The dataset directory.
+    dir: PathBuf,
+    #[arg(long)]
+    db: PathBuf,
+    #[command(flatten)]
+    today: Today,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct NikArgs {
+    nik: String,
+    #[command(flatten)]
+    today: Today,
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs the parsed command and turns its outcome into an exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let (json, result) = match cli.command {
+        Command::Demo(args) => (false, demo::run(&args)),
+        Command::GenDataset(args) => (args.json, gen_dataset(&args)),
+        Command::Import(args) => (args.json, import(&args)),
+        Command::Query(q) => (q.json(), query::run(&q)),
+        Command::Nik(args) => (args.json, nik(&args)),
+    };
+    match result {
+        Ok(answer) => {
+            answer.print(json);
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            failure.print(json);
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
+
+fn gen_dataset(args: &GenArgs) -> Result<output::Answer, Failure> {
+    let opts = GenOptions {
+        members: args.members,
+        facilities: args.facilities,
+        offices: args.offices,
+        seed: args.seed,
+        today: args.today.resolve(),
+    };
+    let summary = dataset::synth::generate(&opts, &args.out).map_err(Failure::internal)?;
+    Ok(output::Answer::generated(&args.out, summary))
+}
+
+fn import(args: &ImportArgs) -> Result<output::Answer, Failure> {
+    let mut store = Store::open(&args.db).map_err(Failure::internal)?;
+    let report = dataset::import_dir(&mut store, &args.dir, args.today.resolve())?;
+    Ok(output::Answer::imported(report))
+}
+
+fn nik(args: &NikArgs) -> Result<output::Answer, Failure> {
+    let today = args.today.resolve();
+    Ok(output::Answer::nik(&args.nik, today))
+}
+
+/// A message that exists in both languages, for the few texts the CLI writes itself.
+fn bilingual(id: impl Into<String>, en: impl Into<String>) -> Bilingual {
+    Bilingual {
+        id: id.into(),
+        en: en.into(),
+    }
+}

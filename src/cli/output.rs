@@ -1,0 +1,243 @@
+//! How the CLI prints: one JSON document on stdout with `--json`, readable bilingual text
+//! otherwise. Errors are `{"error": CODE, "message": ..., "message_en": ...}`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anjungan::dataset::{ImportError, ImportReport};
+use anjungan::domain::{self, Bilingual, Explain};
+use anjungan::services::ServiceError;
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::bilingual;
+
+/// A successful answer, kept as JSON so both renderings come from the same data.
+pub struct Answer {
+    value: Value,
+}
+
+impl Answer {
+    pub fn json_or_text<T: Serialize>(view: &T) -> Self {
+        Self {
+            value: serde_json::to_value(view).unwrap_or_else(|e| json!({ "error": e.to_string() })),
+        }
+    }
+
+    /// Row queries print a JSON array of row objects.
+    pub fn rows<T: Serialize>(rows: &[T]) -> Self {
+        Self::json_or_text(&rows)
+    }
+
+    pub fn generated<T: Serialize>(out: &Path, summary: T) -> Self {
+        Self {
+            value: json!({ "out": out.display().to_string(), "rows": summary }),
+        }
+    }
+
+    pub fn imported(report: ImportReport) -> Self {
+        let per_s = report.core_rows() as f64 / report.seconds.max(1e-9);
+        let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
+        value["rows_per_second"] = json!(per_s.round() as i64);
+        Self { value }
+    }
+
+    /// `anjungan nik`: decoding never fails as a command; an invalid NIK is an answer.
+    pub fn nik(nik: &str, today: NaiveDate) -> Self {
+        let value = match domain::parse_nik(nik, today) {
+            Ok(info) => json!({
+                "valid": true,
+                "error": null,
+                "nik_masked": domain::mask_nik(nik.trim()),
+                "birth_date": info.birth_date.to_string(),
+                "sex": info.sex.code(),
+                "province_code": info.province_code,
+                "regency_code": info.regency_code,
+                "district_code": info.district_code,
+            }),
+            Err(e) => {
+                let m = e.explain();
+                json!({
+                    "valid": false,
+                    "error": e.code(),
+                    "message": m.id,
+                    "message_en": m.en,
+                    "birth_date": null,
+                    "sex": null,
+                    "province_code": null,
+                })
+            }
+        };
+        Self { value }
+    }
+
+    pub fn print(&self, json: bool) {
+        if json {
+            println!("{}", serde_json::to_string_pretty(&self.value).unwrap_or_default());
+        } else {
+            let mut text = String::new();
+            render(&mut text, &self.value, 0);
+            print!("{text}");
+        }
+    }
+}
+
+/// Human text from the same JSON: nested keys indented, bilingual messages on two lines.
+fn render(out: &mut String, value: &Value, depth: usize) {
+    let pad = "  ".repeat(depth);
+    match value {
+        Value::Object(map) if is_bilingual(map) => {
+            let _ = writeln!(out, "{pad}{}", map["id"].as_str().unwrap_or_default());
+            let _ = writeln!(out, "{pad}({})", map["en"].as_str().unwrap_or_default());
+        }
+        Value::Object(map) => {
+            for (key, v) in map {
+                match v {
+                    Value::Object(inner) if !is_bilingual(inner) || depth > 0 => {
+                        let _ = writeln!(out, "{pad}{key}:");
+                        render(out, v, depth + 1);
+                    }
+                    Value::Object(_) | Value::Array(_) => {
+                        let _ = writeln!(out, "{pad}{key}:");
+                        render(out, v, depth + 1);
+                    }
+                    _ => {
+                        let _ = writeln!(out, "{pad}{key}: {}", scalar(key, v));
+                    }
+                }
+            }
+        }
+        Value::Array(items) if items.is_empty() => {
+            let _ = writeln!(out, "{pad}(tidak ada / none)");
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let _ = writeln!(out, "{pad}- [{}]", i + 1);
+                render(out, item, depth + 1);
+            }
+        }
+        other => {
+            let _ = writeln!(out, "{pad}{}", scalar("", other));
+        }
+    }
+}
+
+fn is_bilingual(map: &serde_json::Map<String, Value>) -> bool {
+    map.len() == 2 && map.get("id").is_some_and(Value::is_string) && map.get("en").is_some_and(Value::is_string)
+}
+
+/// Amounts print as rupiah in text; JSON keeps integers.
+fn scalar(key: &str, v: &Value) -> String {
+    match v {
+        Value::Number(n) if key.contains("amount") || key.starts_with("per_") || key.ends_with("_instalment") => {
+            n.as_i64().map(domain::rupiah).unwrap_or_else(|| n.to_string())
+        }
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A command that did not answer: a stable code, a bilingual message, an exit code.
+#[derive(Debug)]
+pub struct Failure {
+    code: &'static str,
+    message: Bilingual,
+    extra: Option<(&'static str, Value)>,
+    exit: u8,
+}
+
+impl Failure {
+    /// Something a member or technician typed: exit 2.
+    fn user(code: &'static str, message: Bilingual) -> Self {
+        Self { code, message, extra: None, exit: 2 }
+    }
+
+    /// A fault of the kiosk itself: exit 1. The detail goes to the technician, in English.
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self {
+            code: "INTERNAL",
+            message: bilingual(
+                format!("Terjadi gangguan: {e}"),
+                format!("Internal error: {e}"),
+            ),
+            extra: None,
+            exit: 1,
+        }
+    }
+
+    pub fn no_database(db: &Path) -> Self {
+        Self::user(
+            "NO_DATABASE",
+            bilingual(
+                format!("Basis data {} tidak ada. Jalankan `anjungan import DIR --db FILE` dahulu.", db.display()),
+                format!("Database {} does not exist. Run `anjungan import DIR --db FILE` first.", db.display()),
+            ),
+        )
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.exit
+    }
+
+    pub fn print(&self, json: bool) {
+        if json {
+            let mut value = json!({
+                "error": self.code,
+                "message": self.message.id,
+                "message_en": self.message.en,
+            });
+            if let Some((key, extra)) = &self.extra {
+                value[*key] = extra.clone();
+            }
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        } else {
+            eprintln!("{}: {}\n({})", self.code, self.message.id, self.message.en);
+            if let Some((_, Value::Array(rows))) = &self.extra {
+                for row in rows {
+                    eprintln!(
+                        "  {}:{}: {}",
+                        row["file"].as_str().unwrap_or_default(),
+                        row["line"],
+                        row["reason"].as_str().unwrap_or_default()
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl From<ServiceError> for Failure {
+    fn from(e: ServiceError) -> Self {
+        let message = e.explain();
+        match e {
+            ServiceError::Store(inner) => Self::internal(inner),
+            other => Self::user(other.code(), message),
+        }
+    }
+}
+
+impl From<ImportError> for Failure {
+    fn from(e: ImportError) -> Self {
+        match e {
+            ImportError::BadRows { rows, total } => Self {
+                code: "BAD_ROWS",
+                message: bilingual(
+                    format!("{total} baris tidak valid; tidak ada yang diimpor. Perbaiki baris yang disebut lalu ulangi."),
+                    format!("{total} bad row(s); nothing was imported. Fix the rows named and run the import again."),
+                ),
+                extra: Some(("bad_rows", serde_json::to_value(rows).unwrap_or(Value::Null))),
+                exit: 2,
+            },
+            ImportError::Store(inner) => Self::internal(inner),
+            other => Self::user(
+                "BAD_DATASET",
+                bilingual(
+                    format!("Dataset tidak dapat diimpor: {other}"),
+                    format!("The dataset cannot be imported: {other}"),
+                ),
+            ),
+        }
+    }
+}

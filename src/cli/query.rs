@@ -1,0 +1,210 @@
+//! `anjungan query ...`: the member questions, answered as the kiosk would.
+
+use std::path::PathBuf;
+
+use anjungan::domain::Kelas;
+use anjungan::services::{Identity, IdentityKey, MemberSession, ServiceError, places};
+use anjungan::store::{FacilityQuery, OfficeQuery, Point, Store};
+use clap::{Args, Subcommand};
+
+use super::output::Answer;
+use super::{Failure, Today};
+
+#[derive(Debug, Subcommand)]
+pub enum QueryCommand {
+    /// Membership status.
+    Status(MemberArgs),
+    /// Dues and arrears.
+    Dues(MemberArgs),
+    /// Virtual Account numbers.
+    Va(MemberArgs),
+    /// Facility (faskes) search.
+    Facilities(FacilityArgs),
+    /// BPJS office search.
+    Offices(OfficeArgs),
+    /// May the member move to another FKTP?
+    ChangeFktp(ChangeFktpArgs),
+    /// May the member's family move to another kelas?
+    ChangeKelas(ChangeKelasArgs),
+}
+
+impl QueryCommand {
+    pub fn json(&self) -> bool {
+        match self {
+            Self::Status(a) | Self::Dues(a) | Self::Va(a) => a.json,
+            Self::Facilities(a) => a.json,
+            Self::Offices(a) => a.json,
+            Self::ChangeFktp(a) => a.member.json,
+            Self::ChangeKelas(a) => a.member.json,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("who").required(true).args(["nik", "card"]))]
+pub struct MemberArgs {
+    #[arg(long)]
+    db: PathBuf,
+    /// The member's NIK (16 digits).
+    #[arg(long)]
+    nik: Option<String>,
+    /// The member's JKN card number (13 digits).
+    #[arg(long)]
+    card: Option<String>,
+    /// Date of birth, YYYY-MM-DD.
+    #[arg(long)]
+    dob: String,
+    #[command(flatten)]
+    today: Today,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeFktpArgs {
+    #[command(flatten)]
+    member: MemberArgs,
+    /// The FKTP code to move to.
+    #[arg(long)]
+    to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ChangeKelasArgs {
+    #[command(flatten)]
+    member: MemberArgs,
+    /// The kelas to move to: 1, 2 or 3.
+    #[arg(long)]
+    to: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FacilityArgs {
+    #[arg(long)]
+    db: PathBuf,
+    /// Free text: every word must match the start of a word in name, address, kecamatan or
+    /// kab/kota.
+    #[arg(long)]
+    text: Option<String>,
+    /// Rank by distance from LAT,LON (e.g. -6.90,107.59).
+    #[arg(long, allow_hyphen_values = true)]
+    near: Option<String>,
+    /// Type codes, comma-separated, or FKTP / FKRTL.
+    #[arg(long = "type")]
+    kind: Option<String>,
+    /// A province code (2 digits) or a kab/kota name.
+    #[arg(long)]
+    region: Option<String>,
+    /// Only active FKTPs that still take members.
+    #[arg(long)]
+    open: bool,
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OfficeArgs {
+    #[arg(long)]
+    db: PathBuf,
+    #[arg(long)]
+    text: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    near: Option<String>,
+    /// Level codes, comma-separated: PUSAT, KEDEPUTIAN, CABANG, KABKOTA, MPP.
+    #[arg(long = "type")]
+    kind: Option<String>,
+    /// A kab/kota name.
+    #[arg(long)]
+    region: Option<String>,
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(q: &QueryCommand) -> Result<Answer, Failure> {
+    match q {
+        QueryCommand::Status(a) => {
+            let (session, today) = identify(a)?;
+            Ok(Answer::json_or_text(&session.status(today)))
+        }
+        QueryCommand::Dues(a) => {
+            let (session, today) = identify(a)?;
+            Ok(Answer::json_or_text(&session.dues(today)))
+        }
+        QueryCommand::Va(a) => {
+            let (session, _) = identify(a)?;
+            Ok(Answer::json_or_text(&session.virtual_accounts()?))
+        }
+        QueryCommand::ChangeFktp(a) => {
+            let (session, today) = identify(&a.member)?;
+            let store = open(&a.member.db)?;
+            Ok(Answer::json_or_text(&session.change_fktp(&store, &a.to, today)?))
+        }
+        QueryCommand::ChangeKelas(a) => {
+            let to = a
+                .to
+                .trim()
+                .parse::<Kelas>()
+                .map_err(|_| ServiceError::InvalidKelas(a.to.clone()))?;
+            let (session, today) = identify(&a.member)?;
+            Ok(Answer::json_or_text(&session.change_kelas(to, today)))
+        }
+        QueryCommand::Facilities(a) => {
+            let store = open(&a.db)?;
+            let query = FacilityQuery {
+                text: a.text.clone(),
+                near: near(a.near.as_deref())?,
+                types: match &a.kind {
+                    Some(k) => places::parse_facility_types(k)?,
+                    None => Vec::new(),
+                },
+                region: a.region.clone(),
+                open_fktp_only: a.open,
+                limit: a.limit,
+            };
+            Ok(Answer::rows(&places::search_facilities(&store, &query)?))
+        }
+        QueryCommand::Offices(a) => {
+            let store = open(&a.db)?;
+            let query = OfficeQuery {
+                text: a.text.clone(),
+                near: near(a.near.as_deref())?,
+                levels: match &a.kind {
+                    Some(k) => places::parse_office_levels(k)?,
+                    None => Vec::new(),
+                },
+                region: a.region.clone(),
+                limit: a.limit,
+            };
+            Ok(Answer::rows(&places::search_offices(&store, &query)?))
+        }
+    }
+}
+
+fn near(s: Option<&str>) -> Result<Option<Point>, ServiceError> {
+    s.map(|s| Point::parse(s).ok_or_else(|| ServiceError::InvalidLocation(s.to_owned())))
+        .transpose()
+}
+
+/// Opens the database for reading; a missing file is a technician's mistake, said plainly.
+fn open(db: &std::path::Path) -> Result<Store, Failure> {
+    if !db.is_file() {
+        return Err(Failure::no_database(db));
+    }
+    Store::open_read_only(db).map_err(Failure::internal)
+}
+
+fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {
+    let today = a.today.resolve();
+    // clap's "who" group guarantees one of the two; a NIK wins if both were given.
+    let key = match (&a.nik, &a.card) {
+        (Some(n), _) => IdentityKey::Nik(n.clone()),
+        (None, c) => IdentityKey::Card(c.clone().unwrap_or_default()),
+    };
+    let identity = Identity::parse(key, &a.dob, today)?;
+    let store = open(&a.db)?;
+    Ok((MemberSession::identify(&store, &identity)?, today))
+}

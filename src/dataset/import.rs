@@ -1,0 +1,615 @@
+//! Loads a dataset directory into the store: every row checked, all or nothing.
+//!
+//! The whole load runs in one SQLite transaction. Readers on other connections keep seeing
+//! the previous data until it commits (WAL), and a bad row anywhere rolls everything back.
+//! The outbox is never touched: accepted change requests survive any re-import.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use csv::StringRecord;
+use rusqlite::{Transaction, params};
+use serde::Serialize;
+
+use super::{BadRow, ImportError, MAX_BAD_ROWS_LISTED, files};
+use crate::content::{self, CounterService, InfoArticle};
+use crate::domain::calendar::{YearMonth, parse_date};
+use crate::domain::{
+    CardNo, Employer, Explain, FacilityType, Kelas, KkNo, OfficeLevel, Relation, Segment, Sex,
+    RuleRow, StoredStatus, parse_nik, parse_rule_key,
+};
+use crate::store::{KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION, Store, set_meta};
+
+/// What an import loaded.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportReport {
+    pub members: u64,
+    pub bills: u64,
+    pub facilities: u64,
+    pub offices: u64,
+    pub tariffs: u64,
+    pub rules: u64,
+    pub info_articles: u64,
+    pub counter_services: u64,
+    /// The data version after this import.
+    pub version: i64,
+    pub seconds: f64,
+}
+
+impl ImportReport {
+    /// CSV rows read, counting members, bills and facilities (the import-speed measure).
+    pub fn core_rows(&self) -> u64 {
+        self.members + self.bills + self.facilities
+    }
+}
+
+/// Imports the dataset in `dir` into `store`, replacing the data it held.
+///
+/// `today` decides the century of NIK birth dates while checking them.
+pub fn import_dir(store: &mut Store, dir: &Path, today: NaiveDate) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    if !dir.join(files::MEMBERS).is_file() {
+        return Err(ImportError::MissingMembers {
+            dir: dir.display().to_string(),
+        });
+    }
+    // Content files are small; parse them first so a bad one fails before the heavy work.
+    let info = read_content(dir, files::INFO, content::parse_info, content::default_info)?;
+    let services = read_content(dir, files::SERVICES, content::parse_services, content::default_services)?;
+
+    let conn = store.connection();
+    conn.pragma_update(None, "cache_size", -262_144)?; // 256 MiB while loading
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for table in [
+        "members",
+        "bills",
+        "facilities",
+        "facilities_geo",
+        "offices",
+        "offices_geo",
+        "tariffs",
+        "rules",
+        "info_articles",
+        "service_documents",
+        "counter_services",
+    ] {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+
+    let mut bad = BadRows::default();
+    let mut report = ImportReport {
+        members: load(&tx, dir, today, files::MEMBERS, &MEMBERS, &mut bad, member_row)?,
+        bills: load(&tx, dir, today, files::BILLS, &BILLS, &mut bad, bill_row)?,
+        facilities: load(&tx, dir, today, files::FACILITIES, &FACILITIES, &mut bad, facility_row)?,
+        offices: load(&tx, dir, today, files::OFFICES, &OFFICES, &mut bad, office_row)?,
+        tariffs: load(&tx, dir, today, files::TARIFFS, &TARIFFS, &mut bad, tariff_row)?,
+        rules: load(&tx, dir, today, files::RULES, &RULES, &mut bad, rule_row)?,
+        info_articles: info.len() as u64,
+        counter_services: services.len() as u64,
+        version: 0,
+        seconds: 0.0,
+    };
+    if bad.total > 0 {
+        // Dropping `tx` rolls back: nothing is half-imported.
+        return Err(ImportError::BadRows {
+            rows: bad.rows,
+            total: bad.total,
+        });
+    }
+    write_content(&tx, &info, &services)?;
+    tx.execute("INSERT INTO facilities_fts(facilities_fts) VALUES ('rebuild')", [])?;
+    tx.execute("INSERT INTO offices_fts(offices_fts) VALUES ('rebuild')", [])?;
+
+    let version: i64 = tx
+        .query_row(
+            "SELECT value FROM sync_meta WHERE key = 'data_version'",
+            [],
+            |r| r.get::<_, String>(0),
+        )
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+        + 1;
+    set_meta(&tx, KEY_VERSION, &version.to_string())?;
+    set_meta(&tx, KEY_LOADED_AT, &chrono::Utc::now().to_rfc3339())?;
+    set_meta(&tx, KEY_SOURCE, &dir.display().to_string())?;
+    tx.commit()?;
+    conn.pragma_update(None, "cache_size", -8_192)?;
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")?;
+
+    report.version = version;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The columns a file must have, in the order its row function reads them, and those it
+/// may have.
+struct Columns {
+    required: &'static [&'static str],
+    optional: &'static [&'static str],
+}
+
+const MEMBERS: Columns = Columns {
+    required: &[
+        "card_no",
+        "nik",
+        "kk_no",
+        "name",
+        "birth_date",
+        "sex",
+        "relation",
+        "segment",
+        "kelas",
+        "fktp_code",
+        "fktp_since",
+        "kelas_since",
+        "registered_on",
+        "status",
+        "wage",
+    ],
+    optional: &["employer"],
+};
+const BILLS: Columns = Columns {
+    required: &["kk_no", "period", "amount", "paid_on"],
+    optional: &[],
+};
+const FACILITIES: Columns = Columns {
+    required: &[
+        "code",
+        "name",
+        "type",
+        "address",
+        "kecamatan",
+        "kabkota",
+        "province_code",
+        "phone",
+        "hours",
+        "lat",
+        "lon",
+        "capacity",
+        "members",
+        "active",
+    ],
+    optional: &[],
+};
+const OFFICES: Columns = Columns {
+    required: &["code", "name", "level", "address", "kabkota", "phone", "hours", "lat", "lon"],
+    optional: &[],
+};
+const TARIFFS: Columns = Columns {
+    required: &["effective_from", "segment", "kelas", "amount"],
+    optional: &[],
+};
+const RULES: Columns = Columns {
+    required: &["effective_from", "key", "value"],
+    optional: &["source"],
+};
+
+/// One row's fields, read by position in its file's [`Columns`] list.
+struct Fields<'a> {
+    record: &'a StringRecord,
+    /// For each wanted column, its index in the file (None: optional and absent).
+    index: &'a [Option<usize>],
+    today: NaiveDate,
+}
+
+impl Fields<'_> {
+    fn get(&self, i: usize) -> &str {
+        self.index[i]
+            .and_then(|at| self.record.get(at))
+            .unwrap_or("")
+    }
+}
+
+/// Why one row was refused.
+type RowResult = Result<(), RowError>;
+
+enum RowError {
+    Bad(String),
+    Sql(rusqlite::Error),
+}
+
+impl From<rusqlite::Error> for RowError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                RowError::Bad("duplicate key: this code or number already appears earlier".into())
+            }
+            _ => RowError::Sql(e),
+        }
+    }
+}
+
+fn bad(reason: impl Into<String>) -> RowError {
+    RowError::Bad(reason.into())
+}
+
+#[derive(Default)]
+struct BadRows {
+    rows: Vec<BadRow>,
+    total: usize,
+}
+
+/// Reads `dir/file` (absent: zero rows) and feeds each row to `row`.
+fn load(
+    tx: &Transaction<'_>,
+    dir: &Path,
+    today: NaiveDate,
+    file: &str,
+    columns: &Columns,
+    bad_rows: &mut BadRows,
+    row: fn(&Transaction<'_>, &Fields<'_>) -> RowResult,
+) -> Result<u64, ImportError> {
+    let path = dir.join(file);
+    let handle = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(source) => {
+            return Err(ImportError::Io {
+                file: file.into(),
+                source,
+            });
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(BufReader::with_capacity(1 << 20, handle));
+    let io_err = |e: csv::Error| ImportError::Io {
+        file: file.into(),
+        source: std::io::Error::other(e),
+    };
+    let header = reader.headers().map_err(io_err)?.clone();
+    let position: HashMap<&str, usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}'), i))
+        .collect();
+    let missing: Vec<&str> = columns
+        .required
+        .iter()
+        .filter(|c| !position.contains_key(*c))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        return Err(ImportError::Header {
+            file: file.into(),
+            missing: missing.join(", "),
+        });
+    }
+    let index: Vec<Option<usize>> = columns
+        .required
+        .iter()
+        .chain(columns.optional)
+        .map(|c| position.get(c).copied())
+        .collect();
+
+    let mut record = StringRecord::new();
+    let mut count = 0;
+    loop {
+        let line = reader.position().line() + 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                // Invalid UTF-8 or a broken quote: name the line and stop reading this file.
+                bad_rows.push(file, line, format!("unreadable row: {e}"));
+                break;
+            }
+        }
+        let line = record.position().map_or(line, |p| p.line());
+        let result = if record.len() != header.len() {
+            Err(bad(format!(
+                "expected {} columns, found {}",
+                header.len(),
+                record.len()
+            )))
+        } else if bad_rows.total > 0 {
+            // Keep checking rows after the first bad one, but stop writing them.
+            check_only(row, tx, &record, &index, today)
+        } else {
+            row(tx, &Fields { record: &record, index: &index, today })
+        };
+        match result {
+            Ok(()) => count += 1,
+            Err(RowError::Bad(reason)) => bad_rows.push(file, line, reason),
+            Err(RowError::Sql(e)) => return Err(e.into()),
+        }
+    }
+    Ok(count)
+}
+
+/// Validates a row without writing it: runs the row function inside a savepoint that is
+/// always rolled back.
+fn check_only(
+    row: fn(&Transaction<'_>, &Fields<'_>) -> RowResult,
+    tx: &Transaction<'_>,
+    record: &StringRecord,
+    index: &[Option<usize>],
+    today: NaiveDate,
+) -> RowResult {
+    tx.execute_batch("SAVEPOINT check_only")?;
+    let result = row(tx, &Fields { record, index, today });
+    tx.execute_batch("ROLLBACK TO check_only; RELEASE check_only")?;
+    result
+}
+
+impl BadRows {
+    fn push(&mut self, file: &str, line: u64, reason: String) {
+        self.total += 1;
+        if self.rows.len() < MAX_BAD_ROWS_LISTED {
+            self.rows.push(BadRow {
+                file: file.into(),
+                line,
+                reason,
+            });
+        }
+    }
+}
+
+fn date(f: &Fields<'_>, i: usize, column: &str) -> Result<String, RowError> {
+    let raw = f.get(i).trim();
+    parse_date(raw)
+        .map(|d| d.to_string())
+        .map_err(|_| bad(format!("{column} {raw:?} is not a real date (YYYY-MM-DD)")))
+}
+
+fn code<T: std::str::FromStr>(f: &Fields<'_>, i: usize, column: &str) -> Result<T, RowError> {
+    let raw = f.get(i).trim();
+    raw.parse()
+        .map_err(|_| bad(format!("{column} {raw:?} is not a known code")))
+}
+
+fn integer(f: &Fields<'_>, i: usize, column: &str) -> Result<i64, RowError> {
+    let raw = f.get(i).trim();
+    match raw.parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(bad(format!("{column} {raw:?} is not a whole number ≥ 0"))),
+    }
+}
+
+fn coordinate(f: &Fields<'_>, i: usize, column: &str, max: f64) -> Result<f64, RowError> {
+    let raw = f.get(i).trim();
+    match raw.parse::<f64>() {
+        Ok(x) if x.is_finite() && x.abs() <= max => Ok(x),
+        _ => Err(bad(format!("{column} {raw:?} is not a coordinate in ±{max}"))),
+    }
+}
+
+fn text<'a>(f: &'a Fields<'_>, i: usize, column: &str) -> Result<&'a str, RowError> {
+    let raw = f.get(i).trim();
+    if raw.is_empty() {
+        Err(bad(format!("{column} is empty")))
+    } else {
+        Ok(raw)
+    }
+}
+
+/// Facility and office codes: free-form, at most 16 characters.
+fn place_code<'a>(f: &'a Fields<'_>, i: usize) -> Result<&'a str, RowError> {
+    let raw = text(f, i, "code")?;
+    if raw.chars().count() > 16 {
+        return Err(bad(format!("code {raw:?} is longer than 16 characters")));
+    }
+    Ok(raw)
+}
+
+fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+    let card = CardNo::parse(f.get(0).trim()).map_err(|e| bad(format!("card_no: {}", e.explain().en)))?;
+    // Not logged anywhere: the reason names the rule, never the value.
+    let nik = f.get(1).trim();
+    parse_nik(nik, f.today).map_err(|e| bad(format!("nik: {}", e.explain().en)))?;
+    let kk = KkNo::parse(f.get(2).trim()).map_err(|e| bad(format!("kk_no: {}", e.explain().en)))?;
+    let name = text(f, 3, "name")?;
+    let birth = date(f, 4, "birth_date")?;
+    let sex: Sex = code(f, 5, "sex")?;
+    let relation: Relation = code(f, 6, "relation")?;
+    let segment: Segment = code(f, 7, "segment")?;
+    let kelas: Kelas = code(f, 8, "kelas")?;
+    let fktp = place_code(f, 9).map_err(|_| bad("fktp_code is empty or longer than 16 characters"))?;
+    let fktp_since = date(f, 10, "fktp_since")?;
+    let kelas_since = date(f, 11, "kelas_since")?;
+    let registered = date(f, 12, "registered_on")?;
+    let status: StoredStatus = code(f, 13, "status")?;
+    let wage = match f.get(14).trim() {
+        "" => None,
+        _ => Some(integer(f, 14, "wage")?),
+    };
+    let employer: Option<Employer> = match f.get(15).trim() {
+        "" => None,
+        _ => Some(code(f, 15, "employer")?),
+    };
+    tx.prepare_cached(
+        "INSERT INTO members (card_no, nik, kk_no, name, birth_date, sex, relation, segment, \
+         kelas, fktp_code, fktp_since, kelas_since, registered_on, status, wage, employer) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        card.as_str(),
+        nik,
+        kk.as_str(),
+        name,
+        birth,
+        sex.code(),
+        relation.code(),
+        segment.code(),
+        kelas.get(),
+        fktp,
+        fktp_since,
+        kelas_since,
+        registered,
+        status.code(),
+        wage,
+        employer.map(|e| e.code()),
+    ])?;
+    Ok(())
+}
+
+fn bill_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+    let kk = KkNo::parse(f.get(0).trim()).map_err(|e| bad(format!("kk_no: {}", e.explain().en)))?;
+    let raw_period = f.get(1).trim();
+    let period = YearMonth::parse(raw_period)
+        .map_err(|_| bad(format!("period {raw_period:?} is not a month (YYYY-MM)")))?;
+    let amount = integer(f, 2, "amount")?;
+    let paid_on = match f.get(3).trim() {
+        "" => None,
+        _ => Some(date(f, 3, "paid_on")?),
+    };
+    tx.prepare_cached("INSERT INTO bills (kk_no, period, amount, paid_on) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![kk.as_str(), period.to_string(), amount, paid_on])?;
+    Ok(())
+}
+
+fn facility_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+    let code_ = place_code(f, 0)?;
+    let name = text(f, 1, "name")?;
+    let kind: FacilityType = code(f, 2, "type")?;
+    let province = f.get(6).trim();
+    if !crate::domain::nik::is_known_province(province) {
+        return Err(bad(format!("province_code {province:?} is not a province code")));
+    }
+    let lat = coordinate(f, 9, "lat", 90.0)?;
+    let lon = coordinate(f, 10, "lon", 180.0)?;
+    let capacity = integer(f, 11, "capacity")?;
+    let members = integer(f, 12, "members")?;
+    let active = match f.get(13).trim() {
+        "1" => true,
+        "0" => false,
+        other => return Err(bad(format!("active {other:?} must be 1 or 0"))),
+    };
+    tx.prepare_cached(
+        "INSERT INTO facilities (code, name, type, address, kecamatan, kabkota, province_code, \
+         phone, hours, lat, lon, capacity, members, active) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        code_,
+        name,
+        kind.code(),
+        f.get(3).trim(),
+        f.get(4).trim(),
+        f.get(5).trim(),
+        province,
+        f.get(7).trim(),
+        f.get(8).trim(),
+        lat,
+        lon,
+        capacity,
+        members,
+        active
+    ])?;
+    insert_point(tx, "facilities_geo", lat, lon)
+}
+
+fn office_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+    let code_ = place_code(f, 0)?;
+    let name = text(f, 1, "name")?;
+    let level: OfficeLevel = code(f, 2, "level")?;
+    let lat = coordinate(f, 7, "lat", 90.0)?;
+    let lon = coordinate(f, 8, "lon", 180.0)?;
+    tx.prepare_cached(
+        "INSERT INTO offices (code, name, level, address, kabkota, phone, hours, lat, lon) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        code_,
+        name,
+        level.code(),
+        f.get(3).trim(),
+        f.get(4).trim(),
+        f.get(5).trim(),
+        f.get(6).trim(),
+        lat,
+        lon
+    ])?;
+    insert_point(tx, "offices_geo", lat, lon)
+}
+
+/// Indexes the row just inserted at its coordinates.
+fn insert_point(tx: &Transaction<'_>, geo: &str, lat: f64, lon: f64) -> RowResult {
+    tx.prepare_cached(&format!("INSERT INTO {geo} VALUES (last_insert_rowid(), ?1, ?1, ?2, ?2)"))?
+        .execute(params![lat, lon])?;
+    Ok(())
+}
+
+fn tariff_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+    let from = date(f, 0, "effective_from")?;
+    let segment: Segment = code(f, 1, "segment")?;
+    let kelas: Kelas = code(f, 2, "kelas")?;
+    let amount = integer(f, 3, "amount")?;
+    tx.prepare_cached("INSERT INTO tariffs (effective_from, segment, kelas, amount) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![from, segment.code(), kelas.get(), amount])?;
+    Ok(())
+}
+
+fn rule_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+    let from = parse_date(f.get(0).trim())
+        .map_err(|_| bad(format!("effective_from {:?} is not a real date (YYYY-MM-DD)", f.get(0).trim())))?;
+    let raw_key = f.get(1).trim();
+    let key = parse_rule_key(raw_key).map_err(|_| bad(format!("key {raw_key:?} is not a known rule")))?;
+    let value = integer(f, 2, "value")?;
+    let source = match f.get(3).trim() {
+        "" => "rules.csv",
+        s => s,
+    };
+    let row = RuleRow::new(from, key, value, source).map_err(|e| bad(e.to_string()))?;
+    tx.prepare_cached("INSERT INTO rules (effective_from, key, value, source) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![row.effective_from.to_string(), row.key.code(), row.value, row.source])?;
+    Ok(())
+}
+
+/// Parses an optional content file, or takes the shipped defaults when it is absent.
+fn read_content<T, E: std::fmt::Display>(
+    dir: &Path,
+    file: &str,
+    parse: fn(BufReader<File>) -> Result<Vec<T>, E>,
+    defaults: fn() -> Vec<T>,
+) -> Result<Vec<T>, ImportError> {
+    match File::open(dir.join(file)) {
+        Ok(handle) => parse(BufReader::new(handle)).map_err(|e| ImportError::BadRows {
+            rows: vec![BadRow {
+                file: file.into(),
+                line: 0,
+                reason: e.to_string(),
+            }],
+            total: 1,
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(defaults()),
+        Err(source) => Err(ImportError::Io {
+            file: file.into(),
+            source,
+        }),
+    }
+}
+
+fn write_content(
+    tx: &Transaction<'_>,
+    info: &[InfoArticle],
+    services: &[CounterService],
+) -> Result<(), ImportError> {
+    let mut insert_info = tx.prepare_cached(
+        "INSERT INTO info_articles (id, seq, category, title_id, title_en, body_id, body_en, source) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (seq, a) in info.iter().enumerate() {
+        insert_info.execute(params![
+            a.id, seq as i64, a.category, a.title_id, a.title_en, a.body_id, a.body_en, a.source
+        ])?;
+    }
+    let mut insert_service = tx.prepare_cached(
+        "INSERT INTO counter_services (code, name_id, name_en, minutes) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut insert_doc = tx.prepare_cached(
+        "INSERT INTO service_documents (service_code, seq, text_id, text_en) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for s in services {
+        insert_service.execute(params![s.code, s.name_id, s.name_en, s.minutes])?;
+        for (seq, d) in s.documents.iter().enumerate() {
+            insert_doc.execute(params![s.code, seq as i64, d.id, d.en])?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,53 @@
+//! User-facing messages in Indonesian and English.
+//!
+//! Owns the [`Bilingual`] pair and the [`Explain`] trait that every member-facing
+//! error and status implements. It owns no wording for any particular rule: each
+//! module writes its own messages next to the rule they explain.
+
+use serde::Serialize;
+
+/// A message for a member, in Indonesian (`id`) and English (`en`).
+///
+/// Messages say what happened and what to do next, so a screen never shows only a
+/// red word or an error code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bilingual {
+    /// Bahasa Indonesia, the kiosk's primary language.
+    pub id: String,
+    /// English translation.
+    pub en: String,
+}
+
+impl Bilingual {
+    /// Builds a message from its two texts.
+    pub fn new(id: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            en: en.into(),
+        }
+    }
+}
+
+/// Something that can tell a member, in both languages, what it means and what to do next.
+pub trait Explain {
+    /// The member-facing explanation.
+    fn explain(&self) -> Bilingual;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_keeps_both_languages_apart() {
+        let m = Bilingual::new("Halo", "Hello");
+        assert_eq!(m.id, "Halo");
+        assert_eq!(m.en, "Hello");
+    }
+
+    #[test]
+    fn serializes_as_id_and_en() {
+        let json = serde_json::to_string(&Bilingual::new("a", "b")).unwrap();
+        assert_eq!(json, r#"{"id":"a","en":"b"}"#);
+    }
+}

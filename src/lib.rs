@@ -1,0 +1,15 @@
+//! Anjungan: a self-service kiosk for JKN members.
+//!
+//! The library holds everything the kiosk knows and does without a screen:
+//! - [`domain`]: JKN rules (identifiers, dues, eligibility) as pure functions of their inputs;
+//! - [`store`]: the local SQLite cache and its migrations;
+//! - [`dataset`]: the CSV dataset format, its importer and the synthetic generator;
+//! - [`content`]: the Info JKN articles and counter services shipped as defaults;
+//! - [`services`]: the answers the UI and the CLI both give, built from store + domain.
+
+pub mod clock;
+pub mod content;
+pub mod dataset;
+pub mod domain;
+pub mod services;
+pub mod store;

@@ -1,0 +1,94 @@
+//! Errors a member or technician can cause, with stable codes and bilingual messages.
+
+use crate::domain::{Bilingual, Explain, IdError, NikError};
+use crate::store::StoreError;
+
+/// Why a service could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The NIK typed is not a well-formed NIK.
+    #[error("invalid NIK: {0}")]
+    InvalidNik(NikError),
+    /// The card number typed is not a well-formed JKN card number.
+    #[error("invalid card number: {0}")]
+    InvalidCard(IdError),
+    /// A date typed is not a real date.
+    #[error("invalid date {0:?}")]
+    InvalidDate(String),
+    /// No member has this NIK/card with this date of birth. Deliberately the same whether or
+    /// not the NIK exists, so the kiosk does not reveal who is a member.
+    #[error("identity does not match")]
+    IdentityMismatch,
+    /// A kelas other than 1, 2 or 3 was asked for.
+    #[error("invalid kelas {0:?}")]
+    InvalidKelas(String),
+    /// A search filter names no known facility type or office level.
+    #[error("unknown filter {0:?}")]
+    InvalidFilter(String),
+    /// A location is not `LAT,LON` in decimal degrees.
+    #[error("invalid location {0:?}")]
+    InvalidLocation(String),
+    /// The kiosk has no member data loaded yet.
+    #[error("no member data loaded")]
+    NoData,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl ServiceError {
+    /// The stable code printed as `{"error": CODE}`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidNik(_) => "INVALID_NIK",
+            Self::InvalidCard(_) => "INVALID_CARD",
+            Self::InvalidDate(_) => "INVALID_DATE",
+            Self::IdentityMismatch => "IDENTITY_MISMATCH",
+            Self::InvalidKelas(_) => "INVALID_KELAS",
+            Self::InvalidFilter(_) => "INVALID_FILTER",
+            Self::InvalidLocation(_) => "INVALID_LOCATION",
+            Self::NoData => "NO_DATA",
+            Self::Store(_) => "STORE_ERROR",
+        }
+    }
+}
+
+impl Explain for ServiceError {
+    fn explain(&self) -> Bilingual {
+        let text = |id: &str, en: &str| Bilingual {
+            id: id.into(),
+            en: en.into(),
+        };
+        match self {
+            Self::InvalidNik(e) => e.explain(),
+            Self::InvalidCard(e) => e.explain(),
+            Self::InvalidDate(_) => text(
+                "Tanggal tidak valid. Masukkan tanggal lahir sebagai tanggal-bulan-tahun, misalnya 17-08-1985.",
+                "That is not a valid date. Enter the date of birth as day-month-year, for example 17-08-1985.",
+            ),
+            Self::IdentityMismatch => text(
+                "Data tidak cocok. Periksa kembali NIK atau nomor kartu dan tanggal lahir. Jika tetap tidak cocok, silakan ke loket informasi.",
+                "The details do not match. Check the NIK or card number and the date of birth. If they still do not match, please go to the information counter.",
+            ),
+            Self::InvalidKelas(_) => text(
+                "Kelas rawat hanya 1, 2 atau 3.",
+                "The treatment class can only be 1, 2 or 3.",
+            ),
+            Self::InvalidFilter(w) => Bilingual {
+                id: format!("Jenis {w:?} tidak dikenal. Pilih jenis dari daftar, misalnya PUSKESMAS atau FKTP."),
+                en: format!("Unknown type {w:?}. Choose a type from the list, for example PUSKESMAS or FKTP."),
+            },
+            Self::InvalidLocation(_) => text(
+                "Lokasi tidak valid. Tulis sebagai LINTANG,BUJUR, misalnya -6.90,107.59.",
+                "Invalid location. Write it as LAT,LON, for example -6.90,107.59.",
+            ),
+            Self::NoData => text(
+                "Data peserta belum tersedia di anjungan ini. Silakan ke loket, atau coba lagi nanti.",
+                "Member data is not available on this kiosk yet. Please go to a counter, or try again later.",
+            ),
+            Self::Store(_) => text(
+                "Terjadi gangguan pada anjungan. Silakan ke loket dan laporkan ke petugas.",
+                "The kiosk has a fault. Please go to a counter and tell the staff.",
+            ),
+        }
+    }
+}

@@ -1,0 +1,60 @@
+//! Key–value metadata about the loaded data: what was imported, when, and its version.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Store, StoreError};
+
+/// What the kiosk knows about the data it answers from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DatasetInfo {
+    /// The dataset version: bumped by every import, or set by the hub on sync.
+    pub version: i64,
+    /// When the data was loaded (RFC 3339, UTC).
+    pub loaded_at: Option<String>,
+    /// Where it came from (a directory or a hub URL).
+    pub source: Option<String>,
+}
+
+impl Store {
+    /// Reads one metadata value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM sync_meta WHERE key = ?1")?
+            .query_row([key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes one metadata value.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        set_meta(&self.conn, key, value)?;
+        Ok(())
+    }
+
+    /// The loaded dataset's version and provenance.
+    pub fn dataset_info(&self) -> Result<DatasetInfo, StoreError> {
+        Ok(DatasetInfo {
+            version: self
+                .meta(KEY_VERSION)?
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            loaded_at: self.meta(KEY_LOADED_AT)?,
+            source: self.meta(KEY_SOURCE)?,
+        })
+    }
+}
+
+pub(crate) const KEY_VERSION: &str = "data_version";
+pub(crate) const KEY_LOADED_AT: &str = "data_loaded_at";
+pub(crate) const KEY_SOURCE: &str = "data_source";
+
+/// Writes one metadata value on any connection or transaction.
+pub(crate) fn set_meta(conn: &rusqlite::Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO sync_meta (key, value) VALUES (?1, ?2) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![key, value])?;
+    Ok(())
+}

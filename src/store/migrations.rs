@@ -1,0 +1,172 @@
+//! Versioned schema migrations for the kiosk database.
+//!
+//! Each migration runs once, in order, inside a transaction, and bumps SQLite's
+//! `user_version`. Never edit a migration that has shipped: add a new one.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// The schema, one entry per version. Index 0 brings an empty file to version 1.
+const MIGRATIONS: &[&str] = &[
+    // v1: the dataset tables, search indexes, content, the outbox and sync metadata.
+    r#"
+    CREATE TABLE members (
+        card_no       TEXT PRIMARY KEY,
+        nik           TEXT NOT NULL UNIQUE,
+        kk_no         TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        birth_date    TEXT NOT NULL,
+        sex           TEXT NOT NULL,
+        relation      TEXT NOT NULL,
+        segment       TEXT NOT NULL,
+        kelas         INTEGER NOT NULL,
+        fktp_code     TEXT NOT NULL,
+        fktp_since    TEXT NOT NULL,
+        kelas_since   TEXT NOT NULL,
+        registered_on TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        wage          INTEGER,
+        employer      TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX members_kk ON members(kk_no);
+
+    CREATE TABLE bills (
+        kk_no   TEXT NOT NULL,
+        period  TEXT NOT NULL,
+        amount  INTEGER NOT NULL,
+        paid_on TEXT,
+        PRIMARY KEY (kk_no, period)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE facilities (
+        id            INTEGER PRIMARY KEY,
+        code          TEXT NOT NULL UNIQUE,
+        name          TEXT NOT NULL,
+        type          TEXT NOT NULL,
+        address       TEXT NOT NULL,
+        kecamatan     TEXT NOT NULL,
+        kabkota       TEXT NOT NULL,
+        province_code TEXT NOT NULL,
+        phone         TEXT NOT NULL,
+        hours         TEXT NOT NULL,
+        lat           REAL NOT NULL,
+        lon           REAL NOT NULL,
+        capacity      INTEGER NOT NULL,
+        members       INTEGER NOT NULL,
+        active        INTEGER NOT NULL
+    );
+    CREATE INDEX facilities_type ON facilities(type);
+    CREATE VIRTUAL TABLE facilities_fts USING fts5(
+        name, address, kecamatan, kabkota,
+        content = 'facilities', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE VIRTUAL TABLE facilities_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
+
+    CREATE TABLE offices (
+        id      INTEGER PRIMARY KEY,
+        code    TEXT NOT NULL UNIQUE,
+        name    TEXT NOT NULL,
+        level   TEXT NOT NULL,
+        address TEXT NOT NULL,
+        kabkota TEXT NOT NULL,
+        phone   TEXT NOT NULL,
+        hours   TEXT NOT NULL,
+        lat     REAL NOT NULL,
+        lon     REAL NOT NULL
+    );
+    CREATE VIRTUAL TABLE offices_fts USING fts5(
+        name, address, kabkota,
+        content = 'offices', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE VIRTUAL TABLE offices_geo USING rtree(id, min_lat, max_lat, min_lon, max_lon);
+
+    CREATE TABLE tariffs (
+        effective_from TEXT NOT NULL,
+        segment        TEXT NOT NULL,
+        kelas          INTEGER NOT NULL,
+        amount         INTEGER NOT NULL,
+        PRIMARY KEY (effective_from, segment, kelas)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE rules (
+        effective_from TEXT NOT NULL,
+        key            TEXT NOT NULL,
+        value          INTEGER NOT NULL,
+        source         TEXT NOT NULL,
+        PRIMARY KEY (effective_from, key)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE info_articles (
+        id       TEXT PRIMARY KEY,
+        seq      INTEGER NOT NULL,
+        category TEXT NOT NULL,
+        title_id TEXT NOT NULL,
+        title_en TEXT NOT NULL,
+        body_id  TEXT NOT NULL,
+        body_en  TEXT NOT NULL,
+        source   TEXT NOT NULL
+    );
+
+    CREATE TABLE counter_services (
+        code    TEXT PRIMARY KEY,
+        name_id TEXT NOT NULL,
+        name_en TEXT NOT NULL,
+        minutes INTEGER NOT NULL
+    );
+    CREATE TABLE service_documents (
+        service_code TEXT NOT NULL REFERENCES counter_services(code) ON DELETE CASCADE,
+        seq          INTEGER NOT NULL,
+        text_id      TEXT NOT NULL,
+        text_en      TEXT NOT NULL,
+        PRIMARY KEY (service_code, seq)
+    ) WITHOUT ROWID;
+
+    -- Change requests the kiosk accepted. Holds only what the request needs (domain.md §8).
+    CREATE TABLE outbox (
+        reference    TEXT PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        card_no      TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        state        TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        sent_at      TEXT,
+        decided_at   TEXT,
+        decision_reason TEXT
+    );
+    CREATE INDEX outbox_state ON outbox(state);
+    CREATE INDEX outbox_card ON outbox(card_no);
+
+    CREATE TABLE sync_meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
+];
+
+/// The schema version this build expects.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Brings `conn` up to [`SCHEMA_VERSION`].
+///
+/// Refuses a database written by a newer build rather than guessing at its schema.
+pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
+    let current: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as u32 + 1)?;
+        tx.commit()?;
+    }
+    Ok(SCHEMA_VERSION)
+}

@@ -1,0 +1,153 @@
+//! The change-request outbox: requests the kiosk accepted and must deliver to the hub.
+//!
+//! An accepted request is committed with `synchronous = FULL` before the member is told it
+//! was accepted, so a power cut cannot lose it. Delivery and decisions update its state;
+//! the sync agent owns the delivery loop.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Store, StoreError, code_col};
+
+/// Where a request is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OutboxState {
+    /// Accepted here, not yet confirmed by the hub.
+    Pending,
+    /// The hub has stored it and will decide.
+    Delivered,
+    Approved,
+    Rejected,
+}
+
+impl OutboxState {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Delivered => "DELIVERED",
+            Self::Approved => "APPROVED",
+            Self::Rejected => "REJECTED",
+        }
+    }
+}
+
+impl std::str::FromStr for OutboxState {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Ok(match s {
+            "PENDING" => Self::Pending,
+            "DELIVERED" => Self::Delivered,
+            "APPROVED" => Self::Approved,
+            "REJECTED" => Self::Rejected,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// One accepted change request.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    /// The kiosk's reference number, printed on the slip; the hub's idempotency key.
+    pub reference: String,
+    /// `FKTP` or `KELAS`.
+    pub kind: String,
+    pub card_no: String,
+    /// The change itself, as JSON (e.g. `{"to":"0301R001","effective_date":"2026-12-01"}`).
+    pub payload: String,
+    pub state: OutboxState,
+    pub created_at: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub decision_reason: Option<String>,
+}
+
+impl OutboxEntry {
+    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            reference: r.get(0)?,
+            kind: r.get(1)?,
+            card_no: r.get(2)?,
+            payload: r.get(3)?,
+            state: code_col(r, 4)?,
+            created_at: r.get(5)?,
+            attempts: r.get(6)?,
+            last_error: r.get(7)?,
+            decision_reason: r.get(8)?,
+        })
+    }
+}
+
+const OUTBOX_COLUMNS: &str =
+    "reference, kind, card_no, payload, state, created_at, attempts, last_error, decision_reason";
+
+impl Store {
+    /// Records an accepted request durably. A second call with the same reference is
+    /// refused by the primary key, so a request is never recorded twice.
+    pub fn enqueue_request(
+        &mut self,
+        reference: &str,
+        kind: &str,
+        card_no: &str,
+        payload: &str,
+        created_at: &str,
+    ) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        let result = self.conn.execute(
+            "INSERT INTO outbox (reference, kind, card_no, payload, state, created_at) \
+             VALUES (?1, ?2, ?3, ?4, 'PENDING', ?5)",
+            params![reference, kind, card_no, payload, created_at],
+        );
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        result?;
+        Ok(())
+    }
+
+    /// One request by its reference.
+    pub fn request(&self, reference: &str) -> Result<Option<OutboxEntry>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE reference = ?1"))?
+            .query_row([reference], OutboxEntry::from_row)
+            .optional()?)
+    }
+
+    /// Requests not yet confirmed by the hub, oldest first.
+    pub fn pending_requests(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'PENDING' ORDER BY created_at, reference"
+        ))?;
+        let rows = stmt.query_map([], OutboxEntry::from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// How many requests still wait for delivery.
+    pub fn pending_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT count(*) FROM outbox WHERE state = 'PENDING'")?
+            .query_row([], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_kept_once_and_read_back() {
+        let mut store = Store::open_in_memory().unwrap();
+        store
+            .enqueue_request("AJ-1", "FKTP", "0001944358911", "{}", "2026-11-22T03:00:00Z")
+            .unwrap();
+        assert!(
+            store
+                .enqueue_request("AJ-1", "FKTP", "0001944358911", "{}", "2026-11-22T03:00:00Z")
+                .is_err()
+        );
+        let entry = store.request("AJ-1").unwrap().unwrap();
+        assert_eq!(entry.state, OutboxState::Pending);
+        assert_eq!(store.pending_count().unwrap(), 1);
+        assert_eq!(store.pending_requests().unwrap(), vec![entry]);
+    }
+}
