@@ -18,7 +18,10 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -38,11 +41,20 @@ fn main() {
     if !data.join("members.csv").exists() {
         let t = Instant::now();
         let summary = dataset::synth::generate(
-            &GenOptions { members, facilities, offices: None, seed: 42, today },
+            &GenOptions {
+                members,
+                facilities,
+                offices: None,
+                seed: 42,
+                today,
+            },
             &data,
         )
         .expect("generate dataset");
-        println!("generated {summary:?} in {:.1} s", t.elapsed().as_secs_f64());
+        println!(
+            "generated {summary:?} in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
     }
     if !db.exists() || std::env::var_os("ANJUNGAN_BENCH_REIMPORT").is_some() {
         let _ = std::fs::remove_file(&db);
@@ -70,7 +82,16 @@ fn main() {
     });
     report("status+dues lookup", &lookups);
 
-    let words = ["puskesmas", "klinik", "apotek", "bandung", "jl", "sehat", "pratama", "kota"];
+    let words = [
+        "puskesmas",
+        "klinik",
+        "apotek",
+        "bandung",
+        "jl",
+        "sehat",
+        "pratama",
+        "kota",
+    ];
     let texts: Vec<String> = (0..samples)
         .map(|_| {
             let w = words[rng.random_range(0..words.len())];
@@ -80,7 +101,11 @@ fn main() {
         })
         .collect();
     let text = time_each(&texts, |t| {
-        let q = FacilityQuery { text: Some(t.clone()), limit: 20, ..FacilityQuery::default() };
+        let q = FacilityQuery {
+            text: Some(t.clone()),
+            limit: 20,
+            ..FacilityQuery::default()
+        };
         std::hint::black_box(store.search_facilities(&q).expect("search"));
     });
     report("facility text search (limit 20)", &text);
@@ -93,13 +118,20 @@ fn main() {
         })
         .collect();
     let near = time_each(&points, |p| {
-        let q = FacilityQuery { near: Some(*p), limit: 50, ..FacilityQuery::default() };
+        let q = FacilityQuery {
+            near: Some(*p),
+            limit: 50,
+            ..FacilityQuery::default()
+        };
         std::hint::black_box(store.search_facilities(&q).expect("search"));
     });
     report("nearest-50 facilities", &near);
 
     let java: Vec<Point> = (0..samples)
-        .map(|_| Point { lat: rng.random_range(-7.8..-6.2), lon: rng.random_range(106.5..112.5) })
+        .map(|_| Point {
+            lat: rng.random_range(-7.8..-6.2),
+            lon: rng.random_range(106.5..112.5),
+        })
         .collect();
     let near_text = time_each(&java, |p| {
         let q = FacilityQuery {

@@ -58,7 +58,9 @@ fn imported() -> Db {
 }
 
 fn member(db: &Db, what: &str, who: (&str, &str), dob: &str, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["query", what, "--db", &db.path, who.0, who.1, "--dob", dob, "--today", TODAY, "--json"];
+    let mut args = vec![
+        "query", what, "--db", &db.path, who.0, who.1, "--dob", dob, "--today", TODAY, "--json",
+    ];
     args.extend_from_slice(extra);
     anjungan(&args)
 }
@@ -80,7 +82,10 @@ fn status_is_derived_from_arrears_and_masks_identifiers() {
     assert_eq!(s["fktp_code"], "3273P001");
     assert_eq!(s["nik_masked"], "3273**********01");
     assert_eq!(s["card_masked"], "0001*****0011");
-    assert!(!s.to_string().contains("3273011205800001"), "full NIK leaked: {s}");
+    assert!(
+        !s.to_string().contains("3273011205800001"),
+        "full NIK leaked: {s}"
+    );
 
     let (_, s) = member(&db, "status", DEWI, "1990-02-28", &[]);
     assert_eq!(s["status"], "AKTIF");
@@ -99,7 +104,10 @@ fn dues_bill_only_the_most_recent_24_months() {
     // 2024-11 and 2024-12 at 75.000, then 22 months at 105.000.
     assert_eq!(d["arrears_amount"], 2 * 75_000 + 22 * 105_000);
     assert_eq!(d["current_month_amount"], 105_000);
-    assert_eq!(d["reactivation_amount"], 2 * 75_000 + 22 * 105_000 + 105_000);
+    assert_eq!(
+        d["reactivation_amount"],
+        2 * 75_000 + 22 * 105_000 + 105_000
+    );
     assert_eq!(d["monthly_amount"], 105_000);
 
     let (_, d) = member(&db, "dues", DEWI, "1990-02-28", &[]);
@@ -125,18 +133,35 @@ fn va_belongs_to_the_family_head_whoever_asks() {
 fn unknown_member_and_wrong_birth_date_look_the_same() {
     let db = imported();
     let (c1, wrong_dob) = member(&db, "status", BUDI, "1980-05-13", &[]);
-    let (c2, unknown) = member(&db, "status", ("--nik", "3273011205800099"), "1980-05-12", &[]);
+    let (c2, unknown) = member(
+        &db,
+        "status",
+        ("--nik", "3273011205800099"),
+        "1980-05-12",
+        &[],
+    );
     assert_ne!(c1, 0);
     assert_eq!(c1, c2);
     assert_eq!(wrong_dob["error"], "IDENTITY_MISMATCH");
     assert_eq!(wrong_dob, unknown);
-    assert!(wrong_dob["message"].as_str().unwrap().contains("tidak cocok"));
+    assert!(
+        wrong_dob["message"]
+            .as_str()
+            .unwrap()
+            .contains("tidak cocok")
+    );
 }
 
 #[test]
 fn malformed_input_is_refused_with_its_reason() {
     let db = imported();
-    let (code, e) = member(&db, "status", ("--nik", "327301120580001"), "1980-05-12", &[]);
+    let (code, e) = member(
+        &db,
+        "status",
+        ("--nik", "327301120580001"),
+        "1980-05-12",
+        &[],
+    );
     assert_ne!(code, 0);
     assert_eq!(e["error"], "INVALID_NIK");
     assert!(e["message_en"].as_str().unwrap().contains("16"), "{e}");
@@ -149,37 +174,94 @@ fn malformed_input_is_refused_with_its_reason() {
     assert_ne!(code, 0);
     assert_eq!(e["error"], "INVALID_CARD");
 
-    let (code, e) = anjungan(&["query", "status", "--db", "/nonexistent/x.db", "--nik", BUDI.1, "--dob", "1980-05-12", "--json"]);
+    let (code, e) = anjungan(&[
+        "query",
+        "status",
+        "--db",
+        "/nonexistent/x.db",
+        "--nik",
+        BUDI.1,
+        "--dob",
+        "1980-05-12",
+        "--json",
+    ]);
     assert_ne!(code, 0);
     assert_eq!(e["error"], "NO_DATABASE");
 }
 
 fn reasons(v: &Value) -> Vec<&str> {
-    v["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect()
+    v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect()
 }
 
 #[test]
 fn fktp_change_lists_every_reason() {
     let db = imported();
-    let (code, c) = member(&db, "change-fktp", DEWI, "1990-02-28", &["--to", "3273P002"]);
+    let (code, c) = member(
+        &db,
+        "change-fktp",
+        DEWI,
+        "1990-02-28",
+        &["--to", "3273P002"],
+    );
     assert_eq!(code, 0, "{c}");
     assert_eq!(c["eligible"], false);
     assert_eq!(reasons(&c), ["FKTP_MIN_3_MONTHS", "FKTP_FULL"]);
     assert_eq!(c["effective_date"], "2026-12-01");
     assert_eq!(c["earliest_date"], "2026-12-22");
 
-    let (_, c) = member(&db, "change-fktp", HENDRA, "1975-12-31", &["--to", "3273K005"]);
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        HENDRA,
+        "1975-12-31",
+        &["--to", "3273K005"],
+    );
     assert_eq!(reasons(&c), ["SEGMENT_NOT_ALLOWED"]);
-    let (_, c) = member(&db, "change-fktp", MADE, "2000-02-29", &["--to", "3273K005"]);
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        MADE,
+        "2000-02-29",
+        &["--to", "3273K005"],
+    );
     assert_eq!(reasons(&c), ["SEGMENT_NOT_ALLOWED"]);
 
-    let (_, c) = member(&db, "change-fktp", BUDI, "1980-05-12", &["--to", "3273R001"]);
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        BUDI,
+        "1980-05-12",
+        &["--to", "3273R001"],
+    );
     assert_eq!(reasons(&c), ["NOT_ACTIVE", "NOT_FKTP"]);
-    let (_, c) = member(&db, "change-fktp", BUDI, "1980-05-12", &["--to", "3273K003"]);
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        BUDI,
+        "1980-05-12",
+        &["--to", "3273K003"],
+    );
     assert_eq!(reasons(&c), ["NOT_ACTIVE", "FKTP_INACTIVE"]);
-    let (_, c) = member(&db, "change-fktp", BUDI, "1980-05-12", &["--to", "NOPE0001"]);
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        BUDI,
+        "1980-05-12",
+        &["--to", "NOPE0001"],
+    );
     assert_eq!(reasons(&c), ["NOT_ACTIVE", "UNKNOWN_FACILITY"]);
-    let (_, c) = member(&db, "change-fktp", BUDI, "1980-05-12", &["--to", "3273P001"]);
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        BUDI,
+        "1980-05-12",
+        &["--to", "3273P001"],
+    );
     assert!(reasons(&c).contains(&"SAME_AS_CURRENT"));
     assert_eq!(c["messages"].as_array().unwrap().len(), reasons(&c).len());
 }
@@ -209,7 +291,11 @@ fn kelas_change_prices_the_living_family() {
 }
 
 fn codes(rows: &Value) -> Vec<&str> {
-    rows.as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect()
+    rows.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect()
 }
 
 #[test]
@@ -245,31 +331,82 @@ fn facility_text_search_is_prefix_case_and_accent_insensitive() {
 fn facility_near_search_ranks_by_distance_with_southern_latitudes() {
     let db = imported();
     let (code, rows) = anjungan(&[
-        "query", "facilities", "--db", &db.path, "--near", "-6.89,107.617", "--limit", "3", "--json",
+        "query",
+        "facilities",
+        "--db",
+        &db.path,
+        "--near",
+        "-6.89,107.617",
+        "--limit",
+        "3",
+        "--json",
     ]);
     assert_eq!(code, 0, "{rows}");
     assert_eq!(codes(&rows), ["3273D004", "3273P002", "3273P001"]);
-    let d: Vec<f64> = rows.as_array().unwrap().iter().map(|r| r["distance_km"].as_f64().unwrap()).collect();
+    let d: Vec<f64> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["distance_km"].as_f64().unwrap())
+        .collect();
     assert!(d[0] < 0.1 && d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
 
     // Text plus near: ranked by distance; FKTP filter drops the hospital.
     let (_, rows) = anjungan(&[
-        "query", "facilities", "--db", &db.path, "--near", "-6.2,106.84", "--text", "puskesmas", "--json",
+        "query",
+        "facilities",
+        "--db",
+        &db.path,
+        "--near",
+        "-6.2,106.84",
+        "--text",
+        "puskesmas",
+        "--json",
     ]);
     assert_eq!(codes(&rows)[0], "3171P001");
     let (_, rows) = anjungan(&[
-        "query", "facilities", "--db", &db.path, "--near", "-6.913,107.70", "--type", "FKTP", "--limit", "1", "--json",
+        "query",
+        "facilities",
+        "--db",
+        &db.path,
+        "--near",
+        "-6.913,107.70",
+        "--type",
+        "FKTP",
+        "--limit",
+        "1",
+        "--json",
     ]);
     assert_ne!(codes(&rows)[0], "3273R001");
     // Open FKTPs only: not full, not inactive.
     let (_, rows) = anjungan(&[
-        "query", "facilities", "--db", &db.path, "--near", "-6.89,107.617", "--open", "--limit", "10", "--json",
+        "query",
+        "facilities",
+        "--db",
+        &db.path,
+        "--near",
+        "-6.89,107.617",
+        "--open",
+        "--limit",
+        "10",
+        "--json",
     ]);
     let open = codes(&rows);
-    assert!(!open.contains(&"3273P002") && !open.contains(&"3273K003") && !open.contains(&"3273R001"), "{open:?}");
+    assert!(
+        !open.contains(&"3273P002") && !open.contains(&"3273K003") && !open.contains(&"3273R001"),
+        "{open:?}"
+    );
     assert_eq!(open.len(), 4);
 
-    let (code, e) = anjungan(&["query", "facilities", "--db", &db.path, "--near", "north", "--json"]);
+    let (code, e) = anjungan(&[
+        "query",
+        "facilities",
+        "--db",
+        &db.path,
+        "--near",
+        "north",
+        "--json",
+    ]);
     assert_ne!(code, 0);
     assert_eq!(e["error"], "INVALID_LOCATION");
 }
@@ -277,12 +414,24 @@ fn facility_near_search_ranks_by_distance_with_southern_latitudes() {
 #[test]
 fn office_search_by_text_and_level() {
     let db = imported();
-    let (code, rows) = anjungan(&["query", "offices", "--db", &db.path, "--text", "bandung", "--json"]);
+    let (code, rows) = anjungan(&[
+        "query", "offices", "--db", &db.path, "--text", "bandung", "--json",
+    ]);
     assert_eq!(code, 0, "{rows}");
     let mut found = codes(&rows);
     found.sort();
     assert_eq!(found, ["KC-BDG", "MPP-BDG"]);
-    let (_, rows) = anjungan(&["query", "offices", "--db", &db.path, "--type", "MPP", "--near", "-6.2,106.8", "--json"]);
+    let (_, rows) = anjungan(&[
+        "query",
+        "offices",
+        "--db",
+        &db.path,
+        "--type",
+        "MPP",
+        "--near",
+        "-6.2,106.8",
+        "--json",
+    ]);
     assert_eq!(codes(&rows), ["MPP-BDG"]);
     assert!(rows[0]["distance_km"].as_f64().unwrap() > 100.0);
 }
@@ -299,7 +448,14 @@ fn nik_command_decodes_and_explains() {
     let (_, n) = anjungan(&["nik", "2073011205800001", "--today", TODAY, "--json"]);
     assert_eq!(n["valid"], false);
     assert!(n["error"].is_string());
-    assert!(n["message_en"].as_str().unwrap().to_lowercase().contains("province"), "{n}");
+    assert!(
+        n["message_en"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("province"),
+        "{n}"
+    );
 }
 
 #[test]
@@ -319,21 +475,48 @@ fn a_bad_row_is_named_and_nothing_is_half_imported() {
     lines.push("0009000000001,3273011205800001,3273010101000009,Dup,1980-05-12,L,PESERTA,PBPU,3,3273P001,2019-03-01,2019-03-01,2019-03-01,AKTIF,,".into());
     std::fs::write(broken.path().join("members.csv"), lines.join("\n") + "\n").unwrap();
 
-    let (code, e) = anjungan(&["import", broken.path().to_str().unwrap(), "--db", &db.path, "--today", TODAY, "--json"]);
+    let (code, e) = anjungan(&[
+        "import",
+        broken.path().to_str().unwrap(),
+        "--db",
+        &db.path,
+        "--today",
+        TODAY,
+        "--json",
+    ]);
     assert_ne!(code, 0);
     assert_eq!(e["error"], "BAD_ROWS");
     let bad: Vec<(String, u64)> = e["bad_rows"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["file"].as_str().unwrap().to_owned(), r["line"].as_u64().unwrap()))
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_owned(),
+                r["line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         bad,
-        [("members.csv".into(), 4), ("members.csv".into(), 7), ("members.csv".into(), 9)]
+        [
+            ("members.csv".into(), 4),
+            ("members.csv".into(), 7),
+            ("members.csv".into(), 9)
+        ]
     );
-    assert!(e["bad_rows"][0]["reason"].as_str().unwrap().contains("birth_date"));
-    assert!(e["bad_rows"][2]["reason"].as_str().unwrap().contains("duplicate"));
+    assert!(
+        e["bad_rows"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("birth_date")
+    );
+    assert!(
+        e["bad_rows"][2]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate")
+    );
 
     // The earlier import is still whole.
     let (code, d) = member(&db, "dues", BUDI, "1980-05-12", &[]);

@@ -69,7 +69,10 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
         show("Info Virtual Account", &session.virtual_accounts()?);
         let nearby = store
             .search_facilities(&FacilityQuery {
-                near: session.fktp.as_ref().map(|f| Point { lat: f.lat, lon: f.lon }),
+                near: session.fktp.as_ref().map(|f| Point {
+                    lat: f.lat,
+                    lon: f.lon,
+                }),
                 open_fktp_only: true,
                 limit: 3,
                 ..FacilityQuery::default()
@@ -81,9 +84,16 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
                 &session.change_fktp(&store, &target.code, today)?,
             );
         }
-        let other_kelas = Kelas::new(if session.member.kelas.get() == 3 { 2 } else { 3 });
+        let other_kelas = Kelas::new(if session.member.kelas.get() == 3 {
+            2
+        } else {
+            3
+        });
         if let Some(to) = other_kelas {
-            show("Ubah Kelas / Change class", &session.change_kelas(to, today));
+            show(
+                "Ubah Kelas / Change class",
+                &session.change_kelas(to, today),
+            );
         }
     }
 
@@ -91,7 +101,10 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
     let found = store
         .search_facilities(&FacilityQuery {
             text: Some("puskesmas".into()),
-            near: Some(Point { lat: -6.9175, lon: 107.6191 }),
+            near: Some(Point {
+                lat: -6.9175,
+                lon: 107.6191,
+            }),
             limit: 5,
             ..FacilityQuery::default()
         })

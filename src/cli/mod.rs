@@ -65,7 +65,8 @@ fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
 }
 
 fn parse_zone_arg(s: &str) -> Result<chrono_tz::Tz, String> {
-    clock::parse_zone(s).ok_or_else(|| format!("{s:?} is not a time zone (WIB, WITA, WIT, Asia/Jakarta...)"))
+    clock::parse_zone(s)
+        .ok_or_else(|| format!("{s:?} is not a time zone (WIB, WITA, WIT, Asia/Jakarta...)"))
 }
 
 #[derive(Debug, Args)]

@@ -74,7 +74,10 @@ impl Answer {
 
     pub fn print(&self, json: bool) {
         if json {
-            println!("{}", serde_json::to_string_pretty(&self.value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&self.value).unwrap_or_default()
+            );
         } else {
             let mut text = String::new();
             render(&mut text, &self.value, 0);
@@ -97,6 +100,17 @@ fn render(out: &mut String, value: &Value, depth: usize) {
                     Value::Object(inner) if !is_bilingual(inner) || depth > 0 => {
                         let _ = writeln!(out, "{pad}{key}:");
                         render(out, v, depth + 1);
+                    }
+                    Value::Array(items)
+                        if items.iter().all(|i| !i.is_object() && !i.is_array()) =>
+                    {
+                        let list: Vec<String> = items.iter().map(|i| scalar(key, i)).collect();
+                        let shown = if list.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            list.join(", ")
+                        };
+                        let _ = writeln!(out, "{pad}{key}: {shown}");
                     }
                     Value::Object(_) | Value::Array(_) => {
                         let _ = writeln!(out, "{pad}{key}:");
@@ -124,14 +138,22 @@ fn render(out: &mut String, value: &Value, depth: usize) {
 }
 
 fn is_bilingual(map: &serde_json::Map<String, Value>) -> bool {
-    map.len() == 2 && map.get("id").is_some_and(Value::is_string) && map.get("en").is_some_and(Value::is_string)
+    map.len() == 2
+        && map.get("id").is_some_and(Value::is_string)
+        && map.get("en").is_some_and(Value::is_string)
 }
 
 /// Amounts print as rupiah in text; JSON keeps integers.
 fn scalar(key: &str, v: &Value) -> String {
     match v {
-        Value::Number(n) if key.contains("amount") || key.starts_with("per_") || key.ends_with("_instalment") => {
-            n.as_i64().map(domain::rupiah).unwrap_or_else(|| n.to_string())
+        Value::Number(n)
+            if key.contains("amount")
+                || key.starts_with("per_")
+                || key.ends_with("_instalment") =>
+        {
+            n.as_i64()
+                .map(domain::rupiah)
+                .unwrap_or_else(|| n.to_string())
         }
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
@@ -151,7 +173,12 @@ pub struct Failure {
 impl Failure {
     /// Something a member or technician typed: exit 2.
     fn user(code: &'static str, message: Bilingual) -> Self {
-        Self { code, message, extra: None, exit: 2 }
+        Self {
+            code,
+            message,
+            extra: None,
+            exit: 2,
+        }
     }
 
     /// A fault of the kiosk itself: exit 1. The detail goes to the technician, in English.
@@ -171,8 +198,14 @@ impl Failure {
         Self::user(
             "NO_DATABASE",
             bilingual(
-                format!("Basis data {} tidak ada. Jalankan `anjungan import DIR --db FILE` dahulu.", db.display()),
-                format!("Database {} does not exist. Run `anjungan import DIR --db FILE` first.", db.display()),
+                format!(
+                    "Basis data {} tidak ada. Jalankan `anjungan import DIR --db FILE` dahulu.",
+                    db.display()
+                ),
+                format!(
+                    "Database {} does not exist. Run `anjungan import DIR --db FILE` first.",
+                    db.display()
+                ),
             ),
         )
     }
@@ -191,7 +224,10 @@ impl Failure {
             if let Some((key, extra)) = &self.extra {
                 value[*key] = extra.clone();
             }
-            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&value).unwrap_or_default()
+            );
         } else {
             eprintln!("{}: {}\n({})", self.code, self.message.id, self.message.en);
             if let Some((_, Value::Array(rows))) = &self.extra {
@@ -224,10 +260,17 @@ impl From<ImportError> for Failure {
             ImportError::BadRows { rows, total } => Self {
                 code: "BAD_ROWS",
                 message: bilingual(
-                    format!("{total} baris tidak valid; tidak ada yang diimpor. Perbaiki baris yang disebut lalu ulangi."),
-                    format!("{total} bad row(s); nothing was imported. Fix the rows named and run the import again."),
+                    format!(
+                        "{total} baris tidak valid; tidak ada yang diimpor. Perbaiki baris yang disebut lalu ulangi."
+                    ),
+                    format!(
+                        "{total} bad row(s); nothing was imported. Fix the rows named and run the import again."
+                    ),
                 ),
-                extra: Some(("bad_rows", serde_json::to_value(rows).unwrap_or(Value::Null))),
+                extra: Some((
+                    "bad_rows",
+                    serde_json::to_value(rows).unwrap_or(Value::Null),
+                )),
                 exit: 2,
             },
             ImportError::Store(inner) => Self::internal(inner),

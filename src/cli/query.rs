@@ -141,14 +141,15 @@ pub fn run(q: &QueryCommand) -> Result<Answer, Failure> {
         QueryCommand::ChangeFktp(a) => {
             let (session, today) = identify(&a.member)?;
             let store = open(&a.member.db)?;
-            Ok(Answer::json_or_text(&session.change_fktp(&store, &a.to, today)?))
+            Ok(Answer::json_or_text(
+                &session.change_fktp(&store, &a.to, today)?,
+            ))
         }
         QueryCommand::ChangeKelas(a) => {
-            let to = a
-                .to
-                .trim()
-                .parse::<Kelas>()
-                .map_err(|_| ServiceError::InvalidKelas(a.to.clone()))?;
+            let to =
+                a.to.trim()
+                    .parse::<Kelas>()
+                    .map_err(|_| ServiceError::InvalidKelas(a.to.clone()))?;
             let (session, today) = identify(&a.member)?;
             Ok(Answer::json_or_text(&session.change_kelas(to, today)))
         }

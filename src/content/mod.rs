@@ -251,7 +251,11 @@ pub fn parse_services<R: Read>(r: R) -> Result<Vec<CounterService>, ContentError
         let code = rec[0].trim().to_string();
         let name_id = rec[1].trim().to_string();
         let name_en = rec[2].trim().to_string();
-        for (name, value) in [("code", &code), ("name_id", &name_id), ("name_en", &name_en)] {
+        for (name, value) in [
+            ("code", &code),
+            ("name_id", &name_id),
+            ("name_en", &name_en),
+        ] {
             if value.is_empty() {
                 return Err(err(ContentErrorReason::Empty(name)));
             }
@@ -378,7 +382,10 @@ fn for_each_record<R: Read>(
             let first = h.get(0).map(|s| s.trim_start_matches('\u{feff}'));
             let same = h.len() == header.len()
                 && first == Some(header[0])
-                && h.iter().skip(1).zip(&header[1..]).all(|(a, b)| a.trim() == *b);
+                && h.iter()
+                    .skip(1)
+                    .zip(&header[1..])
+                    .all(|(a, b)| a.trim() == *b);
             if !same {
                 return Err(bad_header());
             }
@@ -489,7 +496,12 @@ mod tests {
         assert!(denda.contains("Rp30.000.000") && denda.contains("Rp20.000.000"));
         assert!(denda.contains("Perpres 64/2020"));
         let kanal = body("kanal-layanan");
-        for needle in ["165", "08118165165", "Mobile JKN", "www.bpjs-kesehatan.go.id"] {
+        for needle in [
+            "165",
+            "08118165165",
+            "Mobile JKN",
+            "www.bpjs-kesehatan.go.id",
+        ] {
             assert!(kanal.contains(needle), "kanal lacks {needle}");
         }
         assert!(body("pengaduan").contains("SP4N LAPOR!"));
@@ -562,11 +574,17 @@ mod tests {
         );
 
         let e = info_err(&format!("{INFO_HEAD}a,HAK, ,T,B,B,s\n"));
-        assert_eq!((e.line, e.reason), (2, ContentErrorReason::Empty("title_id")));
+        assert_eq!(
+            (e.line, e.reason),
+            (2, ContentErrorReason::Empty("title_id"))
+        );
 
         let e = info_err(&format!("{INFO_HEAD}a,HAK,T,T,B,B,s\na,IURAN,T,T,B,B,s\n"));
         assert_eq!(e.line, 3);
-        assert!(matches!(e.reason, ContentErrorReason::Duplicate { field: "id", .. }));
+        assert!(matches!(
+            e.reason,
+            ContentErrorReason::Duplicate { field: "id", .. }
+        ));
 
         let e = info_err("");
         assert_eq!(e.line, 1);
@@ -577,7 +595,10 @@ mod tests {
     fn bad_services_name_the_line_and_reason() {
         let e = svc_err(&format!("{SVC_HEAD}A,Daftar,Register,lima belas,KK,KK\n"));
         assert_eq!(e.line, 2);
-        assert_eq!(e.reason, ContentErrorReason::BadMinutes("lima belas".into()));
+        assert_eq!(
+            e.reason,
+            ContentErrorReason::BadMinutes("lima belas".into())
+        );
 
         let e = svc_err(&format!("{SVC_HEAD}A,Daftar,Register,0,KK,KK\n"));
         assert!(matches!(e.reason, ContentErrorReason::BadMinutes(_)));
@@ -601,7 +622,10 @@ mod tests {
             "{SVC_HEAD}A,Daftar,Register,15,KK,KK\nA,Lagi,Again,15,KK,KK\n"
         ));
         assert_eq!(e.line, 3);
-        assert!(matches!(e.reason, ContentErrorReason::Duplicate { field: "code", .. }));
+        assert!(matches!(
+            e.reason,
+            ContentErrorReason::Duplicate { field: "code", .. }
+        ));
 
         let e = svc_err(&format!("{SVC_HEAD}A,,Register,15,KK,KK\n"));
         assert_eq!(e.reason, ContentErrorReason::Empty("name_id"));

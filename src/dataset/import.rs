@@ -19,8 +19,8 @@ use super::{BadRow, ImportError, MAX_BAD_ROWS_LISTED, files};
 use crate::content::{self, CounterService, InfoArticle};
 use crate::domain::calendar::{YearMonth, parse_date};
 use crate::domain::{
-    CardNo, Employer, Explain, FacilityType, Kelas, KkNo, OfficeLevel, Relation, Segment, Sex,
-    RuleRow, StoredStatus, parse_nik, parse_rule_key,
+    CardNo, Employer, Explain, FacilityType, Kelas, KkNo, OfficeLevel, Relation, RuleRow, Segment,
+    Sex, StoredStatus, parse_nik, parse_rule_key,
 };
 use crate::store::{KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION, Store, set_meta};
 
@@ -50,7 +50,11 @@ impl ImportReport {
 /// Imports the dataset in `dir` into `store`, replacing the data it held.
 ///
 /// `today` decides the century of NIK birth dates while checking them.
-pub fn import_dir(store: &mut Store, dir: &Path, today: NaiveDate) -> Result<ImportReport, ImportError> {
+pub fn import_dir(
+    store: &mut Store,
+    dir: &Path,
+    today: NaiveDate,
+) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
     if !dir.join(files::MEMBERS).is_file() {
         return Err(ImportError::MissingMembers {
@@ -59,7 +63,12 @@ pub fn import_dir(store: &mut Store, dir: &Path, today: NaiveDate) -> Result<Imp
     }
     // Content files are small; parse them first so a bad one fails before the heavy work.
     let info = read_content(dir, files::INFO, content::parse_info, content::default_info)?;
-    let services = read_content(dir, files::SERVICES, content::parse_services, content::default_services)?;
+    let services = read_content(
+        dir,
+        files::SERVICES,
+        content::parse_services,
+        content::default_services,
+    )?;
 
     let conn = store.connection();
     conn.pragma_update(None, "cache_size", -262_144)?; // 256 MiB while loading
@@ -82,11 +91,43 @@ pub fn import_dir(store: &mut Store, dir: &Path, today: NaiveDate) -> Result<Imp
 
     let mut bad = BadRows::default();
     let mut report = ImportReport {
-        members: load(&tx, dir, today, files::MEMBERS, &MEMBERS, &mut bad, member_row)?,
+        members: load(
+            &tx,
+            dir,
+            today,
+            files::MEMBERS,
+            &MEMBERS,
+            &mut bad,
+            member_row,
+        )?,
         bills: load(&tx, dir, today, files::BILLS, &BILLS, &mut bad, bill_row)?,
-        facilities: load(&tx, dir, today, files::FACILITIES, &FACILITIES, &mut bad, facility_row)?,
-        offices: load(&tx, dir, today, files::OFFICES, &OFFICES, &mut bad, office_row)?,
-        tariffs: load(&tx, dir, today, files::TARIFFS, &TARIFFS, &mut bad, tariff_row)?,
+        facilities: load(
+            &tx,
+            dir,
+            today,
+            files::FACILITIES,
+            &FACILITIES,
+            &mut bad,
+            facility_row,
+        )?,
+        offices: load(
+            &tx,
+            dir,
+            today,
+            files::OFFICES,
+            &OFFICES,
+            &mut bad,
+            office_row,
+        )?,
+        tariffs: load(
+            &tx,
+            dir,
+            today,
+            files::TARIFFS,
+            &TARIFFS,
+            &mut bad,
+            tariff_row,
+        )?,
         rules: load(&tx, dir, today, files::RULES, &RULES, &mut bad, rule_row)?,
         info_articles: info.len() as u64,
         counter_services: services.len() as u64,
@@ -101,8 +142,14 @@ pub fn import_dir(store: &mut Store, dir: &Path, today: NaiveDate) -> Result<Imp
         });
     }
     write_content(&tx, &info, &services)?;
-    tx.execute("INSERT INTO facilities_fts(facilities_fts) VALUES ('rebuild')", [])?;
-    tx.execute("INSERT INTO offices_fts(offices_fts) VALUES ('rebuild')", [])?;
+    tx.execute(
+        "INSERT INTO facilities_fts(facilities_fts) VALUES ('rebuild')",
+        [],
+    )?;
+    tx.execute(
+        "INSERT INTO offices_fts(offices_fts) VALUES ('rebuild')",
+        [],
+    )?;
 
     let version: i64 = tx
         .query_row(
@@ -177,7 +224,9 @@ const FACILITIES: Columns = Columns {
     optional: &[],
 };
 const OFFICES: Columns = Columns {
-    required: &["code", "name", "level", "address", "kabkota", "phone", "hours", "lat", "lon"],
+    required: &[
+        "code", "name", "level", "address", "kabkota", "phone", "hours", "lat", "lon",
+    ],
     optional: &[],
 };
 const TARIFFS: Columns = Columns {
@@ -311,7 +360,14 @@ fn load(
             // Keep checking rows after the first bad one, but stop writing them.
             check_only(row, tx, &record, &index, today)
         } else {
-            row(tx, &Fields { record: &record, index: &index, today })
+            row(
+                tx,
+                &Fields {
+                    record: &record,
+                    index: &index,
+                    today,
+                },
+            )
         };
         match result {
             Ok(()) => count += 1,
@@ -332,7 +388,14 @@ fn check_only(
     today: NaiveDate,
 ) -> RowResult {
     tx.execute_batch("SAVEPOINT check_only")?;
-    let result = row(tx, &Fields { record, index, today });
+    let result = row(
+        tx,
+        &Fields {
+            record,
+            index,
+            today,
+        },
+    );
     tx.execute_batch("ROLLBACK TO check_only; RELEASE check_only")?;
     result
 }
@@ -375,7 +438,9 @@ fn coordinate(f: &Fields<'_>, i: usize, column: &str, max: f64) -> Result<f64, R
     let raw = f.get(i).trim();
     match raw.parse::<f64>() {
         Ok(x) if x.is_finite() && x.abs() <= max => Ok(x),
-        _ => Err(bad(format!("{column} {raw:?} is not a coordinate in ±{max}"))),
+        _ => Err(bad(format!(
+            "{column} {raw:?} is not a coordinate in ±{max}"
+        ))),
     }
 }
 
@@ -398,7 +463,8 @@ fn place_code<'a>(f: &'a Fields<'_>, i: usize) -> Result<&'a str, RowError> {
 }
 
 fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
-    let card = CardNo::parse(f.get(0).trim()).map_err(|e| bad(format!("card_no: {}", e.explain().en)))?;
+    let card =
+        CardNo::parse(f.get(0).trim()).map_err(|e| bad(format!("card_no: {}", e.explain().en)))?;
     // Not logged anywhere: the reason names the rule, never the value.
     let nik = f.get(1).trim();
     parse_nik(nik, f.today).map_err(|e| bad(format!("nik: {}", e.explain().en)))?;
@@ -409,7 +475,8 @@ fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
     let relation: Relation = code(f, 6, "relation")?;
     let segment: Segment = code(f, 7, "segment")?;
     let kelas: Kelas = code(f, 8, "kelas")?;
-    let fktp = place_code(f, 9).map_err(|_| bad("fktp_code is empty or longer than 16 characters"))?;
+    let fktp =
+        place_code(f, 9).map_err(|_| bad("fktp_code is empty or longer than 16 characters"))?;
     let fktp_since = date(f, 10, "fktp_since")?;
     let kelas_since = date(f, 11, "kelas_since")?;
     let registered = date(f, 12, "registered_on")?;
@@ -458,8 +525,10 @@ fn bill_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
         "" => None,
         _ => Some(date(f, 3, "paid_on")?),
     };
-    tx.prepare_cached("INSERT INTO bills (kk_no, period, amount, paid_on) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![kk.as_str(), period.to_string(), amount, paid_on])?;
+    tx.prepare_cached(
+        "INSERT INTO bills (kk_no, period, amount, paid_on) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![kk.as_str(), period.to_string(), amount, paid_on])?;
     Ok(())
 }
 
@@ -469,7 +538,9 @@ fn facility_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
     let kind: FacilityType = code(f, 2, "type")?;
     let province = f.get(6).trim();
     if !crate::domain::nik::is_known_province(province) {
-        return Err(bad(format!("province_code {province:?} is not a province code")));
+        return Err(bad(format!(
+            "province_code {province:?} is not a province code"
+        )));
     }
     let lat = coordinate(f, 9, "lat", 90.0)?;
     let lon = coordinate(f, 10, "lon", 180.0)?;
@@ -530,8 +601,10 @@ fn office_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
 
 /// Indexes the row just inserted at its coordinates.
 fn insert_point(tx: &Transaction<'_>, geo: &str, lat: f64, lon: f64) -> RowResult {
-    tx.prepare_cached(&format!("INSERT INTO {geo} VALUES (last_insert_rowid(), ?1, ?1, ?2, ?2)"))?
-        .execute(params![lat, lon])?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO {geo} VALUES (last_insert_rowid(), ?1, ?1, ?2, ?2)"
+    ))?
+    .execute(params![lat, lon])?;
     Ok(())
 }
 
@@ -540,24 +613,38 @@ fn tariff_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
     let segment: Segment = code(f, 1, "segment")?;
     let kelas: Kelas = code(f, 2, "kelas")?;
     let amount = integer(f, 3, "amount")?;
-    tx.prepare_cached("INSERT INTO tariffs (effective_from, segment, kelas, amount) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![from, segment.code(), kelas.get(), amount])?;
+    tx.prepare_cached(
+        "INSERT INTO tariffs (effective_from, segment, kelas, amount) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![from, segment.code(), kelas.get(), amount])?;
     Ok(())
 }
 
 fn rule_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
-    let from = parse_date(f.get(0).trim())
-        .map_err(|_| bad(format!("effective_from {:?} is not a real date (YYYY-MM-DD)", f.get(0).trim())))?;
+    let from = parse_date(f.get(0).trim()).map_err(|_| {
+        bad(format!(
+            "effective_from {:?} is not a real date (YYYY-MM-DD)",
+            f.get(0).trim()
+        ))
+    })?;
     let raw_key = f.get(1).trim();
-    let key = parse_rule_key(raw_key).map_err(|_| bad(format!("key {raw_key:?} is not a known rule")))?;
+    let key =
+        parse_rule_key(raw_key).map_err(|_| bad(format!("key {raw_key:?} is not a known rule")))?;
     let value = integer(f, 2, "value")?;
     let source = match f.get(3).trim() {
         "" => "rules.csv",
         s => s,
     };
     let row = RuleRow::new(from, key, value, source).map_err(|e| bad(e.to_string()))?;
-    tx.prepare_cached("INSERT INTO rules (effective_from, key, value, source) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![row.effective_from.to_string(), row.key.code(), row.value, row.source])?;
+    tx.prepare_cached(
+        "INSERT INTO rules (effective_from, key, value, source) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        row.effective_from.to_string(),
+        row.key.code(),
+        row.value,
+        row.source
+    ])?;
     Ok(())
 }
 

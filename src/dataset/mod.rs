@@ -4,9 +4,9 @@
 //! directory in one transaction, and the synthetic generator. It does not decide JKN rules;
 //! it asks [`crate::domain`] whether a value is well-formed.
 
-pub mod synth;
 mod import;
 pub mod regions;
+pub mod synth;
 
 pub use import::{ImportReport, import_dir};
 

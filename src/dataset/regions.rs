@@ -217,12 +217,9 @@ pub fn name_mix(province_code: &str) -> &'static [(&'static str, u32)] {
         "11" => &[("ACEH", 85), ("MELAYU", 10), ("JAWA", 5)],
         "12" => &[("BATAK", 55), ("MELAYU", 25), ("JAWA", 20)],
         "13" => &[("MINANG", 90), ("JAWA", 5), ("BATAK", 5)],
-        "14" | "15" | "16" | "17" | "19" | "21" => &[
-            ("MELAYU", 60),
-            ("JAWA", 25),
-            ("MINANG", 8),
-            ("BATAK", 7),
-        ],
+        "14" | "15" | "16" | "17" | "19" | "21" => {
+            &[("MELAYU", 60), ("JAWA", 25), ("MINANG", 8), ("BATAK", 7)]
+        }
         "18" => &[("JAWA", 55), ("MELAYU", 35), ("SUNDA", 10)],
         "31" => &[
             ("JAWA", 35),
@@ -237,23 +234,17 @@ pub fn name_mix(province_code: &str) -> &'static [(&'static str, u32)] {
         "51" => &[("BALI", 85), ("JAWA", 10), ("MELAYU", 5)],
         "52" => &[("MELAYU", 80), ("BALI", 10), ("BUGIS", 10)],
         "53" => &[("NTT", 85), ("MELAYU", 10), ("JAWA", 5)],
-        "61" | "62" | "63" | "64" | "65" => &[
-            ("MELAYU", 50),
-            ("JAWA", 25),
-            ("BUGIS", 15),
-            ("NTT", 10),
-        ],
+        "61" | "62" | "63" | "64" | "65" => {
+            &[("MELAYU", 50), ("JAWA", 25), ("BUGIS", 15), ("NTT", 10)]
+        }
         "71" => &[("MINAHASA", 80), ("MELAYU", 20)],
         "72" | "73" | "74" | "76" => &[("BUGIS", 80), ("MELAYU", 15), ("JAWA", 5)],
         "75" => &[("MELAYU", 85), ("BUGIS", 15)],
         "81" => &[("MALUKU", 80), ("MELAYU", 10), ("BUGIS", 10)],
         "82" => &[("MELAYU", 55), ("MALUKU", 35), ("BUGIS", 10)],
-        "91" | "92" | "93" | "94" | "95" | "96" => &[
-            ("PAPUA", 65),
-            ("JAWA", 15),
-            ("BUGIS", 10),
-            ("MALUKU", 10),
-        ],
+        "91" | "92" | "93" | "94" | "95" | "96" => {
+            &[("PAPUA", 65), ("JAWA", 15), ("BUGIS", 10), ("MALUKU", 10)]
+        }
         _ => &[("JAWA", 50), ("MELAYU", 50)],
     }
 }
@@ -314,26 +305,31 @@ pub fn parse_regions(
     ensure_sorted(&out.regencies, |r| &r.code, file)?;
 
     let file = "districts.csv";
-    read_csv(districts, file, &["code", "regency_code", "name"], |line, r| {
-        let code = digits(&r[0], 6, file, line)?;
-        let regency_code = digits(&r[1], 4, file, line)?;
-        if !code.starts_with(&regency_code) || code.ends_with("00") {
-            return Err(err(file, line, "code must be regency_code + 01..99"));
-        }
-        if out
-            .regencies
-            .binary_search_by(|x| x.code.cmp(&regency_code))
-            .is_err()
-        {
-            return Err(err(file, line, "unknown regency_code"));
-        }
-        out.districts.push(District {
-            code,
-            regency_code,
-            name: non_empty(&r[2], file, line)?,
-        });
-        Ok(())
-    })?;
+    read_csv(
+        districts,
+        file,
+        &["code", "regency_code", "name"],
+        |line, r| {
+            let code = digits(&r[0], 6, file, line)?;
+            let regency_code = digits(&r[1], 4, file, line)?;
+            if !code.starts_with(&regency_code) || code.ends_with("00") {
+                return Err(err(file, line, "code must be regency_code + 01..99"));
+            }
+            if out
+                .regencies
+                .binary_search_by(|x| x.code.cmp(&regency_code))
+                .is_err()
+            {
+                return Err(err(file, line, "unknown regency_code"));
+            }
+            out.districts.push(District {
+                code,
+                regency_code,
+                name: non_empty(&r[2], file, line)?,
+            });
+            Ok(())
+        },
+    )?;
     ensure_sorted(&out.districts, |d| &d.code, file)?;
     Ok(out)
 }
@@ -475,11 +471,7 @@ fn digits(s: &str, len: usize, file: &'static str, line: u64) -> Result<String, 
     if s.len() == len && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(s.to_string())
     } else {
-        Err(err(
-            file,
-            line,
-            &format!("`{s}` is not a {len}-digit code"),
-        ))
+        Err(err(file, line, &format!("`{s}` is not a {len}-digit code")))
     }
 }
 
@@ -520,10 +512,18 @@ mod tests {
         assert_eq!(regencies().len(), 514);
         assert!(districts().len() > 7000);
         for p in provinces() {
-            assert!(!regencies_of(&p.code).is_empty(), "{} has no regency", p.code);
+            assert!(
+                !regencies_of(&p.code).is_empty(),
+                "{} has no regency",
+                p.code
+            );
         }
         for r in regencies() {
-            assert!(!districts_of(&r.code).is_empty(), "{} has no district", r.code);
+            assert!(
+                !districts_of(&r.code).is_empty(),
+                "{} has no district",
+                r.code
+            );
         }
     }
 
@@ -553,7 +553,13 @@ mod tests {
 
     #[test]
     fn name_groups_cover_every_province_mix() {
-        assert!(name_groups().iter().map(|g| g.male.len() + g.female.len()).sum::<usize>() > 300);
+        assert!(
+            name_groups()
+                .iter()
+                .map(|g| g.male.len() + g.female.len())
+                .sum::<usize>()
+                > 300
+        );
         for p in provinces() {
             for (g, w) in name_mix(&p.code) {
                 assert!(*w > 0);

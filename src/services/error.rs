@@ -74,8 +74,12 @@ impl Explain for ServiceError {
                 "The treatment class can only be 1, 2 or 3.",
             ),
             Self::InvalidFilter(w) => Bilingual {
-                id: format!("Jenis {w:?} tidak dikenal. Pilih jenis dari daftar, misalnya PUSKESMAS atau FKTP."),
-                en: format!("Unknown type {w:?}. Choose a type from the list, for example PUSKESMAS or FKTP."),
+                id: format!(
+                    "Jenis {w:?} tidak dikenal. Pilih jenis dari daftar, misalnya PUSKESMAS atau FKTP."
+                ),
+                en: format!(
+                    "Unknown type {w:?}. Choose a type from the list, for example PUSKESMAS or FKTP."
+                ),
             },
             Self::InvalidLocation(_) => text(
                 "Lokasi tidak valid. Tulis sebagai LINTANG,BUJUR, misalnya -6.90,107.59.",

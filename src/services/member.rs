@@ -32,16 +32,23 @@ pub struct Identity {
 
 impl Identity {
     /// Checks the typed values' form before anything is looked up.
-    pub fn parse(key: IdentityKey, birth_date: &str, today: NaiveDate) -> Result<Self, ServiceError> {
+    pub fn parse(
+        key: IdentityKey,
+        birth_date: &str,
+        today: NaiveDate,
+    ) -> Result<Self, ServiceError> {
         let key = match key {
             IdentityKey::Nik(n) => {
                 let n = n.trim().to_owned();
                 domain::parse_nik(&n, today).map_err(ServiceError::InvalidNik)?;
                 IdentityKey::Nik(n)
             }
-            IdentityKey::Card(c) => {
-                IdentityKey::Card(CardNo::parse(c.trim()).map_err(ServiceError::InvalidCard)?.as_str().to_owned())
-            }
+            IdentityKey::Card(c) => IdentityKey::Card(
+                CardNo::parse(c.trim())
+                    .map_err(ServiceError::InvalidCard)?
+                    .as_str()
+                    .to_owned(),
+            ),
         };
         let birth_date = domain::calendar::parse_date(birth_date.trim())
             .map_err(|_| ServiceError::InvalidDate(birth_date.to_owned()))?;
@@ -98,7 +105,9 @@ impl MemberSession {
 
     /// The family members who count: everyone on the KK who is not deceased.
     pub fn living_family(&self) -> impl Iterator<Item = &MemberRecord> {
-        self.family.iter().filter(|m| m.status != StoredStatus::Meninggal)
+        self.family
+            .iter()
+            .filter(|m| m.status != StoredStatus::Meninggal)
     }
 
     /// The member's status today, derived from the stored status and the family's bills.
@@ -188,7 +197,12 @@ impl MemberSession {
     }
 
     /// Whether the member may move to the FKTP `to`, looked up in `store`.
-    pub fn change_fktp(&self, store: &Store, to: &str, today: NaiveDate) -> Result<ChangeView, ServiceError> {
+    pub fn change_fktp(
+        &self,
+        store: &Store,
+        to: &str,
+        today: NaiveDate,
+    ) -> Result<ChangeView, ServiceError> {
         let target = store.facility(to)?;
         let facts = target.as_ref().map(|f| FacilityFacts {
             code: f.code.clone(),
@@ -197,15 +211,28 @@ impl MemberSession {
             capacity: f.capacity,
             members: f.members,
         });
-        let e = domain::fktp_change(&self.facts(today), to, facts.as_ref(), today, &self.rules(today));
-        Ok(ChangeView::new(e, self.member.fktp_code.clone(), to.trim().to_owned(), None, Vec::new()))
+        let e = domain::fktp_change(
+            &self.facts(today),
+            to,
+            facts.as_ref(),
+            today,
+            &self.rules(today),
+        );
+        Ok(ChangeView::new(
+            e,
+            self.member.fktp_code.clone(),
+            to.trim().to_owned(),
+            None,
+            Vec::new(),
+        ))
     }
 
     /// Whether the member's family may move to kelas `to`, and what it would then cost.
     pub fn change_kelas(&self, to: Kelas, today: NaiveDate) -> ChangeView {
         let rules = self.rules(today);
         let status = self.status_at(today);
-        let has_arrears = domain::compute_dues(&self.bills, status, today, &rules).unpaid_months > 0;
+        let has_arrears =
+            domain::compute_dues(&self.bills, status, today, &rules).unpaid_months > 0;
         let e = domain::kelas_change(&self.facts(today), to, has_arrears, today, &rules);
         let family: Vec<FamilyMemberView> = self
             .living_family()

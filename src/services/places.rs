@@ -39,7 +39,10 @@ pub fn parse_office_levels(s: &str) -> Result<Vec<OfficeLevel>, ServiceError> {
 }
 
 /// Searches facilities with the limit kept within [1, MAX_LIMIT].
-pub fn search_facilities(store: &Store, q: &FacilityQuery) -> Result<Vec<FacilityRecord>, ServiceError> {
+pub fn search_facilities(
+    store: &Store,
+    q: &FacilityQuery,
+) -> Result<Vec<FacilityRecord>, ServiceError> {
     let q = FacilityQuery {
         limit: q.limit.clamp(1, MAX_LIMIT),
         ..q.clone()

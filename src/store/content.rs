@@ -30,9 +30,9 @@ impl Store {
         let mut docs = self.conn.prepare_cached(
             "SELECT text_id, text_en FROM service_documents WHERE service_code = ?1 ORDER BY seq",
         )?;
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT code, name_id, name_en, minutes FROM counter_services ORDER BY code")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT code, name_id, name_en, minutes FROM counter_services ORDER BY code",
+        )?;
         let services: Vec<(String, String, String, u32)> = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
@@ -40,9 +40,20 @@ impl Store {
             .into_iter()
             .map(|(code, name_id, name_en, minutes)| {
                 let documents = docs
-                    .query_map([&code], |r| Ok(Document { id: r.get(0)?, en: r.get(1)? }))?
+                    .query_map([&code], |r| {
+                        Ok(Document {
+                            id: r.get(0)?,
+                            en: r.get(1)?,
+                        })
+                    })?
                     .collect::<Result<_, _>>()?;
-                Ok(CounterService { code, name_id, name_en, minutes, documents })
+                Ok(CounterService {
+                    code,
+                    name_id,
+                    name_en,
+                    minutes,
+                    documents,
+                })
             })
             .collect()
     }

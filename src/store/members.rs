@@ -3,8 +3,8 @@
 use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Store, StoreError, code_col, date_col, parse_code};
 use super::corrupt;
+use super::{Store, StoreError, code_col, date_col, parse_code};
 use crate::domain::calendar::{YearMonth, parse_date};
 use crate::domain::{Bill, Employer, Kelas, Relation, Segment, Sex, StoredStatus};
 

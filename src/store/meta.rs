@@ -50,7 +50,11 @@ pub(crate) const KEY_LOADED_AT: &str = "data_loaded_at";
 pub(crate) const KEY_SOURCE: &str = "data_source";
 
 /// Writes one metadata value on any connection or transaction.
-pub(crate) fn set_meta(conn: &rusqlite::Connection, key: &str, value: &str) -> rusqlite::Result<()> {
+pub(crate) fn set_meta(
+    conn: &rusqlite::Connection,
+    key: &str,
+    value: &str,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO sync_meta (key, value) VALUES (?1, ?2) \
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -15,8 +15,8 @@ use super::{Store, StoreError, code_col};
 pub enum OutboxState {
     /// Accepted here, not yet confirmed by the hub.
     Pending,
-    /// The hub has stored it and will decide.
-    Delivered,
+    /// The hub acknowledged it and will decide.
+    Sent,
     Approved,
     Rejected,
 }
@@ -25,7 +25,7 @@ impl OutboxState {
     pub fn code(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
-            Self::Delivered => "DELIVERED",
+            Self::Sent => "SENT",
             Self::Approved => "APPROVED",
             Self::Rejected => "REJECTED",
         }
@@ -37,7 +37,7 @@ impl std::str::FromStr for OutboxState {
     fn from_str(s: &str) -> Result<Self, ()> {
         Ok(match s {
             "PENDING" => Self::Pending,
-            "DELIVERED" => Self::Delivered,
+            "SENT" => Self::Sent,
             "APPROVED" => Self::Approved,
             "REJECTED" => Self::Rejected,
             _ => return Err(()),
@@ -107,7 +107,9 @@ impl Store {
     pub fn request(&self, reference: &str) -> Result<Option<OutboxEntry>, StoreError> {
         Ok(self
             .conn
-            .prepare_cached(&format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE reference = ?1"))?
+            .prepare_cached(&format!(
+                "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE reference = ?1"
+            ))?
             .query_row([reference], OutboxEntry::from_row)
             .optional()?)
     }
@@ -138,11 +140,23 @@ mod tests {
     fn a_request_is_kept_once_and_read_back() {
         let mut store = Store::open_in_memory().unwrap();
         store
-            .enqueue_request("AJ-1", "FKTP", "0001944358911", "{}", "2026-11-22T03:00:00Z")
+            .enqueue_request(
+                "AJ-1",
+                "FKTP",
+                "0001944358911",
+                "{}",
+                "2026-11-22T03:00:00Z",
+            )
             .unwrap();
         assert!(
             store
-                .enqueue_request("AJ-1", "FKTP", "0001944358911", "{}", "2026-11-22T03:00:00Z")
+                .enqueue_request(
+                    "AJ-1",
+                    "FKTP",
+                    "0001944358911",
+                    "{}",
+                    "2026-11-22T03:00:00Z"
+                )
                 .is_err()
         );
         let entry = store.request("AJ-1").unwrap().unwrap();

@@ -220,8 +220,13 @@ impl Store {
     pub fn search_facilities(&self, q: &FacilityQuery) -> Result<Vec<FacilityRecord>, StoreError> {
         let mut filter = Filter::default();
         let types: Vec<&str> = if q.open_fktp_only {
-            let wanted = |t: &FacilityType| t.is_fktp() && (q.types.is_empty() || q.types.contains(t));
-            FacilityType::ALL.iter().filter(|t| wanted(t)).map(|t| t.code()).collect()
+            let wanted =
+                |t: &FacilityType| t.is_fktp() && (q.types.is_empty() || q.types.contains(t));
+            FacilityType::ALL
+                .iter()
+                .filter(|t| wanted(t))
+                .map(|t| t.code())
+                .collect()
         } else {
             q.types.iter().map(|t| t.code()).collect()
         };
@@ -236,13 +241,16 @@ impl Store {
             if region.len() == 2 && region.bytes().all(|b| b.is_ascii_digit()) {
                 filter.push("t.province_code = ?", [Value::Text(region.to_owned())]);
             } else {
-                filter.push("t.kabkota = ? COLLATE NOCASE", [Value::Text(region.to_owned())]);
+                filter.push(
+                    "t.kabkota = ? COLLATE NOCASE",
+                    [Value::Text(region.to_owned())],
+                );
             }
         }
         let hits = self.search_places(&FACILITIES, q.text.as_deref(), q.near, &filter, q.limit)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {FACILITY_COLUMNS} FROM facilities WHERE id = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {FACILITY_COLUMNS} FROM facilities WHERE id = ?1"
+        ))?;
         hits.into_iter()
             .map(|(id, distance_km)| {
                 let mut rec = stmt.query_row([id], FacilityRecord::from_row)?;
@@ -254,10 +262,12 @@ impl Store {
 
     /// The facility with this code, if any.
     pub fn facility(&self, code: &str) -> Result<Option<FacilityRecord>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {FACILITY_COLUMNS} FROM facilities WHERE code = ?1"))?;
-        Ok(stmt.query_row([code.trim()], FacilityRecord::from_row).optional()?)
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {FACILITY_COLUMNS} FROM facilities WHERE code = ?1"
+        ))?;
+        Ok(stmt
+            .query_row([code.trim()], FacilityRecord::from_row)
+            .optional()?)
     }
 
     /// Searches offices; see [`OfficeQuery`].
@@ -266,12 +276,15 @@ impl Store {
         let levels: Vec<&str> = q.levels.iter().map(|l| l.code()).collect();
         filter.code_in("level", &levels);
         if let Some(region) = q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-            filter.push("t.kabkota = ? COLLATE NOCASE", [Value::Text(region.to_owned())]);
+            filter.push(
+                "t.kabkota = ? COLLATE NOCASE",
+                [Value::Text(region.to_owned())],
+            );
         }
         let hits = self.search_places(&OFFICES, q.text.as_deref(), q.near, &filter, q.limit)?;
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {OFFICE_COLUMNS} FROM offices WHERE id = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {OFFICE_COLUMNS} FROM offices WHERE id = ?1"
+        ))?;
         hits.into_iter()
             .map(|(id, distance_km)| {
                 let mut rec = stmt.query_row([id], OfficeRecord::from_row)?;
@@ -294,7 +307,11 @@ impl Store {
             return Ok(Vec::new());
         }
         let fts = text.and_then(fts_prefix_query);
-        let PlaceTable { table, fts: fts_table, geo } = pt;
+        let PlaceTable {
+            table,
+            fts: fts_table,
+            geo,
+        } = pt;
         let where_filter = filter.where_clause();
         let Some(origin) = near else {
             let (sql, mut params) = match &fts {
@@ -306,7 +323,9 @@ impl Store {
                     vec![Value::Text(query.clone())],
                 ),
                 None => (
-                    format!("SELECT t.id FROM {table} t WHERE 1{where_filter} ORDER BY t.name LIMIT ?"),
+                    format!(
+                        "SELECT t.id FROM {table} t WHERE 1{where_filter} ORDER BY t.name LIMIT ?"
+                    ),
                     Vec::new(),
                 ),
             };
@@ -314,15 +333,19 @@ impl Store {
             params.push(Value::Integer(limit as i64));
             let mut stmt = self.conn.prepare_cached(&sql)?;
             let ids = stmt.query_map(params_from_iter(params), |r| r.get::<_, i64>(0))?;
-            return Ok(ids.map(|id| id.map(|id| (id, None))).collect::<Result<_, _>>()?);
+            return Ok(ids
+                .map(|id| id.map(|id| (id, None)))
+                .collect::<Result<_, _>>()?);
         };
 
         // With few text matches, measuring each one is cheaper than walking the tree.
         if let Some(query) = &fts {
-            let count: i64 = self.conn.prepare_cached(&format!(
-                "SELECT count(*) FROM {fts_table} WHERE {fts_table} MATCH ?1"
-            ))?
-            .query_row([query], |r| r.get(0))?;
+            let count: i64 = self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT count(*) FROM {fts_table} WHERE {fts_table} MATCH ?1"
+                ))?
+                .query_row([query], |r| r.get(0))?;
             if count <= DIRECT_DISTANCE_MAX {
                 let sql = format!(
                     "SELECT t.id, t.lat, t.lon FROM {fts_table} f JOIN {table} t ON t.id = f.rowid \
@@ -363,7 +386,11 @@ impl Store {
             }
             let found = self.measured(&sql, params, origin)?;
             // Only places within the circle inscribed in the box are certainly the nearest.
-            let sure_km = if whole_earth { f64::INFINITY } else { radius_deg * 110.5 };
+            let sure_km = if whole_earth {
+                f64::INFINITY
+            } else {
+                radius_deg * 110.5
+            };
             let sure = found.iter().filter(|(_, d)| *d <= sure_km).count();
             if sure >= limit || whole_earth {
                 return Ok(nearest(found, limit, sure_km));
@@ -434,8 +461,14 @@ mod tests {
     #[test]
     fn haversine_matches_a_known_distance() {
         // Bandung (Gedung Sate) to Jakarta (Monas): about 116 km in a straight line.
-        let bandung = Point { lat: -6.9025, lon: 107.6188 };
-        let jakarta = Point { lat: -6.1754, lon: 106.8272 };
+        let bandung = Point {
+            lat: -6.9025,
+            lon: 107.6188,
+        };
+        let jakarta = Point {
+            lat: -6.1754,
+            lon: 106.8272,
+        };
         let d = bandung.distance_km(&jakarta);
         assert!((d - 118.0).abs() < 4.0, "got {d}");
     }
