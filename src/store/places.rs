@@ -152,17 +152,21 @@ struct PlaceTable {
     table: &'static str,
     fts: &'static str,
     geo: &'static str,
+    /// bm25 column weights: a match in the name counts most, then the area, then the street.
+    weights: &'static str,
 }
 
 const FACILITIES: PlaceTable = PlaceTable {
     table: "facilities",
     fts: "facilities_fts",
     geo: "facilities_geo",
+    weights: "10.0, 1.0, 4.0, 2.0",
 };
 const OFFICES: PlaceTable = PlaceTable {
     table: "offices",
     fts: "offices_fts",
     geo: "offices_geo",
+    weights: "10.0, 1.0, 3.0",
 };
 
 /// SQL conditions on the place table `t`, with their parameters.
@@ -201,6 +205,11 @@ impl Filter {
 /// Above this many text matches, a near search walks outwards through the R*Tree instead of
 /// measuring every match.
 const DIRECT_DISTANCE_MAX: i64 = 2_000;
+
+/// Most text matches ranked by relevance. Scoring costs a lookup per match, so a query as
+/// broad as "jl" (every address) is ranked among its first matches in code order; the
+/// member narrows it by typing another word.
+const RANKED_MATCHES_MAX: i64 = 3_000;
 
 /// Turns member-typed text into an FTS5 query where every word must match as a prefix.
 ///
@@ -254,7 +263,12 @@ impl Store {
         hits.into_iter()
             .map(|(id, distance_km)| {
                 let mut rec = stmt.query_row([id], FacilityRecord::from_row)?;
-                rec.distance_km = distance_km;
+                rec.distance_km = distance_km.and(q.near).map(|o| {
+                    round_km(o.distance_km(&Point {
+                        lat: rec.lat,
+                        lon: rec.lon,
+                    }))
+                });
                 Ok(rec)
             })
             .collect()
@@ -288,7 +302,12 @@ impl Store {
         hits.into_iter()
             .map(|(id, distance_km)| {
                 let mut rec = stmt.query_row([id], OfficeRecord::from_row)?;
-                rec.distance_km = distance_km;
+                rec.distance_km = distance_km.and(q.near).map(|o| {
+                    round_km(o.distance_km(&Point {
+                        lat: rec.lat,
+                        lon: rec.lon,
+                    }))
+                });
                 Ok(rec)
             })
             .collect()
@@ -311,14 +330,18 @@ impl Store {
             table,
             fts: fts_table,
             geo,
+            weights,
         } = pt;
         let where_filter = filter.where_clause();
         let Some(origin) = near else {
             let (sql, mut params) = match &fts {
                 Some(query) => (
                     format!(
-                        "SELECT t.id FROM {fts_table} f JOIN {table} t ON t.id = f.rowid \
-                         WHERE {fts_table} MATCH ?{where_filter} ORDER BY f.rank, t.name LIMIT ?"
+                        "SELECT m.id FROM (\
+                           SELECT t.id AS id, t.name AS name, bm25({fts_table}, {weights}) AS score \
+                           FROM {fts_table} f JOIN {table} t ON t.id = f.rowid \
+                           WHERE {fts_table} MATCH ?{where_filter} LIMIT {RANKED_MATCHES_MAX}\
+                         ) m ORDER BY m.score, m.name LIMIT ?"
                     ),
                     vec![Value::Text(query.clone())],
                 ),
@@ -364,11 +387,20 @@ impl Store {
         } else {
             String::new()
         };
-        let sql = format!(
-            "SELECT t.id, t.lat, t.lon FROM {geo} g JOIN {table} t ON t.id = g.id \
-             WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?\
-             {where_filter}{text_filter}"
-        );
+        // Unfiltered, the tree's own (32-bit) coordinates rank well enough; callers measure
+        // the chosen rows again at full precision.
+        let sql = if filter.sql.is_empty() && fts.is_none() {
+            format!(
+                "SELECT g.id, g.min_lat, g.min_lon FROM {geo} g \
+                 WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?"
+            )
+        } else {
+            format!(
+                "SELECT t.id, t.lat, t.lon FROM {geo} g JOIN {table} t ON t.id = g.id \
+                 WHERE g.min_lat >= ? AND g.max_lat <= ? AND g.min_lon >= ? AND g.max_lon <= ?\
+                 {where_filter}{text_filter}"
+            )
+        };
         let cos_lat = origin.lat.to_radians().cos().max(0.01);
         let mut radius_deg = 0.05_f64;
         loop {
@@ -395,7 +427,9 @@ impl Store {
             if sure >= limit || whole_earth {
                 return Ok(nearest(found, limit, sure_km));
             }
-            radius_deg *= 3.0;
+            // Grow the box by the area still needed, at least doubling it.
+            let growth = ((limit as f64 / sure.max(1) as f64).sqrt() * 1.5).clamp(2.0, 8.0);
+            radius_deg *= growth;
         }
     }
 
@@ -425,8 +459,13 @@ fn nearest(mut found: Vec<(i64, f64)>, limit: usize, max_km: f64) -> Vec<(i64, O
     found
         .into_iter()
         .take(limit)
-        .map(|(id, d)| (id, Some((d * 1000.0).round() / 1000.0)))
+        .map(|(id, d)| (id, Some(d)))
         .collect()
+}
+
+/// Distances are shown to the metre.
+fn round_km(d: f64) -> f64 {
+    (d * 1000.0).round() / 1000.0
 }
 
 #[cfg(test)]
