@@ -8,6 +8,7 @@
 //! - [`services`]: the answers the UI and the CLI both give, built from store + domain.
 
 pub mod clock;
+pub mod config;
 pub mod content;
 pub mod dataset;
 pub mod domain;

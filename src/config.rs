@@ -1,0 +1,176 @@
+//! The kiosk's configuration file (`/etc/anjungan/config.toml`), read once at start.
+//!
+//! Each section belongs to one part of the kiosk; a part that is not configured is absent
+//! (`None`), which diagnostics reports as "not configured" rather than as a fault. Every value
+//! can also be given as a command-line flag, which wins over the file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub kiosk: KioskConfig,
+    pub printer: Option<PrinterConfig>,
+    pub dispenser: Option<DispenserConfig>,
+    pub hub: Option<HubConfig>,
+    #[serde(default)]
+    pub sync: SyncConfig,
+}
+
+/// Who and where this kiosk is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KioskConfig {
+    /// A short id, unique in the fleet (also the hub's `cons_id` unless [hub] says otherwise).
+    pub id: String,
+    /// Shown on slips, e.g. "KC Bandung".
+    pub name: String,
+    /// WIB, WITA, WIT or an IANA zone name; decides "today".
+    pub zone: String,
+    /// The kiosk's location as `LAT,LON`, for "nearest" searches.
+    pub location: Option<String>,
+    /// The SQLite database.
+    pub db: PathBuf,
+}
+
+impl Default for KioskConfig {
+    fn default() -> Self {
+        Self {
+            id: "kiosk-1".into(),
+            name: "Anjungan JKN".into(),
+            zone: "WIB".into(),
+            location: None,
+            db: PathBuf::from("/var/lib/anjungan/kiosk.db"),
+        }
+    }
+}
+
+/// The receipt printer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    /// `tcp://HOST:9100`, `serial:///dev/ttyUSB0?baud=9600` or `file:///dev/usb/lp0`.
+    pub uri: String,
+    /// Paper width in millimetres: 58 or 80.
+    #[serde(default = "default_paper_mm")]
+    pub paper_mm: u32,
+}
+
+fn default_paper_mm() -> u32 {
+    80
+}
+
+/// The queue-ticket dispenser.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispenserConfig {
+    /// `serial:///dev/anjungan-dispenser?baud=9600`.
+    pub uri: String,
+    /// The local hour at which ticket numbers start again from 1.
+    #[serde(default)]
+    pub day_reset_hour: u32,
+}
+
+/// The upstream hub.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HubConfig {
+    pub url: String,
+    /// The hub's Ed25519 public key file, pinned.
+    pub public_key: PathBuf,
+    pub cons_id: String,
+    pub secret: String,
+}
+
+/// How often and how strictly the kiosk syncs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SyncConfig {
+    pub interval_secs: u64,
+    /// Change requests are refused when the data is older than this.
+    pub max_data_age_hours: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self {
+            interval_secs: 15 * 60,
+            max_data_age_hours: 48,
+        }
+    }
+}
+
+/// Why the configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: String, message: String },
+}
+
+impl Config {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.display().to_string(),
+            message,
+        })
+    }
+
+    /// Parses configuration text.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if crate::clock::parse_zone(&config.kiosk.zone).is_none() {
+            return Err(format!(
+                "kiosk.zone {:?} is not a time zone (WIB, WITA, WIT or e.g. Asia/Makassar)",
+                config.kiosk.zone
+            ));
+        }
+        if let Some(loc) = &config.kiosk.location
+            && crate::store::Point::parse(loc).is_none()
+        {
+            return Err(format!("kiosk.location {loc:?} is not LAT,LON"));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_defaults_and_unconfigured_devices() {
+        let c = Config::parse("").unwrap();
+        assert_eq!(c.kiosk.zone, "WIB");
+        assert!(c.printer.is_none() && c.dispenser.is_none() && c.hub.is_none());
+        assert_eq!(c.sync.max_data_age_hours, 48);
+    }
+
+    #[test]
+    fn sections_parse_and_mistakes_are_named() {
+        let c = Config::parse(
+            "[kiosk]\nzone = \"WITA\"\nlocation = \"-5.14,119.41\"\n\
+             [printer]\nuri = \"tcp://127.0.0.1:9100\"\npaper_mm = 58\n",
+        )
+        .unwrap();
+        assert_eq!(c.printer.unwrap().paper_mm, 58);
+        let e = Config::parse("[kiosk]\nzone = \"Mars\"\n").unwrap_err();
+        assert!(e.contains("kiosk.zone"), "{e}");
+        let e = Config::parse("[printr]\nuri = \"x\"\n").unwrap_err();
+        assert!(e.contains("printr"), "{e}");
+    }
+}
