@@ -4,7 +4,8 @@
 //!
 //! Run: `cargo bench --bench kiosk` (defaults: 1,000,000 members, 30,000 facilities).
 //! Smaller: `ANJUNGAN_BENCH_MEMBERS=100000 ANJUNGAN_BENCH_FACILITIES=3000 cargo bench --bench kiosk`.
-//! The dataset and database are kept under `target/bench-data/` and reused when present;
+//! The dataset and database are kept under `target/tmp/bench-data-<members>-<facilities>/`
+//! and reused when present;
 //! set `ANJUNGAN_BENCH_REIMPORT=1` to measure the import again.
 
 use std::path::{Path, PathBuf};

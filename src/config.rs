@@ -2,7 +2,8 @@
 //!
 //! Each section belongs to one part of the kiosk; a part that is not configured is absent
 //! (`None`), which diagnostics reports as "not configured" rather than as a fault. Every value
-//! can also be given as a command-line flag, which wins over the file.
+//! is meant to be given as a command-line flag too, winning over the file. (Until the kiosk
+//! runtime reads this file, the CLI takes its flags only: `--tz` defaults to WIB.)
 
 use std::path::{Path, PathBuf};
 
@@ -76,7 +77,7 @@ pub struct DispenserConfig {
 }
 
 /// The upstream hub.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubConfig {
     pub url: String,
@@ -84,6 +85,18 @@ pub struct HubConfig {
     pub public_key: PathBuf,
     pub cons_id: String,
     pub secret: String,
+}
+
+impl std::fmt::Debug for HubConfig {
+    /// The secret never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubConfig")
+            .field("url", &self.url)
+            .field("public_key", &self.public_key)
+            .field("cons_id", &self.cons_id)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// How often and how strictly the kiosk syncs.

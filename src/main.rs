@@ -4,10 +4,13 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return cli::usage_error(e),
+    };
     // Logs go to stderr so `--json` output on stdout stays one clean document.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)

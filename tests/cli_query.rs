@@ -150,6 +150,17 @@ fn unknown_member_and_wrong_birth_date_look_the_same() {
             .unwrap()
             .contains("tidak cocok")
     );
+    let (c3, by_card) = member(&db, "status", SITI_CARD, "1983-07-04", &[]);
+    let (c4, unknown_card) = member(
+        &db,
+        "status",
+        ("--card", "0001999999999"),
+        "1983-07-03",
+        &[],
+    );
+    assert_eq!((c3, c4), (c1, c1));
+    assert_eq!(by_card, wrong_dob);
+    assert_eq!(unknown_card, wrong_dob);
 }
 
 #[test]
@@ -169,6 +180,20 @@ fn malformed_input_is_refused_with_its_reason() {
     let (code, e) = member(&db, "dues", BUDI, "1980-02-30", &[]);
     assert_ne!(code, 0);
     assert_eq!(e["error"], "INVALID_DATE");
+    // The message names the format the command accepts, and never repeats the value.
+    assert!(
+        e["message_en"].as_str().unwrap().contains("YYYY-MM-DD"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("1980-02-30"), "{e}");
+
+    // Arguments clap refuses still answer in JSON when --json was asked for.
+    let (code, e) = anjungan(&[
+        "query", "status", "--db", &db.path, "--nik", BUDI.1, "--json",
+    ]);
+    assert_eq!(code, 2);
+    assert_eq!(e["error"], "USAGE");
+    assert!(e["message_en"].as_str().unwrap().contains("--dob"), "{e}");
 
     let (code, e) = member(&db, "status", ("--card", "12345"), "1980-05-12", &[]);
     assert_ne!(code, 0);
@@ -262,7 +287,16 @@ fn fktp_change_lists_every_reason() {
         "1980-05-12",
         &["--to", "3273P001"],
     );
-    assert!(reasons(&c).contains(&"SAME_AS_CURRENT"));
+    assert_eq!(reasons(&c), ["NOT_ACTIVE", "SAME_AS_CURRENT"]);
+    // A code typed in lower case is the same facility.
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        BUDI,
+        "1980-05-12",
+        &["--to", "3273p001"],
+    );
+    assert_eq!(reasons(&c), ["NOT_ACTIVE", "SAME_AS_CURRENT"]);
     assert_eq!(c["messages"].as_array().unwrap().len(), reasons(&c).len());
 }
 
@@ -474,6 +508,11 @@ fn a_bad_row_is_named_and_nothing_is_half_imported() {
     lines[6] = lines[6].replace("PPU_PN", "PPU_XX");
     lines.push("0009000000001,3273011205800001,3273010101000009,Dup,1980-05-12,L,PESERTA,PBPU,3,3273P001,2019-03-01,2019-03-01,2019-03-01,AKTIF,,".into());
     std::fs::write(broken.path().join("members.csv"), lines.join("\n") + "\n").unwrap();
+    // bills.csv has CRLF endings; its line 3 gets a month that does not exist.
+    let bills = std::fs::read_to_string(broken.path().join("bills.csv")).unwrap();
+    let mut bill_lines: Vec<String> = bills.split("\r\n").map(String::from).collect();
+    bill_lines[2] = bill_lines[2].replace("2024-09", "2024-13");
+    std::fs::write(broken.path().join("bills.csv"), bill_lines.join("\r\n")).unwrap();
 
     let (code, e) = anjungan(&[
         "import",
@@ -502,7 +541,8 @@ fn a_bad_row_is_named_and_nothing_is_half_imported() {
         [
             ("members.csv".into(), 4),
             ("members.csv".into(), 7),
-            ("members.csv".into(), 9)
+            ("members.csv".into(), 9),
+            ("bills.csv".into(), 3)
         ]
     );
     assert!(
@@ -517,9 +557,103 @@ fn a_bad_row_is_named_and_nothing_is_half_imported() {
             .unwrap()
             .contains("duplicate")
     );
+    // Reasons name the rule, not the personal value.
+    assert!(!e.to_string().contains("2010-02-30"), "{e}");
 
     // The earlier import is still whole.
     let (code, d) = member(&db, "dues", BUDI, "1980-05-12", &[]);
     assert_eq!(code, 0);
     assert_eq!(d["unpaid_months"], 26);
+}
+
+/// A copy of the fixture with `edit` applied to one of its files.
+fn fixture_with(file: &str, edit: impl FnOnce(String) -> String) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let text = std::fs::read_to_string(dir.path().join(file)).unwrap_or_default();
+    std::fs::write(dir.path().join(file), edit(text)).unwrap();
+    dir
+}
+
+fn import_into(data: &Path) -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.db").display().to_string();
+    let (code, report) = anjungan(&[
+        "import",
+        data.to_str().unwrap(),
+        "--db",
+        &path,
+        "--today",
+        TODAY,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{report}");
+    Db { _dir: dir, path }
+}
+
+#[test]
+fn rules_csv_moves_the_waiting_period_and_its_message() {
+    let data = fixture_with("rules.csv", |_| {
+        "effective_from,key,value,source\n2026-01-01,FKTP_MIN_MONTHS,6,Uji\n".into()
+    });
+    let db = import_into(data.path());
+    let (_, c) = member(
+        &db,
+        "change-fktp",
+        DEWI,
+        "1990-02-28",
+        &["--to", "3273K005"],
+    );
+    assert_eq!(reasons(&c), ["FKTP_MIN_3_MONTHS"]);
+    assert_eq!(c["earliest_date"], "2027-03-22");
+    let message = c["messages"][0]["en"].as_str().unwrap();
+    assert!(
+        message.contains('6') && !message.contains(" 3 "),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_row_birth_date_wins_over_the_one_in_the_nik() {
+    // Real records disagree: Budi's NIK encodes 12 May, his row says 13 May.
+    let data = fixture_with("members.csv", |t| t.replacen("1980-05-12", "1980-05-13", 1));
+    let db = import_into(data.path());
+    let (code, s) = member(&db, "status", BUDI, "1980-05-13", &[]);
+    assert_eq!(code, 0, "{s}");
+    let (code, e) = member(&db, "status", BUDI, "1980-05-12", &[]);
+    assert_ne!(code, 0);
+    assert_eq!(e["error"], "IDENTITY_MISMATCH");
+}
+
+#[test]
+fn a_family_without_a_head_gets_no_guessed_va() {
+    // Siti's family loses its head: the VA cannot be named, and the kiosk says where to go.
+    let data = fixture_with("members.csv", |t| {
+        t.replacen(
+            "Budi Santoso,1980-05-12,L,PESERTA",
+            "Budi Santoso,1980-05-12,L,SUAMI",
+            1,
+        )
+    });
+    let db = import_into(data.path());
+    let (code, e) = member(&db, "va", SITI_CARD, "1983-07-03", &[]);
+    assert_ne!(code, 0);
+    assert_eq!(e["error"], "NO_FAMILY_HEAD");
+    assert!(e["message"].as_str().unwrap().contains("loket"));
+}
+
+#[test]
+fn kelas_change_always_reports_the_new_amount_key() {
+    let db = imported();
+    let (_, c) = member(&db, "change-kelas", HENDRA, "1975-12-31", &["--to", "2"]);
+    assert!(
+        c.as_object()
+            .unwrap()
+            .contains_key("new_family_monthly_amount"),
+        "{c}"
+    );
+    assert!(c["new_family_monthly_amount"].is_null());
 }

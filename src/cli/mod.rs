@@ -109,6 +109,24 @@ struct NikArgs {
     json: bool,
 }
 
+/// A command line clap could not parse: with `--json` anywhere on it, the usual
+/// `{"error": "USAGE", ...}` document; otherwise clap's own help text.
+pub fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !std::env::args().any(|a| a == "--json") {
+        e.exit();
+    }
+    let failure = Failure::usage(&e.render().to_string());
+    failure.print(true);
+    ExitCode::from(failure.exit_code())
+}
+
 /// Runs the parsed command and turns its outcome into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let (json, result) = match cli.command {

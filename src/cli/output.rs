@@ -194,6 +194,18 @@ impl Failure {
         }
     }
 
+    /// The command line itself is wrong; clap's explanation is English.
+    pub fn usage(detail: &str) -> Self {
+        let detail = detail.trim();
+        Self::user(
+            "USAGE",
+            bilingual(
+                format!("Perintah tidak lengkap atau salah. {detail}"),
+                format!("The command is incomplete or wrong. {detail}"),
+            ),
+        )
+    }
+
     pub fn no_database(db: &Path) -> Self {
         Self::user(
             "NO_DATABASE",

@@ -364,9 +364,11 @@ fn for_each_record<R: Read>(
     mut f: impl FnMut(u64, &csv::StringRecord) -> Result<(), ContentError>,
 ) -> Result<(), ContentError> {
     // Flexible, so that a short or long record reaches our own check and gets its line.
+    // Only LF ends a record, so line numbers stay right on CRLF files; fields are trimmed.
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(r);
     let mut records = rdr.records();
     let bad_header = || ContentError {

@@ -304,8 +304,11 @@ fn load(
             });
         }
     };
+    // Only LF ends a record: with the default CRLF handling the reader's line numbers drift
+    // on CRLF files. A CR left at a line's end is trimmed with the rest of the field.
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
+        .terminator(csv::Terminator::Any(b'\n'))
         .from_reader(BufReader::with_capacity(1 << 20, handle));
     let io_err = |e: csv::Error| ImportError::Io {
         file: file.into(),
@@ -344,8 +347,10 @@ fn load(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                // Invalid UTF-8 or a broken quote: name the line and stop reading this file.
-                bad_rows.push(file, line, format!("unreadable row: {e}"));
+                // Invalid UTF-8 or a broken quote: name the line and stop reading this file
+                // (its later rows cannot be told apart reliably).
+                let at = e.position().map_or(line, |p| p.line());
+                bad_rows.push(file, at, "unreadable row (not UTF-8, or a broken quote); the rest of this file was not checked".into());
                 break;
             }
         }
@@ -414,10 +419,10 @@ impl BadRows {
 }
 
 fn date(f: &Fields<'_>, i: usize, column: &str) -> Result<String, RowError> {
-    let raw = f.get(i).trim();
-    parse_date(raw)
+    // The value is not echoed: a birth date is personal data.
+    parse_date(f.get(i).trim())
         .map(|d| d.to_string())
-        .map_err(|_| bad(format!("{column} {raw:?} is not a real date (YYYY-MM-DD)")))
+        .map_err(|_| bad(format!("{column} is not a real date (YYYY-MM-DD)")))
 }
 
 fn code<T: std::str::FromStr>(f: &Fields<'_>, i: usize, column: &str) -> Result<T, RowError> {
@@ -430,7 +435,8 @@ fn integer(f: &Fields<'_>, i: usize, column: &str) -> Result<i64, RowError> {
     let raw = f.get(i).trim();
     match raw.parse::<i64>() {
         Ok(n) if n >= 0 => Ok(n),
-        _ => Err(bad(format!("{column} {raw:?} is not a whole number ≥ 0"))),
+        // The value is not echoed: a wage is personal data.
+        _ => Err(bad(format!("{column} is not a whole number ≥ 0"))),
     }
 }
 
@@ -621,12 +627,8 @@ fn tariff_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
 }
 
 fn rule_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
-    let from = parse_date(f.get(0).trim()).map_err(|_| {
-        bad(format!(
-            "effective_from {:?} is not a real date (YYYY-MM-DD)",
-            f.get(0).trim()
-        ))
-    })?;
+    let from = parse_date(f.get(0).trim())
+        .map_err(|_| bad("effective_from is not a real date (YYYY-MM-DD)"))?;
     let raw_key = f.get(1).trim();
     let key =
         parse_rule_key(raw_key).map_err(|_| bad(format!("key {raw_key:?} is not a known rule")))?;
@@ -649,18 +651,18 @@ fn rule_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
 }
 
 /// Parses an optional content file, or takes the shipped defaults when it is absent.
-fn read_content<T, E: std::fmt::Display>(
+fn read_content<T>(
     dir: &Path,
     file: &str,
-    parse: fn(BufReader<File>) -> Result<Vec<T>, E>,
+    parse: fn(BufReader<File>) -> Result<Vec<T>, content::ContentError>,
     defaults: fn() -> Vec<T>,
 ) -> Result<Vec<T>, ImportError> {
     match File::open(dir.join(file)) {
         Ok(handle) => parse(BufReader::new(handle)).map_err(|e| ImportError::BadRows {
             rows: vec![BadRow {
                 file: file.into(),
-                line: 0,
-                reason: e.to_string(),
+                line: e.line,
+                reason: e.reason.to_string(),
             }],
             total: 1,
         }),

@@ -12,9 +12,9 @@ pub enum ServiceError {
     /// The card number typed is not a well-formed JKN card number.
     #[error("invalid card number: {0}")]
     InvalidCard(IdError),
-    /// A date typed is not a real date.
-    #[error("invalid date {0:?}")]
-    InvalidDate(String),
+    /// A date typed is not a real date. The value is not kept: it is a date of birth.
+    #[error("invalid date")]
+    InvalidDate,
     /// No member has this NIK/card with this date of birth. Deliberately the same whether or
     /// not the NIK exists, so the kiosk does not reveal who is a member.
     #[error("identity does not match")]
@@ -28,6 +28,9 @@ pub enum ServiceError {
     /// A location is not `LAT,LON` in decimal degrees.
     #[error("invalid location {0:?}")]
     InvalidLocation(String),
+    /// The family card has no single head, so its Virtual Account cannot be named.
+    #[error("family has no single head")]
+    NoFamilyHead,
     /// The kiosk has no member data loaded yet.
     #[error("no member data loaded")]
     NoData,
@@ -41,11 +44,12 @@ impl ServiceError {
         match self {
             Self::InvalidNik(_) => "INVALID_NIK",
             Self::InvalidCard(_) => "INVALID_CARD",
-            Self::InvalidDate(_) => "INVALID_DATE",
+            Self::InvalidDate => "INVALID_DATE",
             Self::IdentityMismatch => "IDENTITY_MISMATCH",
             Self::InvalidKelas(_) => "INVALID_KELAS",
             Self::InvalidFilter(_) => "INVALID_FILTER",
             Self::InvalidLocation(_) => "INVALID_LOCATION",
+            Self::NoFamilyHead => "NO_FAMILY_HEAD",
             Self::NoData => "NO_DATA",
             Self::Store(_) => "STORE_ERROR",
         }
@@ -61,9 +65,9 @@ impl Explain for ServiceError {
         match self {
             Self::InvalidNik(e) => e.explain(),
             Self::InvalidCard(e) => e.explain(),
-            Self::InvalidDate(_) => text(
-                "Tanggal tidak valid. Masukkan tanggal lahir sebagai tanggal-bulan-tahun, misalnya 17-08-1985.",
-                "That is not a valid date. Enter the date of birth as day-month-year, for example 17-08-1985.",
+            Self::InvalidDate => text(
+                "Tanggal lahir tidak valid. Tulis sebagai TTTT-BB-HH, misalnya 1985-08-17, dan pastikan tanggal itu ada.",
+                "That date of birth is not valid. Write it as YYYY-MM-DD, for example 1985-08-17, and make sure the date exists.",
             ),
             Self::IdentityMismatch => text(
                 "Data tidak cocok. Periksa kembali NIK atau nomor kartu dan tanggal lahir. Jika tetap tidak cocok, silakan ke loket informasi.",
@@ -84,6 +88,10 @@ impl Explain for ServiceError {
             Self::InvalidLocation(_) => text(
                 "Lokasi tidak valid. Tulis sebagai LINTANG,BUJUR, misalnya -6.90,107.59.",
                 "Invalid location. Write it as LAT,LON, for example -6.90,107.59.",
+            ),
+            Self::NoFamilyHead => text(
+                "Nomor Virtual Account keluarga Anda tidak dapat ditampilkan karena data kepala keluarga belum lengkap. Silakan ke loket E (perubahan data).",
+                "Your family's Virtual Account cannot be shown because the head-of-family record is incomplete. Please go to counter E (data changes).",
             ),
             Self::NoData => text(
                 "Data peserta belum tersedia di anjungan ini. Silakan ke loket, atau coba lagi nanti.",

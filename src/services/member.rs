@@ -51,7 +51,7 @@ impl Identity {
             ),
         };
         let birth_date = domain::calendar::parse_date(birth_date.trim())
-            .map_err(|_| ServiceError::InvalidDate(birth_date.to_owned()))?;
+            .map_err(|_| ServiceError::InvalidDate)?;
         Ok(Self { key, birth_date })
     }
 }
@@ -75,15 +75,17 @@ impl MemberSession {
     /// An unknown identifier and a wrong date of birth both give
     /// [`ServiceError::IdentityMismatch`], so the kiosk does not reveal who is a member.
     pub fn identify(store: &Store, identity: &Identity) -> Result<Self, ServiceError> {
+        // The same queries run whether or not the identifier exists.
+        if !store.has_members()? {
+            return Err(ServiceError::NoData);
+        }
         let found = match &identity.key {
             IdentityKey::Nik(n) => store.member_by_nik(n)?,
             IdentityKey::Card(c) => store.member_by_card(c)?,
         };
         let member = match found {
             Some(m) if m.birth_date == identity.birth_date => m,
-            Some(_) => return Err(ServiceError::IdentityMismatch),
-            None if !store.has_members()? => return Err(ServiceError::NoData),
-            None => return Err(ServiceError::IdentityMismatch),
+            _ => return Err(ServiceError::IdentityMismatch),
         };
         let family = store.family(&member.kk_no)?;
         let bills = store.bills(&member.kk_no)?;
@@ -168,11 +170,14 @@ impl MemberSession {
     /// The Virtual Account screen. The VA belongs to the family head, whoever asks, and is
     /// shown in full because the member needs it to pay (domain.md §8).
     pub fn virtual_accounts(&self) -> Result<VaView, ServiceError> {
-        let head = self
+        // Exactly one head, or the VA could name an account nobody pays into.
+        let mut heads = self
             .family
             .iter()
-            .find(|m| m.relation == Relation::Peserta)
-            .unwrap_or(&self.member);
+            .filter(|m| m.relation == Relation::Peserta);
+        let (Some(head), None) = (heads.next(), heads.next()) else {
+            return Err(ServiceError::NoFamilyHead);
+        };
         let card = CardNo::parse(&head.card_no).map_err(ServiceError::InvalidCard)?;
         Ok(VaView {
             va: domain::all_virtual_accounts(&card)
@@ -211,15 +216,11 @@ impl MemberSession {
             capacity: f.capacity,
             members: f.members,
         });
-        let e = domain::fktp_change(
-            &self.facts(today),
-            to,
-            facts.as_ref(),
-            today,
-            &self.rules(today),
-        );
+        let rules = self.rules(today);
+        let e = domain::fktp_change(&self.facts(today), to, facts.as_ref(), today, &rules);
         Ok(ChangeView::new(
             e,
+            &rules,
             self.member.fktp_code.clone(),
             to.trim().to_owned(),
             None,
@@ -252,6 +253,7 @@ impl MemberSession {
         );
         ChangeView::new(
             e,
+            &rules,
             self.member.kelas.get().to_string(),
             to.get().to_string(),
             amount,
@@ -323,8 +325,8 @@ pub struct ChangeView {
     pub earliest_date: Option<NaiveDate>,
     pub from: String,
     pub to: String,
-    /// For a kelas change: the family's monthly dues after the change.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// For a kelas change: the family's monthly dues after the change (`null` when no
+    /// member-paid tariff applies, and for an FKTP change).
     pub new_family_monthly_amount: Option<i64>,
     /// For a kelas change: everyone it applies to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -334,6 +336,7 @@ pub struct ChangeView {
 impl ChangeView {
     fn new(
         e: Eligibility,
+        rules: &Rules,
         from: String,
         to: String,
         new_family_monthly_amount: Option<i64>,
@@ -341,7 +344,7 @@ impl ChangeView {
     ) -> Self {
         Self {
             eligible: e.eligible,
-            messages: e.reasons.iter().map(Explain::explain).collect(),
+            messages: e.reasons.iter().map(|r| r.explain_with(rules)).collect(),
             reasons: e.reasons,
             effective_date: e.effective_date,
             earliest_date: e.earliest_date,

@@ -115,11 +115,13 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 }
 
 /// A stored value that no longer parses: the file was edited by hand or is damaged.
-fn corrupt(column: usize, value: String) -> rusqlite::Error {
+///
+/// The value is not repeated in the error: it may be personal data.
+fn corrupt(column: usize, _value: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(
         column,
         rusqlite::types::Type::Text,
-        format!("malformed stored value {value:?}").into(),
+        "malformed stored value".into(),
     )
 }
 

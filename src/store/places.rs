@@ -279,8 +279,20 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT {FACILITY_COLUMNS} FROM facilities WHERE code = ?1"
         ))?;
+        let code = code.trim();
+        if let Some(found) = stmt
+            .query_row([code], FacilityRecord::from_row)
+            .optional()?
+        {
+            return Ok(Some(found));
+        }
+        // Codes are compared case-insensitively elsewhere (SAME_AS_CURRENT); a typed
+        // "3273d004" must find 3273D004 too. Rare, so the slower scan is fine.
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {FACILITY_COLUMNS} FROM facilities WHERE code = ?1 COLLATE NOCASE"
+        ))?;
         Ok(stmt
-            .query_row([code.trim()], FacilityRecord::from_row)
+            .query_row([code], FacilityRecord::from_row)
             .optional()?)
     }
 
