@@ -12,5 +12,7 @@ pub mod config;
 pub mod content;
 pub mod dataset;
 pub mod domain;
+pub mod kiosk;
 pub mod services;
 pub mod store;
+pub mod ui;

@@ -4,6 +4,7 @@
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
 mod demo;
+mod kiosk;
 mod output;
 mod query;
 
@@ -32,6 +33,8 @@ enum Command {
     /// Run the kiosk's main job on built-in sample data (until the UI lands: dataset,
     /// import and the member questions a kiosk answers).
     Demo(demo::DemoArgs),
+    /// Run the fullscreen touch kiosk on a database.
+    Kiosk(kiosk::KioskArgs),
     /// Write a realistic, deterministic synthetic dataset.
     GenDataset(GenArgs),
     /// Build or refresh a kiosk database from a dataset directory (all or nothing).
@@ -131,6 +134,7 @@ pub fn usage_error(e: clap::Error) -> ExitCode {
 pub fn run(cli: Cli) -> ExitCode {
     let (json, result) = match cli.command {
         Command::Demo(args) => (false, demo::run(&args)),
+        Command::Kiosk(args) => (false, kiosk::run(&args)),
         Command::GenDataset(args) => (args.json, gen_dataset(&args)),
         Command::Import(args) => (args.json, import(&args)),
         Command::Query(q) => (q.json(), query::run(&q)),

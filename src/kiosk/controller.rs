@@ -1,0 +1,1208 @@
+//! The kiosk's flows as a plain state machine: what screen is shown, what the member has
+//! typed, who is identified, and when to forget it all.
+//!
+//! It reads the store and applies services synchronously (each answer takes milliseconds);
+//! device and outbox work leaves as [`Effect`]s and returns as [`Outcome`]s. It knows nothing
+//! of Slint: `ui` renders [`Controller::screen`] and forwards touches as [`Event`]s. The
+//! runtime runs it on its own thread, never on the UI thread.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+use super::effects::{ChangeRequest, Effect, Issued, Outcome, RequestReceipt, Slip, Ticket};
+use super::identify::{Field, IdKind, IdentifyForm};
+use crate::content::{CounterService, InfoArticle};
+use crate::domain::{self, Bilingual, Explain, Kelas, Reason};
+use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
+use crate::services::{MemberSession, ServiceError};
+use crate::store::{
+    FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, OutboxState, Point, Store,
+};
+
+/// The home screen's tiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tile {
+    Status,
+    Dues,
+    Va,
+    Info,
+    Search,
+    ChangeFktp,
+    ChangeKelas,
+    Queue,
+    Request,
+}
+
+/// What a member needs to identify for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Status,
+    Dues,
+    Va,
+    ChangeFktp,
+    ChangeKelas,
+}
+
+/// Screen language; every screen has the toggle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+/// What the search screen looks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchFilter {
+    #[default]
+    All,
+    Fktp,
+    Hospital,
+    Pharmacy,
+    Optic,
+    Office,
+}
+
+/// One search result, facility or office.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    Facility(FacilityRecord),
+    Office(OfficeRecord),
+}
+
+/// Everything the screen shows. Member data lives only inside these and the session.
+#[derive(Debug, Clone)]
+pub enum Screen {
+    Home,
+    Identify {
+        purpose: Purpose,
+        form: IdentifyForm,
+        message: Option<Bilingual>,
+    },
+    /// Too many failed identifications: wait.
+    Locked {
+        until_ms: u64,
+    },
+    Status(Box<StatusView>),
+    Dues(Box<DuesView>),
+    Va(Box<VaView>),
+    InfoMenu,
+    InfoArticle(usize),
+    Search {
+        text: String,
+        filter: SearchFilter,
+        results: Vec<Place>,
+    },
+    PlaceDetail(Box<Place>),
+    /// The member may not make the change: every reason, with what to do.
+    Refused {
+        purpose: Purpose,
+        change: Box<ChangeView>,
+    },
+    FktpChoose {
+        options: Vec<FacilityRecord>,
+    },
+    FktpConfirm {
+        target: Box<FacilityRecord>,
+        change: Box<ChangeView>,
+    },
+    KelasChoose {
+        current: Kelas,
+    },
+    KelasConfirm {
+        change: Box<ChangeView>,
+    },
+    RequestDone(Box<RequestReceipt>),
+    Queue {
+        priority: bool,
+    },
+    QueueTicket(Box<Ticket>),
+    RequestCheck {
+        reference: String,
+        answer: Option<Bilingual>,
+    },
+    Rating,
+    Thanks,
+}
+
+/// A touch or a timer, as the UI forwards it.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Tile(Tile),
+    Home,
+    Back,
+    ToggleLang,
+    ToggleLargeText,
+    ToggleContrast,
+    /// Keep the session: the member answered the idle countdown.
+    StillHere,
+    // Identification keypad.
+    IdKind(IdKind),
+    Digit(char),
+    Backspace,
+    Clear,
+    FocusField(Field),
+    Submit,
+    // On-screen keyboard (search, request reference).
+    Key(char),
+    SearchFilter(SearchFilter),
+    OpenResult(usize),
+    OpenArticle(usize),
+    Print,
+    Done,
+    ChooseFacility(usize),
+    ChooseKelas(u8),
+    Confirm,
+    TogglePriority,
+    TakeTicket(usize),
+    Rate(u8),
+    /// Time passes (drives the idle countdown and the lockout).
+    Tick,
+    /// A device or outbox answered.
+    Outcome(Outcome),
+}
+
+/// The clock as the runtime reads it: monotonic milliseconds for timers, the kiosk's local
+/// time (its configured zone) for dates.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub mono_ms: u64,
+    pub local: NaiveDateTime,
+}
+
+impl Now {
+    pub fn today(&self) -> NaiveDate {
+        self.local.date()
+    }
+}
+
+/// Timings and limits; from the config file in production.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub idle_ms: u64,
+    pub countdown_ms: u64,
+    pub max_failed_ids: u32,
+    pub lockout_ms: u64,
+    /// Where the kiosk stands, for "nearest" lists.
+    pub location: Option<Point>,
+    /// Change requests are refused when the data is older than this.
+    pub max_data_age_hours: i64,
+    /// How long the thank-you screen stays.
+    pub thanks_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            idle_ms: 60_000,
+            countdown_ms: 10_000,
+            max_failed_ids: 5,
+            lockout_ms: 60_000,
+            location: None,
+            max_data_age_hours: 48,
+            thanks_ms: 4_000,
+        }
+    }
+}
+
+/// A message over the current screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub message: Bilingual,
+    pub error: bool,
+}
+
+/// The state machine.
+pub struct Controller {
+    store: Store,
+    settings: Settings,
+    pub lang: Lang,
+    pub large_text: bool,
+    pub high_contrast: bool,
+    screen: Screen,
+    /// The identified member, for the flow in progress. `None` outside a member flow.
+    session: Option<MemberSession>,
+    notice: Option<Notice>,
+    /// Waiting for a device or the outbox; the screen says so and ignores further taps.
+    busy: Option<Bilingual>,
+    failed_ids: u32,
+    last_input_ms: u64,
+    entered_ms: u64,
+    next_request_id: u64,
+    /// The last ticket request, reused when the member retries it.
+    pending_ticket: Option<(String, bool, u64)>,
+    pending_change: Option<ChangeRequest>,
+    services: Vec<CounterService>,
+    articles: Vec<InfoArticle>,
+}
+
+/// The search results shown at once.
+const SEARCH_LIMIT: usize = 30;
+/// FKTPs offered for a change.
+const FKTP_CHOICES: usize = 12;
+
+fn text(id: &str, en: &str) -> Bilingual {
+    Bilingual {
+        id: id.into(),
+        en: en.into(),
+    }
+}
+
+impl Controller {
+    /// A controller on `store`, showing the home screen.
+    pub fn new(store: Store, settings: Settings, now: Now) -> Result<Self, ServiceError> {
+        let services = store.counter_services()?;
+        let articles = store.info_articles()?;
+        Ok(Self {
+            store,
+            settings,
+            lang: Lang::Id,
+            large_text: false,
+            high_contrast: false,
+            screen: Screen::Home,
+            session: None,
+            notice: None,
+            busy: None,
+            failed_ids: 0,
+            last_input_ms: now.mono_ms,
+            entered_ms: now.mono_ms,
+            next_request_id: now.mono_ms.max(1),
+            pending_ticket: None,
+            pending_change: None,
+            services,
+            articles,
+        })
+    }
+
+    pub fn screen(&self) -> &Screen {
+        &self.screen
+    }
+
+    pub fn notice(&self) -> Option<&Notice> {
+        self.notice.as_ref()
+    }
+
+    pub fn busy(&self) -> Option<&Bilingual> {
+        self.busy.as_ref()
+    }
+
+    pub fn services(&self) -> &[CounterService] {
+        &self.services
+    }
+
+    pub fn articles(&self) -> &[InfoArticle] {
+        &self.articles
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Whether any member's data is held right now (for tests and diagnostics).
+    pub fn holds_member_data(&self) -> bool {
+        self.session.is_some()
+            || matches!(
+                self.screen,
+                Screen::Identify { .. }
+                    | Screen::Status(_)
+                    | Screen::Dues(_)
+                    | Screen::Va(_)
+                    | Screen::Refused { .. }
+                    | Screen::FktpChoose { .. }
+                    | Screen::FktpConfirm { .. }
+                    | Screen::KelasChoose { .. }
+                    | Screen::KelasConfirm { .. }
+                    | Screen::RequestDone(_)
+            )
+            || self.pending_change.is_some()
+    }
+
+    /// Seconds left on the idle countdown, when it is showing.
+    pub fn countdown(&self, now: Now) -> Option<u64> {
+        if matches!(self.screen, Screen::Home) {
+            return None;
+        }
+        let idle = now.mono_ms.saturating_sub(self.last_input_ms);
+        if idle < self.settings.idle_ms {
+            return None;
+        }
+        let left = (self.settings.idle_ms + self.settings.countdown_ms).saturating_sub(idle);
+        Some(left.div_ceil(1000))
+    }
+
+    /// When the loaded data was last refreshed, and whether it is too old for requests.
+    pub fn data_freshness(&self, now: Now) -> (Option<NaiveDateTime>, bool) {
+        let loaded = self
+            .store
+            .dataset_info()
+            .ok()
+            .and_then(|i| i.loaded_at)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.naive_utc());
+        // `now.local` is in the kiosk's zone; the stored time is UTC. Compare in UTC
+        // through the offset the runtime gives via `local`; a few hours of slack do not
+        // change a 48-hour judgement, so the zone offset is applied as at most +9 h.
+        let stale = match loaded {
+            None => true,
+            Some(t) => {
+                let age = now.local - t;
+                age.num_hours() > self.settings.max_data_age_hours + 9
+            }
+        };
+        (loaded, stale)
+    }
+
+    /// Handles one event; returns the work it needs done.
+    pub fn handle(&mut self, event: Event, now: Now) -> Vec<Effect> {
+        let is_input = !matches!(event, Event::Tick | Event::Outcome(_));
+        if is_input {
+            self.last_input_ms = now.mono_ms;
+        }
+        if let Event::Outcome(outcome) = event {
+            return self.outcome(outcome, now);
+        }
+        if let Event::Tick = event {
+            self.tick(now);
+            return Vec::new();
+        }
+        // While a device works, only the language and display toggles respond.
+        if self.busy.is_some()
+            && !matches!(
+                event,
+                Event::ToggleLang
+                    | Event::ToggleLargeText
+                    | Event::ToggleContrast
+                    | Event::StillHere
+            )
+        {
+            return Vec::new();
+        }
+        if is_input
+            && !matches!(
+                event,
+                Event::ToggleLang | Event::ToggleLargeText | Event::ToggleContrast
+            )
+        {
+            self.notice = None;
+        }
+        match event {
+            Event::ToggleLang => {
+                self.lang = match self.lang {
+                    Lang::Id => Lang::En,
+                    Lang::En => Lang::Id,
+                };
+                Vec::new()
+            }
+            Event::ToggleLargeText => {
+                self.large_text = !self.large_text;
+                Vec::new()
+            }
+            Event::ToggleContrast => {
+                self.high_contrast = !self.high_contrast;
+                Vec::new()
+            }
+            Event::StillHere => Vec::new(),
+            Event::Home => {
+                self.go_home(now);
+                Vec::new()
+            }
+            Event::Tile(tile) => self.open_tile(tile, now),
+            other => self.on_screen(other, now),
+        }
+    }
+
+    fn tick(&mut self, now: Now) {
+        if let Screen::Locked { until_ms } = self.screen
+            && now.mono_ms >= until_ms
+        {
+            self.failed_ids = 0;
+            self.go_home(now);
+            return;
+        }
+        if matches!(self.screen, Screen::Thanks)
+            && now.mono_ms.saturating_sub(self.entered_ms) >= self.settings.thanks_ms
+        {
+            self.go_home(now);
+            return;
+        }
+        if self.busy.is_some() {
+            return;
+        }
+        let idle = now.mono_ms.saturating_sub(self.last_input_ms);
+        if !matches!(self.screen, Screen::Home | Screen::Locked { .. })
+            && idle >= self.settings.idle_ms + self.settings.countdown_ms
+        {
+            self.go_home(now);
+        }
+    }
+
+    /// Back to the start, forgetting the member: the session, the forms, the results.
+    fn go_home(&mut self, now: Now) {
+        self.session = None;
+        self.pending_change = None;
+        self.pending_ticket = None;
+        self.notice = None;
+        self.busy = None;
+        self.lang = Lang::Id;
+        self.large_text = false;
+        self.high_contrast = false;
+        self.set_screen(Screen::Home, now);
+    }
+
+    fn set_screen(&mut self, screen: Screen, now: Now) {
+        self.screen = screen;
+        self.entered_ms = now.mono_ms;
+    }
+
+    fn open_tile(&mut self, tile: Tile, now: Now) -> Vec<Effect> {
+        self.session = None;
+        let purpose = match tile {
+            Tile::Status => Some(Purpose::Status),
+            Tile::Dues => Some(Purpose::Dues),
+            Tile::Va => Some(Purpose::Va),
+            Tile::ChangeFktp => Some(Purpose::ChangeFktp),
+            Tile::ChangeKelas => Some(Purpose::ChangeKelas),
+            Tile::Info | Tile::Search | Tile::Queue | Tile::Request => None,
+        };
+        if let Some(purpose) = purpose {
+            if matches!(purpose, Purpose::ChangeFktp | Purpose::ChangeKelas)
+                && self.data_freshness(now).1
+            {
+                self.notice = Some(Notice {
+                    message: text(
+                        "Data di anjungan ini belum diperbarui lebih dari 48 jam, jadi permohonan perubahan belum dapat diterima. Silakan ke loket, atau coba lagi nanti. Cek status dan tagihan tetap bisa.",
+                        "This kiosk's data has not been updated for over 48 hours, so change requests cannot be accepted now. Please go to a counter, or try again later. Status and dues checks still work.",
+                    ),
+                    error: true,
+                });
+                return Vec::new();
+            }
+            if self.locked(now) {
+                return Vec::new();
+            }
+            self.set_screen(
+                Screen::Identify {
+                    purpose,
+                    form: IdentifyForm::default(),
+                    message: None,
+                },
+                now,
+            );
+            return Vec::new();
+        }
+        let screen = match tile {
+            Tile::Info => Screen::InfoMenu,
+            Tile::Search => Screen::Search {
+                text: String::new(),
+                filter: SearchFilter::All,
+                results: self.search("", SearchFilter::All),
+            },
+            Tile::Queue => Screen::Queue { priority: false },
+            _ => Screen::RequestCheck {
+                reference: String::new(),
+                answer: None,
+            },
+        };
+        self.set_screen(screen, now);
+        Vec::new()
+    }
+
+    fn locked(&mut self, now: Now) -> bool {
+        if self.failed_ids >= self.settings.max_failed_ids {
+            let until_ms = now.mono_ms + self.settings.lockout_ms;
+            if !matches!(self.screen, Screen::Locked { .. }) {
+                self.set_screen(Screen::Locked { until_ms }, now);
+            }
+            return true;
+        }
+        false
+    }
+
+    fn on_screen(&mut self, event: Event, now: Now) -> Vec<Effect> {
+        let today = now.today();
+        let screen = std::mem::replace(&mut self.screen, Screen::Home);
+        let (screen, effects) = match (screen, event) {
+            (
+                Screen::Identify {
+                    purpose, mut form, ..
+                },
+                event,
+            ) => {
+                let mut submit = false;
+                match event {
+                    Event::IdKind(kind) => form.set_kind(kind),
+                    Event::Digit(d) => form.digit(d),
+                    Event::Backspace => form.backspace(),
+                    Event::Clear => form.clear(),
+                    Event::FocusField(field) => form.field = field,
+                    Event::Submit => submit = true,
+                    Event::Back => {
+                        self.go_home(now);
+                        return Vec::new();
+                    }
+                    _ => {}
+                }
+                let message = form
+                    .id_problem_at(Some(today))
+                    .or_else(|| form.birth_problem(today));
+                if submit && message.is_none() {
+                    return self.identify(purpose, form, now);
+                }
+                let message = message.or_else(|| {
+                    submit.then(|| {
+                        text(
+                            "Lengkapi NIK atau nomor kartu dan tanggal lahir terlebih dahulu.",
+                            "Complete the NIK or card number and the date of birth first.",
+                        )
+                    })
+                });
+                (
+                    Screen::Identify {
+                        purpose,
+                        form,
+                        message,
+                    },
+                    Vec::new(),
+                )
+            }
+            (screen @ (Screen::Status(_) | Screen::Dues(_) | Screen::Va(_)), Event::Print) => {
+                let slip = match &screen {
+                    Screen::Status(v) => Slip::Status((**v).clone()),
+                    Screen::Dues(v) => Slip::Dues((**v).clone()),
+                    Screen::Va(v) => Slip::Va((**v).clone()),
+                    _ => unreachable_slip(),
+                };
+                self.busy = Some(printing());
+                (screen, vec![Effect::Print(slip)])
+            }
+            (Screen::Status(_) | Screen::Dues(_) | Screen::Va(_), Event::Done) => {
+                self.session = None;
+                (Screen::Rating, Vec::new())
+            }
+            (Screen::InfoMenu, Event::OpenArticle(i)) if i < self.articles.len() => {
+                (Screen::InfoArticle(i), Vec::new())
+            }
+            (Screen::InfoArticle(_), Event::Back) => (Screen::InfoMenu, Vec::new()),
+            (
+                Screen::Search {
+                    mut text,
+                    mut filter,
+                    results,
+                },
+                event,
+            ) => {
+                let mut changed = true;
+                match event {
+                    Event::Key(c)
+                        if text.chars().count() < 40 && (c.is_alphanumeric() || c == ' ') =>
+                    {
+                        text.push(c)
+                    }
+                    Event::Backspace => {
+                        text.pop();
+                    }
+                    Event::Clear => text.clear(),
+                    Event::SearchFilter(f) => filter = f,
+                    Event::OpenResult(i) if i < results.len() => {
+                        let place = results[i].clone();
+                        self.set_screen(Screen::PlaceDetail(Box::new(place)), now);
+                        return Vec::new();
+                    }
+                    _ => changed = false,
+                }
+                let results = if changed {
+                    self.search(&text, filter)
+                } else {
+                    results
+                };
+                (
+                    Screen::Search {
+                        text,
+                        filter,
+                        results,
+                    },
+                    Vec::new(),
+                )
+            }
+            (Screen::PlaceDetail(place), Event::Print) => {
+                let slip = match &*place {
+                    Place::Facility(f) => Slip::Facility(f.clone()),
+                    Place::Office(o) => Slip::Office(o.clone()),
+                };
+                self.busy = Some(printing());
+                (Screen::PlaceDetail(place), vec![Effect::Print(slip)])
+            }
+            (Screen::PlaceDetail(_), Event::Back) => (
+                Screen::Search {
+                    text: String::new(),
+                    filter: SearchFilter::All,
+                    results: self.search("", SearchFilter::All),
+                },
+                Vec::new(),
+            ),
+            (Screen::FktpChoose { options }, Event::ChooseFacility(i)) if i < options.len() => {
+                return self.choose_fktp(options, i, now);
+            }
+            (Screen::FktpConfirm { target, change }, Event::Confirm) => {
+                let card_no = self.session.as_ref().map(|s| s.member.card_no.clone());
+                match card_no {
+                    Some(card_no) => {
+                        let request = ChangeRequest::Fktp {
+                            card_no,
+                            to: target.code.clone(),
+                            to_name: target.name.clone(),
+                            effective_date: change.effective_date,
+                        };
+                        self.submit(request, Screen::FktpConfirm { target, change })
+                    }
+                    None => (Screen::Home, Vec::new()),
+                }
+            }
+            (Screen::FktpConfirm { .. }, Event::Back) => {
+                return self.start_change(Purpose::ChangeFktp, now);
+            }
+            (Screen::KelasChoose { current }, Event::ChooseKelas(k)) => {
+                match (Kelas::new(k), self.session.as_ref()) {
+                    (Some(to), Some(session)) if to != current => {
+                        let change = session.change_kelas(to, today);
+                        if change.eligible {
+                            (
+                                Screen::KelasConfirm {
+                                    change: Box::new(change),
+                                },
+                                Vec::new(),
+                            )
+                        } else {
+                            (
+                                Screen::Refused {
+                                    purpose: Purpose::ChangeKelas,
+                                    change: Box::new(change),
+                                },
+                                Vec::new(),
+                            )
+                        }
+                    }
+                    _ => (Screen::KelasChoose { current }, Vec::new()),
+                }
+            }
+            (Screen::KelasConfirm { change }, Event::Confirm) => {
+                let card_no = self.session.as_ref().map(|s| s.member.card_no.clone());
+                let to = change.to.parse::<Kelas>().ok();
+                match (card_no, to) {
+                    (Some(card_no), Some(to)) => {
+                        let request = ChangeRequest::Kelas {
+                            card_no,
+                            to,
+                            effective_date: change.effective_date,
+                            new_family_monthly_amount: change.new_family_monthly_amount,
+                        };
+                        self.submit(request, Screen::KelasConfirm { change })
+                    }
+                    _ => (Screen::Home, Vec::new()),
+                }
+            }
+            (Screen::KelasConfirm { .. }, Event::Back) => {
+                return self.start_change(Purpose::ChangeKelas, now);
+            }
+            (Screen::RequestDone(receipt), Event::Print) => {
+                self.busy = Some(printing());
+                let slip = Slip::Request((*receipt).clone());
+                (Screen::RequestDone(receipt), vec![Effect::Print(slip)])
+            }
+            (Screen::RequestDone(_) | Screen::Refused { .. }, Event::Done) => {
+                self.session = None;
+                (Screen::Rating, Vec::new())
+            }
+            (Screen::Queue { priority }, Event::TogglePriority) => (
+                Screen::Queue {
+                    priority: !priority,
+                },
+                Vec::new(),
+            ),
+            (Screen::Queue { priority }, Event::TakeTicket(i)) if i < self.services.len() => {
+                let code = self.services[i].code.clone();
+                // A retry of the same choice reuses its request id, so the dispenser
+                // answers with the number it already gave.
+                let request_id = match &self.pending_ticket {
+                    Some((c, p, id)) if *c == code && *p == priority => *id,
+                    _ => {
+                        self.next_request_id += 1;
+                        self.next_request_id
+                    }
+                };
+                self.pending_ticket = Some((code.clone(), priority, request_id));
+                self.busy = Some(text(
+                    "Mengambil nomor antrean…",
+                    "Getting your queue number…",
+                ));
+                (
+                    Screen::Queue { priority },
+                    vec![Effect::TakeTicket {
+                        service: code,
+                        priority,
+                        request_id,
+                    }],
+                )
+            }
+            (Screen::QueueTicket(ticket), Event::Print) => {
+                self.busy = Some(printing());
+                let slip = Slip::Ticket((*ticket).clone());
+                (Screen::QueueTicket(ticket), vec![Effect::Print(slip)])
+            }
+            (Screen::QueueTicket(_), Event::Done) => (Screen::Rating, Vec::new()),
+            (
+                Screen::RequestCheck {
+                    mut reference,
+                    answer,
+                },
+                event,
+            ) => match event {
+                Event::Key(c)
+                    if reference.len() < 24 && (c.is_ascii_alphanumeric() || c == '-') =>
+                {
+                    reference.push(c.to_ascii_uppercase());
+                    (
+                        Screen::RequestCheck {
+                            reference,
+                            answer: None,
+                        },
+                        Vec::new(),
+                    )
+                }
+                Event::Backspace => {
+                    reference.pop();
+                    (
+                        Screen::RequestCheck {
+                            reference,
+                            answer: None,
+                        },
+                        Vec::new(),
+                    )
+                }
+                Event::Clear => (
+                    Screen::RequestCheck {
+                        reference: String::new(),
+                        answer: None,
+                    },
+                    Vec::new(),
+                ),
+                Event::Submit => {
+                    let answer = Some(self.request_state(&reference));
+                    (Screen::RequestCheck { reference, answer }, Vec::new())
+                }
+                _ => (Screen::RequestCheck { reference, answer }, Vec::new()),
+            },
+            (Screen::Rating, Event::Rate(stars)) if (1..=5).contains(&stars) => {
+                (Screen::Thanks, vec![Effect::Rate(stars)])
+            }
+            (Screen::Rating, Event::Done) => (Screen::Thanks, Vec::new()),
+            (Screen::Thanks, Event::Done) => {
+                self.go_home(now);
+                return Vec::new();
+            }
+            (_, Event::Back) => {
+                self.go_home(now);
+                return Vec::new();
+            }
+            (screen, _) => (screen, Vec::new()),
+        };
+        let changed = std::mem::discriminant(&screen) != std::mem::discriminant(&self.screen);
+        self.screen = screen;
+        if changed {
+            self.entered_ms = now.mono_ms;
+        }
+        effects
+    }
+
+    /// Looks the member up; a mismatch counts towards the lockout and says nothing about
+    /// whether the identifier exists.
+    fn identify(&mut self, purpose: Purpose, form: IdentifyForm, now: Now) -> Vec<Effect> {
+        let today = now.today();
+        let Some(identity) = form.identity(today) else {
+            self.set_screen(
+                Screen::Identify {
+                    purpose,
+                    form,
+                    message: None,
+                },
+                now,
+            );
+            return Vec::new();
+        };
+        match MemberSession::identify(&self.store, &identity) {
+            Ok(session) => {
+                self.failed_ids = 0;
+                self.session = Some(session);
+                self.show_result(purpose, now)
+            }
+            Err(e) => {
+                if matches!(e, ServiceError::IdentityMismatch) {
+                    self.failed_ids += 1;
+                    tracing::info!(failed = self.failed_ids, "identification did not match");
+                } else {
+                    tracing::warn!(code = e.code(), "identification failed");
+                }
+                if self.locked(now) {
+                    return Vec::new();
+                }
+                let mut form = form;
+                form.birth.clear();
+                form.field = Field::BirthDate;
+                self.set_screen(
+                    Screen::Identify {
+                        purpose,
+                        form,
+                        message: Some(e.explain()),
+                    },
+                    now,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn show_result(&mut self, purpose: Purpose, now: Now) -> Vec<Effect> {
+        let today = now.today();
+        let Some(session) = &self.session else {
+            return Vec::new();
+        };
+        let screen = match purpose {
+            Purpose::Status => Screen::Status(Box::new(session.status(today))),
+            Purpose::Dues => Screen::Dues(Box::new(session.dues(today))),
+            Purpose::Va => match session.virtual_accounts() {
+                Ok(v) => Screen::Va(Box::new(v)),
+                Err(e) => {
+                    self.notice = Some(Notice {
+                        message: e.explain(),
+                        error: true,
+                    });
+                    Screen::Home
+                }
+            },
+            Purpose::ChangeFktp | Purpose::ChangeKelas => return self.start_change(purpose, now),
+        };
+        self.set_screen(screen, now);
+        Vec::new()
+    }
+
+    /// The member-level checks of a change, before a target is chosen; refuses with every
+    /// reason or moves on to the choice.
+    fn start_change(&mut self, purpose: Purpose, now: Now) -> Vec<Effect> {
+        let today = now.today();
+        let Some(session) = &self.session else {
+            self.go_home(now);
+            return Vec::new();
+        };
+        let screen = match purpose {
+            Purpose::ChangeFktp => {
+                let current = session.member.fktp_code.clone();
+                match session.change_fktp(&self.store, &current, today) {
+                    Ok(mut change) => {
+                        keep_member_reasons(&mut change);
+                        if change.eligible {
+                            let near = self.settings.location.or_else(|| {
+                                session.fktp.as_ref().map(|f| Point {
+                                    lat: f.lat,
+                                    lon: f.lon,
+                                })
+                            });
+                            let options = self
+                                .store
+                                .search_facilities(&FacilityQuery {
+                                    near,
+                                    open_fktp_only: true,
+                                    limit: FKTP_CHOICES + 1,
+                                    ..FacilityQuery::default()
+                                })
+                                .unwrap_or_default()
+                                .into_iter()
+                                .filter(|f| f.code != current)
+                                .take(FKTP_CHOICES)
+                                .collect();
+                            Screen::FktpChoose { options }
+                        } else {
+                            Screen::Refused {
+                                purpose,
+                                change: Box::new(change),
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        self.notice = Some(Notice {
+                            message: e.explain(),
+                            error: true,
+                        });
+                        Screen::Home
+                    }
+                }
+            }
+            _ => {
+                let current = session.member.kelas;
+                let mut change = session.change_kelas(current, today);
+                keep_member_reasons(&mut change);
+                if change.eligible {
+                    Screen::KelasChoose { current }
+                } else {
+                    Screen::Refused {
+                        purpose,
+                        change: Box::new(change),
+                    }
+                }
+            }
+        };
+        self.set_screen(screen, now);
+        Vec::new()
+    }
+
+    fn choose_fktp(&mut self, options: Vec<FacilityRecord>, i: usize, now: Now) -> Vec<Effect> {
+        let target = options[i].clone();
+        let Some(session) = &self.session else {
+            self.go_home(now);
+            return Vec::new();
+        };
+        let screen = match session.change_fktp(&self.store, &target.code, now.today()) {
+            Ok(change) if change.eligible => Screen::FktpConfirm {
+                target: Box::new(target),
+                change: Box::new(change),
+            },
+            Ok(change) => Screen::Refused {
+                purpose: Purpose::ChangeFktp,
+                change: Box::new(change),
+            },
+            Err(e) => {
+                self.notice = Some(Notice {
+                    message: e.explain(),
+                    error: true,
+                });
+                Screen::FktpChoose { options }
+            }
+        };
+        self.set_screen(screen, now);
+        Vec::new()
+    }
+
+    fn submit(&mut self, request: ChangeRequest, screen: Screen) -> (Screen, Vec<Effect>) {
+        self.pending_change = Some(request.clone());
+        self.busy = Some(text("Menyimpan permohonan Anda…", "Saving your request…"));
+        (screen, vec![Effect::SubmitRequest(request)])
+    }
+
+    fn outcome(&mut self, outcome: Outcome, now: Now) -> Vec<Effect> {
+        self.busy = None;
+        match outcome {
+            Outcome::Printed(Ok(())) => {
+                self.notice = Some(Notice {
+                    message: text("Silakan ambil struk Anda.", "Please take your slip."),
+                    error: false,
+                });
+            }
+            Outcome::Printed(Err(fault)) => {
+                let mut message = fault.message;
+                if matches!(self.screen, Screen::QueueTicket(_)) {
+                    message.id.push_str(
+                        " Nomor antrean Anda tetap berlaku: foto atau catat nomor di layar.",
+                    );
+                    message.en.push_str(" Your queue number still stands: photograph or write down the number on screen.");
+                }
+                self.notice = Some(Notice {
+                    message,
+                    error: true,
+                });
+            }
+            Outcome::TicketTaken(Ok(issued)) => {
+                let Some(ticket) = self.ticket(issued, now) else {
+                    return Vec::new();
+                };
+                self.pending_ticket = None;
+                let slip = Slip::Ticket(ticket.clone());
+                self.set_screen(Screen::QueueTicket(Box::new(ticket)), now);
+                self.busy = Some(printing());
+                return vec![Effect::Print(slip)];
+            }
+            Outcome::TicketTaken(Err(fault)) => {
+                self.notice = Some(Notice {
+                    message: fault.message,
+                    error: true,
+                });
+            }
+            Outcome::RequestRecorded(Ok(reference)) => {
+                let receipt = self.pending_change.take().and_then(|request| {
+                    let card = match &request {
+                        ChangeRequest::Fktp { card_no, .. }
+                        | ChangeRequest::Kelas { card_no, .. } => domain::mask_card(card_no),
+                    };
+                    let (what, effective_date) = match &request {
+                        ChangeRequest::Fktp {
+                            to,
+                            to_name,
+                            effective_date,
+                            ..
+                        } => (
+                            text(
+                                &format!("Pindah FKTP ke {to_name} ({to})"),
+                                &format!("Change FKTP to {to_name} ({to})"),
+                            ),
+                            *effective_date,
+                        ),
+                        ChangeRequest::Kelas {
+                            to, effective_date, ..
+                        } => (
+                            text(
+                                &format!("Pindah ke kelas {} untuk seluruh keluarga", to.get()),
+                                &format!("Change to class {} for the whole family", to.get()),
+                            ),
+                            *effective_date,
+                        ),
+                    };
+                    Some(RequestReceipt {
+                        reference: reference.clone(),
+                        card_masked: card,
+                        what,
+                        effective_date,
+                    })
+                });
+                if let Some(receipt) = receipt {
+                    let slip = Slip::Request(receipt.clone());
+                    self.set_screen(Screen::RequestDone(Box::new(receipt)), now);
+                    self.busy = Some(printing());
+                    return vec![Effect::Print(slip)];
+                }
+            }
+            Outcome::RequestRecorded(Err(fault)) => {
+                self.pending_change = None;
+                self.notice = Some(Notice {
+                    message: fault.message,
+                    error: true,
+                });
+            }
+        }
+        Vec::new()
+    }
+
+    /// The ticket for the number the dispenser issued to the pending request.
+    fn ticket(&self, issued: Issued, now: Now) -> Option<Ticket> {
+        let (code, priority, _) = self.pending_ticket.as_ref()?;
+        let service = self.services.iter().find(|s| &s.code == code)?.clone();
+        Some(Ticket {
+            number: issued.number,
+            wait_minutes: issued.ahead.saturating_mul(service.minutes),
+            ahead: issued.ahead,
+            priority: *priority,
+            service,
+            issued_at: now.local,
+        })
+    }
+
+    fn search(&self, text: &str, filter: SearchFilter) -> Vec<Place> {
+        use crate::domain::FacilityType as T;
+        let text = (!text.trim().is_empty()).then(|| text.to_owned());
+        if filter == SearchFilter::Office {
+            return self
+                .store
+                .search_offices(&OfficeQuery {
+                    text,
+                    near: self.settings.location,
+                    limit: SEARCH_LIMIT,
+                    ..OfficeQuery::default()
+                })
+                .unwrap_or_default()
+                .into_iter()
+                .map(Place::Office)
+                .collect();
+        }
+        let types = match filter {
+            SearchFilter::Fktp => T::ALL.iter().copied().filter(|t| t.is_fktp()).collect(),
+            SearchFilter::Hospital => vec![T::RsKelasA, T::RsKelasB, T::RsKelasC, T::RsKelasD],
+            SearchFilter::Pharmacy => vec![T::Apotek],
+            SearchFilter::Optic => vec![T::Optik],
+            _ => Vec::new(),
+        };
+        self.store
+            .search_facilities(&FacilityQuery {
+                text,
+                near: self.settings.location,
+                types,
+                limit: SEARCH_LIMIT,
+                ..FacilityQuery::default()
+            })
+            .unwrap_or_default()
+            .into_iter()
+            .map(Place::Facility)
+            .collect()
+    }
+
+    fn request_state(&self, reference: &str) -> Bilingual {
+        match self.store.request(reference.trim()) {
+            Ok(Some(entry)) => match entry.state {
+                OutboxState::Pending => text(
+                    "Permohonan tercatat di anjungan ini dan menunggu dikirim ke BPJS Kesehatan.",
+                    "The request is recorded on this kiosk and waiting to be sent to BPJS Kesehatan.",
+                ),
+                OutboxState::Sent => text(
+                    "Permohonan sudah diterima BPJS Kesehatan dan sedang diproses.",
+                    "BPJS Kesehatan has received the request and is processing it.",
+                ),
+                OutboxState::Approved => text(
+                    "Permohonan DISETUJUI. Perubahan berlaku mulai tanggal 1 bulan berikutnya.",
+                    "The request was APPROVED. The change applies from the 1st of next month.",
+                ),
+                OutboxState::Rejected => {
+                    let reason = entry.decision_reason.unwrap_or_default();
+                    text(
+                        &format!(
+                            "Permohonan DITOLAK. Alasan: {reason}. Silakan ke loket untuk bantuan."
+                        ),
+                        &format!(
+                            "The request was REJECTED. Reason: {reason}. Please go to a counter for help."
+                        ),
+                    )
+                }
+            },
+            Ok(None) => text(
+                "Nomor permohonan tidak ditemukan. Periksa nomor pada struk Anda.",
+                "No request has that reference. Check the number on your slip.",
+            ),
+            Err(_) => ServiceError::NoData.explain(),
+        }
+    }
+}
+
+/// Keeps the reasons that belong to the member, not to a chosen target.
+fn keep_member_reasons(change: &mut ChangeView) {
+    let target_only = [
+        Reason::SameAsCurrent,
+        Reason::UnknownFacility,
+        Reason::NotFktp,
+        Reason::FktpInactive,
+        Reason::FktpFull,
+    ];
+    let keep: Vec<bool> = change
+        .reasons
+        .iter()
+        .map(|r| !target_only.contains(r))
+        .collect();
+    let mut i = 0;
+    change.reasons.retain(|_| {
+        i += 1;
+        keep[i - 1]
+    });
+    let mut j = 0;
+    change.messages.retain(|_| {
+        j += 1;
+        keep[j - 1]
+    });
+    change.eligible = change.reasons.is_empty();
+}
+
+fn printing() -> Bilingual {
+    text("Mencetak…", "Printing…")
+}
+
+/// Only reached if the match above is edited without this one; prints nothing harmful.
+fn unreachable_slip() -> Slip {
+    Slip::Request(RequestReceipt {
+        reference: String::new(),
+        card_masked: String::new(),
+        what: text("", ""),
+        effective_date: NaiveDate::MIN,
+    })
+}

@@ -1,0 +1,106 @@
+//! What the kiosk's flows ask of the world, and what comes back.
+//!
+//! The controller never touches a device or the network: it returns [`Effect`]s, the runtime
+//! carries them out off the UI thread, and their outcomes come back as events. Tests carry
+//! them out with fakes; the kiosk with the real printer, dispenser and outbox.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+
+use crate::content::CounterService;
+use crate::domain::{Bilingual, Kelas};
+use crate::services::member::{DuesView, StatusView, VaView};
+use crate::store::{FacilityRecord, OfficeRecord};
+
+/// A slip to print.
+#[derive(Debug, Clone, Serialize)]
+pub enum Slip {
+    Status(StatusView),
+    Dues(DuesView),
+    Va(VaView),
+    Facility(FacilityRecord),
+    Office(OfficeRecord),
+    Ticket(Ticket),
+    Request(RequestReceipt),
+}
+
+/// A queue number as the dispenser issued it, with what the ticket tells the member.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ticket {
+    /// `A-012`, or `A-P01` in the priority series.
+    pub number: String,
+    pub service: CounterService,
+    pub priority: bool,
+    /// People waiting before this number.
+    pub ahead: u32,
+    /// Estimated wait in minutes.
+    pub wait_minutes: u32,
+    pub issued_at: NaiveDateTime,
+}
+
+/// What the dispenser answers for a ticket request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issued {
+    /// `A-012`, or `A-P01` in the priority series.
+    pub number: String,
+    /// People waiting before this number.
+    pub ahead: u32,
+}
+
+/// A change request as the member confirmed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum ChangeRequest {
+    Fktp {
+        card_no: String,
+        to: String,
+        to_name: String,
+        effective_date: NaiveDate,
+    },
+    Kelas {
+        card_no: String,
+        to: Kelas,
+        effective_date: NaiveDate,
+        new_family_monthly_amount: Option<i64>,
+    },
+}
+
+/// What the member takes home after a request: no NIK, a masked card.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestReceipt {
+    pub reference: String,
+    pub card_masked: String,
+    pub what: Bilingual,
+    pub effective_date: NaiveDate,
+}
+
+/// A device or outbox fault, said to the member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fault {
+    /// A stable code for logs and diagnostics, e.g. `PAPER_END`.
+    pub code: String,
+    pub message: Bilingual,
+}
+
+/// Work the runtime does for the controller.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    Print(Slip),
+    /// Take a queue number. `request_id` makes a retry return the same number.
+    TakeTicket {
+        service: String,
+        priority: bool,
+        request_id: u64,
+    },
+    /// Record an accepted change request durably, then answer with its reference.
+    SubmitRequest(ChangeRequest),
+    /// Count one anonymous rating (1–5).
+    Rate(u8),
+}
+
+/// The outcome of an [`Effect`], fed back to the controller.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Printed(Result<(), Fault>),
+    TicketTaken(Result<Issued, Fault>),
+    RequestRecorded(Result<String, Fault>),
+}

@@ -1,0 +1,14 @@
+//! The kiosk's member flows, independent of any screen toolkit.
+//!
+//! [`Controller`] is a plain state machine: events in (touches, timers, device outcomes),
+//! screens and [`Effect`]s out. The Slint UI in `ui/` renders it; tests drive it directly.
+
+pub mod controller;
+pub mod effects;
+pub mod identify;
+
+pub use controller::{
+    Controller, Event, Lang, Now, Place, Purpose, Screen, SearchFilter, Settings, Tile,
+};
+pub use effects::{ChangeRequest, Effect, Fault, Issued, Outcome, RequestReceipt, Slip, Ticket};
+pub use identify::{Field, IdKind, IdentifyForm};

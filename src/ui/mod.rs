@@ -1,0 +1,185 @@
+//! The Slint skin over the kiosk controller.
+//!
+//! `ui/*.slint` declares the window and one adapter global, `Kiosk`. This module copies a
+//! rendered [`view::KioskView`] into that global ([`apply`]) and turns the global's callbacks
+//! into controller [`Event`]s ([`connect`]). It holds no state of its own.
+
+pub mod runtime;
+pub mod view;
+
+use std::rc::Rc;
+
+use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
+
+use crate::kiosk::identify::Field;
+use crate::kiosk::{Event, IdKind, SearchFilter, Tile};
+use view::{KioskView, ListKindData, PageKind, ToneKind};
+
+slint::include_modules!();
+
+/// Copies the rendered view into the window's adapter and theme.
+pub fn apply(window: &AppWindow, v: &KioskView) {
+    let k = window.global::<Kiosk>();
+    let theme = window.global::<Theme>();
+    theme.set_large_text(v.large_text);
+    theme.set_high_contrast(v.high_contrast);
+    k.set_page(match v.page {
+        PageKind::Home => Page::Home,
+        PageKind::Identify => Page::Identify,
+        PageKind::Locked => Page::Locked,
+        PageKind::Result => Page::Result,
+        PageKind::List => Page::List,
+        PageKind::Article => Page::Article,
+        PageKind::Search => Page::Search,
+        PageKind::Ticket => Page::Ticket,
+        PageKind::RequestCheck => Page::RequestCheck,
+        PageKind::Rating => Page::Rating,
+        PageKind::Thanks => Page::Thanks,
+    });
+    let s = |x: &str| SharedString::from(x);
+    k.set_english(v.english);
+    k.set_page_title(s(&v.page_title));
+    k.set_data_as_of(s(&v.data_as_of));
+    k.set_data_stale(v.data_stale);
+    k.set_notice(s(&v.notice));
+    k.set_notice_error(v.notice_error);
+    k.set_busy(s(&v.busy));
+    k.set_countdown(v.countdown);
+    k.set_id_is_nik(v.id_is_nik);
+    k.set_id_text(s(&v.id_text));
+    k.set_dob_text(s(&v.dob_text));
+    k.set_dob_focused(v.dob_focused);
+    k.set_id_message(s(&v.id_message));
+    k.set_id_ready(v.id_ready);
+    k.set_locked_text(s(&v.locked_text));
+    k.set_tone(match v.tone {
+        ToneKind::Neutral => Tone::Neutral,
+        ToneKind::Ok => Tone::Ok,
+        ToneKind::Warn => Tone::Warn,
+        ToneKind::Bad => Tone::Bad,
+    });
+    k.set_result_heading(s(&v.result_heading));
+    k.set_result_text(s(&v.result_text));
+    k.set_rows(ModelRc::from(Rc::new(VecModel::from(
+        v.rows
+            .iter()
+            .map(|r| Row {
+                label: s(&r.label),
+                value: s(&r.value),
+                strong: r.strong,
+            })
+            .collect::<Vec<_>>(),
+    ))));
+    k.set_result_note(s(&v.result_note));
+    k.set_can_print(v.can_print);
+    k.set_can_confirm(v.can_confirm);
+    k.set_confirm_label(s(&v.confirm_label));
+    k.set_items(ModelRc::from(Rc::new(VecModel::from(
+        v.items
+            .iter()
+            .map(|i| Item {
+                title: s(&i.title),
+                subtitle: s(&i.subtitle),
+                detail: s(&i.detail),
+                badge: s(&i.badge),
+                enabled: i.enabled,
+            })
+            .collect::<Vec<_>>(),
+    ))));
+    k.set_list_kind(match v.list_kind {
+        ListKindData::Articles => ListKind::Articles,
+        ListKindData::Services => ListKind::Services,
+        ListKindData::Fktp => ListKind::Fktp,
+        ListKindData::Kelas => ListKind::Kelas,
+    });
+    k.set_list_intro(s(&v.list_intro));
+    k.set_show_priority(v.show_priority);
+    k.set_priority(v.priority);
+    k.set_article_title(s(&v.article_title));
+    k.set_article_body(s(&v.article_body));
+    k.set_article_source(s(&v.article_source));
+    k.set_search_text(s(&v.search_text));
+    k.set_search_filter(v.search_filter);
+    k.set_ticket_number(s(&v.ticket_number));
+    k.set_ticket_service(s(&v.ticket_service));
+    k.set_ticket_info(s(&v.ticket_info));
+    k.set_ticket_documents(ModelRc::from(Rc::new(VecModel::from(
+        v.ticket_documents.iter().map(|d| s(d)).collect::<Vec<_>>(),
+    ))));
+    k.set_reference_text(s(&v.reference_text));
+    k.set_reference_answer(s(&v.reference_answer));
+}
+
+/// Forwards every adapter callback to `send` as a controller event.
+///
+/// `open-item` means different things on different pages; the page shown decides.
+pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
+    let k = window.global::<Kiosk>();
+    macro_rules! on {
+        ($setter:ident, |$($arg:ident),*| $event:expr) => {{
+            let send = send.clone();
+            k.$setter(move |$($arg),*| send($event));
+        }};
+    }
+    on!(on_tile, |i| Event::Tile(match i {
+        0 => Tile::Status,
+        1 => Tile::Dues,
+        2 => Tile::Va,
+        3 => Tile::Info,
+        4 => Tile::Search,
+        5 => Tile::ChangeFktp,
+        6 => Tile::ChangeKelas,
+        7 => Tile::Queue,
+        _ => Tile::Request,
+    }));
+    on!(on_home, || Event::Home);
+    on!(on_back, || Event::Back);
+    on!(on_toggle_language, || Event::ToggleLang);
+    on!(on_toggle_large_text, || Event::ToggleLargeText);
+    on!(on_toggle_contrast, || Event::ToggleContrast);
+    on!(on_still_here, || Event::StillHere);
+    on!(on_choose_id_kind, |nik| Event::IdKind(if nik {
+        IdKind::Nik
+    } else {
+        IdKind::Card
+    }));
+    on!(on_digit, |d| Event::Digit(d.chars().next().unwrap_or(' ')));
+    on!(on_backspace, || Event::Backspace);
+    on!(on_clear, || Event::Clear);
+    on!(on_focus_dob, |dob| Event::FocusField(if dob {
+        Field::BirthDate
+    } else {
+        Field::Id
+    }));
+    on!(on_submit, || Event::Submit);
+    on!(on_key, |c| Event::Key(c.chars().next().unwrap_or(' ')));
+    on!(on_set_filter, |i| Event::SearchFilter(match i {
+        1 => SearchFilter::Fktp,
+        2 => SearchFilter::Hospital,
+        3 => SearchFilter::Pharmacy,
+        4 => SearchFilter::Optic,
+        5 => SearchFilter::Office,
+        _ => SearchFilter::All,
+    }));
+    on!(on_print, || Event::Print);
+    on!(on_done, || Event::Done);
+    on!(on_confirm, || Event::Confirm);
+    on!(on_toggle_priority, || Event::TogglePriority);
+    on!(on_rate, |n| Event::Rate(n.clamp(0, 5) as u8));
+    let weak = window.as_weak();
+    let send_item = send.clone();
+    k.on_open_item(move |i| {
+        let Some(window) = weak.upgrade() else { return };
+        let i = usize::try_from(i).unwrap_or(usize::MAX);
+        let kiosk = window.global::<Kiosk>();
+        let event = match (kiosk.get_page(), kiosk.get_list_kind()) {
+            (Page::Search, _) => Event::OpenResult(i),
+            (Page::List, ListKind::Services) => Event::TakeTicket(i),
+            (Page::List, ListKind::Articles) => Event::OpenArticle(i),
+            (Page::List, ListKind::Fktp) => Event::ChooseFacility(i),
+            (Page::List, ListKind::Kelas) => Event::ChooseKelas(u8::try_from(i + 1).unwrap_or(0)),
+            _ => return,
+        };
+        send_item(event);
+    });
+}

@@ -1,0 +1,146 @@
+//! Runs the kiosk: the Slint window on the main thread, the controller on its own thread,
+//! device and outbox work on short-lived worker threads. The UI thread only draws.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use slint::ComponentHandle;
+
+use super::{AppWindow, apply, connect, view};
+use crate::kiosk::{
+    ChangeRequest, Controller, Effect, Event, Fault, Issued, Lang, Now, Outcome, Settings, Slip,
+};
+use crate::store::Store;
+
+/// What the kiosk's effects need from the world: the printer, the dispenser, the outbox and
+/// the rating counter. Calls may block for seconds; the runtime calls them off the UI and
+/// controller threads.
+pub trait Devices: Send + Sync + 'static {
+    /// Prints a slip in the member's language.
+    fn print(&self, slip: &Slip, lang: Lang) -> Result<(), Fault>;
+    /// Takes a number; the same `request_id` must give the same number.
+    fn take_ticket(&self, service: &str, priority: bool, request_id: u64) -> Result<Issued, Fault>;
+    /// Records a change request durably and returns its reference.
+    fn submit(&self, request: &ChangeRequest) -> Result<String, Fault>;
+    /// Counts an anonymous rating.
+    fn rate(&self, stars: u8);
+}
+
+/// The kiosk's clock: monotonic time for timers, wall time in the kiosk's zone for dates.
+#[derive(Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+    zone: chrono_tz::Tz,
+}
+
+impl Clock {
+    pub fn new(zone: chrono_tz::Tz) -> Self {
+        Self {
+            start: Instant::now(),
+            zone,
+        }
+    }
+
+    pub fn now(&self) -> Now {
+        Now {
+            mono_ms: self.start.elapsed().as_millis() as u64,
+            local: chrono::Utc::now().with_timezone(&self.zone).naive_local(),
+        }
+    }
+}
+
+/// How often the controller's timers are checked.
+const TICK: Duration = Duration::from_millis(250);
+
+/// Opens the window and runs the kiosk until the window closes.
+pub fn run(
+    open_store: impl FnOnce() -> Result<Store, String> + Send + 'static,
+    settings: Settings,
+    devices: Arc<dyn Devices>,
+    clock: Clock,
+    fullscreen: bool,
+) -> Result<(), String> {
+    let window = AppWindow::new().map_err(|e| e.to_string())?;
+    if fullscreen {
+        window.window().set_fullscreen(true);
+    }
+    let (tx, rx) = mpsc::channel::<Event>();
+    let send = {
+        let tx = tx.clone();
+        move |e: Event| {
+            let _ = tx.send(e);
+        }
+    };
+    connect(&window, send);
+    let weak = window.as_weak();
+    let controller_thread = std::thread::Builder::new()
+        .name("kiosk-controller".into())
+        .spawn(move || {
+            let store = match open_store() {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot open the kiosk database");
+                    return;
+                }
+            };
+            let mut controller = match Controller::new(store, settings, clock.now()) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(code = e.code(), "cannot start the kiosk controller");
+                    return;
+                }
+            };
+            let mut shown: Option<view::KioskView> = None;
+            loop {
+                let event = match rx.recv_timeout(TICK) {
+                    Ok(e) => e,
+                    Err(RecvTimeoutError::Timeout) => Event::Tick,
+                    Err(RecvTimeoutError::Disconnected) => break,
+                };
+                let now = clock.now();
+                let effects = controller.handle(event, now);
+                for effect in effects {
+                    run_effect(effect, controller.lang, devices.clone(), tx.clone());
+                }
+                let v = view::render(&controller, now);
+                if shown.as_ref() != Some(&v) {
+                    shown = Some(v.clone());
+                    let _ = weak.upgrade_in_event_loop(move |w| apply(&w, &v));
+                }
+            }
+        })
+        .map_err(|e| e.to_string())?;
+    let result = window.run().map_err(|e| e.to_string());
+    drop(window);
+    // The controller thread ends when its channel closes; it holds the last sender clone
+    // only inside effects, which finish on their own.
+    drop(controller_thread);
+    result
+}
+
+/// Carries out one effect on a worker thread and reports its outcome.
+fn run_effect(effect: Effect, lang: Lang, devices: Arc<dyn Devices>, tx: mpsc::Sender<Event>) {
+    std::thread::spawn(move || {
+        let outcome = match effect {
+            Effect::Print(slip) => Some(Outcome::Printed(devices.print(&slip, lang))),
+            Effect::TakeTicket {
+                service,
+                priority,
+                request_id,
+            } => Some(Outcome::TicketTaken(
+                devices.take_ticket(&service, priority, request_id),
+            )),
+            Effect::SubmitRequest(request) => {
+                Some(Outcome::RequestRecorded(devices.submit(&request)))
+            }
+            Effect::Rate(stars) => {
+                devices.rate(stars);
+                None
+            }
+        };
+        if let Some(outcome) = outcome {
+            let _ = tx.send(Event::Outcome(outcome));
+        }
+    });
+}

@@ -1,0 +1,815 @@
+//! What the screen shows, as plain data: the controller's state rendered into the strings
+//! and lists the Slint views display, in the member's language.
+//!
+//! This is a pure function of the controller and the time, so it is tested without a
+//! window; `ui::apply` copies it into the Slint adapter.
+
+use crate::domain::{self, Bilingual, Status};
+use crate::kiosk::controller::{Controller, Lang, Now, Place, Purpose, Screen, SearchFilter};
+use crate::kiosk::identify::{Field, IdKind};
+
+/// Which Slint page to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageKind {
+    Home,
+    Identify,
+    Locked,
+    Result,
+    List,
+    Article,
+    Search,
+    Ticket,
+    RequestCheck,
+    Rating,
+    Thanks,
+}
+
+/// The heading colour of a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToneKind {
+    Neutral,
+    Ok,
+    Warn,
+    Bad,
+}
+
+/// What a list holds, so a tap on an entry means the right thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKindData {
+    Articles,
+    Services,
+    Fktp,
+    Kelas,
+}
+
+/// One label–value line of a result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowData {
+    pub label: String,
+    pub value: String,
+    pub strong: bool,
+}
+
+/// One entry of a list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ItemData {
+    pub title: String,
+    pub subtitle: String,
+    pub detail: String,
+    pub badge: String,
+    pub enabled: bool,
+}
+
+/// Everything the Slint adapter holds, as Rust data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KioskView {
+    pub page: PageKind,
+    pub english: bool,
+    pub large_text: bool,
+    pub high_contrast: bool,
+    pub page_title: String,
+    pub data_as_of: String,
+    pub data_stale: bool,
+    pub notice: String,
+    pub notice_error: bool,
+    pub busy: String,
+    pub countdown: i32,
+    pub id_is_nik: bool,
+    pub id_text: String,
+    pub dob_text: String,
+    pub dob_focused: bool,
+    pub id_message: String,
+    pub id_ready: bool,
+    pub locked_text: String,
+    pub tone: ToneKind,
+    pub result_heading: String,
+    pub result_text: String,
+    pub rows: Vec<RowData>,
+    pub result_note: String,
+    pub can_print: bool,
+    pub can_confirm: bool,
+    pub confirm_label: String,
+    pub items: Vec<ItemData>,
+    pub list_kind: ListKindData,
+    pub list_intro: String,
+    pub show_priority: bool,
+    pub priority: bool,
+    pub article_title: String,
+    pub article_body: String,
+    pub article_source: String,
+    pub search_text: String,
+    pub search_filter: i32,
+    pub ticket_number: String,
+    pub ticket_service: String,
+    pub ticket_info: String,
+    pub ticket_documents: Vec<String>,
+    pub reference_text: String,
+    pub reference_answer: String,
+}
+
+impl KioskView {
+    fn empty(lang: Lang) -> Self {
+        Self {
+            page: PageKind::Home,
+            english: lang == Lang::En,
+            large_text: false,
+            high_contrast: false,
+            page_title: String::new(),
+            data_as_of: String::new(),
+            data_stale: false,
+            notice: String::new(),
+            notice_error: false,
+            busy: String::new(),
+            countdown: 0,
+            id_is_nik: true,
+            id_text: String::new(),
+            dob_text: String::new(),
+            dob_focused: false,
+            id_message: String::new(),
+            id_ready: false,
+            locked_text: String::new(),
+            tone: ToneKind::Neutral,
+            result_heading: String::new(),
+            result_text: String::new(),
+            rows: Vec::new(),
+            result_note: String::new(),
+            can_print: false,
+            can_confirm: false,
+            confirm_label: String::new(),
+            items: Vec::new(),
+            list_kind: ListKindData::Articles,
+            list_intro: String::new(),
+            show_priority: false,
+            priority: false,
+            article_title: String::new(),
+            article_body: String::new(),
+            article_source: String::new(),
+            search_text: String::new(),
+            search_filter: 0,
+            ticket_number: String::new(),
+            ticket_service: String::new(),
+            ticket_info: String::new(),
+            ticket_documents: Vec::new(),
+            reference_text: String::new(),
+            reference_answer: String::new(),
+        }
+    }
+}
+
+/// Picks the member's language from a bilingual text.
+pub fn tr(lang: Lang, b: &Bilingual) -> String {
+    match lang {
+        Lang::Id => b.id.clone(),
+        Lang::En => b.en.clone(),
+    }
+}
+
+fn t(lang: Lang, id: &str, en: &str) -> String {
+    match lang {
+        Lang::Id => id.to_owned(),
+        Lang::En => en.to_owned(),
+    }
+}
+
+fn row(label: String, value: impl Into<String>) -> RowData {
+    RowData {
+        label,
+        value: value.into(),
+        strong: false,
+    }
+}
+
+fn strong(label: String, value: impl Into<String>) -> RowData {
+    RowData {
+        label,
+        value: value.into(),
+        strong: true,
+    }
+}
+
+/// Digits grouped by four, with blanks for what is still to type.
+fn grouped(digits: &str, len: usize) -> String {
+    let mut s = String::new();
+    for i in 0..len {
+        if i > 0 && i % 4 == 0 {
+            s.push(' ');
+        }
+        s.push(digits.chars().nth(i).unwrap_or('_'));
+    }
+    s
+}
+
+fn date_text(d: chrono::NaiveDate) -> String {
+    d.format("%d-%m-%Y").to_string()
+}
+
+fn status_tone(s: Status) -> ToneKind {
+    match s {
+        Status::Aktif => ToneKind::Ok,
+        Status::TidakAktifMenunggak => ToneKind::Warn,
+        Status::NonAktif | Status::Meninggal => ToneKind::Bad,
+    }
+}
+
+fn status_word(lang: Lang, s: Status) -> String {
+    match s {
+        Status::Aktif => t(lang, "AKTIF", "ACTIVE"),
+        Status::TidakAktifMenunggak => t(lang, "TIDAK AKTIF – MENUNGGAK", "INACTIVE – IN ARREARS"),
+        Status::NonAktif => t(lang, "NON-AKTIF", "NOT ACTIVE"),
+        Status::Meninggal => t(lang, "MENINGGAL", "DECEASED"),
+    }
+}
+
+/// Renders the controller for the screen.
+pub fn render(c: &Controller, now: Now) -> KioskView {
+    let lang = c.lang;
+    let mut v = KioskView::empty(lang);
+    v.large_text = c.large_text;
+    v.high_contrast = c.high_contrast;
+    let (loaded, stale) = c.data_freshness(now);
+    v.data_stale = stale;
+    v.data_as_of = match loaded {
+        Some(at) => format!(
+            "{} {}",
+            t(lang, "Data per", "Data as of"),
+            at.format("%d-%m-%Y %H.%M UTC")
+        ),
+        None => t(lang, "Data belum tersedia", "No data loaded yet"),
+    } + &if stale {
+        t(lang, " · mungkin tidak terbaru", " · may be out of date")
+    } else {
+        String::new()
+    };
+    if let Some(n) = c.notice() {
+        v.notice = tr(lang, &n.message);
+        v.notice_error = n.error;
+    }
+    if let Some(b) = c.busy() {
+        v.busy = tr(lang, b);
+    }
+    v.countdown = c.countdown(now).map_or(0, |s| s as i32);
+
+    match c.screen() {
+        Screen::Home => {
+            v.page = PageKind::Home;
+            v.page_title = t(lang, "Anjungan Mandiri JKN", "JKN Self-Service Kiosk");
+        }
+        Screen::Identify {
+            purpose,
+            form,
+            message,
+        } => {
+            v.page = PageKind::Identify;
+            v.page_title = purpose_title(lang, *purpose);
+            v.id_is_nik = form.kind == IdKind::Nik;
+            v.id_text = grouped(&form.id, form.kind.len());
+            v.dob_text = form.birth_display();
+            if lang == Lang::En {
+                v.dob_text = v
+                    .dob_text
+                    .replace('H', "D")
+                    .replace('B', "M")
+                    .replace('T', "Y");
+            }
+            v.dob_focused = form.field == Field::BirthDate;
+            v.id_message = message.as_ref().map(|m| tr(lang, m)).unwrap_or_default();
+            v.id_ready = form.ready(now.today());
+        }
+        Screen::Locked { until_ms } => {
+            v.page = PageKind::Locked;
+            v.page_title = t(lang, "Tunggu sebentar", "Please wait");
+            let secs = until_ms.saturating_sub(now.mono_ms).div_ceil(1000);
+            v.locked_text = match lang {
+                Lang::Id => format!(
+                    "Terlalu banyak percobaan yang tidak cocok. Coba lagi dalam {secs} detik, atau minta bantuan petugas di loket informasi."
+                ),
+                Lang::En => format!(
+                    "Too many attempts did not match. Try again in {secs} seconds, or ask the staff at the information counter."
+                ),
+            };
+        }
+        Screen::Status(s) => {
+            v.page = PageKind::Result;
+            v.page_title = t(lang, "Status Kepesertaan", "Membership Status");
+            v.tone = status_tone(s.status);
+            v.result_heading = status_word(lang, s.status);
+            v.result_text = tr(lang, &s.explanation);
+            v.rows = vec![
+                row(t(lang, "Nama", "Name"), s.name.clone()),
+                row("NIK".into(), s.nik_masked.clone()),
+                row(t(lang, "No. Kartu", "Card no."), s.card_masked.clone()),
+                row(t(lang, "Segmen", "Segment"), tr(lang, &s.segment_label)),
+                row(t(lang, "Kelas rawat", "Class"), s.kelas.get().to_string()),
+                row(
+                    "FKTP".into(),
+                    match &s.fktp_name {
+                        Some(n) => format!("{n} ({})", s.fktp_code),
+                        None => s.fktp_code.clone(),
+                    },
+                ),
+            ];
+            for m in &s.family {
+                v.rows.push(row(
+                    tr(lang, &m.relation.label()),
+                    format!(
+                        "{} · {} · {}",
+                        m.name,
+                        m.card_masked,
+                        status_word(lang, m.status)
+                    ),
+                ));
+            }
+            v.can_print = true;
+        }
+        Screen::Dues(d) => {
+            v.page = PageKind::Result;
+            v.page_title = t(lang, "Tagihan Iuran", "Dues");
+            let owed = d.dues.reactivation_amount > 0 || d.dues.current_month_amount > 0;
+            v.tone = if d.status == Status::TidakAktifMenunggak {
+                ToneKind::Warn
+            } else {
+                ToneKind::Ok
+            };
+            v.result_heading = if d.employer_pays {
+                t(
+                    lang,
+                    "Iuran dibayar pemberi kerja",
+                    "Dues are paid by the employer",
+                )
+            } else if d.dues.reactivation_amount > 0 {
+                format!(
+                    "{} {}",
+                    t(lang, "Bayar", "Pay"),
+                    domain::rupiah(d.dues.reactivation_amount)
+                )
+            } else if owed {
+                format!(
+                    "{} {}",
+                    t(lang, "Iuran bulan ini", "This month's dues"),
+                    domain::rupiah(d.dues.current_month_amount)
+                )
+            } else {
+                t(lang, "Tidak ada tunggakan", "Nothing is owed")
+            };
+            v.result_text = if d.dues.reactivation_amount > 0 {
+                t(
+                    lang,
+                    "Bayar jumlah ini melalui Virtual Account keluarga Anda agar kepesertaan aktif kembali. Iuran jatuh tempo setiap tanggal 10.",
+                    "Pay this amount to your family's Virtual Account to reactivate your membership. Dues fall due on the 10th of each month.",
+                )
+            } else {
+                t(
+                    lang,
+                    "Iuran jatuh tempo setiap tanggal 10 untuk bulan berjalan.",
+                    "Dues fall due on the 10th of each month, for that month.",
+                )
+            };
+            v.rows = vec![
+                row(t(lang, "No. Kartu", "Card no."), d.card_masked.clone()),
+                row(
+                    t(lang, "Bulan belum dibayar", "Unpaid months"),
+                    d.dues.unpaid_months.to_string(),
+                ),
+                row(
+                    t(lang, "Tunggakan ditagihkan", "Arrears billed"),
+                    format!(
+                        "{} ({} {})",
+                        domain::rupiah(d.dues.arrears_amount),
+                        d.dues.billed_arrears_months,
+                        t(lang, "bulan", "months")
+                    ),
+                ),
+                row(
+                    t(lang, "Iuran bulan ini", "This month"),
+                    domain::rupiah(d.dues.current_month_amount),
+                ),
+                strong(
+                    t(lang, "Total untuk aktif kembali", "Total to reactivate"),
+                    domain::rupiah(d.dues.reactivation_amount),
+                ),
+                row(
+                    t(lang, "Iuran per bulan", "Monthly dues"),
+                    domain::rupiah(d.dues.monthly_amount),
+                ),
+            ];
+            let mut notes = Vec::new();
+            if d.arrears_capped {
+                notes.push(match lang {
+                    Lang::Id => format!(
+                        "Tunggakan lebih dari {} bulan: yang ditagihkan paling banyak {} bulan terakhir.",
+                        d.max_billed_months, d.max_billed_months
+                    ),
+                    Lang::En => format!(
+                        "More than {} months are unpaid: at most the last {} months are billed.",
+                        d.max_billed_months, d.max_billed_months
+                    ),
+                });
+            }
+            if let Some(plan) = &d.rehab {
+                notes.push(match lang {
+                    Lang::Id => format!(
+                        "Program REHAB: tunggakan dapat dicicil {} kali, sekitar {} per bulan. Daftar lewat Mobile JKN atau Care Center 165 paling lambat tanggal 28.",
+                        plan.instalments,
+                        domain::rupiah(plan.per_instalment)
+                    ),
+                    Lang::En => format!(
+                        "REHAB programme: the arrears can be paid in {} instalments of about {}. Register through Mobile JKN or Care Center 165 by the 28th.",
+                        plan.instalments,
+                        domain::rupiah(plan.per_instalment)
+                    ),
+                });
+            }
+            v.result_note = notes.join("\n");
+            v.can_print = true;
+        }
+        Screen::Va(va) => {
+            v.page = PageKind::Result;
+            v.page_title = t(lang, "Info Virtual Account", "Virtual Account");
+            v.tone = ToneKind::Neutral;
+            v.result_heading = t(
+                lang,
+                "Nomor Virtual Account keluarga",
+                "Family Virtual Account numbers",
+            );
+            v.result_text = t(
+                lang,
+                "Bayar iuran seluruh keluarga dengan nomor ini di bank, ATM, mobile banking, kantor pos, minimarket atau Mobile JKN.",
+                "Pay the whole family's dues with these numbers at a bank, ATM, mobile banking, post office, minimarket or Mobile JKN.",
+            );
+            v.rows = va
+                .va
+                .iter()
+                .map(|(bank, number)| strong(bank.clone(), number.clone()))
+                .collect();
+            v.result_note = match lang {
+                Lang::Id => format!("Atas nama kepala keluarga, kartu {}.", va.head_card_masked),
+                Lang::En => format!(
+                    "In the name of the head of family, card {}.",
+                    va.head_card_masked
+                ),
+            };
+            v.can_print = true;
+        }
+        Screen::InfoMenu => {
+            v.page = PageKind::List;
+            v.page_title = "Info JKN".into();
+            v.list_kind = ListKindData::Articles;
+            v.list_intro = t(lang, "Pilih topik.", "Choose a topic.");
+            v.items = c
+                .articles()
+                .iter()
+                .map(|a| ItemData {
+                    title: t(lang, &a.title_id, &a.title_en),
+                    subtitle: category_label(lang, &a.category),
+                    enabled: true,
+                    ..ItemData::default()
+                })
+                .collect();
+        }
+        Screen::InfoArticle(i) => {
+            v.page = PageKind::Article;
+            v.page_title = "Info JKN".into();
+            if let Some(a) = c.articles().get(*i) {
+                v.article_title = t(lang, &a.title_id, &a.title_en);
+                v.article_body = t(lang, &a.body_id, &a.body_en);
+                v.article_source = a.source.clone();
+            }
+        }
+        Screen::Search {
+            text,
+            filter,
+            results,
+        } => {
+            v.page = PageKind::Search;
+            v.page_title = t(lang, "Cari Faskes & Kantor", "Find Facilities & Offices");
+            v.search_text = text.clone();
+            v.search_filter = match filter {
+                SearchFilter::All => 0,
+                SearchFilter::Fktp => 1,
+                SearchFilter::Hospital => 2,
+                SearchFilter::Pharmacy => 3,
+                SearchFilter::Optic => 4,
+                SearchFilter::Office => 5,
+            };
+            v.items = results.iter().map(|p| place_item(lang, p)).collect();
+        }
+        Screen::PlaceDetail(place) => {
+            v.page = PageKind::Result;
+            v.page_title = t(lang, "Detail Lokasi", "Location Details");
+            v.tone = ToneKind::Neutral;
+            let (name, address, hours, phone, kind, distance) = match &**place {
+                Place::Facility(f) => (
+                    f.name.clone(),
+                    format!("{}, {}, {}", f.address, f.kecamatan, f.kabkota),
+                    f.hours.clone(),
+                    f.phone.clone(),
+                    tr(lang, &f.facility_type.label()),
+                    f.distance_km,
+                ),
+                Place::Office(o) => (
+                    o.name.clone(),
+                    format!("{}, {}", o.address, o.kabkota),
+                    o.hours.clone(),
+                    o.phone.clone(),
+                    tr(lang, &o.level.label()),
+                    o.distance_km,
+                ),
+            };
+            v.result_heading = name;
+            v.result_text = kind;
+            v.rows = vec![
+                row(t(lang, "Alamat", "Address"), address),
+                row(t(lang, "Jam buka", "Hours"), hours),
+                row(t(lang, "Telepon", "Phone"), phone),
+            ];
+            if let Some(d) = distance {
+                v.rows
+                    .push(row(t(lang, "Jarak", "Distance"), format!("{d:.1} km")));
+            }
+            v.result_note = t(
+                lang,
+                "Cetak struk ini untuk membawa alamat dan kode QR peta.",
+                "Print a slip to take the address and a map QR code with you.",
+            );
+            v.can_print = true;
+        }
+        Screen::Refused { purpose, change } => {
+            v.page = PageKind::Result;
+            v.page_title = purpose_title(lang, *purpose);
+            v.tone = ToneKind::Bad;
+            v.result_heading = t(
+                lang,
+                "Perubahan belum dapat diajukan",
+                "The change cannot be requested yet",
+            );
+            v.result_text = change
+                .messages
+                .iter()
+                .map(|m| format!("• {}", tr(lang, m)))
+                .collect::<Vec<_>>()
+                .join("\n");
+            if let Some(d) = change.earliest_date {
+                v.rows.push(row(
+                    t(
+                        lang,
+                        "Paling cepat dapat diajukan",
+                        "Earliest date to request",
+                    ),
+                    date_text(d),
+                ));
+            }
+        }
+        Screen::FktpChoose { options } => {
+            v.page = PageKind::List;
+            v.page_title = t(lang, "Ubah FKTP", "Change FKTP");
+            v.list_kind = ListKindData::Fktp;
+            v.list_intro = t(
+                lang,
+                "Pilih FKTP baru. Hanya FKTP yang masih menerima peserta yang ditampilkan, terdekat lebih dulu.",
+                "Choose a new FKTP. Only FKTPs still taking members are shown, nearest first.",
+            );
+            v.items = options
+                .iter()
+                .map(|f| place_item(lang, &Place::Facility(f.clone())))
+                .collect();
+        }
+        Screen::FktpConfirm { target, change } => {
+            v.page = PageKind::Result;
+            v.page_title = t(lang, "Ubah FKTP", "Change FKTP");
+            v.tone = ToneKind::Ok;
+            v.result_heading = t(lang, "Periksa lalu ajukan", "Check, then request");
+            v.result_text = t(
+                lang,
+                "Permohonan Anda akan dikirim ke BPJS Kesehatan. Anda mendapat nomor permohonan untuk mengecek hasilnya.",
+                "Your request goes to BPJS Kesehatan. You get a reference number to check the outcome.",
+            );
+            v.rows = vec![
+                row(
+                    t(lang, "FKTP sekarang", "Current FKTP"),
+                    change.from.clone(),
+                ),
+                strong(t(lang, "FKTP baru", "New FKTP"), target.name.clone()),
+                row(
+                    t(lang, "Alamat", "Address"),
+                    format!("{}, {}", target.address, target.kecamatan),
+                ),
+                strong(
+                    t(lang, "Berlaku mulai", "Takes effect"),
+                    date_text(change.effective_date),
+                ),
+            ];
+            v.can_confirm = true;
+            v.confirm_label = t(lang, "Ajukan", "Submit");
+        }
+        Screen::KelasChoose { current } => {
+            v.page = PageKind::List;
+            v.page_title = t(lang, "Ubah Kelas", "Change Class");
+            v.list_kind = ListKindData::Kelas;
+            v.list_intro = match lang {
+                Lang::Id => format!(
+                    "Kelas rawat sekarang: {}. Perubahan berlaku untuk seluruh keluarga dalam KK.",
+                    current.get()
+                ),
+                Lang::En => format!(
+                    "Current class: {}. A change applies to the whole family on the KK.",
+                    current.get()
+                ),
+            };
+            v.items = (1..=3u8)
+                .map(|k| ItemData {
+                    title: format!("{} {k}", t(lang, "Kelas", "Class")),
+                    subtitle: if k == current.get() {
+                        t(lang, "Kelas Anda sekarang", "Your current class")
+                    } else {
+                        String::new()
+                    },
+                    enabled: k != current.get(),
+                    ..ItemData::default()
+                })
+                .collect();
+        }
+        Screen::KelasConfirm { change } => {
+            v.page = PageKind::Result;
+            v.page_title = t(lang, "Ubah Kelas", "Change Class");
+            v.tone = ToneKind::Ok;
+            v.result_heading = format!(
+                "{} {} → {}",
+                t(lang, "Kelas", "Class"),
+                change.from,
+                change.to
+            );
+            v.result_text = t(
+                lang,
+                "Perubahan berlaku untuk semua anggota keluarga berikut. Periksa iuran bulanan yang baru sebelum mengajukan.",
+                "The change applies to every family member below. Check the new monthly dues before you submit.",
+            );
+            for m in &change.family {
+                v.rows.push(row(
+                    tr(lang, &m.relation.label()),
+                    format!("{} · {}", m.name, m.card_masked),
+                ));
+            }
+            if let Some(amount) = change.new_family_monthly_amount {
+                v.rows.push(strong(
+                    t(lang, "Iuran keluarga per bulan", "Family dues per month"),
+                    domain::rupiah(amount),
+                ));
+            }
+            v.rows.push(strong(
+                t(lang, "Berlaku mulai", "Takes effect"),
+                date_text(change.effective_date),
+            ));
+            v.can_confirm = true;
+            v.confirm_label = t(lang, "Ajukan", "Submit");
+        }
+        Screen::RequestDone(r) => {
+            v.page = PageKind::Result;
+            v.page_title = t(lang, "Permohonan Diterima", "Request Accepted");
+            v.tone = ToneKind::Ok;
+            v.result_heading = r.reference.clone();
+            v.result_text = t(
+                lang,
+                "Permohonan Anda tercatat. Simpan nomor ini untuk mengecek hasilnya di anjungan mana pun (menu Cek Permohonan).",
+                "Your request is recorded. Keep this number to check the outcome at any kiosk (Check a Request).",
+            );
+            v.rows = vec![
+                row(t(lang, "Permohonan", "Request"), tr(lang, &r.what)),
+                row(t(lang, "No. Kartu", "Card no."), r.card_masked.clone()),
+                row(
+                    t(lang, "Berlaku mulai", "Takes effect"),
+                    date_text(r.effective_date),
+                ),
+            ];
+            v.can_print = true;
+        }
+        Screen::Queue { priority } => {
+            v.page = PageKind::List;
+            v.page_title = t(lang, "Ambil Antrean", "Take a Queue Number");
+            v.list_intro = t(
+                lang,
+                "Pilih layanan. Setiap layanan menampilkan dokumen yang perlu dibawa.",
+                "Choose a service. Each shows the documents to bring.",
+            );
+            v.show_priority = true;
+            v.list_kind = ListKindData::Services;
+            v.priority = *priority;
+            v.items = c
+                .services()
+                .iter()
+                .map(|s| ItemData {
+                    title: format!("{} — {}", s.code, t(lang, &s.name_id, &s.name_en)),
+                    subtitle: s
+                        .documents
+                        .iter()
+                        .map(|d| t(lang, &d.id, &d.en))
+                        .collect::<Vec<_>>()
+                        .join(" · "),
+                    badge: format!("±{} {}", s.minutes, t(lang, "menit", "min")),
+                    enabled: true,
+                    ..ItemData::default()
+                })
+                .collect();
+        }
+        Screen::QueueTicket(ticket) => {
+            v.page = PageKind::Ticket;
+            v.page_title = t(lang, "Nomor Antrean", "Queue Number");
+            v.ticket_number = ticket.number.clone();
+            v.ticket_service = t(lang, &ticket.service.name_id, &ticket.service.name_en);
+            v.ticket_info = match lang {
+                Lang::Id => format!(
+                    "{} orang di depan Anda · perkiraan {} menit · {}",
+                    ticket.ahead,
+                    ticket.wait_minutes,
+                    ticket.issued_at.format("%H.%M")
+                ),
+                Lang::En => format!(
+                    "{} ahead of you · about {} minutes · {}",
+                    ticket.ahead,
+                    ticket.wait_minutes,
+                    ticket.issued_at.format("%H:%M")
+                ),
+            };
+            v.ticket_documents = ticket
+                .service
+                .documents
+                .iter()
+                .map(|d| t(lang, &d.id, &d.en))
+                .collect();
+        }
+        Screen::RequestCheck { reference, answer } => {
+            v.page = PageKind::RequestCheck;
+            v.page_title = t(lang, "Cek Permohonan", "Check a Request");
+            v.reference_text = reference.clone();
+            v.reference_answer = answer.as_ref().map(|a| tr(lang, a)).unwrap_or_default();
+        }
+        Screen::Rating => {
+            v.page = PageKind::Rating;
+            v.page_title = t(lang, "Penilaian", "Rating");
+        }
+        Screen::Thanks => {
+            v.page = PageKind::Thanks;
+            v.page_title = t(lang, "Terima Kasih", "Thank You");
+        }
+    }
+    v
+}
+
+fn purpose_title(lang: Lang, p: Purpose) -> String {
+    match p {
+        Purpose::Status => t(lang, "Cek Status", "Check Status"),
+        Purpose::Dues => t(lang, "Cek Tagihan", "Check Dues"),
+        Purpose::Va => t(lang, "Info Virtual Account", "Virtual Account"),
+        Purpose::ChangeFktp => t(lang, "Ubah FKTP", "Change FKTP"),
+        Purpose::ChangeKelas => t(lang, "Ubah Kelas", "Change Class"),
+    }
+}
+
+fn category_label(lang: Lang, category: &str) -> String {
+    let (id, en) = match category {
+        "HAK" => ("Hak peserta", "Members' rights"),
+        "KEWAJIBAN" => ("Kewajiban peserta", "Members' obligations"),
+        "MANFAAT_FKTP" => ("Manfaat di FKTP", "Benefits at the FKTP"),
+        "MANFAAT_FKRTL" => ("Manfaat di rumah sakit", "Hospital benefits"),
+        "ALAT_BANTU" => ("Alat bantu kesehatan", "Medical aids"),
+        "TIDAK_DIJAMIN" => ("Yang tidak dijamin", "Not covered"),
+        "IURAN" => ("Iuran", "Dues"),
+        "DENDA" => ("Denda pelayanan", "Service penalty"),
+        "KANAL" => ("Kanal layanan", "Service channels"),
+        "PENGADUAN" => ("Pengaduan", "Complaints"),
+        "AMAN_JKN" => ("Anjungan AMAN JKN", "AMAN JKN kiosk"),
+        "REHAB" => ("Program REHAB", "REHAB programme"),
+        "PRIVASI" => ("Data pribadi", "Personal data"),
+        other => (other, other),
+    };
+    t(lang, id, en)
+}
+
+fn place_item(lang: Lang, p: &Place) -> ItemData {
+    match p {
+        Place::Facility(f) => ItemData {
+            title: f.name.clone(),
+            subtitle: format!(
+                "{} · {}, {}",
+                tr(lang, &f.facility_type.label()),
+                f.address,
+                f.kecamatan
+            ),
+            detail: f.hours.clone(),
+            badge: f
+                .distance_km
+                .map(|d| format!("{d:.1} km"))
+                .unwrap_or_default(),
+            enabled: f.active,
+        },
+        Place::Office(o) => ItemData {
+            title: o.name.clone(),
+            subtitle: format!("{} · {}", tr(lang, &o.level.label()), o.address),
+            detail: o.hours.clone(),
+            badge: o
+                .distance_km
+                .map(|d| format!("{d:.1} km"))
+                .unwrap_or_default(),
+            enabled: true,
+        },
+    }
+}

@@ -1,0 +1,421 @@
+//! The kiosk's flows as plain Rust: the controller driven by events on a real SQLite store
+//! imported from the fixture, its effects answered by hand. No window, no threads.
+
+use std::path::Path;
+
+use anjungan::dataset::import_dir;
+use anjungan::domain::Status;
+use anjungan::kiosk::{
+    ChangeRequest, Controller, Effect, Event, Fault, IdKind, Issued, Now, Outcome, Screen,
+    SearchFilter, Settings, Slip, Tile,
+};
+use anjungan::store::Store;
+use chrono::{NaiveDate, NaiveDateTime};
+
+fn fixture() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
+}
+
+fn at(mono_ms: u64) -> Now {
+    Now {
+        mono_ms,
+        local: NaiveDate::from_ymd_opt(2026, 11, 22)
+            .unwrap()
+            .and_hms_opt(10, 0, 0)
+            .unwrap(),
+    }
+}
+
+fn store_from(dir: &Path) -> Store {
+    let mut store = Store::open_in_memory().unwrap();
+    import_dir(
+        &mut store,
+        dir,
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+    )
+    .unwrap();
+    store
+}
+
+fn kiosk() -> Controller {
+    Controller::new(store_from(&fixture()), Settings::default(), at(0)).unwrap()
+}
+
+/// Types an identifier and a birth date (DDMMYYYY) and submits.
+fn identify(c: &mut Controller, kind: IdKind, id: &str, dob: &str, t: u64) -> Vec<Effect> {
+    c.handle(Event::IdKind(kind), at(t));
+    for d in id.chars().chain(dob.chars()) {
+        c.handle(Event::Digit(d), at(t));
+    }
+    c.handle(Event::Submit, at(t))
+}
+
+#[test]
+fn status_print_rate_and_home_forgets_the_member() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Status), at(0));
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 1);
+    let Screen::Status(view) = c.screen() else {
+        panic!("expected the status screen, got {:?}", c.screen())
+    };
+    assert_eq!(view.status, Status::TidakAktifMenunggak);
+    assert_eq!(view.nik_masked, "3273**********01");
+
+    let effects = c.handle(Event::Print, at(2));
+    match effects.as_slice() {
+        [Effect::Print(Slip::Status(v))] => assert_eq!(v.card_masked, "0001*****0011"),
+        other => panic!("expected one status slip, got {other:?}"),
+    }
+    assert!(c.busy().is_some());
+    // Taps wait while the printer works.
+    c.handle(Event::Done, at(3));
+    assert!(matches!(c.screen(), Screen::Status(_)));
+    c.handle(Event::Outcome(Outcome::Printed(Ok(()))), at(4));
+    assert!(c.busy().is_none());
+    assert!(!c.notice().unwrap().error);
+
+    c.handle(Event::Done, at(5));
+    assert!(matches!(c.screen(), Screen::Rating));
+    assert!(!c.holds_member_data(), "the session ends with the service");
+    assert!(matches!(
+        c.handle(Event::Rate(5), at(6)).as_slice(),
+        [Effect::Rate(5)]
+    ));
+    assert!(matches!(c.screen(), Screen::Thanks));
+    c.handle(Event::Tick, at(6 + 4_000));
+    assert!(matches!(c.screen(), Screen::Home));
+}
+
+#[test]
+fn a_card_number_works_too_and_the_va_is_the_heads() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Va), at(0));
+    identify(&mut c, IdKind::Card, "0001000000012", "03071983", 1);
+    let Screen::Va(va) = c.screen() else {
+        panic!("expected the VA screen, got {:?}", c.screen())
+    };
+    assert_eq!(va.va["Mandiri"], "8988801000000011");
+}
+
+#[test]
+fn five_mismatches_lock_identification_for_a_while() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Dues), at(0));
+    for attempt in 1..=4 {
+        identify(&mut c, IdKind::Nik, "3273011205800001", "13051980", attempt);
+        let Screen::Identify { message, form, .. } = c.screen() else {
+            panic!("attempt {attempt}: {:?}", c.screen())
+        };
+        assert!(message.as_ref().unwrap().en.contains("do not match"));
+        // The NIK stays, the birth date is cleared for another try.
+        assert_eq!(form.id.len(), 16);
+        assert!(form.birth.is_empty());
+        // Clear the NIK for the next loop's typing.
+        for _ in 0..16 {
+            c.handle(Event::FocusField(anjungan::kiosk::Field::Id), at(attempt));
+            c.handle(Event::Backspace, at(attempt));
+        }
+    }
+    identify(&mut c, IdKind::Nik, "3273011205800001", "13051980", 5);
+    let Screen::Locked { until_ms } = *c.screen() else {
+        panic!("expected the lockout, got {:?}", c.screen())
+    };
+    assert_eq!(until_ms, 5 + 60_000);
+    // Going home and back does not lift it.
+    c.handle(Event::Home, at(10));
+    c.handle(Event::Tile(Tile::Status), at(11));
+    assert!(matches!(c.screen(), Screen::Locked { .. }));
+    c.handle(Event::Tick, at(11 + 60_000));
+    assert!(matches!(c.screen(), Screen::Home));
+    c.handle(Event::Tile(Tile::Status), at(70_000));
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 70_001);
+    assert!(matches!(c.screen(), Screen::Status(_)));
+}
+
+#[test]
+fn idle_counts_down_then_wipes_the_session() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Dues), at(0));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1_000);
+    assert!(matches!(c.screen(), Screen::Dues(_)));
+    assert!(c.holds_member_data());
+    c.handle(Event::Tick, at(60_000));
+    assert_eq!(c.countdown(at(60_000)), None);
+    c.handle(Event::Tick, at(61_000));
+    assert_eq!(c.countdown(at(61_000)), Some(10));
+    assert_eq!(c.countdown(at(69_500)), Some(2));
+    // A tap keeps the session.
+    c.handle(Event::StillHere, at(65_000));
+    c.handle(Event::Tick, at(71_500));
+    assert!(matches!(c.screen(), Screen::Dues(_)));
+    c.handle(Event::Tick, at(65_000 + 70_000));
+    assert!(matches!(c.screen(), Screen::Home));
+    assert!(!c.holds_member_data());
+}
+
+#[test]
+fn fktp_change_refusals_list_every_reason_with_the_earliest_date() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::ChangeFktp), at(0));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1);
+    let Screen::Refused { change, .. } = c.screen() else {
+        panic!("expected a refusal, got {:?}", c.screen())
+    };
+    let codes: Vec<&str> = change.reasons.iter().map(|r| r.code()).collect();
+    assert_eq!(codes, ["FKTP_MIN_3_MONTHS"]);
+    assert_eq!(change.earliest_date, NaiveDate::from_ymd_opt(2026, 12, 22));
+    assert_eq!(change.messages.len(), 1);
+}
+
+/// The fixture, with Dewi at her FKTP since January so she may move.
+fn movable_dewi() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let members = std::fs::read_to_string(dir.path().join("members.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("members.csv"),
+        members.replace("3273D004,2026-09-22", "3273D004,2026-01-05"),
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn fktp_change_chooses_confirms_and_records_a_request() {
+    let data = movable_dewi();
+    let mut c = Controller::new(store_from(data.path()), Settings::default(), at(0)).unwrap();
+    c.handle(Event::Tile(Tile::ChangeFktp), at(0));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1);
+    let Screen::FktpChoose { options } = c.screen() else {
+        panic!("expected the FKTP choice, got {:?}", c.screen())
+    };
+    let offered: Vec<&str> = options.iter().map(|f| f.code.as_str()).collect();
+    // Open FKTPs only, not her own, nearest to her current FKTP first.
+    assert_eq!(offered, ["3273P001", "3273K005", "3171P001"]);
+    c.handle(Event::ChooseFacility(1), at(2));
+    let Screen::FktpConfirm { target, change } = c.screen() else {
+        panic!("expected the confirmation, got {:?}", c.screen())
+    };
+    assert_eq!(target.code, "3273K005");
+    assert_eq!(
+        change.effective_date,
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    );
+    let effects = c.handle(Event::Confirm, at(3));
+    match effects.as_slice() {
+        [Effect::SubmitRequest(ChangeRequest::Fktp { card_no, to, .. })] => {
+            assert_eq!(card_no, "0001000000021");
+            assert_eq!(to, "3273K005");
+        }
+        other => panic!("expected a request, got {other:?}"),
+    }
+    let effects = c.handle(
+        Event::Outcome(Outcome::RequestRecorded(Ok("AJ-7K3Q9".into()))),
+        at(4),
+    );
+    let Screen::RequestDone(receipt) = c.screen() else {
+        panic!("expected the receipt, got {:?}", c.screen())
+    };
+    assert_eq!(receipt.reference, "AJ-7K3Q9");
+    assert_eq!(receipt.card_masked, "0001*****0021");
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Print(Slip::Request(_))]
+    ));
+}
+
+#[test]
+fn kelas_change_shows_the_family_total_before_confirming() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::ChangeKelas), at(0));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1);
+    assert!(
+        matches!(c.screen(), Screen::KelasChoose { .. }),
+        "{:?}",
+        c.screen()
+    );
+    // Her own kelas is not a choice.
+    c.handle(Event::ChooseKelas(2), at(2));
+    assert!(matches!(c.screen(), Screen::KelasChoose { .. }));
+    c.handle(Event::ChooseKelas(1), at(2));
+    let Screen::KelasConfirm { change } = c.screen() else {
+        panic!("expected the confirmation, got {:?}", c.screen())
+    };
+    assert_eq!(change.new_family_monthly_amount, Some(150_000));
+    assert_eq!(
+        change.family.len(),
+        1,
+        "the deceased husband is not counted"
+    );
+    let effects = c.handle(Event::Confirm, at(3));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::SubmitRequest(ChangeRequest::Kelas { .. })]
+    ));
+    // The outbox refuses: the member is told, nothing is pretended.
+    c.handle(
+        Event::Outcome(Outcome::RequestRecorded(Err(Fault {
+            code: "DATA_STALE".into(),
+            message: anjungan::domain::Bilingual {
+                id: "Data terlalu lama".into(),
+                en: "Data too old".into(),
+            },
+        }))),
+        at(4),
+    );
+    assert!(c.notice().unwrap().error);
+    assert!(matches!(c.screen(), Screen::KelasConfirm { .. }));
+}
+
+#[test]
+fn stale_data_refuses_change_requests_but_not_lookups() {
+    let mut c = kiosk();
+    let later = Now {
+        mono_ms: 10,
+        local: NaiveDateTime::parse_from_str("2030-01-01 10:00:00", "%Y-%m-%d %H:%M:%S").unwrap(),
+    };
+    c.handle(Event::Tile(Tile::ChangeKelas), later);
+    assert!(matches!(c.screen(), Screen::Home));
+    assert!(c.notice().unwrap().message.en.contains("48 hours"));
+    c.handle(Event::Tile(Tile::Status), later);
+    assert!(matches!(c.screen(), Screen::Identify { .. }));
+}
+
+#[test]
+fn a_ticket_retry_reuses_its_request_id_and_paper_out_keeps_the_number_on_screen() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Queue), at(0));
+    c.handle(Event::TogglePriority, at(1));
+    let first = c.handle(Event::TakeTicket(0), at(2));
+    let [
+        Effect::TakeTicket {
+            service,
+            priority,
+            request_id,
+        },
+    ] = first.as_slice()
+    else {
+        panic!("expected a ticket request, got {first:?}")
+    };
+    assert_eq!((service.as_str(), *priority), ("A", true));
+    let offline = Fault {
+        code: "DISPENSER_OFFLINE".into(),
+        message: anjungan::domain::Bilingual {
+            id: "Mesin antrean tidak merespons.".into(),
+            en: "The ticket machine does not respond.".into(),
+        },
+    };
+    c.handle(Event::Outcome(Outcome::TicketTaken(Err(offline))), at(3));
+    assert!(c.notice().unwrap().error);
+    let retry = c.handle(Event::TakeTicket(0), at(4));
+    let [
+        Effect::TakeTicket {
+            request_id: again, ..
+        },
+    ] = retry.as_slice()
+    else {
+        panic!("expected a retry, got {retry:?}")
+    };
+    assert_eq!(again, request_id, "a retry must not draw a second number");
+    let effects = c.handle(
+        Event::Outcome(Outcome::TicketTaken(Ok(Issued {
+            number: "A-P01".into(),
+            ahead: 2,
+        }))),
+        at(5),
+    );
+    let Screen::QueueTicket(ticket) = c.screen() else {
+        panic!("expected the ticket, got {:?}", c.screen())
+    };
+    assert_eq!(ticket.number, "A-P01");
+    assert_eq!(ticket.wait_minutes, 30);
+    assert!(!ticket.service.documents.is_empty());
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Print(Slip::Ticket(_))]
+    ));
+    c.handle(
+        Event::Outcome(Outcome::Printed(Err(Fault {
+            code: "PAPER_END".into(),
+            message: anjungan::domain::Bilingual {
+                id: "Kertas printer habis.".into(),
+                en: "The printer is out of paper.".into(),
+            },
+        }))),
+        at(6),
+    );
+    assert!(matches!(c.screen(), Screen::QueueTicket(_)));
+    assert!(c.notice().unwrap().message.en.contains("photograph"));
+}
+
+#[test]
+fn search_types_filters_and_opens_a_place() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Search), at(0));
+    for k in "PUSK".chars() {
+        c.handle(Event::Key(k), at(1));
+    }
+    let Screen::Search { results, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert_eq!(results.len(), 3);
+    c.handle(Event::SearchFilter(SearchFilter::Office), at(2));
+    c.handle(Event::Backspace, at(2));
+    c.handle(Event::Backspace, at(2));
+    c.handle(Event::Backspace, at(2));
+    c.handle(Event::Backspace, at(2));
+    for k in "MPP".chars() {
+        c.handle(Event::Key(k), at(3));
+    }
+    let Screen::Search { results, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert_eq!(results.len(), 1);
+    c.handle(Event::OpenResult(0), at(4));
+    assert!(matches!(c.screen(), Screen::PlaceDetail(_)));
+    let effects = c.handle(Event::Print, at(5));
+    assert!(matches!(
+        effects.as_slice(),
+        [Effect::Print(Slip::Office(_))]
+    ));
+}
+
+#[test]
+fn info_articles_and_request_checks() {
+    let mut store = store_from(&fixture());
+    store
+        .enqueue_request(
+            "AJ-TEST1",
+            "FKTP",
+            "0001000000021",
+            "{}",
+            "2026-11-22T03:00:00Z",
+        )
+        .unwrap();
+    let mut c = Controller::new(store, Settings::default(), at(0)).unwrap();
+    c.handle(Event::Tile(Tile::Info), at(0));
+    c.handle(Event::OpenArticle(0), at(1));
+    assert!(matches!(c.screen(), Screen::InfoArticle(0)));
+    c.handle(Event::Back, at(2));
+    assert!(matches!(c.screen(), Screen::InfoMenu));
+
+    c.handle(Event::Tile(Tile::Request), at(3));
+    for k in "aj-test1".chars() {
+        c.handle(Event::Key(k), at(4));
+    }
+    c.handle(Event::Submit, at(5));
+    let Screen::RequestCheck { reference, answer } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert_eq!(reference, "AJ-TEST1");
+    assert!(answer.as_ref().unwrap().en.contains("waiting to be sent"));
+    c.handle(Event::Key('X'), at(6));
+    c.handle(Event::Submit, at(7));
+    let Screen::RequestCheck { answer, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert!(answer.as_ref().unwrap().en.contains("No request"));
+}
