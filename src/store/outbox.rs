@@ -78,6 +78,14 @@ impl OutboxEntry {
     }
 }
 
+/// A hub decision on a request, synced to every kiosk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub state: String,
+    pub reason: Option<String>,
+    pub decided_at: Option<String>,
+}
+
 const OUTBOX_COLUMNS: &str =
     "reference, kind, card_no, payload, state, created_at, attempts, last_error, decision_reason";
 
@@ -121,6 +129,51 @@ impl Store {
         ))?;
         let rows = stmt.query_map([], OutboxEntry::from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks a request delivered: the hub acknowledged it, and may already have decided.
+    pub fn mark_delivered(
+        &self,
+        reference: &str,
+        state: OutboxState,
+        reason: Option<&str>,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET state = ?2, decision_reason = coalesce(?3, decision_reason), \
+                 sent_at = coalesce(sent_at, ?4), last_error = NULL \
+                 WHERE reference = ?1 AND state = 'PENDING'",
+            )?
+            .execute(params![reference, state.code(), reason, at])?;
+        Ok(())
+    }
+
+    /// Records a failed delivery attempt; the request stays PENDING.
+    pub fn record_delivery_error(&self, reference: &str, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE reference = ?1",
+            )?
+            .execute(params![reference, error])?;
+        Ok(())
+    }
+
+    /// A decision synced from the hub for any kiosk's request.
+    pub fn request_decision(&self, reference: &str) -> Result<Option<Decision>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT state, reason, decided_at FROM request_status WHERE reference = ?1",
+            )?
+            .query_row([reference], |r| {
+                Ok(Decision {
+                    state: r.get(0)?,
+                    reason: r.get(1)?,
+                    decided_at: r.get(2)?,
+                })
+            })
+            .optional()?)
     }
 
     /// How many requests still wait for delivery.
