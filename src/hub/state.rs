@@ -569,3 +569,64 @@ pub fn write_answer<W: Write>(
     tx.commit()?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+    }
+
+    #[test]
+    fn versions_are_made_only_by_changes_and_answers_follow_the_plan() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hub = HubStore::open(&dir.path().join("hub.db")).unwrap();
+        let epoch = hub.epoch().unwrap();
+        assert_eq!(hub.import(&fixture(), today()).unwrap().version, 1);
+        let again = hub.import(&fixture(), today()).unwrap();
+        assert!(!again.new_version);
+        assert_eq!(again.version, 1);
+        let conn = hub.connection();
+        assert_eq!(plan(conn, 0, "", &epoch).unwrap(), (Kind::Snapshot, 1));
+        assert_eq!(plan(conn, 1, "other", &epoch).unwrap(), (Kind::Snapshot, 1));
+        assert_eq!(plan(conn, 7, &epoch, &epoch).unwrap(), (Kind::Snapshot, 1));
+        assert_eq!(plan(conn, 1, &epoch, &epoch).unwrap(), (Kind::None, 1));
+    }
+
+    #[test]
+    fn a_decision_is_a_version_and_cannot_be_made_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut hub = HubStore::open(&dir.path().join("hub.db")).unwrap();
+        hub.import(&fixture(), today()).unwrap();
+        let key = keys::generate();
+        let body = SubmitBody {
+            reference: "AJ-00000-00001".into(),
+            kind: "KELAS".into(),
+            card_no: "0001000000011".into(),
+            change: serde_json::json!({"to": 1}),
+            created_at: "2026-11-22T03:00:00Z".into(),
+        };
+        let ack = hub.submit("k1", &body, &key).unwrap();
+        assert!(!ack.duplicate);
+        let row = hub.decide("AJ-00000-00001", true, None).unwrap();
+        assert_eq!(row.state, "APPROVED");
+        assert_eq!(hub.version().unwrap(), 2);
+        assert!(matches!(
+            hub.decide("1", false, Some("x")),
+            Err(HubError::AlreadyDecided { .. })
+        ));
+        assert!(matches!(
+            hub.decide("AJ-NOPE", true, None),
+            Err(HubError::UnknownRequest(_))
+        ));
+        // A repeat after the decision gets the decided state, signed.
+        let again = hub.submit("k1", &body, &key).unwrap();
+        assert!(again.duplicate);
+        assert_eq!(again.state, "APPROVED");
+    }
+}

@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::ToSql;
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 use rusqlite::{Transaction, params_from_iter};
 use serde_json::Value;
 
@@ -161,18 +162,23 @@ pub enum ApplyError {
     Sqlite(#[from] rusqlite::Error),
 }
 
-/// Turns a wire value into an SQLite value.
-fn to_sql(table: &'static str, v: &Value) -> Result<SqlValue, ApplyError> {
-    Ok(match v {
-        Value::Null => SqlValue::Null,
-        Value::Bool(b) => SqlValue::Integer(i64::from(*b)),
-        Value::Number(n) => match n.as_i64() {
-            Some(i) => SqlValue::Integer(i),
-            None => SqlValue::Real(n.as_f64().ok_or(ApplyError::BadValue { table })?),
-        },
-        Value::String(s) => SqlValue::Text(s.clone()),
-        Value::Array(_) | Value::Object(_) => return Err(ApplyError::BadValue { table }),
-    })
+/// A wire value bound as an SQLite parameter without copying its text.
+struct Wire<'a>(&'a Value);
+
+impl ToSql for Wire<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Owned(SqlValue::Null),
+            Value::Bool(b) => ToSqlOutput::Owned(SqlValue::Integer(i64::from(*b))),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => ToSqlOutput::Owned(SqlValue::Integer(i)),
+                None => ToSqlOutput::Owned(SqlValue::Real(n.as_f64().unwrap_or(f64::NAN))),
+            },
+            Value::String(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            // Refused before binding (see `apply`).
+            Value::Array(_) | Value::Object(_) => ToSqlOutput::Owned(SqlValue::Null),
+        })
+    }
 }
 
 /// Reads column `i` of `row` as a wire value.
@@ -190,6 +196,8 @@ pub fn wire_value(row: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Value> 
 pub struct Applier<'t, 'c> {
     tx: &'t Transaction<'c>,
     places_touched: bool,
+    /// Statement text per table and op, built once.
+    sql: HashMap<(&'static str, bool), String>,
     /// Upserts and deletes applied, per table.
     pub counts: HashMap<&'static str, (u64, u64)>,
 }
@@ -199,6 +207,7 @@ impl<'t, 'c> Applier<'t, 'c> {
         Self {
             tx,
             places_touched: false,
+            sql: HashMap::new(),
             counts: HashMap::new(),
         }
     }
@@ -226,17 +235,19 @@ impl<'t, 'c> Applier<'t, 'c> {
                 found: values.len(),
             });
         }
-        let sql_values = values
-            .iter()
-            .map(|v| to_sql(spec.name, v))
-            .collect::<Result<Vec<_>, _>>()?;
-        let sql = match op {
-            Op::Upsert => upsert_sql(spec),
-            Op::Delete => delete_sql(spec),
-        };
+        if values.iter().any(|v| v.is_array() || v.is_object()) {
+            return Err(ApplyError::BadValue { table: spec.name });
+        }
+        let sql = self
+            .sql
+            .entry((spec.name, op == Op::Upsert))
+            .or_insert_with(|| match op {
+                Op::Upsert => upsert_sql(spec),
+                Op::Delete => delete_sql(spec),
+            });
         self.tx
-            .prepare_cached(&sql)?
-            .execute(params_from_iter(sql_values.iter()))?;
+            .prepare_cached(sql)?
+            .execute(params_from_iter(values.iter().map(Wire)))?;
         if spec.name == "request_status" && op == Op::Upsert {
             // A decision for a request this kiosk took: its own record follows.
             self.tx
@@ -244,7 +255,7 @@ impl<'t, 'c> Applier<'t, 'c> {
                     "UPDATE outbox SET state = ?2, decision_reason = ?3, decided_at = ?4 \
                      WHERE reference = ?1 AND state IN ('PENDING', 'SENT')",
                 )?
-                .execute(params_from_iter(sql_values.iter()))?;
+                .execute(params_from_iter(values.iter().map(Wire)))?;
         }
         if matches!(spec.name, "facilities" | "offices") {
             self.places_touched = true;
