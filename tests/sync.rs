@@ -400,6 +400,10 @@ fn snapshot_then_delta_then_signed_no_change() {
     assert_eq!(out["cycle"]["applied"]["kind"], "none");
     assert_eq!(out["status"]["data_version"], 2);
     assert!(out["status"]["last_success"].is_string());
+    let (code, status) = anj(&["sync", "--status", "--db", &db, "--json"]);
+    assert_eq!(code, 0, "{status}");
+    assert_eq!(status["data_out_of_date"], false);
+    assert_eq!(status["last_error"], Value::Null);
     assert_eq!(check(&db), after);
 }
 

@@ -18,6 +18,13 @@ pub struct SyncArgs {
     /// Run one cycle (push the outbox, then pull) and exit; non-zero when it failed.
     #[arg(long)]
     once: bool,
+    /// Print the sync status recorded in --db (no network): last success, data version and
+    /// age, last error, pending requests.
+    #[arg(long, conflicts_with = "once")]
+    status: bool,
+    /// With --status: the age beyond which data counts as out of date.
+    #[arg(long, default_value_t = 48)]
+    max_data_age_hours: u64,
     #[arg(long)]
     config: Option<PathBuf>,
     #[arg(long)]
@@ -116,6 +123,19 @@ fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
 }
 
 pub fn run(args: &SyncArgs) -> Result<Answer, Failure> {
+    if args.status {
+        let db = args.db.as_ref().ok_or_else(|| missing("--db"))?;
+        if !db.is_file() {
+            return Err(Failure::no_database(db));
+        }
+        let status = anjungan::sync::agent::read_status(db).map_err(sync_failure)?;
+        let out_of_date = status
+            .data_age_secs
+            .is_none_or(|a| a > (args.max_data_age_hours as i64) * 3600);
+        let mut value = serde_json::to_value(&status).map_err(Failure::internal)?;
+        value["data_out_of_date"] = json!(out_of_date);
+        return Ok(Answer::json_or_text(&value));
+    }
     let config = agent_config(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

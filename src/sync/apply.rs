@@ -53,6 +53,20 @@ pub fn apply_file(
     source: &str,
     now_rfc3339: &str,
 ) -> Result<Applied, SyncError> {
+    // A large page cache while writing, as the importer does: index pages stay in memory.
+    conn.pragma_update(None, "cache_size", -262_144)?;
+    let result = apply_in_tx(conn, file, verified, source, now_rfc3339);
+    conn.pragma_update(None, "cache_size", -8_192)?;
+    result
+}
+
+fn apply_in_tx(
+    conn: &mut Connection,
+    file: &Path,
+    verified: &Verified,
+    source: &str,
+    now_rfc3339: &str,
+) -> Result<Applied, SyncError> {
     let header = &verified.header;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (local_version, local_epoch) = local_position(&tx)?;
