@@ -97,6 +97,8 @@ pub struct SyncConfig {
     pub retry_base_secs: u64,
     /// The longest retry delay.
     pub retry_cap_secs: u64,
+    /// Days a decided request stays checkable at the kiosk, then is forgotten (domain.md §8).
+    pub request_retention_days: u64,
 }
 
 impl Default for SyncConfig {
@@ -106,6 +108,7 @@ impl Default for SyncConfig {
             max_data_age_hours: 48,
             retry_base_secs: 30,
             retry_cap_secs: 15 * 60,
+            request_retention_days: 90,
         }
     }
 }

@@ -944,6 +944,7 @@ fn the_agent_backs_off_while_the_hub_is_down_and_recovers() {
         interval: std::time::Duration::from_secs(900),
         retry_base: std::time::Duration::from_secs(30),
         retry_cap: std::time::Duration::from_secs(600),
+        request_retention: std::time::Duration::from_secs(90 * 86_400),
     };
     let agent = SyncAgent::new(config).unwrap();
     let status = agent.status_handle();

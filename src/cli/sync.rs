@@ -119,6 +119,7 @@ fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
         interval: Duration::from_secs(args.interval_secs.unwrap_or(sync.interval_secs).max(1)),
         retry_base: Duration::from_secs(sync.retry_base_secs.max(1)),
         retry_cap: Duration::from_secs(sync.retry_cap_secs.max(1)),
+        request_retention: Duration::from_secs(sync.request_retention_days * 86_400),
     })
 }
 

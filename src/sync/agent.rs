@@ -36,6 +36,8 @@ pub struct AgentConfig {
     pub retry_base: Duration,
     /// The longest retry delay.
     pub retry_cap: Duration,
+    /// How long decided requests stay checkable before they are forgotten (domain.md §8).
+    pub request_retention: Duration,
 }
 
 /// What the kiosk knows about its sync, for the UI ("Data per …") and diagnostics.
@@ -178,12 +180,15 @@ impl SyncAgent {
         };
         let db = self.config.db.clone();
         let error = result.as_ref().err().map(|e| format!("{}: {e}", e.code()));
+        let forget_before = chrono::Utc::now()
+            - chrono::Duration::from_std(self.config.request_retention).unwrap_or_default();
         let persisted = tokio::task::spawn_blocking(move || -> Result<SyncStatus, SyncError> {
             let store = Store::open(&db)?;
             store.set_meta(KEY_LAST_SYNC_ATTEMPT, &now)?;
             if let Some(e) = &error {
                 store.set_meta(KEY_LAST_SYNC_ERROR, e)?;
             }
+            store.prune_decided(&forget_before.to_rfc3339())?;
             drop(store);
             read_status(&db)
         })
