@@ -796,6 +796,12 @@ fn stale_data_refuses_requests_but_lookups_still_answer() {
     let w = world(120);
     let db = imported_kiosk(&w, "kiosk.db");
     let (card, dob, to) = eligible_fktp_change(&w, &db);
+    // Not eligible (no such facility): refused with the reasons, nothing recorded.
+    let (code, out) = request_fktp(&db, &card, &dob, "9999X999");
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(out["error"], "NOT_ELIGIBLE");
+    assert!(out["message"].is_string() && out["message_en"].is_string());
+    assert!(check(&db).outbox.is_empty());
     let conn = rusqlite::Connection::open(&db).unwrap();
     conn.execute(
         "UPDATE sync_meta SET value = '2020-01-01T00:00:00+00:00' WHERE key = 'data_loaded_at'",
@@ -971,4 +977,46 @@ fn the_agent_backs_off_while_the_hub_is_down_and_recovers() {
     assert_eq!(s.data_version, 1);
     assert!(s.last_success.is_some());
     assert_eq!(check(&db).members, 80);
+}
+
+#[test]
+fn the_agent_task_syncs_at_once_on_start_and_stops_on_shutdown() {
+    use anjungan::sync::{AgentConfig, SyncAgent};
+    let w = world(60);
+    let hub = w.hub();
+    let db = w.db("kiosk.db");
+    let agent = SyncAgent::new(AgentConfig {
+        db: PathBuf::from(&db),
+        hub_url: hub.url(),
+        cons_id: "k2".into(),
+        secret: SECRET_2.into(),
+        hub_key: keys::read_public_key(&w.public()).unwrap(),
+        interval: std::time::Duration::from_secs(3600),
+        retry_base: std::time::Duration::from_secs(3600),
+        retry_cap: std::time::Duration::from_secs(3600),
+        request_retention: std::time::Duration::from_secs(90 * 86_400),
+    })
+    .unwrap();
+    let status = agent.status_handle();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    // Asked to stop before it starts: it still runs its first cycle at once, then returns
+    // instead of waiting an hour.
+    stop.send(true).unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(agent.run(stopped));
+    let s = status.read().unwrap().clone();
+    assert_eq!(s.data_version, 1);
+    assert!(s.last_success.is_some());
+    assert_eq!(check(&db).members, 60);
+    // Its heartbeat reached the hub's fleet list.
+    let (code, fleet) = anj(&[
+        "hub",
+        "fleet",
+        "--data",
+        w.data().to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{fleet}");
+    assert_eq!(fleet[0]["cons_id"], "k2");
+    assert_eq!(fleet[0]["health"]["data_version"], 1);
 }
