@@ -700,6 +700,20 @@ fn kiosk_killed_during_snapshot_apply_keeps_old_data_and_requests() {
     let mut lines = BufReader::new(kiosk.stderr.take().unwrap()).lines();
     let stalled = lines.any(|l| l.is_ok_and(|l| l.contains("fault: stalled before commit")));
     assert!(stalled, "the kiosk never reached the apply");
+    // While the snapshot is written but not committed, readers see the old data and
+    // lookups answer (WAL).
+    let reader =
+        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let bills: i64 = reader
+        .query_row("SELECT count(*) FROM bills", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(bills, 0, "a reader saw uncommitted rows");
+    drop(reader);
+    let (code, status) = anj(&[
+        "query", "status", "--db", &db, "--card", &card, "--dob", &dob, "--json",
+    ]);
+    assert_eq!(code, 0, "{status}");
     kiosk.kill().unwrap(); // SIGKILL, with the snapshot written but not committed
     kiosk.wait().unwrap();
 
