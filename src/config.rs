@@ -106,6 +106,12 @@ pub struct SyncConfig {
     pub interval_secs: u64,
     /// Change requests are refused when the data is older than this.
     pub max_data_age_hours: u64,
+    /// The first retry delay after a failed cycle; it doubles per failure (with jitter).
+    pub retry_base_secs: u64,
+    /// The longest retry delay.
+    pub retry_cap_secs: u64,
+    /// Days a decided request stays checkable at the kiosk, then is forgotten (domain.md §8).
+    pub request_retention_days: u64,
 }
 
 impl Default for SyncConfig {
@@ -113,6 +119,9 @@ impl Default for SyncConfig {
         Self {
             interval_secs: 15 * 60,
             max_data_age_hours: 48,
+            retry_base_secs: 30,
+            retry_cap_secs: 15 * 60,
+            request_retention_days: 90,
         }
     }
 }

@@ -5,12 +5,15 @@
 //! - [`store`]: the local SQLite cache and its migrations;
 //! - [`dataset`]: the CSV dataset format, its importer and the synthetic generator;
 //! - [`content`]: the Info JKN articles and counter services shipped as defaults;
-//! - [`services`]: the answers the UI and the CLI both give, built from store + domain.
+//! - [`services`]: the answers the UI and the CLI both give, built from store + domain;
+//! - [`sync`]: the kiosk's signed sync with the hub, and [`hub`]: the hub server.
 
 pub mod clock;
 pub mod config;
 pub mod content;
 pub mod dataset;
 pub mod domain;
+pub mod hub;
 pub mod services;
 pub mod store;
+pub mod sync;

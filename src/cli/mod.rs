@@ -4,8 +4,11 @@
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
 mod demo;
+mod hub;
 mod output;
 mod query;
+mod request;
+mod sync;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +44,13 @@ enum Command {
     Query(query::QueryCommand),
     /// Check and decode a NIK.
     Nik(NikArgs),
+    /// Take a change request (FKTP, kelas) into the outbox, to be sent to the hub.
+    #[command(subcommand)]
+    Request(request::RequestCommand),
+    /// Sync with the hub: push the outbox, then pull signed data (`--once` for one cycle).
+    Sync(sync::SyncArgs),
+    /// The hub a branch runs: serve a dataset to kiosks, and its operator commands.
+    Hub(hub::HubArgs),
 }
 
 /// Options every date-dependent command shares.
@@ -135,6 +145,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => (args.json, import(&args)),
         Command::Query(q) => (q.json(), query::run(&q)),
         Command::Nik(args) => (args.json, nik(&args)),
+        Command::Request(r) => (r.json(), request::run(&r)),
+        Command::Sync(args) => (args.json, sync::run(&args)),
+        Command::Hub(args) => (args.json(), hub::run(&args)),
     };
     match result {
         Ok(answer) => {

@@ -171,6 +171,16 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A refusal with its own code and bilingual message; `exit` is the process status.
+    pub fn new(code: &'static str, message: Bilingual, exit: u8) -> Self {
+        Self {
+            code,
+            message,
+            extra: None,
+            exit,
+        }
+    }
+
     /// Something a member or technician typed: exit 2.
     fn user(code: &'static str, message: Bilingual) -> Self {
         Self {
