@@ -11,7 +11,10 @@
 //! 2. questions are asked one at a time, each waiting for its own byte, and a byte that does
 //!    not have the fixed bits of a DLE EOT reply (bit 1 and 4 set, bit 0 and 7 clear) is
 //!    discarded rather than believed;
-//! 3. the end-of-job check uses GS r 1, whose reply has bit 4 *clear*, so it can never be
+//! 3. a question that timed out is remembered; the next status read first waits up to one
+//!    status timeout for that late byte and throws it away, so it cannot answer the next
+//!    question;
+//! 4. the end-of-job check uses GS r 1, whose reply has bit 4 *clear*, so it can never be
 //!    mistaken for a real-time reply (or the other way round).
 //!
 //! # Completion
@@ -208,6 +211,8 @@ pub struct PrintReport {
 pub struct EscPosPrinter {
     t: Box<dyn Transport>,
     timeouts: Timeouts,
+    /// Status questions that timed out: their answers may still come.
+    outstanding: u32,
 }
 
 impl EscPosPrinter {
@@ -227,7 +232,11 @@ impl EscPosPrinter {
 
     /// A printer on an open transport.
     pub fn new(t: Box<dyn Transport>, timeouts: Timeouts) -> Self {
-        Self { t, timeouts }
+        Self {
+            t,
+            timeouts,
+            outstanding: 0,
+        }
     }
 
     /// Reads the real-time status (see the module docs for how stale replies are avoided).
@@ -236,6 +245,12 @@ impl EscPosPrinter {
         if drained > 0 {
             tracing::debug!(drained, "discarded stale printer input before status");
         }
+        while self.outstanding > 0 {
+            self.outstanding -= 1;
+            if self.read_byte(self.timeouts.status, |_| true)?.is_some() {
+                tracing::debug!("discarded a late reply to an earlier status question");
+            }
+        }
         let mut r = [0u8; 3];
         for (slot, n) in r.iter_mut().zip([1u8, 2, 4]) {
             self.t.send(&dle_eot(n))?;
@@ -243,6 +258,7 @@ impl EscPosPrinter {
                 Some(b) => *slot = b,
                 // A printer that does not answer is offline as far as the member is concerned.
                 None => {
+                    self.outstanding += 1;
                     return Ok(PrinterStatus {
                         online: false,
                         ..PrinterStatus::default()

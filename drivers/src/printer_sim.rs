@@ -112,6 +112,8 @@ struct State {
     /// Pages that stopped because of a fault (kept for diagnostics).
     interrupted: usize,
     status_requests: usize,
+    /// Answer real-time status this late (a slow or busy printer).
+    status_delay: Duration,
 }
 
 /// A virtual printer; clone it to share between the server thread and a test.
@@ -142,6 +144,11 @@ impl VirtualPrinter {
     /// Changes the status it reports (e.g. opens the cover).
     pub fn set_status(&self, status: PrinterStatus) {
         self.lock().status = status;
+    }
+
+    /// Makes real-time replies late by `d` (to exercise stale-reply handling).
+    pub fn set_status_delay(&self, d: Duration) {
+        self.lock().status_delay = d;
     }
 
     /// The status it reports.
@@ -192,7 +199,14 @@ impl VirtualPrinter {
                 t.pace(n);
             }
             for ev in dec.feed(&buf[..n]) {
+                let delay = match ev {
+                    Event::StatusRequest(_) => self.lock().status_delay,
+                    _ => Duration::ZERO,
+                };
                 if let Some(reply) = self.apply(ev) {
+                    if !delay.is_zero() {
+                        std::thread::sleep(delay);
+                    }
                     s.write_all(&[reply])?;
                     s.flush()?;
                 }
