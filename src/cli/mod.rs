@@ -5,7 +5,9 @@
 
 mod demo;
 mod output;
+mod print;
 mod query;
+mod ticket;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +43,18 @@ enum Command {
     Query(query::QueryCommand),
     /// Check and decode a NIK.
     Nik(NikArgs),
+    /// Print a slip: test, ticket, status, dues, va or request.
+    #[command(subcommand)]
+    Print(print::PrintCommand),
+    /// The receipt printer: `printer status`.
+    #[command(subcommand)]
+    Printer(print::PrinterCommand),
+    /// Take a queue number from the dispenser (and print the ticket with --printer).
+    Ticket(ticket::TicketArgs),
+    /// Run the virtual receipt printer (TCP and/or pty).
+    PrinterSim(print::PrinterSimArgs),
+    /// Run the simulated ticket dispenser (pty or tty).
+    DispenserSim(ticket::DispenserSimArgs),
 }
 
 /// Options every date-dependent command shares.
@@ -117,6 +131,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => (args.json, import(&args)),
         Command::Query(q) => (q.json(), query::run(&q)),
         Command::Nik(args) => (args.json, nik(&args)),
+        Command::Print(p) => (p.json(), print::run(&p)),
+        Command::Printer(p) => (p.json(), print::printer(&p)),
+        Command::Ticket(args) => (args.json, ticket::ticket(&args)),
+        Command::PrinterSim(args) => (false, print::printer_sim(&args)),
+        Command::DispenserSim(args) => (false, ticket::dispenser_sim(&args)),
     };
     match result {
         Ok(answer) => {

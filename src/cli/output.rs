@@ -194,6 +194,22 @@ impl Failure {
         }
     }
 
+    /// A printer or dispenser fault: exit 3, with what the member or technician should do.
+    pub fn device(code: &'static str, message: Bilingual) -> Self {
+        Self {
+            code,
+            message,
+            extra: None,
+            exit: 3,
+        }
+    }
+
+    /// Adds one more field to the JSON error (e.g. the number taken before a print failed).
+    pub fn with_extra(mut self, key: &'static str, value: Value) -> Self {
+        self.extra = Some((key, value));
+        self
+    }
+
     pub fn no_database(db: &Path) -> Self {
         Self::user(
             "NO_DATABASE",

@@ -44,7 +44,7 @@ impl QueryCommand {
 #[command(group = clap::ArgGroup::new("who").required(true).args(["nik", "card"]))]
 pub struct MemberArgs {
     #[arg(long)]
-    db: PathBuf,
+    pub(super) db: PathBuf,
     /// The member's NIK (16 digits).
     #[arg(long)]
     nik: Option<String>,
@@ -55,9 +55,9 @@ pub struct MemberArgs {
     #[arg(long)]
     dob: String,
     #[command(flatten)]
-    today: Today,
+    pub(super) today: Today,
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -191,14 +191,14 @@ fn near(s: Option<&str>) -> Result<Option<Point>, ServiceError> {
 }
 
 /// Opens the database for reading; a missing file is a technician's mistake, said plainly.
-fn open(db: &std::path::Path) -> Result<Store, Failure> {
+pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
     if !db.is_file() {
         return Err(Failure::no_database(db));
     }
     Store::open_read_only(db).map_err(Failure::internal)
 }
 
-fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {
+pub(super) fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {
     let today = a.today.resolve();
     // clap's "who" group guarantees one of the two; a NIK wins if both were given.
     let key = match (&a.nik, &a.card) {
