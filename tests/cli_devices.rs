@@ -171,6 +171,23 @@ fn printer_faults_exit_non_zero_saying_why() {
     for key in ["cover_open", "paper_end"] {
         assert_eq!(v[key], false, "{key}");
     }
+    let short = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--paper-out-after",
+        "60",
+    ]);
+    let (code, v) = run(&["print", "test", "--printer", &short.first_line, "--json"]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_INTERRUPTED");
+    assert!(
+        v["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("may be incomplete")
+    );
+
     let (code, v) = run(&["print", "test", "--printer", "lpt://nowhere", "--json"]);
     assert_ne!(code, 0);
     assert_eq!(v["error"], "PRINTER_URI");

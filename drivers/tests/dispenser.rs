@@ -259,3 +259,41 @@ fn corrupt_requests_are_rejected_and_the_line_resyncs() {
     assert_eq!(frames, 1);
     assert!(rejected >= 2, "rejected {rejected}");
 }
+
+#[test]
+fn the_async_client_survives_faults_without_a_second_number() {
+    use anjungan_drivers::dispenser::async_client::AsyncDispenserClient;
+    let (t, sim) = {
+        let (clock, _) = fixed_clock();
+        let sim = DispenserSim::new(
+            SimConfig {
+                faults: Faults {
+                    drop_every: 3,
+                    corrupt_every: 4,
+                    ..Faults::default()
+                },
+                ..SimConfig::default()
+            },
+            clock,
+        );
+        let port = sim.spawn_pty(None).unwrap();
+        let uri = format!("serial://{}?baud=115200", port.path().display());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let tickets = rt.block_on(async {
+            let mut c = AsyncDispenserClient::new(&uri, cfg()).unwrap();
+            c.ping().await.unwrap();
+            let mut out = Vec::new();
+            for _ in 0..6 {
+                out.push(c.issue('E', false).await.unwrap());
+            }
+            out
+        });
+        drop(port);
+        (tickets, sim)
+    };
+    assert_no_duplicate_no_lost(&t, &sim);
+    assert_eq!(t[5].display(), "E-006");
+}

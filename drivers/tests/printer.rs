@@ -181,3 +181,16 @@ fn an_unreachable_printer_is_an_offline_error() {
     let e = EscPosPrinter::open("lpt://x", timeouts()).err().unwrap();
     assert_eq!(e.code(), "PRINTER_URI");
 }
+
+#[test]
+fn the_device_file_transport_reads_status_and_prints() {
+    // A pty slave is a character device like /dev/usb/lp0: same open/write/poll/read path.
+    let vp = VirtualPrinter::new(SimOptions::default());
+    let (path, _h) = vp.spawn_pty().unwrap();
+    let uri = format!("file://{}", path.display());
+    let mut printer = EscPosPrinter::open(&uri, timeouts()).unwrap();
+    assert!(printer.status().unwrap().ready());
+    printer.print(&sample()).unwrap();
+    let (pages, _) = vp.wait_pages(1, Duration::from_secs(5));
+    assert_eq!(pages[0].lines()[0], "A-012");
+}

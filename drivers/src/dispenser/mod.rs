@@ -5,6 +5,7 @@
 //! configured local hour), and the guarantee that one request id never gets two numbers.
 //! It knows service codes only as letters; what a service means is the kiosk's business.
 
+pub mod async_client;
 pub mod client;
 pub mod frame;
 pub mod numbering;
