@@ -9,7 +9,8 @@
 //! - [`transport`]: `tcp://`, `serial://` and `file://` device URIs behind [`transport::Transport`];
 //! - [`printer`]: real-time status and printing with fault reporting;
 //! - [`escpos_decode`], [`paper`], [`printer_sim`]: the virtual printer;
-//! - [`dispenser`]: the ticket dispenser protocol, its client and its simulator;
+//! - [`dispenser`]: the ticket dispenser protocol, its clients (blocking and tokio) and its
+//!   simulator;
 //! - [`pty`]: pseudo-terminals and baud-rate pacing for the simulators.
 
 pub mod dispenser;

@@ -2,7 +2,6 @@
 //! printer from the command line, for technicians, tests and the demo.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anjungan::content;
 use anjungan::domain::{Explain, Kelas};
@@ -369,6 +368,5 @@ pub fn printer_sim(a: &PrinterSimArgs) -> Result<Answer, Failure> {
         let _ = h.join();
     }
     // The servers run until the process is stopped; a join only returns if one died.
-    std::thread::sleep(Duration::from_millis(1));
     Err(Failure::internal("printer simulator stopped"))
 }

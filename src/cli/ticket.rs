@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::output::Answer;
 use super::print::{PrinterArgs, find_service, parse_lang, print_receipt};
-use super::{Failure, Today, bilingual};
+use super::{Failure, Today};
 
 #[derive(Debug, Args)]
 pub struct TicketArgs {
@@ -159,13 +159,9 @@ pub fn dispenser_sim(a: &DispenserSimArgs) -> Result<Answer, Failure> {
         println!("{}", port.path().display());
         let _ = std::io::stdout().flush();
     }
-    // Serve until the process is stopped.
+    // Serve until the process is stopped; `port` stays alive for as long.
+    let _port = port;
     loop {
         std::thread::park();
     }
-    #[allow(unreachable_code)]
-    Err(Failure::device(
-        "STOPPED",
-        bilingual("Simulator berhenti.", "Simulator stopped."),
-    ))
 }
