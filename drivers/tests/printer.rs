@@ -117,13 +117,13 @@ fn a_late_status_reply_is_not_taken_for_the_next_answer() {
     let mut printer = EscPosPrinter::open(
         &uri,
         Timeouts {
-            status: Duration::from_millis(250),
+            status: Duration::from_millis(400),
             ..timeouts()
         },
     )
     .unwrap();
     // The printer is slow: the first question times out, its answer ("ready") comes later.
-    vp.set_status_delay(Duration::from_millis(400));
+    vp.set_status_delay(Duration::from_millis(600));
     let first = printer.status().unwrap();
     assert!(!first.online);
     // Meanwhile the paper ran out; the late "ready" byte must not answer the new question.

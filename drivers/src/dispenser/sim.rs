@@ -229,6 +229,8 @@ impl DispenserSim {
             }
             buf.extend_from_slice(&chunk[..n]);
             while let Some(req) = codec.decode(&mut buf)? {
+                // Counted before the reply goes out, so whoever reads the reply sees it.
+                self.lock().rejected = codec.rejected;
                 match self.act(&req) {
                     Action::Silent => {}
                     Action::Reboot => {
