@@ -282,3 +282,63 @@ fn an_absent_dispenser_is_reported_with_what_to_do() {
     assert_ne!(code, 0);
     assert_eq!(v["error"], "UNKNOWN_SERVICE");
 }
+
+#[test]
+fn a_ticket_that_cannot_be_printed_still_names_its_number() {
+    let printer = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--status",
+        "cover-open",
+    ]);
+    let dispenser = Sim::start(&["dispenser-sim", "--pty"]);
+    let disp = format!("serial://{}", dispenser.first_line);
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &disp,
+        "--service",
+        "G",
+        "--printer",
+        &printer.first_line,
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_COVER_OPEN");
+    assert_eq!(
+        v["number"], "G-001",
+        "the number taken is not lost: staff can call it"
+    );
+}
+
+#[test]
+fn the_dispenser_simulator_flags_inject_faults_without_losing_numbers() {
+    let dispenser = Sim::start(&[
+        "dispenser-sim",
+        "--pty",
+        "--drop",
+        "2",
+        "--corrupt",
+        "3",
+        "--reboot-mid-request",
+        "4",
+    ]);
+    let disp = format!("serial://{}", dispenser.first_line);
+    for n in 1..=5 {
+        let (code, v) = run(&["ticket", "--dispenser", &disp, "--service", "H", "--json"]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["number"], format!("H-{n:03}"));
+    }
+    let paper_out = Sim::start(&["dispenser-sim", "--pty", "--paper-out"]);
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &format!("serial://{}", paper_out.first_line),
+        "--service",
+        "H",
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "DISPENSER_PAPER_OUT");
+}
