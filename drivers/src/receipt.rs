@@ -254,8 +254,21 @@ pub fn sanitize(text: &str) -> String {
     out
 }
 
-/// Word-wraps to `width` columns; a word longer than a line is split.
+/// Word-wraps to `width` columns; a word longer than a line is split. Leading spaces are an
+/// indent kept on every line (as long as it leaves room for text).
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let indent = text.len() - text.trim_start_matches(' ').len();
+    if indent > 0 && indent < width {
+        let pad = " ".repeat(indent);
+        return wrap_plain(text.trim_start_matches(' '), width - indent)
+            .into_iter()
+            .map(|l| format!("{pad}{l}"))
+            .collect();
+    }
+    wrap_plain(text, width)
+}
+
+fn wrap_plain(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     let mut cur = String::new();
@@ -352,6 +365,7 @@ mod tests {
         assert_eq!(wrap("aaa bbb ccc", 7), ["aaa bbb", "ccc"]);
         assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
         assert_eq!(wrap("", 4), [""]);
+        assert_eq!(wrap("  aa bb", 5), ["  aa", "  bb"]);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! name, a full NIK or a date of birth; only the VA slip shows the VA in full, because the
 //! member needs it to pay (domain.md §8). It does not talk to the printer.
 
-use anjungan_drivers::receipt::{Align, PaperWidth, Receipt};
+use anjungan_drivers::receipt::{Align, PaperWidth, Receipt, sanitize, wrap};
 use chrono::NaiveDateTime;
 
 use crate::content::CounterService;
@@ -147,7 +147,7 @@ pub fn queue_ticket(ctx: &SlipContext, t: &TicketSlip<'_>) -> Receipt {
         1,
     );
     for d in &t.service.documents {
-        r.line(format!("[ ] {}", l.pick(&d.id, &d.en)));
+        checkbox(&mut r, ctx.width.columns(), l.pick(&d.id, &d.en));
     }
     r.separator();
     r.styled(
@@ -161,6 +161,15 @@ pub fn queue_ticket(ctx: &SlipContext, t: &TicketSlip<'_>) -> Receipt {
     );
     ctx.end(&mut r);
     r
+}
+
+/// A checklist item: `[ ] text`, continuation lines indented under the text.
+fn checkbox(r: &mut Receipt, cols: usize, text: &str) {
+    let lines = wrap(&sanitize(text), cols.saturating_sub(4));
+    for (i, line) in lines.iter().enumerate() {
+        let mark = if i == 0 { "[ ] " } else { "    " };
+        r.line(format!("{mark}{line}"));
+    }
 }
 
 /// The membership status slip.
