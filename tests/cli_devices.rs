@@ -136,8 +136,10 @@ fn printer_faults_exit_non_zero_saying_why() {
         "--json",
     ]);
     assert_ne!(code, 0);
-    assert_eq!(v["status"]["paper_end"], true);
-    assert_eq!(v["status"]["online"], false);
+    assert_eq!(v["error"], "PRINTER_PAPER_END");
+    assert_eq!(v["paper_end"], true);
+    assert_eq!(v["online"], false);
+    assert_eq!(v["cover_open"], false);
 
     let cover = Sim::start(&[
         "printer-sim",

@@ -205,6 +205,7 @@ impl Failure {
     }
 
     /// Adds one more field to the JSON error (e.g. the number taken before a print failed).
+    /// With an empty key, the fields of an object `value` are added at the top level.
     pub fn with_extra(mut self, key: &'static str, value: Value) -> Self {
         self.extra = Some((key, value));
         self
@@ -238,7 +239,14 @@ impl Failure {
                 "message_en": self.message.en,
             });
             if let Some((key, extra)) = &self.extra {
-                value[*key] = extra.clone();
+                match extra {
+                    Value::Object(fields) if key.is_empty() => {
+                        for (k, v) in fields {
+                            value[k] = v.clone();
+                        }
+                    }
+                    _ => value[*key] = extra.clone(),
+                }
             }
             println!(
                 "{}",

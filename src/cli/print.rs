@@ -289,8 +289,7 @@ pub fn printer(cmd: &PrinterCommand) -> Result<Answer, Failure> {
                 None => Ok(Answer::json_or_text(&status_json(&st))),
                 Some(f) => {
                     let e = PrinterError::NotReady(f);
-                    Err(Failure::device(e.code(), e.explain())
-                        .with_extra("status", status_json(&st)))
+                    Err(Failure::device(e.code(), e.explain()).with_extra("", status_json(&st)))
                 }
             }
         }
