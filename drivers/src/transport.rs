@@ -162,6 +162,9 @@ pub struct TcpTransport(pub TcpStream);
 
 impl Transport for TcpTransport {
     fn send(&mut self, data: &[u8]) -> io::Result<()> {
+        // A printer that stops reading (paper out mid-job) must not hang the kiosk.
+        self.0
+            .set_write_timeout(Some(SEND_SLACK + Duration::from_millis(data.len() as u64)))?;
         self.0.write_all(data)?;
         self.0.flush()
     }
@@ -198,7 +201,12 @@ impl Transport for TcpTransport {
 /// A serial port (USB-serial adapter, RS-232, or a pseudo-terminal in tests).
 pub struct SerialTransport {
     port: Box<dyn serialport::SerialPort>,
+    baud: u32,
 }
+
+/// How long a write may block beyond the data's own wire time before the device counts as
+/// stuck.
+const SEND_SLACK: Duration = Duration::from_secs(5);
 
 impl SerialTransport {
     /// Opens a serial port at `baud`, 8N1, no flow control.
@@ -207,12 +215,17 @@ impl SerialTransport {
             .timeout(Duration::from_millis(50))
             .open()
             .map_err(io::Error::from)?;
-        Ok(Self { port })
+        Ok(Self { port, baud })
     }
 }
 
 impl Transport for SerialTransport {
     fn send(&mut self, data: &[u8]) -> io::Result<()> {
+        // Writes block while the line drains at the baud rate: allow the data's wire time.
+        let wire = crate::pty::wire_time(data.len(), self.baud);
+        self.port
+            .set_timeout(wire + SEND_SLACK)
+            .map_err(io::Error::from)?;
         self.port.write_all(data)?;
         self.port.flush()
     }

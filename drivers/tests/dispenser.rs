@@ -297,3 +297,29 @@ fn the_async_client_survives_faults_without_a_second_number() {
     assert_no_duplicate_no_lost(&t, &sim);
     assert_eq!(t[5].display(), "E-006");
 }
+
+#[test]
+fn the_async_client_reconnects_too() {
+    use anjungan_drivers::dispenser::async_client::AsyncDispenserClient;
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("dispenser");
+    let (clock, _) = fixed_clock();
+    let sim = DispenserSim::new(SimConfig::default(), clock);
+    let port = sim.spawn_pty(Some(&link)).unwrap();
+    let uri = format!("serial://{}", link.display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut c = AsyncDispenserClient::new(&uri, cfg()).unwrap();
+    let first = rt.block_on(c.issue('I', false)).unwrap();
+    port.unplug();
+    let worker = std::thread::spawn(move || {
+        let t = rt.block_on(c.issue('I', false));
+        (t, c.reconnects)
+    });
+    let _port2 = sim.spawn_pty(Some(&link)).unwrap();
+    let (second, reconnects) = worker.join().unwrap();
+    assert!(reconnects >= 1);
+    assert_no_duplicate_no_lost(&[first, second.unwrap()], &sim);
+}
