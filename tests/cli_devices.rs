@@ -191,7 +191,7 @@ fn printer_faults_exit_non_zero_saying_why() {
     );
 
     let (code, v) = run(&["print", "test", "--printer", "lpt://nowhere", "--json"]);
-    assert_ne!(code, 0);
+    assert_eq!(code, 2, "a mistyped address is an input mistake");
     assert_eq!(v["error"], "PRINTER_URI");
 }
 
@@ -277,7 +277,7 @@ fn an_absent_dispenser_is_reported_with_what_to_do() {
     let dir = tempfile::tempdir().unwrap();
     let uri = format!("serial://{}/gone", dir.path().display());
     let (code, v) = run(&["ticket", "--dispenser", &uri, "--service", "A", "--json"]);
-    assert_ne!(code, 0);
+    assert_eq!(code, 3, "an absent dispenser is a device fault");
     assert_eq!(v["error"], "DISPENSER_OFFLINE");
     assert!(v["message_en"].as_str().unwrap().contains("staff"));
     let (code, v) = run(&["ticket", "--dispenser", &uri, "--service", "Z", "--json"]);

@@ -172,7 +172,7 @@ pub struct Failure {
 
 impl Failure {
     /// Something a member or technician typed: exit 2.
-    fn user(code: &'static str, message: Bilingual) -> Self {
+    pub fn user(code: &'static str, message: Bilingual) -> Self {
         Self {
             code,
             message,

@@ -204,7 +204,7 @@ pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
                     (ChangeKind::Kelas, s.change_kelas(to, today))
                 }
                 other => {
-                    return Err(Failure::device(
+                    return Err(Failure::user(
                         "BAD_ARGUMENT",
                         bilingual(
                             format!("--kind {other:?}: pilih fktp atau kelas."),
@@ -236,7 +236,7 @@ pub(super) fn find_service<'a>(
         .iter()
         .find(|s| s.code.eq_ignore_ascii_case(code.trim()))
         .ok_or_else(|| {
-            Failure::device(
+            Failure::user(
                 "UNKNOWN_SERVICE",
                 bilingual(
                     format!("Layanan {code:?} tidak dikenal. Pilih layanan A sampai I."),
@@ -257,7 +257,11 @@ pub(super) fn print_receipt(
 
 pub(super) fn printer_failure(e: PrinterError) -> Failure {
     tracing::warn!(error = %e, "printer");
-    Failure::device(e.code(), e.explain())
+    match e {
+        // A mistyped address is the technician's input, not a device fault.
+        PrinterError::Uri(_) => Failure::user(e.code(), e.explain()),
+        _ => Failure::device(e.code(), e.explain()),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,7 +336,7 @@ pub struct PrinterSimArgs {
 
 pub fn printer_sim(a: &PrinterSimArgs) -> Result<Answer, Failure> {
     if a.listen.is_none() && !a.pty {
-        return Err(Failure::device(
+        return Err(Failure::user(
             "BAD_ARGUMENT",
             bilingual(
                 "Pilih --listen ALAMAT dan/atau --pty.",

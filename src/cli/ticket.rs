@@ -48,8 +48,9 @@ pub fn ticket(a: &TicketArgs) -> Result<Answer, Failure> {
     let services = content::default_services();
     let service = find_service(&services, &a.service)?;
     let code = service.code.chars().next().unwrap_or('?');
+    // Only a mistyped address can fail here: the port is opened on first use.
     let mut client = DispenserClient::new(&a.dispenser, ClientConfig::default())
-        .map_err(|e| Failure::device(e.code(), e.explain()))?;
+        .map_err(|e| Failure::user(e.code(), e.explain()))?;
     let t = client.issue(code, a.priority).map_err(|e| {
         tracing::warn!(error = %e, "dispenser");
         Failure::device(e.code(), e.explain())
