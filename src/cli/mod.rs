@@ -4,6 +4,7 @@
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
 mod demo;
+mod demo_devices;
 mod output;
 mod print;
 mod query;
