@@ -140,8 +140,18 @@ mod tests {
     #[test]
     fn ping_frame_bytes() {
         let f = Frame::new(7, 0x01, vec![]);
-        let crc = crc16(&[2, 7, 1]).to_be_bytes();
-        assert_eq!(f.to_bytes(), [0x02, 0x02, 0x07, 0x01, crc[0], crc[1], 0x03]);
+        assert_eq!(f.to_bytes(), [0x02, 0x02, 0x07, 0x01, 0x2b, 0x4a, 0x03]);
+    }
+
+    #[test]
+    fn issue_frame_bytes() {
+        let f = Frame::new(9, 0x03, vec![b'A', 0, 0x12, 0x34, 0x56, 0x78]);
+        assert_eq!(
+            f.to_bytes(),
+            [
+                0x02, 0x08, 0x09, 0x03, 0x41, 0x00, 0x12, 0x34, 0x56, 0x78, 0x2b, 0x9a, 0x03
+            ]
+        );
     }
 
     fn decode_all(bytes: &[u8]) -> (Vec<Frame>, u64) {
