@@ -192,7 +192,7 @@ impl Default for Timeouts {
         Self {
             connect: Duration::from_secs(3),
             status: Duration::from_millis(1000),
-            job: Duration::from_secs(10),
+            job: Duration::from_secs(5),
             bytes_per_sec: 960,
         }
     }
