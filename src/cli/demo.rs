@@ -1,8 +1,9 @@
-//! `anjungan demo`: the kiosk's main job on built-in sample data, with no devices.
+//! `anjungan demo`: the kiosk's main job on built-in sample data, with simulated devices.
 //!
 //! It generates a small synthetic dataset, imports it into a fresh database, then answers
 //! what members ask at a kiosk (status, dues, VA, facility search, FKTP and kelas changes)
-//! for a few sample members, printing what the screen would say.
+//! for a few sample members, printing what the screen would say, and takes a queue ticket
+//! from the simulated dispenser and prints it on the virtual printer.
 
 use std::path::PathBuf;
 
@@ -96,6 +97,9 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
             );
         }
     }
+
+    section("Ambil antrean / Queue ticket (simulated dispenser and printer)");
+    super::demo_devices::queue_ticket(&dir, today.and_hms_opt(9, 0, 0).unwrap_or_default())?;
 
     section("Cari Faskes / Find a facility: \"puskesmas\" dekat/near Bandung");
     let found = store

@@ -4,11 +4,14 @@
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
 mod demo;
+mod demo_devices;
 mod hub;
 mod output;
+mod print;
 mod query;
 mod request;
 mod sync;
+mod ticket;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +54,18 @@ enum Command {
     Sync(sync::SyncArgs),
     /// The hub a branch runs: serve a dataset to kiosks, and its operator commands.
     Hub(hub::HubArgs),
+    /// Print a slip: test, ticket, status, dues, va or request.
+    #[command(subcommand)]
+    Print(print::PrintCommand),
+    /// The receipt printer: `printer status`.
+    #[command(subcommand)]
+    Printer(print::PrinterCommand),
+    /// Take a queue number from the dispenser (and print the ticket with --printer).
+    Ticket(ticket::TicketArgs),
+    /// Run the virtual receipt printer (TCP and/or pty).
+    PrinterSim(print::PrinterSimArgs),
+    /// Run the simulated ticket dispenser (pty or tty).
+    DispenserSim(ticket::DispenserSimArgs),
 }
 
 /// Options every date-dependent command shares.
@@ -148,6 +163,11 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Request(r) => (r.json(), request::run(&r)),
         Command::Sync(args) => (args.json, sync::run(&args)),
         Command::Hub(args) => (args.json(), hub::run(&args)),
+        Command::Print(p) => (p.json(), print::run(&p)),
+        Command::Printer(p) => (p.json(), print::printer(&p)),
+        Command::Ticket(args) => (args.json, ticket::ticket(&args)),
+        Command::PrinterSim(args) => (false, print::printer_sim(&args)),
+        Command::DispenserSim(args) => (false, ticket::dispenser_sim(&args)),
     };
     match result {
         Ok(answer) => {

@@ -69,7 +69,7 @@ pub struct MemberArgs {
     #[arg(long)]
     dob: String,
     #[command(flatten)]
-    today: Today,
+    pub(super) today: Today,
     #[arg(long)]
     pub(super) json: bool,
 }
@@ -211,7 +211,7 @@ fn near(s: Option<&str>) -> Result<Option<Point>, ServiceError> {
 }
 
 /// Opens the database for reading; a missing file is a technician's mistake, said plainly.
-fn open(db: &std::path::Path) -> Result<Store, Failure> {
+pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
     if !db.is_file() {
         return Err(Failure::no_database(db));
     }
