@@ -106,6 +106,12 @@ pub struct SyncConfig {
     pub interval_secs: u64,
     /// Change requests are refused when the data is older than this.
     pub max_data_age_hours: u64,
+    /// The first retry delay after a failed cycle; it doubles per failure (with jitter).
+    pub retry_base_secs: u64,
+    /// The longest retry delay.
+    pub retry_cap_secs: u64,
+    /// Days a decided request stays checkable at the kiosk, then is forgotten (domain.md §8).
+    pub request_retention_days: u64,
 }
 
 impl Default for SyncConfig {
@@ -113,6 +119,9 @@ impl Default for SyncConfig {
         Self {
             interval_secs: 15 * 60,
             max_data_age_hours: 48,
+            retry_base_secs: 30,
+            retry_cap_secs: 15 * 60,
+            request_retention_days: 90,
         }
     }
 }
@@ -152,6 +161,27 @@ impl Config {
                 config.kiosk.zone
             ));
         }
+        if let Some(p) = &config.printer {
+            p.uri
+                .parse::<anjungan_drivers::transport::DeviceUri>()
+                .map_err(|e| format!("printer.uri: {e}"))?;
+            if anjungan_drivers::receipt::PaperWidth::from_mm(p.paper_mm).is_none() {
+                return Err(format!("printer.paper_mm {} must be 58 or 80", p.paper_mm));
+            }
+        }
+        if let Some(d) = &config.dispenser {
+            match d.uri.parse::<anjungan_drivers::transport::DeviceUri>() {
+                Ok(anjungan_drivers::transport::DeviceUri::Serial { .. }) => {}
+                Ok(_) => return Err("dispenser.uri must be serial:///dev/...".into()),
+                Err(e) => return Err(format!("dispenser.uri: {e}")),
+            }
+            if d.day_reset_hour > 23 {
+                return Err(format!(
+                    "dispenser.day_reset_hour {} must be 0-23",
+                    d.day_reset_hour
+                ));
+            }
+        }
         if let Some(loc) = &config.kiosk.location
             && crate::store::Point::parse(loc).is_none()
         {
@@ -185,5 +215,16 @@ mod tests {
         assert!(e.contains("kiosk.zone"), "{e}");
         let e = Config::parse("[printr]\nuri = \"x\"\n").unwrap_err();
         assert!(e.contains("printr"), "{e}");
+        let e = Config::parse("[printer]\nuri = \"lpt1\"\n").unwrap_err();
+        assert!(e.contains("printer.uri"), "{e}");
+        let e = Config::parse("[printer]\nuri = \"tcp://p:9100\"\npaper_mm = 76\n").unwrap_err();
+        assert!(e.contains("paper_mm"), "{e}");
+        let e = Config::parse("[dispenser]\nuri = \"tcp://d:1\"\n").unwrap_err();
+        assert!(e.contains("dispenser.uri"), "{e}");
+        let c = Config::parse(
+            "[dispenser]\nuri = \"serial:///dev/ttyUSB1?baud=9600\"\nday_reset_hour = 5\n",
+        )
+        .unwrap();
+        assert_eq!(c.dispenser.unwrap().day_reset_hour, 5);
     }
 }

@@ -5,14 +5,21 @@
 //! - [`store`]: the local SQLite cache and its migrations;
 //! - [`dataset`]: the CSV dataset format, its importer and the synthetic generator;
 //! - [`content`]: the Info JKN articles and counter services shipped as defaults;
-//! - [`services`]: the answers the UI and the CLI both give, built from store + domain.
+//! - [`services`]: the answers the UI and the CLI both give, built from store + domain;
+//! - [`sync`]: the kiosk's signed sync with the hub, and [`hub`]: the hub server;
+//! - [`devices`]: printer and dispenser faults worded for members and technicians;
+//! - [`slips`]: those answers laid out as receipts for the printer (`anjungan-drivers`).
 
 pub mod clock;
 pub mod config;
 pub mod content;
 pub mod dataset;
+pub mod devices;
 pub mod domain;
+pub mod hub;
 pub mod kiosk;
 pub mod services;
+pub mod slips;
 pub mod store;
+pub mod sync;
 pub mod ui;

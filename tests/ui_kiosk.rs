@@ -62,7 +62,6 @@ impl Harness {
                     number: format!("{service}-012"),
                     ahead: 3,
                 }))),
-                Effect::SubmitRequest(_) => Some(Outcome::RequestRecorded(Ok("AJ-4F7K2".into()))),
                 Effect::Rate(_) => None,
             };
             if let Some(o) = outcome {
@@ -141,6 +140,7 @@ fn member_flows_through_the_real_ui() {
         store,
         Settings {
             location: anjungan::store::Point::parse("-6.9,107.62"),
+            kiosk_name: "Anjungan JKN – KC Bandung".into(),
             ..Settings::default()
         },
         now(0),
@@ -304,7 +304,7 @@ fn member_flows_through_the_real_ui() {
         );
         screenshot(w, "11-kelas-confirm");
         tap(w, "Ajukan").await;
-        assert_eq!(h.kiosk().get_result_heading(), "AJ-4F7K2");
+        assert!(h.kiosk().get_result_heading().starts_with("AJ-"));
         screenshot(w, "12-request-done");
         tap(w, "Beranda").await;
 

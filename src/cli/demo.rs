@@ -1,8 +1,9 @@
-//! `anjungan demo`: the kiosk's main job on built-in sample data, with no devices.
+//! `anjungan demo`: the kiosk's main job on built-in sample data, with simulated devices.
 //!
 //! It generates a small synthetic dataset, imports it into a fresh database, then answers
 //! what members ask at a kiosk (status, dues, VA, facility search, FKTP and kelas changes)
-//! for a few sample members, printing what the screen would say.
+//! for a few sample members, printing what the screen would say, and takes a queue ticket
+//! from the simulated dispenser and prints it on the virtual printer.
 
 use std::path::PathBuf;
 
@@ -24,6 +25,9 @@ pub struct DemoArgs {
     /// Sample size.
     #[arg(long, default_value_t = 5_000)]
     members: usize,
+    /// Print the screens as text even where a window could open.
+    #[arg(long)]
+    text: bool,
     #[command(flatten)]
     today: Today,
 }
@@ -61,6 +65,24 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
     );
 
     let samples = pick_samples(&data, &store, today)?;
+    if !args.text && super::demo_window::display_available() {
+        // Synthetic members: their NIK and birth date are printed so they can be typed in.
+        println!("\nCoba / Try these (sample data):");
+        for (label, identity) in &samples {
+            if let anjungan::services::IdentityKey::Nik(nik) = &identity.key {
+                let who = label.split(": NIK").next().unwrap_or(label);
+                println!(
+                    "  {who}: NIK {nik}, lahir / born {}",
+                    identity.birth_date.format("%d-%m-%Y")
+                );
+            }
+        }
+        drop(store);
+        super::demo_window::run(&dir, &db, args.today.tz)?;
+        return Ok(Answer::json_or_text(
+            &serde_json::json!({ "demo": "closed" }),
+        ));
+    }
     for (label, identity) in &samples {
         section(label);
         let session = MemberSession::identify(&store, identity)?;
@@ -96,6 +118,9 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
             );
         }
     }
+
+    section("Ambil antrean / Queue ticket (simulated dispenser and printer)");
+    super::demo_devices::queue_ticket(&dir, today.and_hms_opt(9, 0, 0).unwrap_or_default())?;
 
     section("Cari Faskes / Find a facility: \"puskesmas\" dekat/near Bandung");
     let found = store

@@ -1,12 +1,13 @@
-//! `anjungan kiosk`: the fullscreen touch UI on a kiosk database.
+//! `anjungan kiosk`: the fullscreen touch UI on a kiosk database and its devices.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anjungan::domain::Bilingual;
-use anjungan::kiosk::{ChangeRequest, Fault, Issued, Lang, Settings, Slip};
+use anjungan::kiosk::Settings;
 use anjungan::store::{Point, Store};
-use anjungan::ui::runtime::{self, Clock, Devices};
+use anjungan::ui::devices::KioskDevices;
+use anjungan::ui::runtime::{self, Clock};
+use anjungan_drivers::receipt::PaperWidth;
 use clap::Args;
 
 use super::Failure;
@@ -17,6 +18,19 @@ pub struct KioskArgs {
     /// The kiosk database (built by `anjungan import` or sync).
     #[arg(long)]
     db: PathBuf,
+    /// The receipt printer: tcp://HOST:9100, serial:///dev/ttyUSB0?baud=9600 or
+    /// file:///dev/usb/lp0. Without it, slips are refused with a clear message.
+    #[arg(long)]
+    printer: Option<String>,
+    /// Paper width in mm: 58 or 80.
+    #[arg(long, default_value_t = 80)]
+    paper_mm: u32,
+    /// The ticket dispenser: serial:///dev/anjungan-dispenser?baud=9600.
+    #[arg(long)]
+    dispenser: Option<String>,
+    /// Shown on slips.
+    #[arg(long, default_value = "Anjungan JKN")]
+    kiosk_name: String,
     /// The kiosk's zone: WIB, WITA, WIT or an IANA name.
     #[arg(long, default_value = "WIB", value_parser = super::parse_zone_arg)]
     tz: chrono_tz::Tz,
@@ -26,6 +40,9 @@ pub struct KioskArgs {
     /// Seconds without a touch before the countdown starts.
     #[arg(long, default_value_t = 60)]
     idle_secs: u64,
+    /// Change requests are refused when the data is older than this.
+    #[arg(long, default_value_t = 48)]
+    max_data_age_hours: u64,
     /// Run in a window instead of fullscreen.
     #[arg(long)]
     windowed: bool,
@@ -41,16 +58,30 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         })?),
         None => None,
     };
+    let paper = PaperWidth::from_mm(args.paper_mm)
+        .ok_or_else(|| Failure::usage(&format!("--paper-mm {} must be 58 or 80", args.paper_mm)))?;
+    let devices = KioskDevices::new(
+        args.printer.clone(),
+        paper,
+        args.dispenser.as_deref(),
+        args.kiosk_name.clone(),
+        args.tz,
+        args.db.clone(),
+    )
+    .map_err(|m| Failure::usage(&m.en))?;
     let settings = Settings {
         idle_ms: args.idle_secs.max(5) * 1000,
         location,
+        zone: args.tz,
+        max_data_age_hours: args.max_data_age_hours,
+        kiosk_name: args.kiosk_name.clone(),
         ..Settings::default()
     };
     let db = args.db.clone();
     runtime::run(
         move || Store::open(&db).map_err(|e| e.to_string()),
         settings,
-        Arc::new(Unconfigured),
+        Arc::new(devices),
         Clock::new(args.tz),
         !args.windowed,
     )
@@ -58,50 +89,4 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
     Ok(Answer::json_or_text(
         &serde_json::json!({ "stopped": true }),
     ))
-}
-
-/// A kiosk with no printer, dispenser or hub configured: every device action says so.
-struct Unconfigured;
-
-fn unavailable(code: &str, id: &str, en: &str) -> Fault {
-    Fault {
-        code: code.into(),
-        message: Bilingual {
-            id: id.into(),
-            en: en.into(),
-        },
-    }
-}
-
-impl Devices for Unconfigured {
-    fn print(&self, _slip: &Slip, _lang: Lang) -> Result<(), Fault> {
-        Err(unavailable(
-            "PRINTER_NOT_CONFIGURED",
-            "Printer belum tersedia di anjungan ini. Foto layar ini atau catat informasinya.",
-            "This kiosk has no printer yet. Photograph the screen or write the details down.",
-        ))
-    }
-
-    fn take_ticket(
-        &self,
-        _service: &str,
-        _priority: bool,
-        _request_id: u64,
-    ) -> Result<Issued, Fault> {
-        Err(unavailable(
-            "DISPENSER_NOT_CONFIGURED",
-            "Mesin antrean belum tersedia di anjungan ini. Silakan ambil nomor di loket informasi.",
-            "This kiosk has no ticket machine yet. Please get a number at the information counter.",
-        ))
-    }
-
-    fn submit(&self, _request: &ChangeRequest) -> Result<String, Fault> {
-        Err(unavailable(
-            "OUTBOX_NOT_CONFIGURED",
-            "Permohonan belum dapat diterima di anjungan ini. Silakan ke loket.",
-            "This kiosk cannot accept requests yet. Please go to a counter.",
-        ))
-    }
-
-    fn rate(&self, _stars: u8) {}
 }

@@ -4,9 +4,16 @@
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
 mod demo;
+mod demo_devices;
+mod demo_window;
+mod hub;
 mod kiosk;
 mod output;
+mod print;
 mod query;
+mod request;
+mod sync;
+mod ticket;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +51,25 @@ enum Command {
     Query(query::QueryCommand),
     /// Check and decode a NIK.
     Nik(NikArgs),
+    /// Take a change request (FKTP, kelas) into the outbox, to be sent to the hub.
+    #[command(subcommand)]
+    Request(request::RequestCommand),
+    /// Sync with the hub: push the outbox, then pull signed data (`--once` for one cycle).
+    Sync(sync::SyncArgs),
+    /// The hub a branch runs: serve a dataset to kiosks, and its operator commands.
+    Hub(hub::HubArgs),
+    /// Print a slip: test, ticket, status, dues, va or request.
+    #[command(subcommand)]
+    Print(print::PrintCommand),
+    /// The receipt printer: `printer status`.
+    #[command(subcommand)]
+    Printer(print::PrinterCommand),
+    /// Take a queue number from the dispenser (and print the ticket with --printer).
+    Ticket(ticket::TicketArgs),
+    /// Run the virtual receipt printer (TCP and/or pty).
+    PrinterSim(print::PrinterSimArgs),
+    /// Run the simulated ticket dispenser (pty or tty).
+    DispenserSim(ticket::DispenserSimArgs),
 }
 
 /// Options every date-dependent command shares.
@@ -139,6 +165,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Import(args) => (args.json, import(&args)),
         Command::Query(q) => (q.json(), query::run(&q)),
         Command::Nik(args) => (args.json, nik(&args)),
+        Command::Request(r) => (r.json(), request::run(&r)),
+        Command::Sync(args) => (args.json, sync::run(&args)),
+        Command::Hub(args) => (args.json(), hub::run(&args)),
+        Command::Print(p) => (p.json(), print::run(&p)),
+        Command::Printer(p) => (p.json(), print::printer(&p)),
+        Command::Ticket(args) => (args.json, ticket::ticket(&args)),
+        Command::PrinterSim(args) => (false, print::printer_sim(&args)),
+        Command::DispenserSim(args) => (false, ticket::dispenser_sim(&args)),
     };
     match result {
         Ok(answer) => {

@@ -171,8 +171,18 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// A refusal with its own code and bilingual message; `exit` is the process status.
+    pub fn new(code: &'static str, message: Bilingual, exit: u8) -> Self {
+        Self {
+            code,
+            message,
+            extra: None,
+            exit,
+        }
+    }
+
     /// Something a member or technician typed: exit 2.
-    fn user(code: &'static str, message: Bilingual) -> Self {
+    pub fn user(code: &'static str, message: Bilingual) -> Self {
         Self {
             code,
             message,
@@ -206,6 +216,23 @@ impl Failure {
         )
     }
 
+    /// A printer or dispenser fault: exit 3, with what the member or technician should do.
+    pub fn device(code: &'static str, message: Bilingual) -> Self {
+        Self {
+            code,
+            message,
+            extra: None,
+            exit: 3,
+        }
+    }
+
+    /// Adds one more field to the JSON error (e.g. the number taken before a print failed).
+    /// With an empty key, the fields of an object `value` are added at the top level.
+    pub fn with_extra(mut self, key: &'static str, value: Value) -> Self {
+        self.extra = Some((key, value));
+        self
+    }
+
     pub fn no_database(db: &Path) -> Self {
         Self::user(
             "NO_DATABASE",
@@ -234,7 +261,14 @@ impl Failure {
                 "message_en": self.message.en,
             });
             if let Some((key, extra)) = &self.extra {
-                value[*key] = extra.clone();
+                match extra {
+                    Value::Object(fields) if key.is_empty() => {
+                        for (k, v) in fields {
+                            value[k] = v.clone();
+                        }
+                    }
+                    _ => value[*key] = extra.clone(),
+                }
             }
             println!(
                 "{}",

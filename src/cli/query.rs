@@ -26,6 +26,19 @@ pub enum QueryCommand {
     ChangeFktp(ChangeFktpArgs),
     /// May the member's family move to another kelas?
     ChangeKelas(ChangeKelasArgs),
+    /// A change request's state (PENDING, SENT, APPROVED, REJECTED) and reason.
+    Request(RequestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    #[arg(long)]
+    db: PathBuf,
+    /// The reference on the slip, e.g. AJ-4K7QM-2XD9R.
+    #[arg(long)]
+    reference: String,
+    #[arg(long)]
+    json: bool,
 }
 
 impl QueryCommand {
@@ -36,6 +49,7 @@ impl QueryCommand {
             Self::Offices(a) => a.json,
             Self::ChangeFktp(a) => a.member.json,
             Self::ChangeKelas(a) => a.member.json,
+            Self::Request(a) => a.json,
         }
     }
 }
@@ -44,7 +58,7 @@ impl QueryCommand {
 #[command(group = clap::ArgGroup::new("who").required(true).args(["nik", "card"]))]
 pub struct MemberArgs {
     #[arg(long)]
-    db: PathBuf,
+    pub(super) db: PathBuf,
     /// The member's NIK (16 digits).
     #[arg(long)]
     nik: Option<String>,
@@ -55,27 +69,27 @@ pub struct MemberArgs {
     #[arg(long)]
     dob: String,
     #[command(flatten)]
-    today: Today,
+    pub(super) today: Today,
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ChangeFktpArgs {
     #[command(flatten)]
-    member: MemberArgs,
+    pub(super) member: MemberArgs,
     /// The FKTP code to move to.
     #[arg(long)]
-    to: String,
+    pub(super) to: String,
 }
 
 #[derive(Debug, Args)]
 pub struct ChangeKelasArgs {
     #[command(flatten)]
-    member: MemberArgs,
+    pub(super) member: MemberArgs,
     /// The kelas to move to: 1, 2 or 3.
     #[arg(long)]
-    to: String,
+    pub(super) to: String,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +167,12 @@ pub fn run(q: &QueryCommand) -> Result<Answer, Failure> {
             let (session, today) = identify(&a.member)?;
             Ok(Answer::json_or_text(&session.change_kelas(to, today)))
         }
+        QueryCommand::Request(a) => {
+            let store = open(&a.db)?;
+            Ok(Answer::json_or_text(
+                &anjungan::services::request::request_status(&store, &a.reference)?,
+            ))
+        }
         QueryCommand::Facilities(a) => {
             let store = open(&a.db)?;
             let query = FacilityQuery {
@@ -191,14 +211,14 @@ fn near(s: Option<&str>) -> Result<Option<Point>, ServiceError> {
 }
 
 /// Opens the database for reading; a missing file is a technician's mistake, said plainly.
-fn open(db: &std::path::Path) -> Result<Store, Failure> {
+pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
     if !db.is_file() {
         return Err(Failure::no_database(db));
     }
     Store::open_read_only(db).map_err(Failure::internal)
 }
 
-fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {
+pub(super) fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {
     let today = a.today.resolve();
     // clap's "who" group guarantees one of the two; a NIK wins if both were given.
     let key = match (&a.nik, &a.card) {

@@ -8,15 +8,14 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 
-use super::effects::{ChangeRequest, Effect, Issued, Outcome, RequestReceipt, Slip, Ticket};
+use super::effects::{Effect, Issued, Outcome, RequestReceipt, Slip, Ticket};
 use super::identify::{Field, IdKind, IdentifyForm};
 use crate::content::{CounterService, InfoArticle};
 use crate::domain::{self, Bilingual, Explain, Kelas, Reason};
 use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
+use crate::services::request::{self, Change};
 use crate::services::{MemberSession, ServiceError};
-use crate::store::{
-    FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, OutboxState, Point, Store,
-};
+use crate::store::{FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, Point, Store};
 
 /// The home screen's tiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,9 +184,13 @@ pub struct Settings {
     /// Where the kiosk stands, for "nearest" lists.
     pub location: Option<Point>,
     /// Change requests are refused when the data is older than this.
-    pub max_data_age_hours: i64,
+    pub max_data_age_hours: u64,
+    /// The kiosk's zone: `Now::local` is in it.
+    pub zone: chrono_tz::Tz,
     /// How long the thank-you screen stays.
     pub thanks_ms: u64,
+    /// Shown under the page title, e.g. "Anjungan JKN – KC Bandung".
+    pub kiosk_name: String,
 }
 
 impl Default for Settings {
@@ -199,7 +202,9 @@ impl Default for Settings {
             lockout_ms: 60_000,
             location: None,
             max_data_age_hours: 48,
+            zone: crate::clock::DEFAULT_ZONE,
             thanks_ms: 4_000,
+            kiosk_name: "Anjungan JKN".into(),
         }
     }
 }
@@ -230,7 +235,6 @@ pub struct Controller {
     next_request_id: u64,
     /// The last ticket request, reused when the member retries it.
     pending_ticket: Option<(String, bool, u64)>,
-    pending_change: Option<ChangeRequest>,
     services: Vec<CounterService>,
     articles: Vec<InfoArticle>,
 }
@@ -267,7 +271,6 @@ impl Controller {
             entered_ms: now.mono_ms,
             next_request_id: now.mono_ms.max(1),
             pending_ticket: None,
-            pending_change: None,
             services,
             articles,
         })
@@ -313,7 +316,6 @@ impl Controller {
                     | Screen::KelasConfirm { .. }
                     | Screen::RequestDone(_)
             )
-            || self.pending_change.is_some()
     }
 
     /// Seconds left on the idle countdown, when it is showing.
@@ -329,26 +331,23 @@ impl Controller {
         Some(left.div_ceil(1000))
     }
 
-    /// When the loaded data was last refreshed, and whether it is too old for requests.
+    /// When the data was last known current (last sync or import), in the kiosk's zone, and
+    /// whether it is too old for change requests.
     pub fn data_freshness(&self, now: Now) -> (Option<NaiveDateTime>, bool) {
-        let loaded = self
-            .store
-            .dataset_info()
-            .ok()
-            .and_then(|i| i.loaded_at)
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.naive_utc());
-        // `now.local` is in the kiosk's zone; the stored time is UTC. Compare in UTC
-        // through the offset the runtime gives via `local`; a few hours of slack do not
-        // change a 48-hour judgement, so the zone offset is applied as at most +9 h.
-        let stale = match loaded {
-            None => true,
-            Some(t) => {
-                let age = now.local - t;
-                age.num_hours() > self.settings.max_data_age_hours + 9
-            }
-        };
-        (loaded, stale)
+        let as_of = self.store.data_as_of().ok().flatten();
+        let stale = !request::data_fresh(as_of, self.utc(now), self.settings.max_data_age_hours);
+        let local = as_of.map(|t| t.with_timezone(&self.settings.zone).naive_local());
+        (local, stale)
+    }
+
+    /// `now` in UTC, through the kiosk's zone.
+    fn utc(&self, now: Now) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone as _;
+        self.settings
+            .zone
+            .from_local_datetime(&now.local)
+            .earliest()
+            .map_or_else(|| now.local.and_utc(), |t| t.with_timezone(&chrono::Utc))
     }
 
     /// Handles one event; returns the work it needs done.
@@ -438,7 +437,6 @@ impl Controller {
     /// Back to the start, forgetting the member: the session, the forms, the results.
     fn go_home(&mut self, now: Now) {
         self.session = None;
-        self.pending_change = None;
         self.pending_ticket = None;
         self.notice = None;
         self.busy = None;
@@ -564,15 +562,20 @@ impl Controller {
                     Vec::new(),
                 )
             }
-            (screen @ (Screen::Status(_) | Screen::Dues(_) | Screen::Va(_)), Event::Print) => {
-                let slip = match &screen {
-                    Screen::Status(v) => Slip::Status((**v).clone()),
-                    Screen::Dues(v) => Slip::Dues((**v).clone()),
-                    Screen::Va(v) => Slip::Va((**v).clone()),
-                    _ => unreachable_slip(),
-                };
+            (Screen::Status(v), Event::Print) => {
                 self.busy = Some(printing());
-                (screen, vec![Effect::Print(slip)])
+                let slip = Slip::Status((*v).clone());
+                (Screen::Status(v), vec![Effect::Print(Box::new(slip))])
+            }
+            (Screen::Dues(v), Event::Print) => {
+                self.busy = Some(printing());
+                let slip = Slip::Dues((*v).clone());
+                (Screen::Dues(v), vec![Effect::Print(Box::new(slip))])
+            }
+            (Screen::Va(v), Event::Print) => {
+                self.busy = Some(printing());
+                let slip = Slip::Va((*v).clone());
+                (Screen::Va(v), vec![Effect::Print(Box::new(slip))])
             }
             (Screen::Status(_) | Screen::Dues(_) | Screen::Va(_), Event::Done) => {
                 self.session = None;
@@ -629,7 +632,10 @@ impl Controller {
                     Place::Office(o) => Slip::Office(o.clone()),
                 };
                 self.busy = Some(printing());
-                (Screen::PlaceDetail(place), vec![Effect::Print(slip)])
+                (
+                    Screen::PlaceDetail(place),
+                    vec![Effect::Print(Box::new(slip))],
+                )
             }
             (Screen::PlaceDetail(_), Event::Back) => (
                 Screen::Search {
@@ -643,19 +649,12 @@ impl Controller {
                 return self.choose_fktp(options, i, now);
             }
             (Screen::FktpConfirm { target, change }, Event::Confirm) => {
-                let card_no = self.session.as_ref().map(|s| s.member.card_no.clone());
-                match card_no {
-                    Some(card_no) => {
-                        let request = ChangeRequest::Fktp {
-                            card_no,
-                            to: target.code.clone(),
-                            to_name: target.name.clone(),
-                            effective_date: change.effective_date,
-                        };
-                        self.submit(request, Screen::FktpConfirm { target, change })
-                    }
-                    None => (Screen::Home, Vec::new()),
-                }
+                let what = text(
+                    &format!("Pindah FKTP ke {} ({})", target.name, target.code),
+                    &format!("Change FKTP to {} ({})", target.name, target.code),
+                );
+                let request = Change::Fktp(target.code.clone());
+                return self.submit(request, what, Screen::FktpConfirm { target, change }, now);
             }
             (Screen::FktpConfirm { .. }, Event::Back) => {
                 return self.start_change(Purpose::ChangeFktp, now);
@@ -684,29 +683,31 @@ impl Controller {
                     _ => (Screen::KelasChoose { current }, Vec::new()),
                 }
             }
-            (Screen::KelasConfirm { change }, Event::Confirm) => {
-                let card_no = self.session.as_ref().map(|s| s.member.card_no.clone());
-                let to = change.to.parse::<Kelas>().ok();
-                match (card_no, to) {
-                    (Some(card_no), Some(to)) => {
-                        let request = ChangeRequest::Kelas {
-                            card_no,
-                            to,
-                            effective_date: change.effective_date,
-                            new_family_monthly_amount: change.new_family_monthly_amount,
-                        };
-                        self.submit(request, Screen::KelasConfirm { change })
-                    }
-                    _ => (Screen::Home, Vec::new()),
+            (Screen::KelasConfirm { change }, Event::Confirm) => match change.to.parse::<Kelas>() {
+                Ok(to) => {
+                    let what = text(
+                        &format!("Pindah ke kelas {} untuk seluruh keluarga", to.get()),
+                        &format!("Change to class {} for the whole family", to.get()),
+                    );
+                    return self.submit(
+                        Change::Kelas(to),
+                        what,
+                        Screen::KelasConfirm { change },
+                        now,
+                    );
                 }
-            }
+                Err(_) => (Screen::KelasConfirm { change }, Vec::new()),
+            },
             (Screen::KelasConfirm { .. }, Event::Back) => {
                 return self.start_change(Purpose::ChangeKelas, now);
             }
             (Screen::RequestDone(receipt), Event::Print) => {
                 self.busy = Some(printing());
                 let slip = Slip::Request((*receipt).clone());
-                (Screen::RequestDone(receipt), vec![Effect::Print(slip)])
+                (
+                    Screen::RequestDone(receipt),
+                    vec![Effect::Print(Box::new(slip))],
+                )
             }
             (Screen::RequestDone(_) | Screen::Refused { .. }, Event::Done) => {
                 self.session = None;
@@ -746,7 +747,10 @@ impl Controller {
             (Screen::QueueTicket(ticket), Event::Print) => {
                 self.busy = Some(printing());
                 let slip = Slip::Ticket((*ticket).clone());
-                (Screen::QueueTicket(ticket), vec![Effect::Print(slip)])
+                (
+                    Screen::QueueTicket(ticket),
+                    vec![Effect::Print(Box::new(slip))],
+                )
             }
             (Screen::QueueTicket(_), Event::Done) => (Screen::Rating, Vec::new()),
             (
@@ -980,10 +984,65 @@ impl Controller {
         Vec::new()
     }
 
-    fn submit(&mut self, request: ChangeRequest, screen: Screen) -> (Screen, Vec<Effect>) {
-        self.pending_change = Some(request.clone());
-        self.busy = Some(text("Menyimpan permohonan Anda…", "Saving your request…"));
-        (screen, vec![Effect::SubmitRequest(request)])
+    /// Takes the confirmed change into the outbox (committed durably before the member sees
+    /// the reference), then prints its slip. A refusal (stale data, no longer eligible)
+    /// stays on the confirmation with the reason.
+    fn submit(&mut self, change: Change, what: Bilingual, screen: Screen, now: Now) -> Vec<Effect> {
+        let utc = self.utc(now);
+        let max_age = self.settings.max_data_age_hours;
+        let Some(session) = self.session.as_ref() else {
+            self.go_home(now);
+            return Vec::new();
+        };
+        let view = match &screen {
+            Screen::FktpConfirm { change, .. } | Screen::KelasConfirm { change } => {
+                (**change).clone()
+            }
+            _ => {
+                self.set_screen(screen, now);
+                return Vec::new();
+            }
+        };
+        match request::submit_change(&mut self.store, session, &change, now.today(), utc, max_age) {
+            Ok(submitted) => {
+                let receipt = RequestReceipt {
+                    reference: submitted.reference,
+                    kind: submitted.kind,
+                    card_masked: domain::mask_card(&session.member.card_no),
+                    what,
+                    effective_date: submitted.effective_date,
+                    change: view,
+                };
+                let slip = Slip::Request(receipt.clone());
+                self.set_screen(Screen::RequestDone(Box::new(receipt)), now);
+                self.busy = Some(printing());
+                vec![Effect::Print(Box::new(slip))]
+            }
+            Err(e) => {
+                tracing::warn!(code = e.code(), "change request not taken");
+                let message = match &e {
+                    ServiceError::NotEligible(messages) => Bilingual {
+                        id: messages
+                            .iter()
+                            .map(|m| m.id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        en: messages
+                            .iter()
+                            .map(|m| m.en.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    },
+                    other => other.explain(),
+                };
+                self.notice = Some(Notice {
+                    message,
+                    error: true,
+                });
+                self.set_screen(screen, now);
+                Vec::new()
+            }
+        }
     }
 
     fn outcome(&mut self, outcome: Outcome, now: Now) -> Vec<Effect> {
@@ -1016,59 +1075,9 @@ impl Controller {
                 let slip = Slip::Ticket(ticket.clone());
                 self.set_screen(Screen::QueueTicket(Box::new(ticket)), now);
                 self.busy = Some(printing());
-                return vec![Effect::Print(slip)];
+                return vec![Effect::Print(Box::new(slip))];
             }
             Outcome::TicketTaken(Err(fault)) => {
-                self.notice = Some(Notice {
-                    message: fault.message,
-                    error: true,
-                });
-            }
-            Outcome::RequestRecorded(Ok(reference)) => {
-                let receipt = self.pending_change.take().and_then(|request| {
-                    let card = match &request {
-                        ChangeRequest::Fktp { card_no, .. }
-                        | ChangeRequest::Kelas { card_no, .. } => domain::mask_card(card_no),
-                    };
-                    let (what, effective_date) = match &request {
-                        ChangeRequest::Fktp {
-                            to,
-                            to_name,
-                            effective_date,
-                            ..
-                        } => (
-                            text(
-                                &format!("Pindah FKTP ke {to_name} ({to})"),
-                                &format!("Change FKTP to {to_name} ({to})"),
-                            ),
-                            *effective_date,
-                        ),
-                        ChangeRequest::Kelas {
-                            to, effective_date, ..
-                        } => (
-                            text(
-                                &format!("Pindah ke kelas {} untuk seluruh keluarga", to.get()),
-                                &format!("Change to class {} for the whole family", to.get()),
-                            ),
-                            *effective_date,
-                        ),
-                    };
-                    Some(RequestReceipt {
-                        reference: reference.clone(),
-                        card_masked: card,
-                        what,
-                        effective_date,
-                    })
-                });
-                if let Some(receipt) = receipt {
-                    let slip = Slip::Request(receipt.clone());
-                    self.set_screen(Screen::RequestDone(Box::new(receipt)), now);
-                    self.busy = Some(printing());
-                    return vec![Effect::Print(slip)];
-                }
-            }
-            Outcome::RequestRecorded(Err(fault)) => {
-                self.pending_change = None;
                 self.notice = Some(Notice {
                     message: fault.message,
                     error: true,
@@ -1131,37 +1140,9 @@ impl Controller {
     }
 
     fn request_state(&self, reference: &str) -> Bilingual {
-        match self.store.request(reference.trim()) {
-            Ok(Some(entry)) => match entry.state {
-                OutboxState::Pending => text(
-                    "Permohonan tercatat di anjungan ini dan menunggu dikirim ke BPJS Kesehatan.",
-                    "The request is recorded on this kiosk and waiting to be sent to BPJS Kesehatan.",
-                ),
-                OutboxState::Sent => text(
-                    "Permohonan sudah diterima BPJS Kesehatan dan sedang diproses.",
-                    "BPJS Kesehatan has received the request and is processing it.",
-                ),
-                OutboxState::Approved => text(
-                    "Permohonan DISETUJUI. Perubahan berlaku mulai tanggal 1 bulan berikutnya.",
-                    "The request was APPROVED. The change applies from the 1st of next month.",
-                ),
-                OutboxState::Rejected => {
-                    let reason = entry.decision_reason.unwrap_or_default();
-                    text(
-                        &format!(
-                            "Permohonan DITOLAK. Alasan: {reason}. Silakan ke loket untuk bantuan."
-                        ),
-                        &format!(
-                            "The request was REJECTED. Reason: {reason}. Please go to a counter for help."
-                        ),
-                    )
-                }
-            },
-            Ok(None) => text(
-                "Nomor permohonan tidak ditemukan. Periksa nomor pada struk Anda.",
-                "No request has that reference. Check the number on your slip.",
-            ),
-            Err(_) => ServiceError::NoData.explain(),
+        match request::request_status(&self.store, reference) {
+            Ok(status) => status.message,
+            Err(e) => e.explain(),
         }
     }
 }
@@ -1195,14 +1176,4 @@ fn keep_member_reasons(change: &mut ChangeView) {
 
 fn printing() -> Bilingual {
     text("Mencetak…", "Printing…")
-}
-
-/// Only reached if the match above is edited without this one; prints nothing harmful.
-fn unreachable_slip() -> Slip {
-    Slip::Request(RequestReceipt {
-        reference: String::new(),
-        card_masked: String::new(),
-        what: text("", ""),
-        effective_date: NaiveDate::MIN,
-    })
 }

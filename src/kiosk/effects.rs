@@ -8,8 +8,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use crate::content::CounterService;
-use crate::domain::{Bilingual, Kelas};
-use crate::services::member::{DuesView, StatusView, VaView};
+use crate::domain::Bilingual;
+use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
 use crate::store::{FacilityRecord, OfficeRecord};
 
 /// A slip to print.
@@ -47,30 +47,17 @@ pub struct Issued {
     pub ahead: u32,
 }
 
-/// A change request as the member confirmed it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum ChangeRequest {
-    Fktp {
-        card_no: String,
-        to: String,
-        to_name: String,
-        effective_date: NaiveDate,
-    },
-    Kelas {
-        card_no: String,
-        to: Kelas,
-        effective_date: NaiveDate,
-        new_family_monthly_amount: Option<i64>,
-    },
-}
-
 /// What the member takes home after a request: no NIK, a masked card.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct RequestReceipt {
     pub reference: String,
+    /// `FKTP` or `KELAS`.
+    pub kind: &'static str,
     pub card_masked: String,
     pub what: Bilingual,
     pub effective_date: NaiveDate,
+    /// The eligibility answer the request was taken on (for the slip).
+    pub change: ChangeView,
 }
 
 /// A device or outbox fault, said to the member.
@@ -84,15 +71,13 @@ pub struct Fault {
 /// Work the runtime does for the controller.
 #[derive(Debug, Clone)]
 pub enum Effect {
-    Print(Slip),
+    Print(Box<Slip>),
     /// Take a queue number. `request_id` makes a retry return the same number.
     TakeTicket {
         service: String,
         priority: bool,
         request_id: u64,
     },
-    /// Record an accepted change request durably, then answer with its reference.
-    SubmitRequest(ChangeRequest),
     /// Count one anonymous rating (1–5).
     Rate(u8),
 }
@@ -102,5 +87,4 @@ pub enum Effect {
 pub enum Outcome {
     Printed(Result<(), Fault>),
     TicketTaken(Result<Issued, Fault>),
-    RequestRecorded(Result<String, Fault>),
 }

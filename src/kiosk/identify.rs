@@ -15,7 +15,7 @@ pub enum IdKind {
 
 impl IdKind {
     /// How many digits the identifier has.
-    pub fn len(self) -> usize {
+    pub fn digits(self) -> usize {
         match self {
             Self::Nik => 16,
             Self::Card => 13,
@@ -79,9 +79,9 @@ impl IdentifyForm {
             return;
         }
         match self.field {
-            Field::Id if self.id.len() < self.kind.len() => {
+            Field::Id if self.id.len() < self.kind.digits() => {
                 self.id.push(d);
-                if self.id.len() == self.kind.len() && self.id_problem_at(None).is_none() {
+                if self.id.len() == self.kind.digits() && self.id_problem_at(None).is_none() {
                     self.field = Field::BirthDate;
                 }
             }
@@ -218,7 +218,7 @@ impl IdentifyForm {
 
     /// Whether everything needed is typed and nothing is known to be wrong.
     pub fn ready(&self, today: NaiveDate) -> bool {
-        self.id.len() == self.kind.len()
+        self.id.len() == self.kind.digits()
             && self.id_problem_at(Some(today)).is_none()
             && self.birth_date().is_some()
             && self.birth_problem(today).is_none()

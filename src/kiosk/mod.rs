@@ -10,5 +10,5 @@ pub mod identify;
 pub use controller::{
     Controller, Event, Lang, Now, Place, Purpose, Screen, SearchFilter, Settings, Tile,
 };
-pub use effects::{ChangeRequest, Effect, Fault, Issued, Outcome, RequestReceipt, Slip, Ticket};
+pub use effects::{Effect, Fault, Issued, Outcome, RequestReceipt, Slip, Ticket};
 pub use identify::{Field, IdKind, IdentifyForm};

@@ -34,6 +34,19 @@ pub enum ServiceError {
     /// The kiosk has no member data loaded yet.
     #[error("no member data loaded")]
     NoData,
+    /// The data is older than the configured limit, so change requests are refused
+    /// (lookups still answer).
+    #[error("data older than {max_hours} h (as of {as_of:?})")]
+    DataTooOld {
+        as_of: Option<String>,
+        max_hours: u64,
+    },
+    /// The member may not make this change now; the reasons were explained by the check.
+    #[error("not eligible for this change")]
+    NotEligible(Vec<Bilingual>),
+    /// No request with this reference is known here.
+    #[error("unknown request reference")]
+    UnknownReference,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -51,6 +64,9 @@ impl ServiceError {
             Self::InvalidLocation(_) => "INVALID_LOCATION",
             Self::NoFamilyHead => "NO_FAMILY_HEAD",
             Self::NoData => "NO_DATA",
+            Self::DataTooOld { .. } => "DATA_TOO_OLD",
+            Self::NotEligible(_) => "NOT_ELIGIBLE",
+            Self::UnknownReference => "UNKNOWN_REFERENCE",
             Self::Store(_) => "STORE_ERROR",
         }
     }
@@ -96,6 +112,30 @@ impl Explain for ServiceError {
             Self::NoData => text(
                 "Data peserta belum tersedia di anjungan ini. Silakan ke loket, atau coba lagi nanti.",
                 "Member data is not available on this kiosk yet. Please go to a counter, or try again later.",
+            ),
+            Self::DataTooOld { as_of, .. } => {
+                let when = as_of.as_deref().unwrap_or("-");
+                Bilingual {
+                    id: format!(
+                        "Data di anjungan ini belum diperbarui (data per {when}), jadi permohonan perubahan belum dapat diterima. Pengecekan tetap dapat dilakukan. Silakan coba lagi nanti, ajukan lewat Mobile JKN, atau ke loket."
+                    ),
+                    en: format!(
+                        "This kiosk's data is out of date (data as of {when}), so change requests cannot be taken now. Lookups still work. Please try again later, use Mobile JKN, or go to a counter."
+                    ),
+                }
+            }
+            Self::NotEligible(messages) => {
+                let join = |f: fn(&Bilingual) -> &str| {
+                    messages.iter().map(f).collect::<Vec<_>>().join(" ")
+                };
+                Bilingual {
+                    id: format!("Permohonan belum dapat diajukan. {}", join(|m| &m.id)),
+                    en: format!("The request cannot be made now. {}", join(|m| &m.en)),
+                }
+            }
+            Self::UnknownReference => text(
+                "Nomor referensi tidak ditemukan. Periksa nomor pada slip, atau tanyakan ke loket.",
+                "Reference number not found. Check the number on the slip, or ask at a counter.",
             ),
             Self::Store(_) => text(
                 "Terjadi gangguan pada anjungan. Silakan ke loket dan laporkan ke petugas.",

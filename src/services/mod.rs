@@ -7,6 +7,7 @@
 mod error;
 pub mod member;
 pub mod places;
+pub mod request;
 
 pub use error::ServiceError;
 pub use member::{Identity, IdentityKey, MemberSession};

@@ -45,7 +45,29 @@ impl Store {
     }
 }
 
+impl Store {
+    /// When the data was last known current: the later of the last successful sync and the
+    /// last local import (RFC 3339, UTC).
+    pub fn data_as_of(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        let parse = |v: Option<String>| {
+            v.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc))
+        };
+        let synced = parse(self.meta(KEY_LAST_SYNC_OK)?);
+        let loaded = parse(self.meta(KEY_LOADED_AT)?);
+        Ok(synced.max(loaded))
+    }
+}
+
 pub(crate) const KEY_VERSION: &str = "data_version";
+/// The hub's version history this data belongs to (see docs/sync-protocol.md).
+pub const KEY_EPOCH: &str = "sync_epoch";
+/// The last time a sync cycle's pull succeeded (data confirmed current).
+pub const KEY_LAST_SYNC_OK: &str = "last_sync_ok_at";
+/// The last sync failure, as `CODE: message`, cleared by a success.
+pub const KEY_LAST_SYNC_ERROR: &str = "last_sync_error";
+/// The last time a sync cycle ran.
+pub const KEY_LAST_SYNC_ATTEMPT: &str = "last_sync_attempt_at";
 pub(crate) const KEY_LOADED_AT: &str = "data_loaded_at";
 pub(crate) const KEY_SOURCE: &str = "data_source";
 

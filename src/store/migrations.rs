@@ -146,6 +146,16 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // v2: request decisions synced from the hub, so any kiosk can tell a request's state.
+    // Holds no card number or name: the reference, the decision and its reason only.
+    r#"
+    CREATE TABLE request_status (
+        reference  TEXT PRIMARY KEY,
+        state      TEXT NOT NULL,
+        reason     TEXT,
+        decided_at TEXT
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build expects.

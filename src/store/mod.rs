@@ -18,8 +18,9 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use members::MemberRecord;
 pub use meta::DatasetInfo;
+pub use meta::{KEY_EPOCH, KEY_LAST_SYNC_ATTEMPT, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK};
 pub(crate) use meta::{KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION, set_meta};
-pub use outbox::{OutboxEntry, OutboxState};
+pub use outbox::{Decision, OutboxEntry, OutboxState};
 pub use places::{FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, Point};
 
 /// A failure inside the store. Member-facing wording is the caller's job.
@@ -89,6 +90,7 @@ impl Store {
             "rules",
             "info_articles",
             "counter_services",
+            "request_status",
             "outbox",
         ];
         TABLES

@@ -78,6 +78,14 @@ impl OutboxEntry {
     }
 }
 
+/// A hub decision on a request, synced to every kiosk.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub state: String,
+    pub reason: Option<String>,
+    pub decided_at: Option<String>,
+}
+
 const OUTBOX_COLUMNS: &str =
     "reference, kind, card_no, payload, state, created_at, attempts, last_error, decision_reason";
 
@@ -123,6 +131,69 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Marks a request delivered: the hub acknowledged it, and may already have decided.
+    pub fn mark_delivered(
+        &self,
+        reference: &str,
+        state: OutboxState,
+        reason: Option<&str>,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET state = ?2, decision_reason = coalesce(?3, decision_reason), \
+                 sent_at = coalesce(sent_at, ?4), last_error = NULL, \
+                 decided_at = CASE WHEN ?2 IN ('APPROVED', 'REJECTED') \
+                              THEN coalesce(decided_at, ?4) END \
+                 WHERE reference = ?1 AND state = 'PENDING'",
+            )?
+            .execute(params![reference, state.code(), reason, at])?;
+        Ok(())
+    }
+
+    /// Records a failed delivery attempt; the request stays PENDING.
+    pub fn record_delivery_error(&self, reference: &str, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE reference = ?1",
+            )?
+            .execute(params![reference, error])?;
+        Ok(())
+    }
+
+    /// A decision synced from the hub for any kiosk's request.
+    pub fn request_decision(&self, reference: &str) -> Result<Option<Decision>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT state, reason, decided_at FROM request_status WHERE reference = ?1",
+            )?
+            .query_row([reference], |r| {
+                Ok(Decision {
+                    state: r.get(0)?,
+                    reason: r.get(1)?,
+                    decided_at: r.get(2)?,
+                })
+            })
+            .optional()?)
+    }
+
+    /// Forgets requests decided before `before` (RFC 3339, UTC), here and in the synced
+    /// decisions: members may check a request only for a while (domain.md §8). Requests not
+    /// yet decided are never forgotten. Returns how many rows went.
+    pub fn prune_decided(&self, before: &str) -> Result<usize, StoreError> {
+        let own = self.conn.execute(
+            "DELETE FROM outbox WHERE state IN ('APPROVED', 'REJECTED') \
+             AND decided_at IS NOT NULL AND decided_at < ?1",
+            [before],
+        )?;
+        let synced = self.conn.execute(
+            "DELETE FROM request_status WHERE decided_at IS NOT NULL AND decided_at < ?1",
+            [before],
+        )?;
+        Ok(own + synced)
+    }
+
     /// How many requests still wait for delivery.
     pub fn pending_count(&self) -> Result<i64, StoreError> {
         Ok(self
@@ -163,5 +234,53 @@ mod tests {
         assert_eq!(entry.state, OutboxState::Pending);
         assert_eq!(store.pending_count().unwrap(), 1);
         assert_eq!(store.pending_requests().unwrap(), vec![entry]);
+    }
+
+    #[test]
+    fn only_requests_decided_long_ago_are_forgotten() {
+        let mut store = Store::open_in_memory().unwrap();
+        for r in ["AJ-OLD", "AJ-NEW", "AJ-WAIT"] {
+            store
+                .enqueue_request(
+                    r,
+                    "FKTP",
+                    "0001944358911",
+                    "{}",
+                    "2026-01-01T00:00:00+00:00",
+                )
+                .unwrap();
+        }
+        store
+            .mark_delivered(
+                "AJ-OLD",
+                OutboxState::Rejected,
+                Some("x"),
+                "2026-01-02T00:00:00+00:00",
+            )
+            .unwrap();
+        store
+            .mark_delivered(
+                "AJ-NEW",
+                OutboxState::Approved,
+                None,
+                "2026-11-20T00:00:00+00:00",
+            )
+            .unwrap();
+        store
+            .conn
+            .execute(
+                "INSERT INTO request_status VALUES ('AJ-ELSEWHERE', 'APPROVED', NULL, \
+                 '2026-01-05T00:00:00+00:00')",
+                [],
+            )
+            .unwrap();
+        assert_eq!(store.prune_decided("2026-08-24T00:00:00+00:00").unwrap(), 2);
+        assert!(store.request("AJ-OLD").unwrap().is_none());
+        assert!(store.request("AJ-NEW").unwrap().is_some());
+        assert_eq!(
+            store.request("AJ-WAIT").unwrap().unwrap().state,
+            OutboxState::Pending
+        );
+        assert!(store.request_decision("AJ-ELSEWHERE").unwrap().is_none());
     }
 }

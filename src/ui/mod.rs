@@ -4,6 +4,7 @@
 //! rendered [`view::KioskView`] into that global ([`apply`]) and turns the global's callbacks
 //! into controller [`Event`]s ([`connect`]). It holds no state of its own.
 
+pub mod devices;
 pub mod runtime;
 pub mod view;
 
@@ -39,6 +40,7 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     let s = |x: &str| SharedString::from(x);
     k.set_english(v.english);
     k.set_page_title(s(&v.page_title));
+    k.set_kiosk_name(s(&v.kiosk_name));
     k.set_data_as_of(s(&v.data_as_of));
     k.set_data_stale(v.data_stale);
     k.set_notice(s(&v.notice));
@@ -116,6 +118,10 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
 pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
     let k = window.global::<Kiosk>();
     macro_rules! on {
+        ($setter:ident, || $event:expr) => {{
+            let send = send.clone();
+            k.$setter(move || send($event));
+        }};
         ($setter:ident, |$($arg:ident),*| $event:expr) => {{
             let send = send.clone();
             k.$setter(move |$($arg),*| send($event));

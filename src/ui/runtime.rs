@@ -8,21 +8,17 @@ use std::time::{Duration, Instant};
 use slint::ComponentHandle;
 
 use super::{AppWindow, apply, connect, view};
-use crate::kiosk::{
-    ChangeRequest, Controller, Effect, Event, Fault, Issued, Lang, Now, Outcome, Settings, Slip,
-};
+use crate::kiosk::{Controller, Effect, Event, Fault, Issued, Lang, Now, Outcome, Settings, Slip};
 use crate::store::Store;
 
-/// What the kiosk's effects need from the world: the printer, the dispenser, the outbox and
-/// the rating counter. Calls may block for seconds; the runtime calls them off the UI and
+/// What the kiosk's effects need from the world: the printer, the dispenser and the rating
+/// counter. (Change requests go to the outbox in the store, which the controller owns.) Calls may block for seconds; the runtime calls them off the UI and
 /// controller threads.
 pub trait Devices: Send + Sync + 'static {
     /// Prints a slip in the member's language.
     fn print(&self, slip: &Slip, lang: Lang) -> Result<(), Fault>;
     /// Takes a number; the same `request_id` must give the same number.
     fn take_ticket(&self, service: &str, priority: bool, request_id: u64) -> Result<Issued, Fault>;
-    /// Records a change request durably and returns its reference.
-    fn submit(&self, request: &ChangeRequest) -> Result<String, Fault>;
     /// Counts an anonymous rating.
     fn rate(&self, stars: u8);
 }
@@ -131,9 +127,6 @@ fn run_effect(effect: Effect, lang: Lang, devices: Arc<dyn Devices>, tx: mpsc::S
             } => Some(Outcome::TicketTaken(
                 devices.take_ticket(&service, priority, request_id),
             )),
-            Effect::SubmitRequest(request) => {
-                Some(Outcome::RequestRecorded(devices.submit(&request)))
-            }
             Effect::Rate(stars) => {
                 devices.rate(stars);
                 None

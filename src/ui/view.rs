@@ -68,6 +68,7 @@ pub struct KioskView {
     pub large_text: bool,
     pub high_contrast: bool,
     pub page_title: String,
+    pub kiosk_name: String,
     pub data_as_of: String,
     pub data_stale: bool,
     pub notice: String,
@@ -115,6 +116,7 @@ impl KioskView {
             large_text: false,
             high_contrast: false,
             page_title: String::new(),
+            kiosk_name: String::new(),
             data_as_of: String::new(),
             data_stale: false,
             notice: String::new(),
@@ -225,14 +227,16 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
     let lang = c.lang;
     let mut v = KioskView::empty(lang);
     v.large_text = c.large_text;
+    v.kiosk_name = c.settings().kiosk_name.clone();
     v.high_contrast = c.high_contrast;
     let (loaded, stale) = c.data_freshness(now);
     v.data_stale = stale;
     v.data_as_of = match loaded {
         Some(at) => format!(
-            "{} {}",
+            "{} {} {}",
             t(lang, "Data per", "Data as of"),
-            at.format("%d-%m-%Y %H.%M UTC")
+            at.format("%d-%m-%Y %H.%M"),
+            zone_label(c.settings().zone)
         ),
         None => t(lang, "Data belum tersedia", "No data loaded yet"),
     } + &if stale {
@@ -262,7 +266,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.page = PageKind::Identify;
             v.page_title = purpose_title(lang, *purpose);
             v.id_is_nik = form.kind == IdKind::Nik;
-            v.id_text = grouped(&form.id, form.kind.len());
+            v.id_text = grouped(&form.id, form.kind.digits());
             v.dob_text = form.birth_display();
             if lang == Lang::En {
                 v.dob_text = v
@@ -752,6 +756,16 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         }
     }
     v
+}
+
+/// WIB, WITA or WIT for Indonesia's zones; the IANA name otherwise.
+fn zone_label(zone: chrono_tz::Tz) -> String {
+    match zone {
+        chrono_tz::Asia::Jakarta | chrono_tz::Asia::Pontianak => "WIB".into(),
+        chrono_tz::Asia::Makassar => "WITA".into(),
+        chrono_tz::Asia::Jayapura => "WIT".into(),
+        other => other.name().into(),
+    }
 }
 
 fn purpose_title(lang: Lang, p: Purpose) -> String {

@@ -1,0 +1,78 @@
+//! `anjungan request change-fktp|change-kelas`: take a change request into the outbox.
+
+use anjungan::domain::Kelas;
+use anjungan::services::ServiceError;
+use anjungan::services::request::{Change, submit_change};
+use anjungan::store::Store;
+use clap::{Args, Subcommand};
+
+use super::Failure;
+use super::output::Answer;
+use super::query::{ChangeFktpArgs, ChangeKelasArgs, identify};
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Request a move to another FKTP (the member must be eligible).
+    ChangeFktp(RequestFktp),
+    /// Request a kelas change for the whole family (the member must be eligible).
+    ChangeKelas(RequestKelas),
+}
+
+#[derive(Debug, Args)]
+pub struct RequestFktp {
+    #[command(flatten)]
+    change: ChangeFktpArgs,
+    /// Refuse when the data is older than this many hours ([sync] max_data_age_hours).
+    #[arg(long, default_value_t = 48)]
+    max_data_age_hours: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestKelas {
+    #[command(flatten)]
+    change: ChangeKelasArgs,
+    #[arg(long, default_value_t = 48)]
+    max_data_age_hours: u64,
+}
+
+impl RequestCommand {
+    pub fn json(&self) -> bool {
+        match self {
+            Self::ChangeFktp(a) => a.change.member.json,
+            Self::ChangeKelas(a) => a.change.member.json,
+        }
+    }
+}
+
+pub fn run(cmd: &RequestCommand) -> Result<Answer, Failure> {
+    let (member, change, max_age) = match cmd {
+        RequestCommand::ChangeFktp(a) => (
+            &a.change.member,
+            Change::Fktp(a.change.to.trim().to_owned()),
+            a.max_data_age_hours,
+        ),
+        RequestCommand::ChangeKelas(a) => (
+            &a.change.member,
+            Change::Kelas(
+                a.change
+                    .to
+                    .trim()
+                    .parse::<Kelas>()
+                    .map_err(|_| ServiceError::InvalidKelas(a.change.to.clone()))?,
+            ),
+            a.max_data_age_hours,
+        ),
+    };
+    let (session, today) = identify(member)?;
+    let mut store = Store::open(&member.db).map_err(Failure::internal)?;
+    // Returns only after the outbox commit is durable (synchronous = FULL).
+    let submitted = submit_change(
+        &mut store,
+        &session,
+        &change,
+        today,
+        chrono::Utc::now(),
+        max_age,
+    )?;
+    Ok(Answer::json_or_text(&submitted))
+}

@@ -1,0 +1,194 @@
+//! `anjungan sync`: one sync cycle for technicians (`--once`), or the agent loop.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anjungan::config::{Config, SyncConfig};
+use anjungan::sync::agent::{AgentConfig, SyncAgent};
+use anjungan::sync::{SyncError, keys};
+use clap::Args;
+use serde_json::json;
+
+use super::output::Answer;
+use super::{Failure, bilingual};
+
+/// Every value can come from `--config FILE` ([kiosk] db, [hub], [sync]); flags win.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Run one cycle (push the outbox, then pull) and exit; non-zero when it failed.
+    #[arg(long)]
+    once: bool,
+    /// Print the sync status recorded in --db (no network): last success, data version and
+    /// age, last error, pending requests.
+    #[arg(long, conflicts_with = "once")]
+    status: bool,
+    /// With --status: the age beyond which data counts as out of date.
+    #[arg(long, default_value_t = 48)]
+    max_data_age_hours: u64,
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// The hub's base URL, e.g. http://127.0.0.1:8787
+    #[arg(long)]
+    hub: Option<String>,
+    /// The hub's public key file, pinned.
+    #[arg(long)]
+    hub_pub: Option<PathBuf>,
+    #[arg(long)]
+    cons_id: Option<String>,
+    #[arg(long)]
+    secret: Option<String>,
+    /// Seconds between cycles when not --once.
+    #[arg(long)]
+    interval_secs: Option<u64>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn missing(flag: &str) -> Failure {
+    Failure::new(
+        "MISSING_ARGUMENT",
+        bilingual(
+            format!("{flag} wajib diisi (atau diatur di berkas konfigurasi)."),
+            format!("{flag} is required (or set it in the configuration file)."),
+        ),
+        2,
+    )
+}
+
+fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
+    let file = match &args.config {
+        Some(p) => Some(Config::load(p).map_err(|e| {
+            Failure::new(
+                "BAD_CONFIG",
+                bilingual(
+                    format!("Berkas konfigurasi tidak valid: {e}"),
+                    format!("The configuration file is not valid: {e}"),
+                ),
+                2,
+            )
+        })?),
+        None => None,
+    };
+    let hub = file.as_ref().and_then(|c| c.hub.clone());
+    let sync = file
+        .as_ref()
+        .map_or_else(SyncConfig::default, |c| c.sync.clone());
+    let db = args
+        .db
+        .clone()
+        .or_else(|| file.as_ref().map(|c| c.kiosk.db.clone()))
+        .ok_or_else(|| missing("--db"))?;
+    let url = args
+        .hub
+        .clone()
+        .or_else(|| hub.as_ref().map(|h| h.url.clone()))
+        .ok_or_else(|| missing("--hub"))?;
+    let pub_path = args
+        .hub_pub
+        .clone()
+        .or_else(|| hub.as_ref().map(|h| h.public_key.clone()))
+        .ok_or_else(|| missing("--hub-pub"))?;
+    let cons_id = args
+        .cons_id
+        .clone()
+        .or_else(|| hub.as_ref().map(|h| h.cons_id.clone()))
+        .ok_or_else(|| missing("--cons-id"))?;
+    let secret = args
+        .secret
+        .clone()
+        .or_else(|| hub.as_ref().map(|h| h.secret.clone()))
+        .ok_or_else(|| missing("--secret"))?;
+    let hub_key = keys::read_public_key(&pub_path).map_err(|e| {
+        Failure::new(
+            "BAD_HUB_KEY",
+            bilingual(
+                format!("Kunci publik hub tidak dapat dibaca: {e}"),
+                format!("The hub public key cannot be read: {e}"),
+            ),
+            2,
+        )
+    })?;
+    Ok(AgentConfig {
+        db,
+        hub_url: url,
+        cons_id,
+        secret,
+        hub_key,
+        interval: Duration::from_secs(args.interval_secs.unwrap_or(sync.interval_secs).max(1)),
+        retry_base: Duration::from_secs(sync.retry_base_secs.max(1)),
+        retry_cap: Duration::from_secs(sync.retry_cap_secs.max(1)),
+        request_retention: Duration::from_secs(sync.request_retention_days * 86_400),
+    })
+}
+
+pub fn run(args: &SyncArgs) -> Result<Answer, Failure> {
+    if args.status {
+        let db = args.db.as_ref().ok_or_else(|| missing("--db"))?;
+        if !db.is_file() {
+            return Err(Failure::no_database(db));
+        }
+        let status = anjungan::sync::agent::read_status(db).map_err(sync_failure)?;
+        let out_of_date = status
+            .data_age_secs
+            .is_none_or(|a| a > (args.max_data_age_hours as i64) * 3600);
+        let mut value = serde_json::to_value(&status).map_err(Failure::internal)?;
+        value["data_out_of_date"] = json!(out_of_date);
+        return Ok(Answer::json_or_text(&value));
+    }
+    let config = agent_config(args)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::internal)?;
+    let agent = SyncAgent::new(config).map_err(sync_failure)?;
+    if !args.once {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        runtime.block_on(async move {
+            let task = tokio::spawn(agent.run(stopped));
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = stop.send(true);
+            let _ = task.await;
+        });
+        return Ok(Answer::json_or_text(&json!({ "stopped": true })));
+    }
+    let report = runtime.block_on(agent.run_once());
+    let status = agent.status();
+    match report {
+        Ok(report) => Ok(Answer::json_or_text(&json!({
+            "ok": true,
+            "cycle": report,
+            "status": status,
+        }))),
+        Err(e) => Err(sync_failure(e)),
+    }
+}
+
+/// A failed cycle, said for a technician. Nothing half-applied remains in any case.
+pub fn sync_failure(e: SyncError) -> Failure {
+    let code = e.code();
+    let (id, en) = match &e {
+        SyncError::Network(_) => (
+            "Hub tidak dapat dihubungi; data lama tetap dipakai dan permohonan tetap tersimpan. Periksa jaringan.",
+            "The hub cannot be reached; the old data stays in use and requests stay queued. Check the network.",
+        ),
+        SyncError::Payload(_) | SyncError::BadAck => (
+            "Jawaban hub ditolak karena tidak lolos pemeriksaan (tanda tangan, hash atau kelengkapan); data tidak diubah. Periksa kunci publik hub dan jaringan.",
+            "The hub's answer was refused because it failed verification (signature, hash or completeness); no data was changed. Check the pinned hub key and the network.",
+        ),
+        SyncError::Hub { .. } => (
+            "Hub menolak permintaan anjungan; data tidak diubah. Periksa cons-id, secret dan jam anjungan.",
+            "The hub refused the kiosk's call; no data was changed. Check the cons-id, secret and the kiosk's clock.",
+        ),
+        _ => (
+            "Sinkronisasi gagal; data tidak diubah.",
+            "The sync failed; no data was changed.",
+        ),
+    };
+    Failure::new(
+        code,
+        bilingual(format!("{id} ({e})"), format!("{en} ({e})")),
+        1,
+    )
+}

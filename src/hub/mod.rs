@@ -1,0 +1,41 @@
+//! The hub a BPJS branch runs: versioned dataset, signed deltas, change requests, fleet.
+//!
+//! [`state`] owns the hub's SQLite file (the current rows in the kiosk schema, plus the
+//! version log, the per-version changes, the requests and the fleet). [`server`] is the
+//! axum HTTP API the kiosks call (docs/sync-protocol.md). The wire format, signing and
+//! change application are shared with the kiosk in [`crate::sync`].
+
+pub mod kiosks;
+pub mod server;
+pub mod state;
+
+pub use state::HubStore;
+
+/// Why a hub operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Import(#[from] crate::dataset::ImportError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("applying the new version failed: {0}")]
+    Apply(#[from] crate::sync::tables::ApplyError),
+    #[error("no request with id or reference {0:?}")]
+    UnknownRequest(String),
+    #[error("request {reference} was already decided: {state}")]
+    AlreadyDecided { reference: String, state: String },
+    #[error("reference {0} was already used for a different request")]
+    ReferenceConflict(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{path}: {message}")]
+    Kiosks { path: String, message: String },
+    #[error("file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for HubError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Store(e.into())
+    }
+}

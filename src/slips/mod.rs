@@ -1,0 +1,450 @@
+//! Slip layouts: the service views turned into receipt documents for the printer.
+//!
+//! Owns what each slip says and in which order, in Indonesian or English. It takes the views
+//! the screens show (already masked: `3201**********01`, `0001*****8911`) and never prints a
+//! name, a full NIK or a date of birth; only the VA slip shows the VA in full, because the
+//! member needs it to pay (domain.md §8). It does not talk to the printer.
+
+use anjungan_drivers::receipt::{Align, PaperWidth, Receipt, sanitize, wrap};
+use chrono::NaiveDateTime;
+
+use crate::content::CounterService;
+use crate::domain::{Bilingual, Explain, rupiah};
+use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
+
+/// The language a slip is printed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+impl Lang {
+    fn pick<'a>(self, id: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Self::Id => id,
+            Self::En => en,
+        }
+    }
+
+    fn text(self, b: &Bilingual) -> &str {
+        self.pick(&b.id, &b.en)
+    }
+}
+
+/// What every slip's header and footer need.
+#[derive(Debug, Clone)]
+pub struct SlipContext {
+    /// The kiosk's name from config, e.g. "KC Bandung".
+    pub kiosk_name: String,
+    pub width: PaperWidth,
+    pub lang: Lang,
+    /// Local time of printing, in the kiosk's zone.
+    pub printed_at: NaiveDateTime,
+}
+
+impl SlipContext {
+    fn start(&self, title_id: &str, title_en: &str) -> Receipt {
+        let mut r = Receipt::new(self.width);
+        r.styled("BPJS Kesehatan", Align::Center, true, 1);
+        r.styled(self.kiosk_name.clone(), Align::Center, false, 1);
+        r.separator();
+        r.styled(self.lang.pick(title_id, title_en), Align::Center, true, 1);
+        r
+    }
+
+    fn end(&self, r: &mut Receipt) {
+        r.separator();
+        r.styled(
+            format!(
+                "{} {}",
+                self.lang.pick("Dicetak", "Printed"),
+                self.printed_at.format("%d-%m-%Y %H:%M")
+            ),
+            Align::Center,
+            false,
+            1,
+        );
+        r.styled(
+            self.lang.pick(
+                "Care Center 165 | Pandawa 08118165165",
+                "Care Center 165 | Pandawa 08118165165",
+            ),
+            Align::Center,
+            false,
+            1,
+        );
+    }
+}
+
+/// A queue ticket as the kiosk prints it.
+#[derive(Debug, Clone)]
+pub struct TicketSlip<'a> {
+    /// `A-012` or `A-P01`.
+    pub number: String,
+    pub service: &'a CounterService,
+    pub priority: bool,
+    /// People ahead in the same series.
+    pub ahead: u16,
+}
+
+impl TicketSlip<'_> {
+    /// Estimated wait: everyone ahead takes the service's time.
+    pub fn wait_minutes(&self) -> u32 {
+        u32::from(self.ahead) * self.service.minutes
+    }
+}
+
+/// The queue ticket: number, service, time, people ahead, estimated wait, what to bring.
+pub fn queue_ticket(ctx: &SlipContext, t: &TicketSlip<'_>) -> Receipt {
+    let l = ctx.lang;
+    let mut r = ctx.start("NOMOR ANTREAN", "QUEUE NUMBER");
+    let size = match ctx.width {
+        PaperWidth::Mm58 => 3,
+        PaperWidth::Mm80 => 4,
+    };
+    r.styled(t.number.clone(), Align::Center, true, size);
+    if t.priority {
+        r.styled(
+            l.pick(
+                "PRIORITAS (lansia/disabilitas/hamil)",
+                "PRIORITY (elderly/disabled/pregnant)",
+            ),
+            Align::Center,
+            true,
+            1,
+        );
+    }
+    r.styled(
+        format!(
+            "{} - {}",
+            t.service.code,
+            l.pick(&t.service.name_id, &t.service.name_en)
+        ),
+        Align::Center,
+        false,
+        1,
+    );
+    r.separator();
+    r.pair(
+        l.pick("Waktu", "Time"),
+        ctx.printed_at.format("%d-%m-%Y %H:%M").to_string(),
+    );
+    r.pair(
+        l.pick("Antrean di depan", "People ahead"),
+        t.ahead.to_string(),
+    );
+    r.pair(
+        l.pick("Perkiraan tunggu", "Estimated wait"),
+        format!("{} {}", t.wait_minutes(), l.pick("menit", "min")),
+    );
+    r.separator();
+    r.styled(
+        l.pick("Dokumen yang dibawa:", "Documents to bring:"),
+        Align::Left,
+        true,
+        1,
+    );
+    for d in &t.service.documents {
+        checkbox(&mut r, ctx.width.columns(), l.pick(&d.id, &d.en));
+    }
+    r.separator();
+    r.styled(
+        l.pick(
+            "Tunggu nomor Anda dipanggil.",
+            "Wait for your number to be called.",
+        ),
+        Align::Center,
+        false,
+        1,
+    );
+    ctx.end(&mut r);
+    r
+}
+
+/// A checklist item: `[ ] text`, continuation lines indented under the text.
+fn checkbox(r: &mut Receipt, cols: usize, text: &str) {
+    let lines = wrap(&sanitize(text), cols.saturating_sub(4));
+    for (i, line) in lines.iter().enumerate() {
+        let mark = if i == 0 { "[ ] " } else { "    " };
+        r.line(format!("{mark}{line}"));
+    }
+}
+
+/// The membership status slip.
+pub fn status_slip(ctx: &SlipContext, v: &StatusView) -> Receipt {
+    let l = ctx.lang;
+    let mut r = ctx.start("STATUS KEPESERTAAN", "MEMBERSHIP STATUS");
+    r.pair("NIK", v.nik_masked.clone());
+    r.pair(l.pick("No. Kartu", "Card no."), v.card_masked.clone());
+    r.styled(v.status.code().replace('_', " "), Align::Center, true, 2);
+    r.line(l.text(&v.explanation));
+    r.separator();
+    r.pair(
+        l.pick("Segmen", "Segment"),
+        l.text(&v.segment_label).to_owned(),
+    );
+    r.pair(l.pick("Kelas", "Class"), v.kelas.get().to_string());
+    r.pair("FKTP", v.fktp_code.clone());
+    if let Some(name) = &v.fktp_name {
+        r.styled(name.clone(), Align::Right, false, 1);
+    }
+    if v.family.len() > 1 {
+        r.separator();
+        r.styled(
+            l.pick("Anggota keluarga:", "Family members:"),
+            Align::Left,
+            true,
+            1,
+        );
+        for m in &v.family {
+            r.pair(
+                format!("{} {}", m.card_masked, l.text(&m.relation.label())),
+                m.status.code().replace('_', " "),
+            );
+        }
+    }
+    ctx.end(&mut r);
+    r
+}
+
+/// The dues slip.
+pub fn dues_slip(ctx: &SlipContext, v: &DuesView) -> Receipt {
+    let l = ctx.lang;
+    let d = &v.dues;
+    let mut r = ctx.start("TAGIHAN IURAN", "CONTRIBUTION BILL");
+    r.pair(l.pick("No. Kartu", "Card no."), v.card_masked.clone());
+    r.pair("Status", v.status.code().replace('_', " "));
+    r.separator();
+    r.pair(
+        l.pick("Iuran per bulan", "Monthly"),
+        rupiah(d.monthly_amount),
+    );
+    r.pair(
+        l.pick("Bulan tertunggak", "Months unpaid"),
+        d.unpaid_months.to_string(),
+    );
+    if let Some(oldest) = d.oldest_unpaid {
+        r.pair(l.pick("Sejak", "Since"), oldest.to_string());
+    }
+    r.pair(l.pick("Tunggakan", "Arrears"), rupiah(d.arrears_amount));
+    r.pair(
+        l.pick("Iuran bulan ini", "This month"),
+        rupiah(d.current_month_amount),
+    );
+    if d.reactivation_amount > 0 {
+        r.pair(
+            l.pick("Bayar untuk aktif", "Pay to reactivate"),
+            rupiah(d.reactivation_amount),
+        );
+    }
+    if v.arrears_capped {
+        r.line(match l {
+            Lang::Id => format!(
+                "Tunggakan ditagih paling banyak {} bulan.",
+                v.max_billed_months
+            ),
+            Lang::En => format!(
+                "At most {} months of arrears are billed.",
+                v.max_billed_months
+            ),
+        });
+    }
+    if v.employer_pays {
+        r.line(l.pick(
+            "Iuran dibayar oleh pemberi kerja (informasi saja).",
+            "Your employer pays these contributions (for information).",
+        ));
+    }
+    if let Some(p) = &v.rehab {
+        r.separator();
+        r.line(match l {
+            Lang::Id => format!(
+                "REHAB: dapat dicicil {} kali, {} per bulan.",
+                p.instalments,
+                rupiah(p.per_instalment)
+            ),
+            Lang::En => format!(
+                "REHAB: may be paid in {} instalments of {}.",
+                p.instalments,
+                rupiah(p.per_instalment)
+            ),
+        });
+    }
+    r.line(l.pick(
+        "Bayar paling lambat tanggal 10 setiap bulan melalui Virtual Account.",
+        "Pay by the 10th of each month to your Virtual Account.",
+    ));
+    ctx.end(&mut r);
+    r
+}
+
+/// Where a VA can be paid, printed under the numbers.
+const WHERE_TO_PAY: [(&str, &str); 3] = [
+    (
+        "Teller, ATM, mobile/internet banking bank di atas",
+        "Teller, ATM, mobile/internet banking of the banks above",
+    ),
+    (
+        "Kantor Pos, Indomaret, Alfamart, Tokopedia",
+        "Post offices, Indomaret, Alfamart, Tokopedia",
+    ),
+    ("Aplikasi Mobile JKN", "The Mobile JKN app"),
+];
+
+/// The Virtual Account slip: the one slip with a full number on it.
+pub fn va_slip(ctx: &SlipContext, v: &VaView) -> Receipt {
+    let l = ctx.lang;
+    let mut r = ctx.start("VIRTUAL ACCOUNT KELUARGA", "FAMILY VIRTUAL ACCOUNT");
+    r.pair(
+        l.pick("Kartu kepala keluarga", "Family head's card"),
+        v.head_card_masked.clone(),
+    );
+    r.separator();
+    for (bank, va) in &v.va {
+        r.styled(bank.clone(), Align::Left, true, 1);
+        r.styled(va.clone(), Align::Right, false, 1);
+    }
+    r.separator();
+    r.styled(
+        l.pick("Tempat pembayaran:", "Where to pay:"),
+        Align::Left,
+        true,
+        1,
+    );
+    for (id, en) in WHERE_TO_PAY {
+        r.line(format!("- {}", l.pick(id, en)));
+    }
+    ctx.end(&mut r);
+    r
+}
+
+/// What a change request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Fktp,
+    Kelas,
+}
+
+/// The change-request slip: reference, what changes, from when, and a QR of the reference.
+pub fn change_slip(
+    ctx: &SlipContext,
+    reference: &str,
+    kind: ChangeKind,
+    v: &ChangeView,
+) -> Receipt {
+    let l = ctx.lang;
+    let mut r = ctx.start("PERMOHONAN PERUBAHAN DATA", "CHANGE REQUEST");
+    r.pair(l.pick("Nomor referensi", "Reference"), reference.to_owned());
+    let what = match kind {
+        ChangeKind::Fktp => l.pick("Pindah FKTP", "FKTP change"),
+        ChangeKind::Kelas => l.pick("Pindah kelas", "Class change"),
+    };
+    r.pair(l.pick("Perubahan", "Change"), what.to_owned());
+    r.pair(l.pick("Dari", "From"), v.from.clone());
+    r.pair(l.pick("Ke", "To"), v.to.clone());
+    if v.eligible {
+        r.pair(
+            l.pick("Berlaku mulai", "Effective"),
+            v.effective_date.format("%d-%m-%Y").to_string(),
+        );
+        if let Some(a) = v.new_family_monthly_amount {
+            r.pair(
+                l.pick("Iuran keluarga baru", "New family monthly"),
+                rupiah(a),
+            );
+        }
+        if !v.family.is_empty() {
+            for m in &v.family {
+                r.line(format!(
+                    "  {} {}",
+                    m.card_masked,
+                    l.text(&m.relation.label())
+                ));
+            }
+        }
+        r.line(l.pick(
+            "Permohonan diterima dan menunggu keputusan. Cek status dengan nomor referensi di anjungan ini atau Mobile JKN.",
+            "Request accepted, awaiting decision. Check it with the reference at this kiosk or in Mobile JKN.",
+        ));
+    } else {
+        r.styled(
+            l.pick("TIDAK MEMENUHI SYARAT", "NOT ELIGIBLE"),
+            Align::Center,
+            true,
+            1,
+        );
+        for reason in &v.reasons {
+            r.line(format!("- {}", l.text(&reason.explain())));
+        }
+    }
+    r.qr(reference.to_owned());
+    ctx.end(&mut r);
+    r
+}
+
+/// A place to go: name, address, hours, phone, and a QR code that opens it in a map app.
+/// Facilities and offices use the same layout.
+pub fn place_slip(ctx: &SlipContext, place: &PlaceSlip<'_>) -> Receipt {
+    let l = ctx.lang;
+    let mut r = ctx.start("LOKASI", "LOCATION");
+    r.styled(place.name.to_owned(), Align::Left, true, 1);
+    r.line(place.kind.to_owned());
+    r.separator();
+    r.pair(l.pick("Alamat", "Address"), place.address.to_owned());
+    r.pair(l.pick("Jam buka", "Hours"), place.hours.to_owned());
+    r.pair(l.pick("Telepon", "Phone"), place.phone.to_owned());
+    if let Some(km) = place.distance_km {
+        r.pair(
+            l.pick("Jarak dari sini", "Distance from here"),
+            format!("{km:.1} km"),
+        );
+    }
+    r.separator();
+    r.line(l.pick("Pindai untuk membuka peta:", "Scan to open the map:"));
+    r.qr(maps_link(place.lat, place.lon));
+    ctx.end(&mut r);
+    r
+}
+
+/// What a place slip shows.
+#[derive(Debug, Clone)]
+pub struct PlaceSlip<'a> {
+    pub name: &'a str,
+    /// The facility type or office level, in the slip's language.
+    pub kind: &'a str,
+    pub address: &'a str,
+    pub hours: &'a str,
+    pub phone: &'a str,
+    pub lat: f64,
+    pub lon: f64,
+    pub distance_km: Option<f64>,
+}
+
+/// A `geo:` URI, which Android and iOS map apps open directly (RFC 5870).
+pub fn maps_link(lat: f64, lon: f64) -> String {
+    format!("geo:{lat:.6},{lon:.6}")
+}
+
+/// The technician's test page.
+pub fn test_slip(ctx: &SlipContext) -> Receipt {
+    let l = ctx.lang;
+    let mut r = ctx.start("HALAMAN UJI PRINTER", "PRINTER TEST PAGE");
+    r.line(format!(
+        "{} {} {}",
+        l.pick("Lebar", "Width"),
+        ctx.width.columns(),
+        l.pick("kolom", "columns")
+    ));
+    r.line("0123456789".repeat(ctx.width.columns() / 10 + 1));
+    r.styled("Left", Align::Left, false, 1);
+    r.styled("Center", Align::Center, false, 1);
+    r.styled("Right", Align::Right, false, 1);
+    r.styled("Bold", Align::Left, true, 1);
+    r.styled("2x", Align::Left, false, 2);
+    r.line("Rp150.000 – “kutip” ’apostrof’");
+    r.qr("ANJUNGAN-TEST");
+    ctx.end(&mut r);
+    r
+}

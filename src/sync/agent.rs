@@ -1,0 +1,356 @@
+//! The kiosk's sync agent: a tokio task that pushes the outbox, then pulls, on an interval.
+//!
+//! Each cycle: deliver pending requests (each until the hub acknowledges it), download the
+//! answer to a file, verify hash and signature, then apply in one transaction. Failures back
+//! off exponentially with jitter up to a cap. [`SyncStatus`] is what the UI and diagnostics
+//! read: last success, data version, data age, last error, pending outbox count.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::VerifyingKey;
+use serde::Serialize;
+use serde_json::json;
+
+use super::apply::{self, Applied};
+use super::client::HubClient;
+use super::payload::{self, Expect};
+use super::{SyncError, nonce, unix_now};
+use crate::store::{
+    KEY_LAST_SYNC_ATTEMPT, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK, OutboxState, Store,
+};
+
+/// Everything the agent needs.
+#[derive(Debug, Clone)]
+pub struct AgentConfig {
+    pub db: PathBuf,
+    pub hub_url: String,
+    pub cons_id: String,
+    pub secret: String,
+    /// The pinned hub public key.
+    pub hub_key: VerifyingKey,
+    /// Between successful cycles (±10 % jitter).
+    pub interval: Duration,
+    /// The first retry delay after a failure; doubles per failure.
+    pub retry_base: Duration,
+    /// The longest retry delay.
+    pub retry_cap: Duration,
+    /// How long decided requests stay checkable before they are forgotten (domain.md §8).
+    pub request_retention: Duration,
+}
+
+/// What the kiosk knows about its sync, for the UI ("Data per …") and diagnostics.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct SyncStatus {
+    /// The last successful pull (RFC 3339, UTC).
+    pub last_success: Option<String>,
+    pub last_attempt: Option<String>,
+    pub data_version: i64,
+    /// When the data was last known current: last successful sync, or the local import.
+    pub data_as_of: Option<String>,
+    pub data_age_secs: Option<i64>,
+    /// `CODE: message` of the last failure; cleared by a success.
+    pub last_error: Option<String>,
+    pub pending_outbox: i64,
+    pub consecutive_failures: u32,
+}
+
+/// Reads the persisted part of the status from the database.
+pub fn read_status(db: &Path) -> Result<SyncStatus, SyncError> {
+    let store = Store::open(db)?;
+    let as_of = store.data_as_of()?;
+    Ok(SyncStatus {
+        last_success: store.meta(KEY_LAST_SYNC_OK)?,
+        last_attempt: store.meta(KEY_LAST_SYNC_ATTEMPT)?,
+        data_version: store.dataset_info()?.version,
+        data_as_of: as_of.map(|t| t.to_rfc3339()),
+        data_age_secs: as_of.map(|t| (chrono::Utc::now() - t).num_seconds()),
+        last_error: store.meta(KEY_LAST_SYNC_ERROR)?,
+        pending_outbox: store.pending_count()?,
+        consecutive_failures: 0,
+    })
+}
+
+/// What one cycle did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CycleReport {
+    /// Requests the hub acknowledged in this cycle.
+    pub delivered: u64,
+    pub applied: Applied,
+    pub downloaded_bytes: u64,
+    pub seconds: f64,
+}
+
+/// The agent. Clone the status handle for the UI before spawning [`SyncAgent::run`].
+pub struct SyncAgent {
+    config: AgentConfig,
+    client: HubClient,
+    status: Arc<RwLock<SyncStatus>>,
+}
+
+/// The delay before the next attempt after `failures` consecutive failures (0: success).
+/// `jitter` is uniform in [0, 1). Failures use "equal jitter": half fixed, half random.
+pub fn next_delay(
+    failures: u32,
+    interval: Duration,
+    base: Duration,
+    cap: Duration,
+    jitter: f64,
+) -> Duration {
+    let jitter = jitter.clamp(0.0, 1.0);
+    if failures == 0 {
+        return interval.mul_f64(0.9 + 0.2 * jitter);
+    }
+    let exp = base.saturating_mul(1u32 << (failures - 1).min(20));
+    let d = exp.min(cap);
+    d.mul_f64(0.5 + 0.5 * jitter)
+}
+
+impl SyncAgent {
+    pub fn new(config: AgentConfig) -> Result<Self, SyncError> {
+        let client = HubClient::new(
+            &config.hub_url,
+            &config.cons_id,
+            &config.secret,
+            config.hub_key,
+        )?;
+        let status = read_status(&config.db).unwrap_or_default();
+        Ok(Self {
+            config,
+            client,
+            status: Arc::new(RwLock::new(status)),
+        })
+    }
+
+    /// The live status, shared with the UI.
+    pub fn status_handle(&self) -> Arc<RwLock<SyncStatus>> {
+        Arc::clone(&self.status)
+    }
+
+    /// A copy of the status now.
+    pub fn status(&self) -> SyncStatus {
+        self.status.read().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// Runs cycles until `shutdown` turns true: at once, then on the interval or backoff.
+    pub async fn run(self, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            let failures = match self.run_once().await {
+                Ok(report) => {
+                    tracing::info!(version = report.applied.version, "sync cycle done");
+                    0
+                }
+                Err(e) => {
+                    tracing::warn!(code = e.code(), error = %e, "sync cycle failed");
+                    self.status().consecutive_failures
+                }
+            };
+            let delay = next_delay(
+                failures,
+                self.config.interval,
+                self.config.retry_base,
+                self.config.retry_cap,
+                rand::random::<f64>(),
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shutdown.changed() => {}
+            }
+            if *shutdown.borrow() {
+                return;
+            }
+        }
+    }
+
+    /// One cycle: push the outbox, pull, heartbeat. The status is updated either way.
+    pub async fn run_once(&self) -> Result<CycleReport, SyncError> {
+        let started = Instant::now();
+        let now = chrono::Utc::now().to_rfc3339();
+        let push = self.push().await;
+        let pull = self.pull().await;
+        let result = match (push, pull) {
+            (Ok(delivered), Ok((applied, bytes))) => Ok(CycleReport {
+                delivered,
+                applied,
+                downloaded_bytes: bytes,
+                seconds: started.elapsed().as_secs_f64(),
+            }),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        let db = self.config.db.clone();
+        let error = result.as_ref().err().map(|e| format!("{}: {e}", e.code()));
+        let forget_before = chrono::Utc::now()
+            - chrono::Duration::from_std(self.config.request_retention).unwrap_or_default();
+        let persisted = tokio::task::spawn_blocking(move || -> Result<SyncStatus, SyncError> {
+            let store = Store::open(&db)?;
+            store.set_meta(KEY_LAST_SYNC_ATTEMPT, &now)?;
+            if let Some(e) = &error {
+                store.set_meta(KEY_LAST_SYNC_ERROR, e)?;
+            }
+            store.prune_decided(&forget_before.to_rfc3339())?;
+            drop(store);
+            read_status(&db)
+        })
+        .await
+        .map_err(|e| SyncError::Io(std::io::Error::other(e.to_string())))?;
+        if let Ok(mut status) = self.status.write() {
+            let failures = if result.is_ok() {
+                0
+            } else {
+                status.consecutive_failures.saturating_add(1)
+            };
+            if let Ok(fresh) = persisted {
+                *status = fresh;
+            }
+            status.consecutive_failures = failures;
+        }
+        if result.is_ok() {
+            self.heartbeat().await;
+        }
+        result
+    }
+
+    /// Delivers every pending request; stops at the first network failure.
+    async fn push(&self) -> Result<u64, SyncError> {
+        let db = self.config.db.clone();
+        let pending = blocking(move || Ok(Store::open(&db)?.pending_requests()?)).await?;
+        let mut delivered = 0;
+        for entry in pending {
+            let outcome = self.client.submit(&entry).await;
+            let db = self.config.db.clone();
+            let reference = entry.reference.clone();
+            match outcome {
+                Ok(ack) => {
+                    let state = match ack.state.as_str() {
+                        "APPROVED" => OutboxState::Approved,
+                        "REJECTED" => OutboxState::Rejected,
+                        _ => OutboxState::Sent,
+                    };
+                    blocking(move || {
+                        let at = chrono::Utc::now().to_rfc3339();
+                        Ok(Store::open(&db)?.mark_delivered(
+                            &reference,
+                            state,
+                            ack.reason.as_deref(),
+                            &at,
+                        )?)
+                    })
+                    .await?;
+                    delivered += 1;
+                }
+                Err(e) => {
+                    let text = format!("{}: {e}", e.code());
+                    blocking(move || {
+                        Ok(Store::open(&db)?.record_delivery_error(&reference, &text)?)
+                    })
+                    .await?;
+                    if matches!(e, SyncError::Network(_)) {
+                        return Err(e);
+                    }
+                    tracing::warn!(code = e.code(), "request delivery refused");
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    /// Downloads, verifies and applies the hub's answer.
+    async fn pull(&self) -> Result<(Applied, u64), SyncError> {
+        let db = self.config.db.clone();
+        let (version, epoch) = blocking(move || {
+            let mut store = Store::open(&db)?;
+            apply::local_position(store.connection())
+        })
+        .await?;
+        let nonce = nonce();
+        let tmp = download_path(&self.config.db);
+        let bytes = self.client.download(version, &epoch, &nonce, &tmp).await?;
+        let db = self.config.db.clone();
+        let key = self.config.hub_key;
+        let source = self.config.hub_url.clone();
+        let applied = blocking(move || {
+            let result = verify_and_apply(&db, &tmp, &key, &nonce, &source);
+            let _ = std::fs::remove_file(&tmp);
+            result
+        })
+        .await?;
+        Ok((applied, bytes))
+    }
+
+    async fn heartbeat(&self) {
+        let status = self.status();
+        let health = json!({
+            "data_version": status.data_version,
+            "data_age_secs": status.data_age_secs,
+            "pending_outbox": status.pending_outbox,
+            "last_error": status.last_error,
+        });
+        if let Err(e) = self.client.heartbeat(&health).await {
+            tracing::warn!(code = e.code(), "heartbeat failed");
+        }
+    }
+}
+
+/// Where a download is written before it is verified: beside the database.
+pub fn download_path(db: &Path) -> PathBuf {
+    let mut name = db.file_name().unwrap_or_default().to_os_string();
+    name.push(".sync-download");
+    db.with_file_name(name)
+}
+
+/// Verifies the downloaded file, then applies it. Nothing touches the database before the
+/// hash and signature check out.
+pub fn verify_and_apply(
+    db: &Path,
+    file: &Path,
+    key: &VerifyingKey,
+    nonce: &str,
+    source: &str,
+) -> Result<Applied, SyncError> {
+    let verified = payload::verify(
+        std::fs::File::open(file)?,
+        &Expect {
+            key,
+            nonce,
+            now: unix_now(),
+            max_skew: super::auth::WINDOW_SECS,
+        },
+    )?;
+    let mut store = Store::open(db)?;
+    apply::apply_file(
+        store.connection(),
+        file,
+        &verified,
+        source,
+        &chrono::Utc::now().to_rfc3339(),
+    )
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
+) -> Result<T, SyncError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| SyncError::Io(std::io::Error::other(e.to_string())))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_a_cap_with_bounded_jitter() {
+        let i = Duration::from_secs(900);
+        let b = Duration::from_secs(30);
+        let c = Duration::from_secs(600);
+        assert_eq!(next_delay(1, i, b, c, 0.999_999).as_secs(), 29);
+        assert_eq!(next_delay(1, i, b, c, 0.0).as_secs(), 15);
+        assert_eq!(next_delay(3, i, b, c, 0.0).as_secs(), 60);
+        assert_eq!(next_delay(30, i, b, c, 0.0).as_secs(), 300);
+        assert!(next_delay(30, i, b, c, 0.999) <= c);
+        let ok = next_delay(0, i, b, c, 0.5);
+        assert_eq!(ok.as_secs(), 900);
+        assert!(next_delay(0, i, b, c, 0.0) >= i.mul_f64(0.9));
+    }
+}

@@ -1,0 +1,135 @@
+//! Applies a verified payload to the kiosk database in one transaction.
+//!
+//! Readers on other connections see the old data until the commit, then the new (WAL).
+//! The outbox is never cleared: a snapshot replaces the synced tables only.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::SyncError;
+use super::payload::{self, Count, Kind, Lines, Verified};
+use super::tables::Applier;
+use crate::store::{
+    KEY_EPOCH, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK, KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION,
+    set_meta,
+};
+
+/// Set to make the apply stop just before its commit and wait to be killed: the
+/// fault-injection hook the crash test uses (tests/sync_faults.rs). Never set in production.
+pub const FAULT_STALL_BEFORE_COMMIT: &str = "ANJUNGAN_FAULT_STALL_BEFORE_COMMIT";
+
+/// What an apply did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Applied {
+    pub kind: Kind,
+    pub from: i64,
+    pub version: i64,
+    pub counts: BTreeMap<String, Count>,
+}
+
+/// The local version and epoch, as the kiosk asks the hub with them.
+pub fn local_position(conn: &Connection) -> Result<(i64, String), SyncError> {
+    let get = |key: &str| -> Result<Option<String>, SyncError> {
+        use rusqlite::OptionalExtension;
+        Ok(conn
+            .query_row("SELECT value FROM sync_meta WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    };
+    let version = get(KEY_VERSION)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let epoch = get(KEY_EPOCH)?.unwrap_or_default();
+    Ok((version, epoch))
+}
+
+/// Applies the payload in `file`, which [`payload::verify`] accepted as `verified`.
+pub fn apply_file(
+    conn: &mut Connection,
+    file: &Path,
+    verified: &Verified,
+    source: &str,
+    now_rfc3339: &str,
+) -> Result<Applied, SyncError> {
+    // A large page cache while writing, as the importer does: index pages stay in memory.
+    conn.pragma_update(None, "cache_size", -262_144)?;
+    let result = apply_in_tx(conn, file, verified, source, now_rfc3339);
+    conn.pragma_update(None, "cache_size", -8_192)?;
+    result
+}
+
+fn apply_in_tx(
+    conn: &mut Connection,
+    file: &Path,
+    verified: &Verified,
+    source: &str,
+    now_rfc3339: &str,
+) -> Result<Applied, SyncError> {
+    let header = &verified.header;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (local_version, local_epoch) = local_position(&tx)?;
+    let same_epoch = local_epoch == header.epoch;
+    if header.kind != Kind::Snapshot {
+        if !same_epoch || header.from != local_version {
+            return Err(SyncError::Mismatch(format!(
+                "a {:?} from version {} does not apply to local version {local_version}",
+                header.kind, header.from
+            )));
+        }
+    } else if same_epoch && header.version < local_version {
+        // A signed but older snapshot: refuse to go back in time.
+        return Err(SyncError::Mismatch(format!(
+            "snapshot version {} is older than local version {local_version}",
+            header.version
+        )));
+    }
+    let mut counts = BTreeMap::new();
+    if header.kind != Kind::None {
+        let mut applier = Applier::new(&tx);
+        if header.kind == Kind::Snapshot {
+            applier.clear_all()?;
+        }
+        let mut lines = Lines::new(File::open(file)?);
+        lines.advance()?; // the header, already checked
+        while lines.advance()? {
+            if lines.line.first() != Some(&b'[') {
+                break; // the end line
+            }
+            let (op, table, values) = payload::parse_change(&lines.line)?;
+            applier.apply(&table, op, &values)?;
+        }
+        for (t, (u, d)) in applier.finish()? {
+            counts.insert(
+                t.to_owned(),
+                Count {
+                    upsert: u,
+                    delete: d,
+                },
+            );
+        }
+        set_meta(&tx, KEY_VERSION, &header.version.to_string())?;
+        set_meta(&tx, KEY_EPOCH, &header.epoch)?;
+        set_meta(&tx, KEY_LOADED_AT, now_rfc3339)?;
+        set_meta(&tx, KEY_SOURCE, source)?;
+    }
+    set_meta(&tx, KEY_LAST_SYNC_OK, now_rfc3339)?;
+    tx.execute(
+        "DELETE FROM sync_meta WHERE key = ?1",
+        [KEY_LAST_SYNC_ERROR],
+    )?;
+    if header.kind == Kind::Snapshot && std::env::var_os(FAULT_STALL_BEFORE_COMMIT).is_some() {
+        eprintln!("fault: stalled before commit");
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(3600));
+        }
+    }
+    tx.commit()?;
+    Ok(Applied {
+        kind: header.kind,
+        from: header.from,
+        version: header.version,
+        counts,
+    })
+}

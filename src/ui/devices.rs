@@ -1,0 +1,203 @@
+//! The kiosk's devices for the UI runtime: slips laid out by [`crate::slips`] and printed
+//! through the ESC/POS driver, queue numbers from the serial dispenser, and the anonymous
+//! rating counter in the store.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anjungan_drivers::dispenser::{ClientConfig, DispenserClient};
+use anjungan_drivers::printer::{EscPosPrinter, Timeouts};
+use anjungan_drivers::receipt::{PaperWidth, Receipt};
+
+use super::runtime::Devices;
+use crate::domain::{Bilingual, Explain};
+use crate::kiosk::{Fault, Issued, Lang, Slip};
+use crate::slips::{self, ChangeKind, PlaceSlip, SlipContext, TicketSlip};
+use crate::store::Store;
+
+/// Real (or simulated: the same bytes) printer and dispenser, by URI.
+pub struct KioskDevices {
+    pub printer: Option<String>,
+    pub paper: PaperWidth,
+    pub dispenser: Option<Mutex<DispenserClient>>,
+    pub kiosk_name: String,
+    pub zone: chrono_tz::Tz,
+    /// Where ratings are counted.
+    pub db: PathBuf,
+}
+
+impl KioskDevices {
+    /// Devices from URIs; a bad URI is a configuration error said at start.
+    pub fn new(
+        printer: Option<String>,
+        paper: PaperWidth,
+        dispenser: Option<&str>,
+        kiosk_name: String,
+        zone: chrono_tz::Tz,
+        db: PathBuf,
+    ) -> Result<Self, Bilingual> {
+        let dispenser = match dispenser {
+            Some(uri) => Some(Mutex::new(
+                DispenserClient::new(uri, ClientConfig::default()).map_err(|e| e.explain())?,
+            )),
+            None => None,
+        };
+        Ok(Self {
+            printer,
+            paper,
+            dispenser,
+            kiosk_name,
+            zone,
+            db,
+        })
+    }
+
+    fn receipt(&self, slip: &Slip, lang: Lang) -> Receipt {
+        let l = match lang {
+            Lang::Id => slips::Lang::Id,
+            Lang::En => slips::Lang::En,
+        };
+        let ctx = SlipContext {
+            kiosk_name: self.kiosk_name.clone(),
+            width: self.paper,
+            lang: l,
+            printed_at: chrono::Utc::now().with_timezone(&self.zone).naive_local(),
+        };
+        let pick = |b: &Bilingual| match lang {
+            Lang::Id => b.id.clone(),
+            Lang::En => b.en.clone(),
+        };
+        match slip {
+            Slip::Status(v) => slips::status_slip(&ctx, v),
+            Slip::Dues(v) => slips::dues_slip(&ctx, v),
+            Slip::Va(v) => slips::va_slip(&ctx, v),
+            Slip::Ticket(t) => slips::queue_ticket(
+                &ctx,
+                &TicketSlip {
+                    number: t.number.clone(),
+                    service: &t.service,
+                    priority: t.priority,
+                    ahead: u16::try_from(t.ahead).unwrap_or(u16::MAX),
+                },
+            ),
+            Slip::Request(r) => slips::change_slip(
+                &ctx,
+                &r.reference,
+                if r.kind == "KELAS" {
+                    ChangeKind::Kelas
+                } else {
+                    ChangeKind::Fktp
+                },
+                &r.change,
+            ),
+            Slip::Facility(f) => {
+                let kind = pick(&f.facility_type.label());
+                let address = format!("{}, {}, {}", f.address, f.kecamatan, f.kabkota);
+                slips::place_slip(
+                    &ctx,
+                    &PlaceSlip {
+                        name: &f.name,
+                        kind: &kind,
+                        address: &address,
+                        hours: &f.hours,
+                        phone: &f.phone,
+                        lat: f.lat,
+                        lon: f.lon,
+                        distance_km: f.distance_km,
+                    },
+                )
+            }
+            Slip::Office(o) => {
+                let kind = pick(&o.level.label());
+                let address = format!("{}, {}", o.address, o.kabkota);
+                slips::place_slip(
+                    &ctx,
+                    &PlaceSlip {
+                        name: &o.name,
+                        kind: &kind,
+                        address: &address,
+                        hours: &o.hours,
+                        phone: &o.phone,
+                        lat: o.lat,
+                        lon: o.lon,
+                        distance_km: o.distance_km,
+                    },
+                )
+            }
+        }
+    }
+}
+
+fn fault(code: &str, message: Bilingual) -> Fault {
+    Fault {
+        code: code.to_owned(),
+        message,
+    }
+}
+
+impl Devices for KioskDevices {
+    fn print(&self, slip: &Slip, lang: Lang) -> Result<(), Fault> {
+        let Some(uri) = &self.printer else {
+            return Err(fault(
+                "PRINTER_NOT_CONFIGURED",
+                Bilingual::new(
+                    "Anjungan ini belum memiliki printer. Foto layar ini atau catat informasinya.",
+                    "This kiosk has no printer yet. Photograph the screen or write the details down.",
+                ),
+            ));
+        };
+        let receipt = self.receipt(slip, lang);
+        EscPosPrinter::open(uri, Timeouts::default())
+            .and_then(|mut p| p.print(&receipt))
+            .map(|_| ())
+            .map_err(|e| {
+                tracing::warn!(code = e.code(), "print failed");
+                fault(e.code(), e.explain())
+            })
+    }
+
+    fn take_ticket(
+        &self,
+        service: &str,
+        priority: bool,
+        _request_id: u64,
+    ) -> Result<Issued, Fault> {
+        // The driver gives each ISSUE its own request id and repeats it on its retries, so a
+        // lost reply never costs a second number.
+        let Some(client) = &self.dispenser else {
+            return Err(fault(
+                "DISPENSER_NOT_CONFIGURED",
+                Bilingual::new(
+                    "Mesin antrean belum tersedia di anjungan ini. Silakan ambil nomor di loket informasi.",
+                    "This kiosk has no ticket machine yet. Please get a number at the information counter.",
+                ),
+            ));
+        };
+        let code = service.chars().next().unwrap_or('?');
+        let mut client = client
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        client
+            .issue(code, priority)
+            .map(|t| Issued {
+                number: t.display(),
+                ahead: u32::from(t.ahead),
+            })
+            .map_err(|e| {
+                tracing::warn!(code = e.code(), "ticket failed");
+                fault(e.code(), e.explain())
+            })
+    }
+
+    fn rate(&self, stars: u8) {
+        // Anonymous: one counter per star value, nothing else.
+        let key = format!("rating_{}", stars.clamp(1, 5));
+        let result = Store::open(&self.db).and_then(|store| {
+            let n: i64 = store.meta(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+            store.set_meta(&key, &(n + 1).to_string())
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "rating not counted");
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! The device commands end to end: real `anjungan` processes for the simulators and the
+//! commands, talking over a real pty and real TCP on 127.0.0.1.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_anjungan");
+
+/// A simulator process, stopped (by its own pid) when dropped.
+struct Sim {
+    child: Child,
+    first_line: String,
+}
+
+impl Sim {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start simulator");
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .expect("simulator prints its address");
+        Self {
+            child,
+            first_line: first_line.trim().to_owned(),
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(BIN).args(args).output().expect("run anjungan");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout:?}"));
+    (out.status.code().unwrap_or(-1), v)
+}
+
+#[test]
+fn ticket_takes_a_number_and_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("png");
+    let printer = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--png-dir",
+        png.to_str().unwrap(),
+    ]);
+    let dispenser = Sim::start(&["dispenser-sim", "--pty"]);
+    assert!(
+        printer.first_line.starts_with("tcp://127.0.0.1:"),
+        "{}",
+        printer.first_line
+    );
+    assert!(
+        dispenser.first_line.starts_with("/dev/"),
+        "{}",
+        dispenser.first_line
+    );
+    let disp = format!("serial://{}", dispenser.first_line);
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &disp,
+        "--service",
+        "B",
+        "--printer",
+        &printer.first_line,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["number"], "B-001");
+    assert_eq!(v["service"], "B");
+    assert_eq!(v["ahead"], 0);
+    assert_eq!(v["printed"], true);
+    let (_, v) = run(&["ticket", "--dispenser", &disp, "--service", "B", "--json"]);
+    assert_eq!(
+        (v["number"].as_str(), v["ahead"].as_u64()),
+        (Some("B-002"), Some(1))
+    );
+    let (_, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &disp,
+        "--service",
+        "B",
+        "--priority",
+        "--json",
+    ]);
+    assert_eq!(v["number"], "B-P01");
+    let text = std::fs::read_to_string(png.join("page-0001.txt")).unwrap();
+    assert!(
+        text.contains("\nB-001\n") && text.contains("Penambahan anggota keluarga"),
+        "{text}"
+    );
+    assert!(png.join("page-0001.png").is_file());
+}
+
+#[test]
+fn printer_faults_exit_non_zero_saying_why() {
+    let printer = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--status",
+        "paper-out",
+    ]);
+    let (code, v) = run(&["print", "test", "--printer", &printer.first_line, "--json"]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_PAPER_END");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains("Kertas printer habis")
+    );
+    assert!(v["message_en"].as_str().unwrap().contains("out of paper"));
+    let (code, v) = run(&[
+        "printer",
+        "status",
+        "--printer",
+        &printer.first_line,
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_PAPER_END");
+    assert_eq!(v["paper_end"], true);
+    assert_eq!(v["online"], false);
+    assert_eq!(v["cover_open"], false);
+
+    let cover = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--status",
+        "cover-open",
+    ]);
+    let (code, v) = run(&[
+        "printer",
+        "status",
+        "--printer",
+        &cover.first_line,
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_COVER_OPEN");
+
+    let ok = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--status",
+        "near-end",
+    ]);
+    let (code, v) = run(&["printer", "status", "--printer", &ok.first_line, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    for key in ["online", "paper_near_end"] {
+        assert_eq!(v[key], true, "{key}");
+    }
+    for key in ["cover_open", "paper_end"] {
+        assert_eq!(v[key], false, "{key}");
+    }
+    let short = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--paper-out-after",
+        "60",
+    ]);
+    let (code, v) = run(&["print", "test", "--printer", &short.first_line, "--json"]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_INTERRUPTED");
+    assert!(
+        v["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("may be incomplete")
+    );
+
+    let (code, v) = run(&["print", "test", "--printer", "lpt://nowhere", "--json"]);
+    assert_eq!(code, 2, "a mistyped address is an input mistake");
+    assert_eq!(v["error"], "PRINTER_URI");
+}
+
+#[test]
+fn member_slips_print_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kiosk.db");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
+    let (code, _) = run(&[
+        "import",
+        fixture.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--today",
+        "2026-11-22",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let printer = Sim::start(&[
+        "printer-sim",
+        "--pty",
+        "--png-dir",
+        dir.path().join("png").to_str().unwrap(),
+    ]);
+    let uri = format!("serial://{}?baud=115200", printer.first_line);
+    let who = [
+        "--db",
+        db.to_str().unwrap(),
+        "--nik",
+        "3273011205800001",
+        "--dob",
+        "1980-05-12",
+        "--today",
+        "2026-11-22",
+    ];
+    for (n, slip) in ["status", "dues", "va"].iter().enumerate() {
+        let mut args = vec!["print", slip];
+        args.extend_from_slice(&who);
+        args.extend_from_slice(&["--printer", &uri, "--paper-mm", "58", "--json"]);
+        let (code, v) = run(&args);
+        assert_eq!(code, 0, "{slip}: {v}");
+        assert_eq!(v["printed"], *slip);
+        let text =
+            std::fs::read_to_string(dir.path().join(format!("png/page-{:04}.txt", n + 1))).unwrap();
+        assert!(!text.contains("3273011205800001"), "{slip} shows the NIK");
+    }
+    let mut args = vec!["print", "request"];
+    args.extend_from_slice(&who);
+    args.extend_from_slice(&[
+        "--printer",
+        &uri,
+        "--kind",
+        "kelas",
+        "--to",
+        "1",
+        "--reference",
+        "ANJ-1",
+        "--lang",
+        "en",
+        "--json",
+    ]);
+    let (code, v) = run(&args);
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = run(&[
+        "print",
+        "status",
+        "--db",
+        db.to_str().unwrap(),
+        "--nik",
+        "3273011205800001",
+        "--dob",
+        "1999-01-01",
+        "--printer",
+        &uri,
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "IDENTITY_MISMATCH");
+}
+
+#[test]
+fn an_absent_dispenser_is_reported_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let uri = format!("serial://{}/gone", dir.path().display());
+    let (code, v) = run(&["ticket", "--dispenser", &uri, "--service", "A", "--json"]);
+    assert_eq!(code, 3, "an absent dispenser is a device fault");
+    assert_eq!(v["error"], "DISPENSER_OFFLINE");
+    assert!(v["message_en"].as_str().unwrap().contains("staff"));
+    let (code, v) = run(&["ticket", "--dispenser", &uri, "--service", "Z", "--json"]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "UNKNOWN_SERVICE");
+}
+
+#[test]
+fn a_ticket_that_cannot_be_printed_still_names_its_number() {
+    let printer = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--status",
+        "cover-open",
+    ]);
+    let dispenser = Sim::start(&["dispenser-sim", "--pty"]);
+    let disp = format!("serial://{}", dispenser.first_line);
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &disp,
+        "--service",
+        "G",
+        "--printer",
+        &printer.first_line,
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_COVER_OPEN");
+    assert_eq!(
+        v["number"], "G-001",
+        "the number taken is not lost: staff can call it"
+    );
+}
+
+#[test]
+fn the_dispenser_simulator_flags_inject_faults_without_losing_numbers() {
+    let dispenser = Sim::start(&[
+        "dispenser-sim",
+        "--pty",
+        "--drop",
+        "2",
+        "--corrupt",
+        "3",
+        "--reboot-mid-request",
+        "4",
+    ]);
+    let disp = format!("serial://{}", dispenser.first_line);
+    for n in 1..=5 {
+        let (code, v) = run(&["ticket", "--dispenser", &disp, "--service", "H", "--json"]);
+        assert_eq!(code, 0, "{v}");
+        assert_eq!(v["number"], format!("H-{n:03}"));
+    }
+    let paper_out = Sim::start(&["dispenser-sim", "--pty", "--paper-out"]);
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &format!("serial://{}", paper_out.first_line),
+        "--service",
+        "H",
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "DISPENSER_PAPER_OUT");
+}
