@@ -2,8 +2,8 @@
 //!
 //! Each section belongs to one part of the kiosk; a part that is not configured is absent
 //! (`None`), which diagnostics reports as "not configured" rather than as a fault. Every value
-//! is meant to be given as a command-line flag too, winning over the file. (Until the kiosk
-//! runtime reads this file, the CLI takes its flags only: `--tz` defaults to WIB.)
+//! can also be given as a command-line flag, which wins over the file (`anjungan kiosk` and
+//! `anjungan sync` read it with `--config`).
 
 use std::path::{Path, PathBuf};
 

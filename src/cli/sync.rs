@@ -57,20 +57,22 @@ fn missing(flag: &str) -> Failure {
     )
 }
 
+/// Reads a configuration file, or says plainly what is wrong with it.
+pub(super) fn load_config(path: &std::path::Path) -> Result<Config, Failure> {
+    Config::load(path).map_err(|e| {
+        Failure::new(
+            "BAD_CONFIG",
+            bilingual(
+                format!("Berkas konfigurasi tidak valid: {e}"),
+                format!("The configuration file is not valid: {e}"),
+            ),
+            2,
+        )
+    })
+}
+
 fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
-    let file = match &args.config {
-        Some(p) => Some(Config::load(p).map_err(|e| {
-            Failure::new(
-                "BAD_CONFIG",
-                bilingual(
-                    format!("Berkas konfigurasi tidak valid: {e}"),
-                    format!("The configuration file is not valid: {e}"),
-                ),
-                2,
-            )
-        })?),
-        None => None,
-    };
+    let file = args.config.as_deref().map(load_config).transpose()?;
     let hub = file.as_ref().and_then(|c| c.hub.clone());
     let sync = file
         .as_ref()
@@ -100,7 +102,41 @@ fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
         .clone()
         .or_else(|| hub.as_ref().map(|h| h.secret.clone()))
         .ok_or_else(|| missing("--secret"))?;
-    let hub_key = keys::read_public_key(&pub_path).map_err(|e| {
+    let interval = args.interval_secs.unwrap_or(sync.interval_secs);
+    build(db, url, &pub_path, cons_id, secret, interval, &sync)
+}
+
+/// The agent a kiosk runs beside its UI, from its configuration file's [hub] and [sync];
+/// `None` when no hub is configured.
+pub(super) fn kiosk_agent_config(
+    file: &Config,
+    db: PathBuf,
+) -> Result<Option<AgentConfig>, Failure> {
+    let Some(hub) = &file.hub else {
+        return Ok(None);
+    };
+    build(
+        db,
+        hub.url.clone(),
+        &hub.public_key,
+        hub.cons_id.clone(),
+        hub.secret.clone(),
+        file.sync.interval_secs,
+        &file.sync,
+    )
+    .map(Some)
+}
+
+fn build(
+    db: PathBuf,
+    hub_url: String,
+    pub_path: &std::path::Path,
+    cons_id: String,
+    secret: String,
+    interval_secs: u64,
+    sync: &SyncConfig,
+) -> Result<AgentConfig, Failure> {
+    let hub_key = keys::read_public_key(pub_path).map_err(|e| {
         Failure::new(
             "BAD_HUB_KEY",
             bilingual(
@@ -112,11 +148,11 @@ fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
     })?;
     Ok(AgentConfig {
         db,
-        hub_url: url,
+        hub_url,
         cons_id,
         secret,
         hub_key,
-        interval: Duration::from_secs(args.interval_secs.unwrap_or(sync.interval_secs).max(1)),
+        interval: Duration::from_secs(interval_secs.max(1)),
         retry_base: Duration::from_secs(sync.retry_base_secs.max(1)),
         retry_cap: Duration::from_secs(sync.retry_cap_secs.max(1)),
         request_retention: Duration::from_secs(sync.request_retention_days * 86_400),
