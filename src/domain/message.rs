@@ -51,3 +51,27 @@ mod tests {
         assert_eq!(json, r#"{"id":"a","en":"b"}"#);
     }
 }
+
+/// The language a member chose: Indonesian by default, English on the toggle. Screens and
+/// slips use the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+impl Lang {
+    /// The text in this language.
+    pub fn pick<'a>(self, id: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Self::Id => id,
+            Self::En => en,
+        }
+    }
+
+    /// A bilingual message in this language.
+    pub fn text(self, b: &Bilingual) -> &str {
+        self.pick(&b.id, &b.en)
+    }
+}

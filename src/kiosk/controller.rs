@@ -41,13 +41,8 @@ pub enum Purpose {
     ChangeKelas,
 }
 
-/// Screen language; every screen has the toggle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Id,
-    En,
-}
+/// Screen language; every screen has the toggle (the same type slips print in).
+pub use crate::domain::Lang;
 
 /// What the search screen looks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -9,29 +9,11 @@ use anjungan_drivers::receipt::{Align, PaperWidth, Receipt, sanitize, wrap};
 use chrono::NaiveDateTime;
 
 use crate::content::CounterService;
-use crate::domain::{Bilingual, Explain, rupiah};
+use crate::domain::{Explain, rupiah};
 use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
 
-/// The language a slip is printed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    Id,
-    En,
-}
-
-impl Lang {
-    fn pick<'a>(self, id: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Self::Id => id,
-            Self::En => en,
-        }
-    }
-
-    fn text(self, b: &Bilingual) -> &str {
-        self.pick(&b.id, &b.en)
-    }
-}
+/// The language a slip is printed in: the member's, the same type the screens use.
+pub use crate::domain::Lang;
 
 /// What every slip's header and footer need.
 #[derive(Debug, Clone)]

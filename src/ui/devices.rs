@@ -53,20 +53,13 @@ impl KioskDevices {
     }
 
     fn receipt(&self, slip: &Slip, lang: Lang) -> Receipt {
-        let l = match lang {
-            Lang::Id => slips::Lang::Id,
-            Lang::En => slips::Lang::En,
-        };
         let ctx = SlipContext {
             kiosk_name: self.kiosk_name.clone(),
             width: self.paper,
-            lang: l,
+            lang,
             printed_at: chrono::Utc::now().with_timezone(&self.zone).naive_local(),
         };
-        let pick = |b: &Bilingual| match lang {
-            Lang::Id => b.id.clone(),
-            Lang::En => b.en.clone(),
-        };
+        let pick = |b: &Bilingual| lang.text(b).to_owned();
         match slip {
             Slip::Status(v) => slips::status_slip(&ctx, v),
             Slip::Dues(v) => slips::dues_slip(&ctx, v),

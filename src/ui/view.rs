@@ -160,17 +160,11 @@ impl KioskView {
 
 /// Picks the member's language from a bilingual text.
 pub fn tr(lang: Lang, b: &Bilingual) -> String {
-    match lang {
-        Lang::Id => b.id.clone(),
-        Lang::En => b.en.clone(),
-    }
+    lang.text(b).to_owned()
 }
 
 fn t(lang: Lang, id: &str, en: &str) -> String {
-    match lang {
-        Lang::Id => id.to_owned(),
-        Lang::En => en.to_owned(),
-    }
+    lang.pick(id, en).to_owned()
 }
 
 fn row(label: String, value: impl Into<String>) -> RowData {
