@@ -15,7 +15,7 @@ use csv::StringRecord;
 use rusqlite::{Transaction, params};
 use serde::Serialize;
 
-use super::{BadRow, ImportError, MAX_BAD_ROWS_LISTED, files};
+use super::{BadRow, ImportError, MAX_BAD_ROWS_LISTED, MEMBER_COLUMNS, files};
 use crate::content::{self, CounterService, InfoArticle};
 use crate::domain::calendar::{YearMonth, parse_date};
 use crate::domain::{
@@ -181,24 +181,8 @@ struct Columns {
 }
 
 const MEMBERS: Columns = Columns {
-    required: &[
-        "card_no",
-        "nik",
-        "kk_no",
-        "name",
-        "birth_date",
-        "sex",
-        "relation",
-        "segment",
-        "kelas",
-        "fktp_code",
-        "fktp_since",
-        "kelas_since",
-        "registered_on",
-        "status",
-        "wage",
-    ],
-    optional: &["employer"],
+    required: MEMBER_COLUMNS.split_at(15).0,
+    optional: MEMBER_COLUMNS.split_at(15).1,
 };
 const BILLS: Columns = Columns {
     required: &["kk_no", "period", "amount", "paid_on"],

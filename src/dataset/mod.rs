@@ -22,6 +22,27 @@ pub mod files {
     pub const SERVICES: &str = crate::content::SERVICES_FILE;
 }
 
+/// The columns of `members.csv`, in the order the generator writes them, the importer reads
+/// them and sync ships them. All are required except the last, `employer`.
+pub const MEMBER_COLUMNS: [&str; 16] = [
+    "card_no",
+    "nik",
+    "kk_no",
+    "name",
+    "birth_date",
+    "sex",
+    "relation",
+    "segment",
+    "kelas",
+    "fktp_code",
+    "fktp_since",
+    "kelas_since",
+    "registered_on",
+    "status",
+    "wage",
+    "employer",
+];
+
 /// One row the importer could not accept, named as a person would find it in an editor.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BadRow {

@@ -22,24 +22,7 @@ use crate::content;
 use crate::dataset::regions::{self, District, NameGroup, Regency};
 
 /// Header of `members.csv`.
-pub const MEMBERS_HEADER: [&str; 16] = [
-    "card_no",
-    "nik",
-    "kk_no",
-    "name",
-    "birth_date",
-    "sex",
-    "relation",
-    "segment",
-    "kelas",
-    "fktp_code",
-    "fktp_since",
-    "kelas_since",
-    "registered_on",
-    "status",
-    "wage",
-    "employer",
-];
+pub const MEMBERS_HEADER: [&str; 16] = super::MEMBER_COLUMNS;
 /// Header of `bills.csv`.
 pub const BILLS_HEADER: [&str; 4] = ["kk_no", "period", "amount", "paid_on"];
 /// Header of `facilities.csv`.

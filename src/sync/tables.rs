@@ -24,24 +24,7 @@ pub struct TableSpec {
 pub const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "members",
-        columns: &[
-            "card_no",
-            "nik",
-            "kk_no",
-            "name",
-            "birth_date",
-            "sex",
-            "relation",
-            "segment",
-            "kelas",
-            "fktp_code",
-            "fktp_since",
-            "kelas_since",
-            "registered_on",
-            "status",
-            "wage",
-            "employer",
-        ],
+        columns: &crate::dataset::MEMBER_COLUMNS,
         key: &["card_no"],
     },
     TableSpec {
