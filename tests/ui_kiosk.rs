@@ -1,329 +1,306 @@
-//! The real Slint UI under the testing backend: a member's flows tapped by accessible label,
-//! the adapter checked after each step, and screenshots taken of what a member sees.
-//!
-//! One `#[test]` only: the testing backend's event loop can start once per process.
-//! Screenshots go to `target/screenshots/`; with `ANJUNGAN_SCREENSHOTS=docs/screenshots`
-//! they are written there (the committed ones).
+//! Every member flow through the real Slint UI, tapped by accessible label from the home
+//! screen to its printed slip, with the slips read back from what the virtual printer decoded
+//! and the queue numbers issued by the dispenser simulator over a pseudo-terminal. Also the
+//! lockout after five failed identifications, the idle wipe on the kiosk's (mock) clock, and
+//! the anonymous rating.
 
-use std::cell::RefCell;
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::rc::Rc;
 
-use anjungan::dataset::import_dir;
-use anjungan::kiosk::{Controller, Effect, Event, Issued, Now, Outcome, Settings};
 use anjungan::store::Store;
-use anjungan::ui::{self, AppWindow, Kiosk, Page, view};
-use chrono::NaiveDate;
-use i_slint_backend_testing::ElementHandle;
-use slint::ComponentHandle;
-use slint::platform::PointerEventButton;
+use anjungan::ui::Page;
+use common::{Data, Rig, identify, settings, shown, tap, type_digits, type_keys};
 
-fn now(mono_ms: u64) -> Now {
-    Now {
-        mono_ms,
-        local: NaiveDate::from_ymd_opt(2026, 11, 22)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap(),
+/// The fixture with Dewi's FKTP registered long enough ago to move (10 months).
+fn movable_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(common::fixture()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
     }
+    let members = std::fs::read_to_string(dir.path().join("members.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("members.csv"),
+        members.replace("3273D004,2026-09-22", "3273D004,2026-01-05"),
+    )
+    .unwrap();
+    dir
 }
 
-/// The controller wired to the window synchronously: each touch is handled at once, and
-/// effects are answered by scripted devices.
-struct Harness {
-    controller: RefCell<Controller>,
-    window: AppWindow,
-    clock: RefCell<u64>,
-    printed: RefCell<Vec<String>>,
-    paper_out: RefCell<bool>,
-}
-
-impl Harness {
-    fn handle(self: &Rc<Self>, event: Event) {
-        let t = *self.clock.borrow();
-        let effects = self.controller.borrow_mut().handle(event, now(t));
-        for effect in effects {
-            let outcome = match effect {
-                Effect::Print(slip) => {
-                    if *self.paper_out.borrow() {
-                        Some(Outcome::Printed(Err(anjungan::kiosk::Fault {
-                            code: "PAPER_END".into(),
-                            message: anjungan::domain::Bilingual {
-                                id: "Kertas printer habis. Petugas sudah diberi tahu.".into(),
-                                en: "The printer is out of paper. Staff have been told.".into(),
-                            },
-                        })))
-                    } else {
-                        self.printed.borrow_mut().push(format!("{slip:?}"));
-                        Some(Outcome::Printed(Ok(())))
-                    }
-                }
-                Effect::TakeTicket { service, .. } => Some(Outcome::TicketTaken(Ok(Issued {
-                    number: format!("{service}-012"),
-                    ahead: 3,
-                }))),
-                Effect::Rate(_) => None,
-            };
-            if let Some(o) = outcome {
-                self.handle(Event::Outcome(o));
-            }
-        }
-        self.render();
-    }
-
-    fn render(&self) {
-        let t = *self.clock.borrow();
-        let v = view::render(&self.controller.borrow(), now(t));
-        ui::apply(&self.window, &v);
-    }
-
-    fn advance(self: &Rc<Self>, ms: u64) {
-        *self.clock.borrow_mut() += ms;
-        self.handle(Event::Tick);
-    }
-
-    fn kiosk(&self) -> Kiosk<'_> {
-        self.window.global::<Kiosk>()
-    }
-}
-
-async fn tap(window: &AppWindow, label: &str) {
-    let found: Vec<ElementHandle> =
-        ElementHandle::find_by_accessible_label(window, label).collect();
-    assert!(!found.is_empty(), "nothing labelled {label:?} on screen");
-    found[0].single_click(PointerEventButton::Left).await;
-}
-
-async fn type_digits(window: &AppWindow, digits: &str) {
-    for d in digits.chars() {
-        tap(window, &d.to_string()).await;
-    }
-}
-
-fn screenshot(window: &AppWindow, name: &str) {
-    let dir = std::env::var_os("ANJUNGAN_SCREENSHOTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots"));
-    std::fs::create_dir_all(&dir).unwrap();
-    let shot = window.window().take_snapshot().expect("snapshot");
-    let file = std::fs::File::create(dir.join(format!("{name}.png"))).unwrap();
-    let mut png = png::Encoder::new(std::io::BufWriter::new(file), shot.width(), shot.height());
-    png.set_color(png::ColorType::Rgba);
-    png.set_depth(png::BitDepth::Eight);
-    png.write_header()
-        .unwrap()
-        .write_image_data(shot.as_bytes())
-        .unwrap();
-}
+const BUDI: (&str, &str) = ("3273011205800001", "12051980");
+const DEWI: (&str, &str) = ("3273016802900004", "28021990");
 
 #[test]
-fn member_flows_through_the_real_ui() {
-    // The testing backend with a real software rasterizer, so snapshots show pixels.
-    slint::platform::set_platform(Box::new(i_slint_backend_testing::TestingBackend::new(
-        i_slint_backend_testing::TestingBackendOptions {
-            // Real time: a click's press and release are timed.
-            mock_time: false,
-            threading: true,
-            renderer_name: Some("software".into()),
-        },
-    )))
-    .expect("platform not yet set");
-    let mut store = Store::open_in_memory().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
-    import_dir(
-        &mut store,
-        &fixture,
-        NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
-    )
-    .unwrap();
-    let controller = Controller::new(
-        store,
-        Settings {
-            location: anjungan::store::Point::parse("-6.9,107.62"),
-            kiosk_name: "Anjungan JKN – KC Bandung".into(),
-            ..Settings::default()
-        },
-        now(0),
-    )
-    .unwrap();
-    let window = AppWindow::new().unwrap();
-    window
-        .window()
-        .set_size(slint::PhysicalSize::new(1080, 1920));
-    let h = Rc::new(Harness {
-        controller: RefCell::new(controller),
-        window,
-        clock: RefCell::new(0),
-        printed: RefCell::new(Vec::new()),
-        paper_out: RefCell::new(false),
-    });
-    {
-        let weak = Rc::downgrade(&h);
-        ui::connect(&h.window, move |e| {
-            if let Some(h) = weak.upgrade() {
-                h.handle(e);
-            }
-        });
-    }
-    h.render();
-    h.window.show().unwrap();
-
-    let h2 = h.clone();
+fn every_flow_from_home_to_its_printed_slip() {
+    common::start_backend();
+    let data = movable_fixture();
+    let rig = Rig::new(
+        Data::From(data.path().to_path_buf()),
+        settings(),
+        (1080, 1920),
+    );
+    let r2 = rig.clone();
     slint::spawn_local(async move {
-        let h = h2;
-        let w = &h.window;
-        screenshot(w, "01-home");
-        assert_eq!(h.kiosk().get_page(), Page::Home);
-
-        // Cek Status by NIK: the keypad, the live check, the result.
-        tap(w, "Cek Status").await;
-        assert_eq!(h.kiosk().get_page(), Page::Identify);
-        type_digits(w, "20").await;
-        assert!(
-            h.kiosk().get_id_message().contains("provinsi"),
-            "live province check"
-        );
-        tap(w, "Kosongkan").await;
-        type_digits(w, "3273011205800001").await;
-        assert!(
-            h.kiosk().get_dob_focused(),
-            "a full NIK moves on to the birth date"
-        );
-        type_digits(w, "1205198").await;
-        assert!(!h.kiosk().get_id_ready());
-        type_digits(w, "0").await;
-        assert!(h.kiosk().get_id_ready());
-        screenshot(w, "02-identify");
-        tap(w, "Lanjut").await;
-        assert_eq!(h.kiosk().get_page(), Page::Result);
-        assert_eq!(h.kiosk().get_result_heading(), "TIDAK AKTIF – MENUNGGAK");
-        let rows: Vec<String> = slint::Model::iter(&h.kiosk().get_rows())
-            .map(|r| format!("{}={}", r.label, r.value))
-            .collect();
-        assert!(
-            rows.contains(&"NIK=3273**********01".to_string()),
-            "{rows:?}"
-        );
-        assert!(
-            !rows.iter().any(|r| r.contains("3273011205800001")),
-            "the NIK is masked"
-        );
-        screenshot(w, "03-status");
-
-        // Print, then paper out on the next print: the member is told.
-        tap(w, "Cetak").await;
-        assert_eq!(h.printed.borrow().len(), 1);
-        assert!(h.kiosk().get_notice().contains("ambil struk"));
-
-        // The language toggle on the result screen.
-        tap(w, "English").await;
-        assert_eq!(h.kiosk().get_result_heading(), "INACTIVE – IN ARREARS");
-        tap(w, "Bahasa Indonesia").await;
-
-        // Done → rating → thanks → home; the member's data is gone.
-        tap(w, "Selesai").await;
-        assert_eq!(h.kiosk().get_page(), Page::Rating);
-        screenshot(w, "04-rating");
-        tap(w, "5 ★").await;
-        assert_eq!(h.kiosk().get_page(), Page::Thanks);
-        h.advance(5_000);
-        assert_eq!(h.kiosk().get_page(), Page::Home);
-        assert!(!h.controller.borrow().holds_member_data());
-
-        // Dues for Dewi, then walk away: the countdown, then home with nothing kept.
-        tap(w, "Cek Tagihan").await;
-        type_digits(w, "3273016802900004").await;
-        type_digits(w, "28021990").await;
-        tap(w, "Lanjut").await;
-        assert_eq!(h.kiosk().get_page(), Page::Result);
-        screenshot(w, "05-dues");
-        h.advance(61_000);
-        assert_eq!(h.kiosk().get_countdown(), 9);
-        screenshot(w, "06-idle-countdown");
-        h.advance(10_000);
-        assert_eq!(h.kiosk().get_page(), Page::Home);
-        assert_eq!(h.kiosk().get_countdown(), 0);
-        assert!(!h.controller.borrow().holds_member_data());
-
-        // A queue ticket with the printer out of paper: the number stays on screen.
-        *h.paper_out.borrow_mut() = true;
-        tap(w, "Ambil Antrean").await;
-        assert_eq!(h.kiosk().get_page(), Page::List);
-        screenshot(w, "07-queue");
-        tap(w, "A — Pendaftaran peserta baru").await;
-        assert_eq!(h.kiosk().get_page(), Page::Ticket);
-        assert_eq!(h.kiosk().get_ticket_number(), "A-012");
-        assert!(
-            h.kiosk().get_notice().contains("foto"),
-            "{}",
-            h.kiosk().get_notice()
-        );
-        assert!(slint::Model::row_count(&h.kiosk().get_ticket_documents()) > 0);
-        screenshot(w, "08-ticket-paper-out");
-        *h.paper_out.borrow_mut() = false;
-        tap(w, "Beranda").await;
-
-        // Find a facility: keyboard, filter, detail.
-        tap(w, "Cari Faskes & Kantor").await;
-        for k in ["P", "U", "S", "K"] {
-            tap(w, k).await;
-        }
-        assert_eq!(h.kiosk().get_search_text(), "PUSK");
-        assert_eq!(slint::Model::row_count(&h.kiosk().get_items()), 3);
-        screenshot(w, "09-search");
-        tap(w, "Puskesmas Cibeunying").await;
-        assert_eq!(h.kiosk().get_result_heading(), "Puskesmas Cibeunying");
-        tap(w, "Beranda").await;
-
-        // Large text and high contrast, then Info JKN.
-        tap(w, "Teks besar").await;
-        tap(w, "Kontras").await;
-        tap(w, "Info JKN").await;
-        assert_eq!(h.kiosk().get_page(), Page::List);
-        screenshot(w, "10-info-large-contrast");
-        tap(w, "Beranda").await;
-        assert!(
-            !w.global::<anjungan::ui::Theme>().get_high_contrast(),
-            "home resets the display"
-        );
-
-        // Ubah Kelas for Dewi: choose, see the family total, submit, receipt.
-        tap(w, "Ubah Kelas").await;
-        type_digits(w, "3273016802900004").await;
-        type_digits(w, "28021990").await;
-        tap(w, "Lanjut").await;
-        assert_eq!(h.kiosk().get_page(), Page::List);
-        tap(w, "Kelas 1").await;
-        assert_eq!(h.kiosk().get_page(), Page::Result);
-        let rows: Vec<String> = slint::Model::iter(&h.kiosk().get_rows())
-            .map(|r| format!("{}={}", r.label, r.value))
-            .collect();
-        assert!(
-            rows.contains(&"Iuran keluarga per bulan=Rp150.000".to_string()),
-            "{rows:?}"
-        );
-        screenshot(w, "11-kelas-confirm");
-        tap(w, "Ajukan").await;
-        assert!(h.kiosk().get_result_heading().starts_with("AJ-"));
-        screenshot(w, "12-request-done");
-        tap(w, "Beranda").await;
-
-        // A wrong date of birth: the same neutral message as an unknown NIK.
-        tap(w, "Cek Status").await;
-        type_digits(w, "3273011205800001").await;
-        type_digits(w, "13051980").await;
-        tap(w, "Lanjut").await;
-        let mismatch = h.kiosk().get_id_message().to_string();
-        tap(w, "Kembali").await;
-        tap(w, "Cek Status").await;
-        type_digits(w, "3273011205809999").await;
-        type_digits(w, "12051980").await;
-        tap(w, "Lanjut").await;
-        assert_eq!(h.kiosk().get_id_message(), mismatch.as_str());
-        screenshot(w, "13-mismatch");
-
+        walk(r2).await;
         slint::quit_event_loop().unwrap();
     })
     .unwrap();
     slint::run_event_loop().unwrap();
+    drop(data);
+}
+
+async fn walk(r: Rc<Rig>) {
+    let w = &r.window;
+    assert_eq!(r.kiosk().get_page(), Page::Home);
+
+    // ── Cek Status: live checks as the NIK is typed, then the result and its slip.
+    tap(w, "Cek Status").await;
+    assert_eq!(r.kiosk().get_page(), Page::Identify);
+    type_digits(w, "20").await;
+    assert!(
+        r.kiosk().get_id_message().contains("provinsi"),
+        "live check"
+    );
+    tap(w, "Kosongkan").await;
+    type_digits(w, BUDI.0).await;
+    assert!(r.kiosk().get_dob_focused(), "a full NIK moves to the date");
+    type_digits(w, "3113198").await;
+    type_digits(w, "0").await;
+    assert!(
+        r.kiosk().get_id_message().contains("Bulan lahir"),
+        "an impossible date is named: {}",
+        r.kiosk().get_id_message()
+    );
+    assert!(!r.kiosk().get_id_ready());
+    tap(w, "Kosongkan").await;
+    // Clearing the date field leaves the NIK; type the right date.
+    type_digits(w, BUDI.1).await;
+    assert!(r.kiosk().get_id_ready(), "{}", r.kiosk().get_id_message());
+    tap(w, "Lanjut").await;
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+    assert_eq!(r.kiosk().get_result_heading(), "TIDAK AKTIF – MENUNGGAK");
+    assert!(r.rows().contains(&"NIK=3273**********01".to_string()));
+    tap(w, "Cetak").await;
+    let slip = r.page_text(1);
+    assert!(slip.contains("TIDAK AKTIF"), "{slip}");
+    assert!(slip.contains("3273**********01"), "{slip}");
+    assert!(!slip.contains(BUDI.0), "the NIK is masked on paper");
+    assert!(
+        !slip.contains("Budi Santoso"),
+        "no name on the status slip: {slip}"
+    );
+    assert!(r.notice().contains("ambil struk"), "{}", r.notice());
+
+    // The language toggle is on every screen; the next slip follows it.
+    tap(w, "English").await;
+    assert_eq!(r.kiosk().get_result_heading(), "INACTIVE – IN ARREARS");
+    tap(w, "Print").await;
+    let slip = r.page_text(2);
+    assert!(slip.contains("INACTIVE"), "{slip}");
+    tap(w, "Bahasa Indonesia").await;
+
+    // Done → an anonymous rating → thanks → home, and the member is forgotten.
+    tap(w, "Selesai").await;
+    assert_eq!(r.kiosk().get_page(), Page::Rating);
+    tap(w, "4 ★").await;
+    assert_eq!(r.kiosk().get_page(), Page::Thanks);
+    r.advance(5_000);
+    assert_eq!(r.kiosk().get_page(), Page::Home);
+    assert!(!r.controller.borrow().holds_member_data());
+    let counted = Store::open(&r.db).unwrap().meta("rating_4").unwrap();
+    assert_eq!(counted.as_deref(), Some("1"), "one anonymous 4-star count");
+
+    // ── Cek Tagihan: arrears, the 24-month cap, the total to reactivate; slip.
+    tap(w, "Cek Tagihan").await;
+    identify(w, BUDI.0, BUDI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+    let rows = r.rows().join("\n");
+    assert!(rows.contains("Rp"), "{rows}");
+    tap(w, "Cetak").await;
+    let slip = r.page_text(3);
+    assert!(
+        slip.contains("TAGIHAN") || slip.contains("Tagihan"),
+        "{slip}"
+    );
+    assert!(slip.contains("Rp"), "{slip}");
+    tap(w, "Selesai").await;
+    tap(w, "Lewati").await;
+    assert_eq!(r.kiosk().get_page(), Page::Thanks);
+    tap(w, "Kembali ke awal").await;
+
+    // ── Info Virtual Account by card number: the head's VA in full, per bank; slip.
+    tap(w, "Info Virtual Account").await;
+    tap(w, "Nomor Kartu JKN").await;
+    identify(w, "0001000000012", "03071983").await;
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+    let va_rows = r.rows();
+    let va = va_rows
+        .iter()
+        .find_map(|row| row.split('=').nth(1).filter(|v| v.starts_with("88888")))
+        .unwrap_or_else(|| panic!("no VA in {va_rows:?}"))
+        .replace(' ', "");
+    tap(w, "Cetak").await;
+    let slip = r.page_text(4);
+    assert!(slip.replace(' ', "").contains(&va), "{va} on\n{slip}");
+    tap(w, "Beranda").await;
+    assert!(!r.controller.borrow().holds_member_data());
+
+    // ── Info JKN: an article from the content, and back to the list.
+    tap(w, "Info JKN").await;
+    assert_eq!(r.kiosk().get_page(), Page::List);
+    let articles = r.items();
+    assert!(articles.len() >= 7, "{articles:?}");
+    tap(w, &articles[0]).await;
+    assert_eq!(r.kiosk().get_page(), Page::Article);
+    assert!(!r.kiosk().get_article_body().is_empty());
+    tap(w, "Kembali").await;
+    assert_eq!(r.kiosk().get_page(), Page::List);
+    tap(w, "Beranda").await;
+
+    // ── Cari Faskes & Kantor: keyboard, filter, detail, a slip with a map QR.
+    tap(w, "Cari Faskes & Kantor").await;
+    type_keys(w, "pusk").await;
+    assert_eq!(r.kiosk().get_search_text(), "PUSK");
+    assert!(r.items().contains(&"Puskesmas Cibeunying".to_string()));
+    tap(w, "Kantor BPJS").await;
+    assert!(
+        r.items().iter().all(|i| !i.starts_with("Puskesmas")),
+        "the office filter leaves no puskesmas: {:?}",
+        r.items()
+    );
+    tap(w, "Semua").await;
+    tap(w, "Puskesmas Cibeunying").await;
+    assert_eq!(r.kiosk().get_result_heading(), "Puskesmas Cibeunying");
+    tap(w, "Cetak").await;
+    let (pages, _) = r.printer.wait_pages(5, std::time::Duration::from_secs(10));
+    let place = &pages[4];
+    assert!(
+        place.text().contains("Puskesmas Cibeunying"),
+        "{}",
+        place.text()
+    );
+    assert_eq!(place.qr_codes(), ["geo:-6.894500,107.635000"]);
+    tap(w, "Beranda").await;
+
+    // ── Ubah FKTP: eligibility, nearby open FKTPs, confirm with the date, slip.
+    tap(w, "Ubah FKTP").await;
+    identify(w, DEWI.0, DEWI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::List, "{}", r.notice());
+    let fktps = r.items();
+    assert!(fktps.len() >= 2, "{fktps:?}");
+    tap(w, &fktps[1]).await;
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+    assert!(
+        r.rows().iter().any(|row| row.contains("01-12-2026")),
+        "the effective date: {:?}",
+        r.rows()
+    );
+    tap(w, "Ajukan").await;
+    let fktp_ref = r.kiosk().get_result_heading().to_string();
+    assert!(fktp_ref.starts_with("AJ-"), "{fktp_ref}");
+    let slip = r.page_text(6);
+    assert!(slip.contains(&fktp_ref), "{slip}");
+    assert!(slip.contains("FKTP"), "{slip}");
+    assert!(!slip.contains(DEWI.0), "{slip}");
+    tap(w, "Beranda").await;
+
+    // ── Ubah Kelas: everyone affected and the new family total before confirming; slip.
+    tap(w, "Ubah Kelas").await;
+    identify(w, DEWI.0, DEWI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::List);
+    tap(w, "Kelas 1").await;
+    assert!(
+        r.rows()
+            .contains(&"Iuran keluarga per bulan=Rp150.000".to_string()),
+        "{:?}",
+        r.rows()
+    );
+    tap(w, "Ajukan").await;
+    let kelas_ref = r.kiosk().get_result_heading().to_string();
+    assert!(kelas_ref.starts_with("AJ-") && kelas_ref != fktp_ref);
+    let slip = r.page_text(7);
+    assert!(slip.contains(&kelas_ref), "{slip}");
+    tap(w, "Beranda").await;
+    // Both requests are durable in the outbox.
+    let pending = Store::open(&r.db).unwrap().pending_requests().unwrap();
+    assert_eq!(pending.len(), 2, "{pending:?}");
+
+    // ── Cek Permohonan: the reference typed on the keyboard.
+    tap(w, "Cek Permohonan").await;
+    type_keys(w, &kelas_ref).await;
+    tap(w, "Cek").await;
+    let answer = r.kiosk().get_reference_answer().to_string();
+    assert!(answer.contains("tercatat"), "{answer}");
+    tap(w, "Beranda").await;
+
+    // ── Ambil Antrean: priority lane, a number from the dispenser, the ticket printed.
+    tap(w, "Ambil Antrean").await;
+    assert_eq!(r.kiosk().get_page(), Page::List);
+    tap(w, "Antrean prioritas (lansia, disabilitas, ibu hamil)").await;
+    let services = r.items();
+    assert_eq!(services.len(), 9, "{services:?}");
+    tap(w, &services[0]).await;
+    assert_eq!(r.kiosk().get_page(), Page::Ticket);
+    let number = r.kiosk().get_ticket_number().to_string();
+    assert_eq!(number, "A-P01", "a priority number from the simulator");
+    let ticket = r.page_text(8);
+    assert!(ticket.contains("A-P01"), "{ticket}");
+    assert!(ticket.contains("KTP"), "the document checklist: {ticket}");
+    assert_eq!(r.dispenser.log().len(), 1, "one number issued");
+    tap(w, "Selesai").await;
+    tap(w, "Lewati").await;
+    tap(w, "Kembali ke awal").await;
+
+    // ── Five failed identifications lock identification; time lifts it.
+    for _ in 0..5 {
+        tap(w, "Cek Status").await;
+        identify(w, BUDI.0, "13051980").await;
+        if r.kiosk().get_page() == Page::Identify {
+            tap(w, "Beranda").await;
+        }
+    }
+    assert_eq!(r.kiosk().get_page(), Page::Locked);
+    assert!(
+        r.kiosk().get_locked_text().contains("detik"),
+        "{}",
+        r.kiosk().get_locked_text()
+    );
+    tap(w, "Beranda").await;
+    tap(w, "Cek Status").await;
+    assert_eq!(
+        r.kiosk().get_page(),
+        Page::Locked,
+        "going home does not lift it"
+    );
+    r.advance(61_000);
+    if r.kiosk().get_page() != Page::Home {
+        tap(w, "Beranda").await;
+    }
+    tap(w, "Cek Status").await;
+    assert_eq!(r.kiosk().get_page(), Page::Identify, "the lock has run out");
+
+    // ── Walk away mid-flow: countdown at 60 s, home and wiped 10 s later.
+    identify(w, DEWI.0, DEWI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+    assert!(r.controller.borrow().holds_member_data());
+    r.advance(59_000);
+    assert_eq!(r.kiosk().get_countdown(), 0);
+    r.advance(2_000);
+    assert!(r.kiosk().get_countdown() > 0);
+    assert!(shown(w, "Lanjutkan"));
+    // "Still here" keeps the session...
+    tap(w, "Lanjutkan").await;
+    assert_eq!(r.kiosk().get_countdown(), 0);
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+    // ...walking away for good does not.
+    r.advance(61_000);
+    r.advance(10_000);
+    assert_eq!(r.kiosk().get_page(), Page::Home);
+    assert!(!r.controller.borrow().holds_member_data());
+    assert!(r.rows().is_empty(), "no rows left in the UI model");
+    assert!(
+        !r.kiosk().get_id_text().contains("3273"),
+        "no NIK left in the UI model"
+    );
 }

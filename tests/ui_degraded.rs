@@ -1,0 +1,142 @@
+//! Every degraded state through the real UI, each with a clear bilingual message and nothing
+//! lost: printer paper out, cover open, offline and unplugged (the virtual printer's status
+//! bytes, or no printer at all), the dispenser unplugged from its pseudo-terminal, data older
+//! than the sync limit, and a database that was never filled.
+
+mod common;
+
+use std::rc::Rc;
+
+use anjungan::ui::Page;
+use anjungan_drivers::printer_sim::StatusPreset;
+use common::{Data, Rig, identify, settings, tap};
+
+const BUDI: (&str, &str) = ("3273011205800001", "12051980");
+const DEWI: (&str, &str) = ("3273016802900004", "28021990");
+
+#[test]
+fn degraded_states_say_what_to_do_and_lose_nothing() {
+    common::start_backend();
+    let devices = Rig::new(Data::Fixture, settings(), (1080, 1920));
+    let stale = Rig::new(Data::Stale, settings(), (1080, 1920));
+    let empty = Rig::new(Data::Empty, settings(), (1080, 1920));
+    slint::spawn_local(async move {
+        device_faults(devices).await;
+        stale_data(stale).await;
+        empty_database(empty).await;
+        slint::quit_event_loop().unwrap();
+    })
+    .unwrap();
+    slint::run_event_loop().unwrap();
+}
+
+/// Prints the status slip with the printer in `preset` and returns the notice.
+async fn print_with(r: &Rc<Rig>, preset: StatusPreset) -> String {
+    r.printer_is(preset);
+    let print = if r.kiosk().get_english() {
+        "Print"
+    } else {
+        "Cetak"
+    };
+    tap(&r.window, print).await;
+    assert_eq!(r.kiosk().get_page(), Page::Result, "the result stays");
+    assert!(r.kiosk().get_notice_error(), "{preset:?} is an error");
+    r.notice()
+}
+
+async fn device_faults(r: Rc<Rig>) {
+    let w = &r.window;
+    tap(w, "Cek Status").await;
+    identify(w, BUDI.0, BUDI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+
+    let paper = print_with(&r, StatusPreset::PaperOut).await;
+    assert!(paper.contains("Kertas printer habis"), "{paper}");
+    let cover = print_with(&r, StatusPreset::CoverOpen).await;
+    assert!(cover.contains("Penutup printer terbuka"), "{cover}");
+    let offline = print_with(&r, StatusPreset::Offline).await;
+    assert!(
+        !offline.is_empty() && offline != paper && offline != cover,
+        "{offline}"
+    );
+    assert!(
+        r.printed().is_empty(),
+        "nothing half-printed: {:?}",
+        r.printed()
+    );
+    // The member's language carries to the fault message.
+    tap(w, "English").await;
+    let english = print_with(&r, StatusPreset::PaperOut).await;
+    assert!(english.contains("out of paper"), "{english}");
+    tap(w, "Bahasa Indonesia").await;
+
+    // Paper back: the same slip prints on the next try.
+    r.printer_is(StatusPreset::Ready);
+    tap(w, "Cetak").await;
+    assert!(!r.kiosk().get_notice_error(), "{}", r.notice());
+    assert!(r.page_text(1).contains("TIDAK AKTIF"));
+
+    // The cable pulled: said plainly, nothing else breaks.
+    r.printer_unplugged();
+    tap(w, "Cetak").await;
+    let unplugged = r.notice();
+    assert!(r.kiosk().get_notice_error());
+    assert!(!unplugged.is_empty(), "a message for an unplugged printer");
+    tap(w, "Beranda").await;
+
+    // A ticket with no printer: the number stays on screen, large, to photograph.
+    tap(w, "Ambil Antrean").await;
+    let services = r.items();
+    tap(w, &services[0]).await;
+    assert_eq!(r.kiosk().get_page(), Page::Ticket);
+    assert_eq!(r.kiosk().get_ticket_number(), "A-001");
+    assert!(r.notice().contains("foto"), "{}", r.notice());
+    assert!(slint::Model::row_count(&r.kiosk().get_ticket_documents()) > 0);
+    common::screenshot(w, "degraded-ticket-no-printer");
+    tap(w, "Beranda").await;
+
+    // The dispenser unplugged: the member is told where to get a number; no number invented.
+    r.dispenser_unplugged();
+    tap(w, "Ambil Antrean").await;
+    tap(w, &services[1]).await;
+    assert_ne!(r.kiosk().get_page(), Page::Ticket);
+    assert!(r.kiosk().get_notice_error());
+    let notice = r.notice();
+    assert!(!notice.is_empty(), "a message for an unplugged dispenser");
+    assert_eq!(r.dispenser.log().len(), 1, "no second number was issued");
+    common::screenshot(w, "degraded-dispenser-offline");
+    tap(w, "Beranda").await;
+}
+
+async fn stale_data(r: Rc<Rig>) {
+    let w = &r.window;
+    assert!(r.kiosk().get_data_stale(), "the footer warns");
+    // Change requests wait for fresh data; the member is told why, at the tile.
+    tap(w, "Ubah Kelas").await;
+    assert_eq!(r.kiosk().get_page(), Page::Home);
+    assert!(r.notice().contains("48 jam"), "{}", r.notice());
+    common::screenshot(w, "degraded-stale-data");
+    // Lookups still answer.
+    tap(w, "Cek Status").await;
+    identify(w, DEWI.0, DEWI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::Result);
+    tap(w, "Beranda").await;
+}
+
+async fn empty_database(r: Rc<Rig>) {
+    let w = &r.window;
+    tap(w, "Cek Status").await;
+    identify(w, BUDI.0, BUDI.1).await;
+    assert_ne!(r.kiosk().get_page(), Page::Result);
+    let said = format!("{} {}", r.kiosk().get_id_message(), r.notice());
+    assert!(
+        said.contains("Data peserta belum tersedia"),
+        "the empty database is named: {said}"
+    );
+    common::screenshot(w, "degraded-empty-database");
+    tap(w, "Beranda").await;
+    // Search and the queue still work without member data.
+    tap(w, "Ambil Antrean").await;
+    assert_eq!(r.kiosk().get_page(), Page::List);
+    tap(w, "Beranda").await;
+}
