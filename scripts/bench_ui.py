@@ -261,9 +261,9 @@ def main():
     result["kiosk_1m_pss_idle_mib"], _ = pss_mib(proc.pid)
     # Portrait layout: the "Cari Faskes & Kantor" tile, the "P" key, the "Beranda" button.
     transitions = [
-        ("home -> search", (540, 760)),
-        ("type P", (935, 1426)),
-        ("search -> home", (345, 1846)),
+        ("home -> search", (540, 1000)),
+        ("type P", (980, 1290)),
+        ("search -> home", (335, 1849)),
     ]
     samples, learned = tap_rounds(screen, transitions, args.rounds)
     result["tap_pixels"] = {n: [px, py] for n, _, (px, py, _a, _b) in learned}

@@ -28,6 +28,10 @@ pub struct DemoArgs {
     /// Print the screens as text even where a window could open.
     #[arg(long)]
     text: bool,
+    /// Also run a local hub on 127.0.0.1 with the same sample data, and sync the kiosk with
+    /// it: change requests go to the hub, decisions come back (window only).
+    #[arg(long)]
+    with_hub: bool,
     #[command(flatten)]
     today: Today,
 }
@@ -68,6 +72,8 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
         None => {
             let _ = std::fs::remove_file(&stamp);
             let _ = std::fs::remove_file(&db);
+            // A local hub's state belongs to the old data.
+            let _ = std::fs::remove_dir_all(dir.join("hub"));
             dataset::synth::generate(&opts, &data).map_err(Failure::internal)?;
             let mut store = Store::open(&db).map_err(Failure::internal)?;
             let report = dataset::import_dir(&mut store, &data, today)?;
@@ -99,7 +105,11 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
             }
         }
         drop(store);
-        super::demo_window::run(&dir, &db, args.today.tz)?;
+        let hub = args.with_hub.then_some(super::demo_window::LocalHub {
+            dataset: &data,
+            today,
+        });
+        super::demo_window::run(&dir, &db, args.today.tz, hub)?;
         return Ok(Answer::json_or_text(
             &serde_json::json!({ "demo": "closed" }),
         ));

@@ -1,11 +1,20 @@
 //! The windowed demo: the touch kiosk on the sample database, with the simulated dispenser
-//! on a pty and the virtual printer on 127.0.0.1, exactly as a kiosk would use real ones.
+//! on a pty and the virtual printer on 127.0.0.1, exactly as a kiosk would use real ones;
+//! with `--with-hub`, also a hub on 127.0.0.1 serving the same sample data, which the kiosk's
+//! sync agent talks to over HTTP as it would to a branch's hub.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
+use anjungan::hub::HubStore;
+use anjungan::hub::kiosks::Kiosks;
+use anjungan::hub::server::{Hub, router};
+use anjungan::hub::state::default_state_path;
 use anjungan::kiosk::Settings;
 use anjungan::store::{Point, Store};
+use anjungan::sync::agent::{AgentConfig, SyncAgent};
+use anjungan::sync::keys;
 use anjungan::ui::devices::KioskDevices;
 use anjungan::ui::runtime::{self, Clock};
 use anjungan_drivers::dispenser::sim::{DispenserSim, SimConfig};
@@ -21,8 +30,20 @@ pub fn display_available() -> bool {
         .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
 }
 
+/// The local hub, when the demo runs one.
+pub struct LocalHub<'a> {
+    /// The sample dataset the hub serves.
+    pub dataset: &'a Path,
+    pub today: chrono::NaiveDate,
+}
+
 /// Runs the kiosk window until it is closed; slips land as PNG and text in `dir/slips`.
-pub fn run(dir: &Path, db: &Path, zone: chrono_tz::Tz) -> Result<(), Failure> {
+pub fn run(
+    dir: &Path,
+    db: &Path,
+    zone: chrono_tz::Tz,
+    hub: Option<LocalHub<'_>>,
+) -> Result<(), Failure> {
     let slips = dir.join("slips");
     std::fs::create_dir_all(&slips).map_err(Failure::internal)?;
     let dispenser = DispenserSim::new(SimConfig::default(), Arc::new(chrono::Utc::now));
@@ -61,13 +82,112 @@ pub fn run(dir: &Path, db: &Path, zone: chrono_tz::Tz) -> Result<(), Failure> {
         kiosk_name: "Anjungan JKN (demo)".into(),
         ..Settings::default()
     };
+    let stop_hub = match hub {
+        Some(hub) => Some(start_local_hub(dir, db, &hub)?),
+        None => None,
+    };
     let db = db.to_path_buf();
-    runtime::run(
+    let result = runtime::run(
         move || Store::open(&db).map_err(|e| e.to_string()),
         settings,
         Arc::new(devices),
         Clock::new(zone),
         false,
     )
-    .map_err(Failure::internal)
+    .map_err(Failure::internal);
+    if let Some(stop) = stop_hub {
+        let _ = stop.send(true);
+    }
+    result
+}
+
+/// The demo kiosk's identity at its local hub.
+const DEMO_CONS_ID: &str = "demo";
+const DEMO_SECRET: &str = "demo-kiosk-secret";
+
+/// Starts a hub on 127.0.0.1 (state and keys in `dir/hub`, first filled from the sample
+/// dataset) and the kiosk's sync agent against it, on one thread with its own runtime.
+/// Change requests taken at the kiosk reach the hub on the next cycle, and decisions made
+/// with `anjungan hub requests … --data dir/hub` come back to the kiosk.
+fn start_local_hub(
+    dir: &Path,
+    db: &Path,
+    hub: &LocalHub<'_>,
+) -> Result<tokio::sync::watch::Sender<bool>, Failure> {
+    let hub_dir = dir.join("hub");
+    std::fs::create_dir_all(&hub_dir).map_err(Failure::internal)?;
+    let key_path = hub_dir.join("hub.key");
+    if !key_path.exists() {
+        keys::write_pair(&keys::generate(), &hub_dir).map_err(Failure::internal)?;
+    }
+    let key = keys::read_signing_key(&key_path).map_err(Failure::internal)?;
+    let state = default_state_path(&hub_dir);
+    {
+        let mut store = HubStore::open(&state).map_err(Failure::internal)?;
+        if store.version().map_err(Failure::internal)? == 0 {
+            store
+                .import(hub.dataset, hub.today)
+                .map_err(Failure::internal)?;
+        }
+    }
+    let kiosks = Kiosks::parse(&format!(
+        "[[kiosk]]\ncons_id = \"{DEMO_CONS_ID}\"\nsecret = \"{DEMO_SECRET}\"\nname = \"Anjungan JKN (demo)\"\n"
+    ))
+    .map_err(Failure::internal)?;
+    let server = Arc::new(Hub::new(state, key.clone(), kiosks).map_err(Failure::internal)?);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(Failure::internal)?;
+    listener.set_nonblocking(true).map_err(Failure::internal)?;
+    let url = format!(
+        "http://{}",
+        listener.local_addr().map_err(Failure::internal)?
+    );
+    let agent = SyncAgent::new(AgentConfig {
+        db: PathBuf::from(db),
+        hub_url: url.clone(),
+        cons_id: DEMO_CONS_ID.into(),
+        secret: DEMO_SECRET.into(),
+        hub_key: key.verifying_key(),
+        interval: Duration::from_secs(30),
+        retry_base: Duration::from_secs(2),
+        retry_cap: Duration::from_secs(60),
+        request_retention: Duration::from_secs(30 * 86_400),
+    })
+    .map_err(Failure::internal)?;
+    println!(
+        "Hub: {url} (lokal / local; anjungan hub requests list --data {})",
+        hub_dir.display()
+    );
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    std::thread::Builder::new()
+        .name("demo-hub".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "the demo hub cannot start");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "the demo hub cannot listen");
+                        return;
+                    }
+                };
+                let serve = axum::serve(listener, router(server));
+                tokio::select! {
+                    r = serve => if let Err(e) = r {
+                        tracing::error!(error = %e, "the demo hub stopped");
+                    },
+                    () = agent.run(stopped) => {}
+                }
+            });
+        })
+        .map_err(Failure::internal)?;
+    Ok(stop)
 }
