@@ -22,7 +22,7 @@ fi
 
 features="${ANJUNGAN_FEATURES:-}"
 cargo build --release --locked --bin anjungan ${features:+--features "$features"}
-bin="$root/target/release/anjungan"
+bin="${CARGO_TARGET_DIR:-$root/target}/release/anjungan"
 
 work="$root/target/tmp/bench-ui"
 mkdir -p "$work"

@@ -48,13 +48,6 @@ class Screen:
         """The whole kiosk area as bytes, 4 per pixel (B, G, R, x)."""
         return self.root.get_image(0, 0, W, H, X.ZPixmap, 0xFFFFFFFF).data
 
-    def tap(self, x, y):
-        xtest.fake_input(self.d, X.MotionNotify, x=x, y=y)
-        xtest.fake_input(self.d, X.ButtonPress, 1)
-        self.d.sync()
-        time.sleep(0.05)
-        xtest.fake_input(self.d, X.ButtonRelease, 1)
-        self.d.sync()
 
 
 def close(a, b):
@@ -160,21 +153,21 @@ def first_frames(screen, cmd, runs, env=None, keep_last=False):
     return times, last
 
 
-def differing_pixel(before, after, avoid):
-    """A pixel that the transition changes, far from the tapped control."""
-    ax, ay = avoid
+def differing_pixel(before, pressed, after):
+    """A pixel the tap's result changes but the press alone does not (a pressed button's
+    own highlight would otherwise be timed instead of the next screen)."""
+    # The page area only (the header's buttons move a pixel or two with the title's length),
+    # and a strong change, not an antialiased edge.
     step = 4
-    for y in range(0, H, step):
+    for y in range(200, H - 200, step):
         row = y * W * 4
         for x in range(0, W, step):
             i = row + x * 4
-            if before[i : i + 3] != after[i : i + 3]:
-                if abs(x - ax) < 180 and abs(y - ay) < 180:
-                    continue
-                b = (after[i + 2], after[i + 1], after[i])
-                a = (before[i + 2], before[i + 1], before[i])
-                if not close(a, b):
-                    return (x, y, a, b)
+            a = (before[i + 2], before[i + 1], before[i])
+            p = (pressed[i + 2], pressed[i + 1], pressed[i])
+            b = (after[i + 2], after[i + 1], after[i])
+            if close(a, p) and max(abs(u - v) for u, v in zip(a, b)) > 80:
+                return (x, y, a, b)
     return None
 
 
@@ -183,17 +176,25 @@ def tap_rounds(screen, transitions, rounds):
     learned = []
     for name, (x, y) in transitions:
         before = screen.grab()
-        screen.tap(x, y)
+        xtest.fake_input(screen.d, X.MotionNotify, x=x, y=y)
+        xtest.fake_input(screen.d, X.ButtonPress, 1)
+        screen.d.sync()
+        time.sleep(1.0)
+        pressed = screen.grab()
+        xtest.fake_input(screen.d, X.ButtonRelease, 1)
+        screen.d.sync()
         time.sleep(1.5)
         after = screen.grab()
-        found = differing_pixel(before, after, (x, y))
+        found = differing_pixel(before, pressed, after)
         if found is None:
             raise RuntimeError(f"tap {name} at {x},{y} changed nothing on screen")
         learned.append((name, (x, y), found))
     samples = {name: [] for name, _ in transitions}
     for _ in range(rounds):
-        for name, (x, y), (px, py, _a, b) in learned:
+        for name, (x, y), (px, py, a, b) in learned:
             time.sleep(0.3)
+            if not close(screen.pixel(px, py), a):
+                raise RuntimeError(f"tap {name}: the screen is not in its starting state")
             xtest.fake_input(screen.d, X.MotionNotify, x=x, y=y)
             xtest.fake_input(screen.d, X.ButtonPress, 1)
             screen.d.sync()
