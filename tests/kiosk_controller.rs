@@ -1,6 +1,8 @@
 //! The kiosk's flows as plain Rust: the controller driven by events on a real SQLite store
 //! imported from the fixture, its effects answered by hand. No window, no threads.
 
+mod common;
+
 use std::path::Path;
 
 use anjungan::dataset::import_dir;
@@ -11,10 +13,6 @@ use anjungan::kiosk::{
 };
 use anjungan::store::Store;
 use chrono::{NaiveDate, NaiveDateTime};
-
-fn fixture() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
-}
 
 fn at(mono_ms: u64) -> Now {
     Now {
@@ -38,7 +36,7 @@ fn store_from(dir: &Path) -> Store {
 }
 
 fn kiosk() -> Controller {
-    Controller::new(store_from(&fixture()), Settings::default(), at(0)).unwrap()
+    Controller::new(store_from(&common::fixture()), Settings::default(), at(0)).unwrap()
 }
 
 /// Types an identifier and a birth date (DDMMYYYY) and submits.
@@ -168,24 +166,10 @@ fn fktp_change_refusals_list_every_reason_with_the_earliest_date() {
 }
 
 /// The fixture, with Dewi at her FKTP since January so she may move.
-fn movable_dewi() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(fixture()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let members = std::fs::read_to_string(dir.path().join("members.csv")).unwrap();
-    std::fs::write(
-        dir.path().join("members.csv"),
-        members.replace("3273D004,2026-09-22", "3273D004,2026-01-05"),
-    )
-    .unwrap();
-    dir
-}
 
 #[test]
 fn fktp_change_chooses_confirms_and_records_a_request() {
-    let data = movable_dewi();
+    let data = common::movable_fixture();
     let mut c = Controller::new(store_from(data.path()), Settings::default(), at(0)).unwrap();
     c.handle(Event::Tile(Tile::ChangeFktp), at(0));
     identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1);
@@ -377,7 +361,7 @@ fn search_types_filters_and_opens_a_place() {
 
 #[test]
 fn info_articles_and_request_checks() {
-    let mut store = store_from(&fixture());
+    let mut store = store_from(&common::fixture());
     store
         .enqueue_request(
             "AJ-TEST1",

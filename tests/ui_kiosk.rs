@@ -12,29 +12,13 @@ use anjungan::store::Store;
 use anjungan::ui::Page;
 use common::{Data, Rig, identify, settings, shown, tap, type_digits, type_keys};
 
-/// The fixture with Dewi's FKTP registered long enough ago to move (10 months).
-fn movable_fixture() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(common::fixture()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let members = std::fs::read_to_string(dir.path().join("members.csv")).unwrap();
-    std::fs::write(
-        dir.path().join("members.csv"),
-        members.replace("3273D004,2026-09-22", "3273D004,2026-01-05"),
-    )
-    .unwrap();
-    dir
-}
-
 const BUDI: (&str, &str) = ("3273011205800001", "12051980");
 const DEWI: (&str, &str) = ("3273016802900004", "28021990");
 
 #[test]
 fn every_flow_from_home_to_its_printed_slip() {
     common::start_backend();
-    let data = movable_fixture();
+    let data = common::movable_fixture();
     let rig = Rig::new(
         Data::From(data.path().to_path_buf()),
         settings(),

@@ -15,26 +15,10 @@ use common::{Data, Rig, settings, shown, tap, type_digits, type_keys};
 const BUDI: (&str, &str) = ("3273011205800001", "12051980");
 const DEWI: (&str, &str) = ("3273016802900004", "28021990");
 
-/// The fixture with Dewi's FKTP old enough to move.
-fn movable_fixture() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(common::fixture()).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let members = std::fs::read_to_string(dir.path().join("members.csv")).unwrap();
-    std::fs::write(
-        dir.path().join("members.csv"),
-        members.replace("3273D004,2026-09-22", "3273D004,2026-01-05"),
-    )
-    .unwrap();
-    dir
-}
-
 #[test]
 fn every_screen_in_both_languages_and_both_orientations() {
     common::start_backend();
-    let data = movable_fixture();
+    let data = common::movable_fixture();
     let rig = |size| Rig::new(Data::From(data.path().to_path_buf()), settings(), size);
     let id = rig((1080, 1920));
     let en = rig((1080, 1920));

@@ -118,22 +118,27 @@ pub fn run(
 /// Carries out one effect on a worker thread and reports its outcome.
 fn run_effect(effect: Effect, lang: Lang, devices: Arc<dyn Devices>, tx: mpsc::Sender<Event>) {
     std::thread::spawn(move || {
-        let outcome = match effect {
-            Effect::Print(slip) => Some(Outcome::Printed(devices.print(&slip, lang))),
-            Effect::TakeTicket {
-                service,
-                priority,
-                request_id,
-            } => Some(Outcome::TicketTaken(
-                devices.take_ticket(&service, priority, request_id),
-            )),
-            Effect::Rate(stars) => {
-                devices.rate(stars);
-                None
-            }
-        };
-        if let Some(outcome) = outcome {
+        if let Some(outcome) = carry_out(effect, lang, devices.as_ref()) {
             let _ = tx.send(Event::Outcome(outcome));
         }
     });
+}
+
+/// Carries out one effect on the devices, blocking, and gives the outcome the controller
+/// waits for (none for a rating).
+pub fn carry_out(effect: Effect, lang: Lang, devices: &dyn Devices) -> Option<Outcome> {
+    match effect {
+        Effect::Print(slip) => Some(Outcome::Printed(devices.print(&slip, lang))),
+        Effect::TakeTicket {
+            service,
+            priority,
+            request_id,
+        } => Some(Outcome::TicketTaken(
+            devices.take_ticket(&service, priority, request_id),
+        )),
+        Effect::Rate(stars) => {
+            devices.rate(stars);
+            None
+        }
+    }
 }

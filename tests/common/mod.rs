@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anjungan::dataset::import_dir;
-use anjungan::kiosk::{Controller, Effect, Event, Now, Outcome, Settings};
+use anjungan::kiosk::{Controller, Event, Now, Settings};
 use anjungan::store::Store;
 use anjungan::ui::devices::KioskDevices;
-use anjungan::ui::runtime::Devices;
+use anjungan::ui::runtime;
 use anjungan::ui::{self, AppWindow, Kiosk, view};
 use anjungan_drivers::dispenser::sim::{DispenserSim, SimConfig, SimPort};
 use anjungan_drivers::dispenser::{ClientConfig, DispenserClient};
@@ -179,23 +179,7 @@ impl Rig {
         let effects = self.controller.borrow_mut().handle(event, Self::now_at(t));
         let lang = self.controller.borrow().lang;
         for effect in effects {
-            let outcome = {
-                let devices = self.devices.borrow();
-                match effect {
-                    Effect::Print(slip) => Some(Outcome::Printed(devices.print(&slip, lang))),
-                    Effect::TakeTicket {
-                        service,
-                        priority,
-                        request_id,
-                    } => Some(Outcome::TicketTaken(
-                        devices.take_ticket(&service, priority, request_id),
-                    )),
-                    Effect::Rate(stars) => {
-                        devices.rate(stars);
-                        None
-                    }
-                }
-            };
+            let outcome = runtime::carry_out(effect, lang, &*self.devices.borrow());
             if let Some(o) = outcome {
                 self.handle(Event::Outcome(o));
             }
@@ -337,6 +321,22 @@ pub fn screenshot(window: &AppWindow, name: &str) {
         .unwrap()
         .write_image_data(shot.as_bytes())
         .unwrap();
+}
+
+/// A copy of the fixture with Dewi's FKTP registered long enough ago (10 months) to move.
+pub fn movable_fixture() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let members = std::fs::read_to_string(dir.path().join("members.csv")).unwrap();
+    std::fs::write(
+        dir.path().join("members.csv"),
+        members.replace("3273D004,2026-09-22", "3273D004,2026-01-05"),
+    )
+    .unwrap();
+    dir
 }
 
 /// The kiosk's settings in the tests: Bandung, the default timers.
