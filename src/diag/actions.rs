@@ -379,6 +379,7 @@ impl Toolbox {
     pub fn carry_out(&self, effect: &DiagEffect) -> Option<DiagEvent> {
         match effect {
             DiagEffect::Audit { event, detail } => {
+                tracing::info!(event, detail = %super::logbuf::mask(detail), "diagnostics");
                 let written = self
                     .store()
                     .map(|s| super::audit::record(&s, chrono::Utc::now(), event, detail));

@@ -154,6 +154,9 @@ impl Devices for KioskDevices {
         {
             tracing::warn!(error = %e, "print not counted");
         }
+        if let Ok(report) = &result {
+            tracing::info!(bytes = report.bytes, "slip printed");
+        }
         result.map(|_| ()).map_err(|e| {
             tracing::warn!(code = e.code(), "print failed");
             fault(e.code(), e.explain())
