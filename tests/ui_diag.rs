@@ -341,6 +341,13 @@ fn technician_diagnostics_through_the_real_ui() {
         assert!(h.d().get_locked());
         assert!(h.d().get_pin_message().contains("Terlalu banyak PIN salah"));
         screenshot(w, "diag-02-locked");
+        // Restarting the app does not lift the lock: it is read back from the audit log.
+        let t = *h.clock.borrow();
+        let restarted = h.toolbox.mode(DiagSettings::default(), t);
+        let left = restarted
+            .locked_for(t)
+            .expect("still locked after a restart");
+        assert!((290..=300).contains(&left), "{left}");
         type_digits(w, "2468").await;
         h.diag(DiagEvent::SubmitPin);
         assert!(h.d().get_pin_pad(), "locked");

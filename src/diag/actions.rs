@@ -10,7 +10,7 @@ use anjungan_drivers::receipt::{PaperWidth, Receipt};
 use serde::Serialize;
 
 use super::counters;
-use super::mode::{DiagEffect, DiagEvent};
+use super::mode::{DiagEffect, DiagEvent, DiagMode, DiagSettings};
 use super::probe::{self, ProbeSetup, dispenser_problem, printer_problem};
 use crate::domain::{Bilingual, Explain, Lang};
 use crate::slips::{self, SlipContext, TicketSlip};
@@ -374,6 +374,21 @@ impl Toolbox {
 }
 
 impl Toolbox {
+    /// The diagnostics mode for this kiosk, still locked if a lockout recorded in the audit
+    /// log has not run out (so restarting the app does not lift it).
+    pub fn mode(&self, settings: DiagSettings, now_ms: u64) -> DiagMode {
+        let lockout = Duration::from_millis(settings.lockout_ms);
+        let mut mode = DiagMode::new(settings);
+        let remaining = self
+            .store()
+            .and_then(|s| super::audit::lock_remaining(&s, chrono::Utc::now(), lockout).ok())
+            .flatten();
+        if let Some(left) = remaining {
+            mode.restore_lock(now_ms, u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+        }
+        mode
+    }
+
     /// Carries out one of the mode's effects that needs the world, and returns the event
     /// that answers it. `ResetKiosk` and `Exit` are the runtime's own.
     pub fn carry_out(&self, effect: &DiagEffect) -> Option<DiagEvent> {

@@ -38,9 +38,50 @@ pub fn recent(store: &Store, limit: usize) -> Result<Vec<AuditEntry>, StoreError
         .collect())
 }
 
+/// How much of a lockout recorded in the log is still to run at `now`, so a restart (or a
+/// power cut) does not lift it.
+pub fn lock_remaining(
+    store: &Store,
+    now: DateTime<Utc>,
+    lockout: std::time::Duration,
+) -> Result<Option<std::time::Duration>, StoreError> {
+    let newest = recent(store, 50)?
+        .into_iter()
+        .find(|e| matches!(e.event.as_str(), "LOCKED" | "PIN_OK"));
+    let Some(entry) = newest.filter(|e| e.event == "LOCKED") else {
+        return Ok(None);
+    };
+    let Ok(at) = DateTime::parse_from_rfc3339(&entry.at) else {
+        return Ok(None);
+    };
+    let ends = at.to_utc() + chrono::Duration::from_std(lockout).unwrap_or_default();
+    Ok((ends - now).to_std().ok().filter(|d| !d.is_zero()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recorded_lockout_outlives_a_restart_until_it_ends() {
+        let store = Store::open_in_memory().unwrap();
+        let five = std::time::Duration::from_secs(300);
+        let t0 = DateTime::parse_from_rfc3339("2026-11-22T03:00:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(lock_remaining(&store, t0, five).unwrap(), None);
+        record(&store, t0, "PIN_FAILED", "5 of 5").unwrap();
+        record(&store, t0, "LOCKED", "300 s").unwrap();
+        let later = t0 + chrono::Duration::seconds(120);
+        assert_eq!(
+            lock_remaining(&store, later, five).unwrap(),
+            Some(std::time::Duration::from_secs(180))
+        );
+        let after = t0 + chrono::Duration::seconds(300);
+        assert_eq!(lock_remaining(&store, after, five).unwrap(), None);
+        record(&store, later, "PIN_OK", "").unwrap();
+        assert_eq!(lock_remaining(&store, later, five).unwrap(), None);
+    }
 
     #[test]
     fn entries_come_back_newest_first_with_digits_masked() {

@@ -125,6 +125,14 @@ impl DiagMode {
         }
     }
 
+    /// Starts locked for `remaining_ms` from `now_ms` (a lockout recorded before a restart).
+    pub fn restore_lock(&mut self, now_ms: u64, remaining_ms: u64) {
+        if remaining_ms > 0 {
+            self.failures = self.settings.max_failures;
+            self.locked_until = Some(now_ms + remaining_ms);
+        }
+    }
+
     pub fn stage(&self) -> Stage {
         self.stage
     }
@@ -549,6 +557,20 @@ mod tests {
         m.handle(DiagEvent::Report(Box::default()), 8_100);
         let fx = m.handle(DiagEvent::Action(Action::LeaveKiosk), 9_000);
         assert_eq!(fx[1], DiagEffect::Exit(super::super::EXIT_MAINTENANCE));
+    }
+
+    #[test]
+    fn a_restored_lock_refuses_the_right_pin_until_it_ends() {
+        let mut m = mode();
+        m.restore_lock(0, 180_000);
+        m.handle(DiagEvent::LogoDown, 0);
+        let fx = m.handle(DiagEvent::Tick, 5_000);
+        assert_eq!(events(&fx), ["ENTRY_WHILE_LOCKED"]);
+        type_pin(&mut m, "2468", 6_000);
+        assert_eq!(m.stage(), Stage::Pin);
+        m.handle(DiagEvent::Tick, 180_000);
+        type_pin(&mut m, "2468", 180_001);
+        assert_eq!(m.stage(), Stage::Open);
     }
 
     #[test]

@@ -421,7 +421,7 @@ pub fn start(
                 exit_code,
             } = setup;
             let toolbox = Arc::new(toolbox);
-            let mut mode = DiagMode::new(settings);
+            let mut mode = toolbox.mode(settings, 0);
             let mut shown: Option<DiagView> = None;
             loop {
                 let event = match rx.recv_timeout(TICK) {
