@@ -20,6 +20,8 @@ pub struct Config {
     pub hub: Option<HubConfig>,
     #[serde(default)]
     pub sync: SyncConfig,
+    #[serde(default)]
+    pub diag: DiagConfig,
 }
 
 /// Who and where this kiosk is.
@@ -123,6 +125,48 @@ impl Default for SyncConfig {
             retry_cap_secs: 15 * 60,
             request_retention_days: 90,
         }
+    }
+}
+
+/// The technician's diagnostics mode (docs/diagnostics.md).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiagConfig {
+    /// The PIN's Argon2 hash, written by `anjungan diag set-pin`. Without one, the
+    /// diagnostics screen cannot be opened on the kiosk (the `diag` command still works).
+    pub pin_hash: Option<String>,
+    /// Seconds the logo must be held to open the PIN pad.
+    pub long_press_secs: u64,
+    /// Wrong PINs in a row that lock the entry.
+    pub max_pin_failures: u32,
+    /// How long the entry stays locked, in seconds.
+    pub lockout_secs: u64,
+    /// Diagnostics closes itself after this many seconds without a touch.
+    pub idle_secs: u64,
+}
+
+impl Default for DiagConfig {
+    fn default() -> Self {
+        Self {
+            pin_hash: None,
+            long_press_secs: 5,
+            max_pin_failures: 5,
+            lockout_secs: 5 * 60,
+            idle_secs: 5 * 60,
+        }
+    }
+}
+
+impl std::fmt::Debug for DiagConfig {
+    /// Even a hash stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiagConfig")
+            .field("pin_hash", &self.pin_hash.as_ref().map(|_| "<set>"))
+            .field("long_press_secs", &self.long_press_secs)
+            .field("max_pin_failures", &self.max_pin_failures)
+            .field("lockout_secs", &self.lockout_secs)
+            .field("idle_secs", &self.idle_secs)
+            .finish()
     }
 }
 

@@ -8,6 +8,7 @@
 //! - [`services`]: the answers the UI and the CLI both give, built from store + domain;
 //! - [`sync`]: the kiosk's signed sync with the hub, and [`hub`]: the hub server;
 //! - [`devices`]: printer and dispenser faults worded for members and technicians;
+//! - [`diag`]: the technician's health report, diagnostics mode and audit log;
 //! - [`slips`]: those answers laid out as receipts for the printer (`anjungan-drivers`).
 
 pub mod clock;
@@ -15,6 +16,7 @@ pub mod config;
 pub mod content;
 pub mod dataset;
 pub mod devices;
+pub mod diag;
 pub mod domain;
 pub mod hub;
 pub mod kiosk;

@@ -1032,5 +1032,8 @@ fn the_agent_task_syncs_at_once_on_start_and_stops_on_shutdown() {
     ]);
     assert_eq!(code, 0, "{fleet}");
     assert_eq!(fleet[0]["cons_id"], "k2");
-    assert_eq!(fleet[0]["health"]["data_version"], 1);
+    // The heartbeat is the `diag` report: sync, database and system (no devices here).
+    assert_eq!(fleet[0]["health"]["sync"]["data_version"], 1);
+    assert_eq!(fleet[0]["health"]["printer"]["configured"], false);
+    assert_eq!(fleet[0]["silent"], false);
 }

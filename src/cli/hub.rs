@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anjungan::hub::kiosks::Kiosks;
 use anjungan::hub::server::{self, Hub};
-use anjungan::hub::state::default_state_path;
+use anjungan::hub::state::{FleetStatus, default_state_path};
 use anjungan::hub::{HubError, HubStore};
 use anjungan::sync::keys;
 use clap::{Args, Subcommand};
@@ -29,7 +29,9 @@ impl HubArgs {
         match &self.command {
             None => false,
             Some(HubCommand::Keygen { json, .. }) => *json,
-            Some(HubCommand::Import { common, .. } | HubCommand::Fleet { common }) => common.json,
+            Some(HubCommand::Import { common, .. } | HubCommand::Fleet { common, .. }) => {
+                common.json
+            }
             Some(HubCommand::Requests(r)) => match r {
                 RequestsCommand::List { common }
                 | RequestsCommand::Approve { common, .. }
@@ -101,10 +103,16 @@ enum HubCommand {
     /// List and decide change requests.
     #[command(subcommand)]
     Requests(RequestsCommand),
-    /// The kiosks' last heartbeats.
+    /// The kiosks' last heartbeats, flagging silent and unhealthy ones.
     Fleet {
         #[command(flatten)]
         common: Common,
+        /// A kiosk is silent after this many minutes without a heartbeat.
+        #[arg(long, default_value_t = 45)]
+        silent_after_mins: i64,
+        /// The kiosks file: kiosks in it that never sent a heartbeat are listed as silent.
+        #[arg(long)]
+        kiosks: Option<PathBuf>,
     },
 }
 
@@ -151,9 +159,11 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
                 .map_err(hub_failure)?;
             Ok(Answer::json_or_text(&summary))
         }
-        Some(HubCommand::Fleet { common }) => {
-            Ok(Answer::rows(&common.open()?.fleet().map_err(hub_failure)?))
-        }
+        Some(HubCommand::Fleet {
+            common,
+            silent_after_mins,
+            kiosks,
+        }) => fleet(common, *silent_after_mins, kiosks.as_deref()),
         Some(HubCommand::Requests(RequestsCommand::List { common })) => Ok(Answer::rows(
             &common.open()?.requests().map_err(hub_failure)?,
         )),
@@ -182,6 +192,30 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
             Ok(Answer::json_or_text(&row))
         }
     }
+}
+
+/// `hub fleet`: every kiosk's last heartbeat, judged silent or unhealthy.
+fn fleet(
+    common: &Common,
+    silent_after_mins: i64,
+    kiosks: Option<&Path>,
+) -> Result<Answer, Failure> {
+    let rows = common.open()?.fleet().map_err(hub_failure)?;
+    let now = chrono::Utc::now();
+    let mut out: Vec<FleetStatus> = rows
+        .iter()
+        .map(|r| FleetStatus::judge(r, now, silent_after_mins.max(1) * 60))
+        .collect();
+    if let Some(path) = kiosks {
+        let known = Kiosks::load(path).map_err(hub_failure)?;
+        for id in known.cons_ids() {
+            if !rows.iter().any(|r| r.cons_id == id) {
+                out.push(FleetStatus::never_seen(&id));
+            }
+        }
+        out.sort_by(|a, b| a.cons_id.cmp(&b.cons_id));
+    }
+    Ok(Answer::rows(&out))
 }
 
 fn missing(flag: &str) -> Failure {

@@ -4,11 +4,18 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Instant;
+
 use anjungan::clock;
+use anjungan::diag::actions::Toolbox;
+use anjungan::diag::mode::DiagSettings;
+use anjungan::diag::probe::{self, ProbeSetup};
 use anjungan::kiosk::Settings;
 use anjungan::store::{Point, Store};
 use anjungan::sync::agent::SyncAgent;
 use anjungan::ui::devices::KioskDevices;
+use anjungan::ui::diag::DiagSetup;
 use anjungan::ui::runtime::{self, Clock};
 use anjungan_drivers::receipt::PaperWidth;
 use clap::Args;
@@ -97,16 +104,15 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         .clone()
         .or_else(|| file.as_ref().map(|c| c.kiosk.name.clone()))
         .unwrap_or_else(|| "Anjungan JKN".into());
+    let printer_uri = args.printer.clone().or(printer_file.map(|p| p.uri));
+    let dispenser_uri = args.dispenser.clone().or_else(|| {
+        file.as_ref()
+            .and_then(|c| c.dispenser.as_ref().map(|d| d.uri.clone()))
+    });
     let devices = KioskDevices::new(
-        args.printer.clone().or(printer_file.map(|p| p.uri)),
+        printer_uri.clone(),
         paper,
-        args.dispenser
-            .clone()
-            .or_else(|| {
-                file.as_ref()
-                    .and_then(|c| c.dispenser.as_ref().map(|d| d.uri.clone()))
-            })
-            .as_deref(),
+        dispenser_uri.as_deref(),
         kiosk_name.clone(),
         zone,
         db.clone(),
@@ -130,10 +136,39 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         Some(f) => super::sync::kiosk_agent_config(f, db.clone())?,
         None => None,
     };
+    // Diagnostics probes the same devices (sharing the dispenser's line) and its report is
+    // the agent's heartbeat.
+    let probe_setup = ProbeSetup {
+        kiosk_id: file
+            .as_ref()
+            .map_or_else(|| "kiosk-1".into(), |c| c.kiosk.id.clone()),
+        printer: printer_uri,
+        dispenser: dispenser_uri.zip(devices.dispenser.clone()),
+        db: db.clone(),
+        hub_url: agent.as_ref().map(|a| a.hub_url.clone()),
+        max_data_age_hours: settings.max_data_age_hours,
+        zone,
+        started: Instant::now(),
+    };
+    let exit_code = Arc::new(AtomicI32::new(0));
+    let diag = DiagSetup {
+        toolbox: Toolbox {
+            probe: probe_setup.clone(),
+            paper,
+            kiosk_name: settings.kiosk_name.clone(),
+            agent: agent.clone(),
+        },
+        settings: file
+            .as_ref()
+            .map_or_else(DiagSettings::default, |c| DiagSettings::from(&c.diag)),
+        exit_code: Arc::clone(&exit_code),
+    };
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let agent_thread = match agent {
         Some(config) => {
-            let agent = SyncAgent::new(config).map_err(super::sync::sync_failure)?;
+            let agent = SyncAgent::new(config)
+                .map_err(super::sync::sync_failure)?
+                .with_health(Arc::new(move |hub| probe::report(&probe_setup, Some(hub))));
             Some(
                 std::thread::Builder::new()
                     .name("sync-agent".into())
@@ -152,16 +187,22 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         None => None,
     };
 
-    let result = runtime::run(
+    let result = runtime::run_with_diag(
         move || Store::open(&db).map_err(|e| e.to_string()),
         settings,
         Arc::new(devices),
         Clock::new(zone),
         !args.windowed,
+        Some(diag),
     );
     let _ = stop.send(true);
     if let Some(t) = agent_thread {
         let _ = t.join();
+    }
+    // A technician's restart or exit to maintenance (docs/diagnostics.md).
+    let code = exit_code.load(Ordering::SeqCst);
+    if code != 0 {
+        std::process::exit(code);
     }
     result.map_err(Failure::internal)?;
     Ok(Answer::json_or_text(

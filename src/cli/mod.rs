@@ -6,6 +6,7 @@
 mod demo;
 mod demo_devices;
 mod demo_window;
+mod diag;
 mod hub;
 mod kiosk;
 mod output;
@@ -70,6 +71,9 @@ enum Command {
     PrinterSim(print::PrinterSimArgs),
     /// Run the simulated ticket dispenser (pty or tty).
     DispenserSim(ticket::DispenserSimArgs),
+    /// Health report of printer, dispenser, sync, database and system (exit 3 when any is
+    /// unhealthy); `diag set-pin`, `diag audit`.
+    Diag(diag::DiagArgs),
 }
 
 /// Options every date-dependent command shares.
@@ -173,6 +177,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Ticket(args) => (args.json, ticket::ticket(&args)),
         Command::PrinterSim(args) => (false, print::printer_sim(&args)),
         Command::DispenserSim(args) => (false, ticket::dispenser_sim(&args)),
+        Command::Diag(args) => return diag::run(&args),
     };
     match result {
         Ok(answer) => {

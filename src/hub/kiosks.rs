@@ -67,6 +67,13 @@ impl Kiosks {
         self.by_id.get(cons_id).map(|k| k.secret.as_str())
     }
 
+    /// Every known cons-id, sorted.
+    pub fn cons_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.by_id.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     pub fn len(&self) -> usize {
         self.by_id.len()
     }

@@ -108,6 +108,88 @@ pub struct FleetRow {
     pub health: Value,
 }
 
+/// One kiosk in `hub fleet`: its last heartbeat, judged.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetStatus {
+    pub cons_id: String,
+    /// `None`: never heard from.
+    pub last_seen: Option<String>,
+    pub heartbeats: i64,
+    /// Seconds since the last heartbeat.
+    pub silent_secs: Option<i64>,
+    /// No heartbeat for longer than the threshold (or never).
+    pub silent: bool,
+    /// The last report's verdict; `None` when it had none.
+    pub healthy: Option<bool>,
+    /// `SILENT`, `UNHEALTHY`.
+    pub flags: Vec<&'static str>,
+    /// The unhealthy components' problems, `component: CODE: English text`.
+    pub problems: Vec<String>,
+    pub health: Value,
+}
+
+impl FleetStatus {
+    /// Judges a fleet row at `now`: silent after `silent_after_secs` without a heartbeat,
+    /// unhealthy when its last report says so.
+    pub fn judge(
+        row: &FleetRow,
+        now: chrono::DateTime<chrono::Utc>,
+        silent_after_secs: i64,
+    ) -> Self {
+        let silent_secs = chrono::DateTime::parse_from_rfc3339(&row.last_seen)
+            .ok()
+            .map(|t| (now - t.to_utc()).num_seconds());
+        let silent = silent_secs.is_none_or(|s| s > silent_after_secs);
+        let healthy = row.health.get("healthy").and_then(Value::as_bool);
+        let problems = ["printer", "dispenser", "sync", "database", "system"]
+            .iter()
+            .filter_map(|c| {
+                let part = row.health.get(*c)?;
+                (part.get("healthy")? == false).then(|| {
+                    format!(
+                        "{c}: {}: {}",
+                        part.get("code").and_then(Value::as_str).unwrap_or("?"),
+                        part.get("problem_en").and_then(Value::as_str).unwrap_or("")
+                    )
+                })
+            })
+            .collect();
+        let mut flags = Vec::new();
+        if silent {
+            flags.push("SILENT");
+        }
+        if healthy == Some(false) {
+            flags.push("UNHEALTHY");
+        }
+        Self {
+            cons_id: row.cons_id.clone(),
+            last_seen: Some(row.last_seen.clone()),
+            heartbeats: row.heartbeats,
+            silent_secs,
+            silent,
+            healthy,
+            flags,
+            problems,
+            health: row.health.clone(),
+        }
+    }
+
+    /// A kiosk the hub knows but never heard from.
+    pub fn never_seen(cons_id: &str) -> Self {
+        Self {
+            cons_id: cons_id.to_owned(),
+            last_seen: None,
+            heartbeats: 0,
+            silent_secs: None,
+            silent: true,
+            healthy: None,
+            flags: vec!["SILENT"],
+            problems: Vec::new(),
+            health: Value::Null,
+        }
+    }
+}
+
 impl HubStore {
     /// Opens (creating) the hub state at `path`.
     pub fn open(path: &Path) -> Result<Self, HubError> {

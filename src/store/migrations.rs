@@ -156,6 +156,16 @@ const MIGRATIONS: &[&str] = &[
         decided_at TEXT
     ) WITHOUT ROWID;
     "#,
+    // v3: the diagnostics audit log (docs/diagnostics.md): event codes and technical
+    // details, never member data.
+    r#"
+    CREATE TABLE diag_audit (
+        id     INTEGER PRIMARY KEY,
+        at     TEXT NOT NULL,
+        event  TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this build expects.

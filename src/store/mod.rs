@@ -4,6 +4,7 @@
 //! beyond turning stored text back into domain types; the rules live in [`crate::domain`].
 //! It is opened in WAL mode so lookups keep working while an import or sync writes.
 
+mod audit;
 mod content;
 mod members;
 mod meta;

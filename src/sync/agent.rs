@@ -17,6 +17,8 @@ use super::apply::{self, Applied};
 use super::client::HubClient;
 use super::payload::{self, Expect};
 use super::{SyncError, nonce, unix_now};
+use crate::diag::DiagReport;
+use crate::diag::probe::{self, HubCheck, ProbeSetup};
 use crate::store::{
     KEY_LAST_SYNC_ATTEMPT, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK, OutboxState, Store,
 };
@@ -82,11 +84,15 @@ pub struct CycleReport {
     pub seconds: f64,
 }
 
+/// Builds the heartbeat's health report, given what a look at the hub just found.
+pub type HealthProbe = Arc<dyn Fn(&HubCheck) -> DiagReport + Send + Sync>;
+
 /// The agent. Clone the status handle for the UI before spawning [`SyncAgent::run`].
 pub struct SyncAgent {
     config: AgentConfig,
     client: HubClient,
     status: Arc<RwLock<SyncStatus>>,
+    health: HealthProbe,
 }
 
 /// The delay before the next attempt after `failures` consecutive failures (0: success).
@@ -116,11 +122,29 @@ impl SyncAgent {
             config.hub_key,
         )?;
         let status = read_status(&config.db).unwrap_or_default();
+        // Without a kiosk's devices, the heartbeat reports sync, database and system.
+        let setup = ProbeSetup {
+            kiosk_id: config.cons_id.clone(),
+            printer: None,
+            dispenser: None,
+            db: config.db.clone(),
+            hub_url: Some(config.hub_url.clone()),
+            max_data_age_hours: 48,
+            zone: crate::clock::DEFAULT_ZONE,
+            started: Instant::now(),
+        };
         Ok(Self {
             config,
             client,
             status: Arc::new(RwLock::new(status)),
+            health: Arc::new(move |hub: &HubCheck| probe::report(&setup, Some(hub))),
         })
+    }
+
+    /// Sends `health`'s report as the heartbeat: the kiosk gives the one with its devices.
+    pub fn with_health(mut self, health: HealthProbe) -> Self {
+        self.health = health;
+        self
     }
 
     /// The live status, shared with the UI.
@@ -205,10 +229,16 @@ impl SyncAgent {
             }
             status.consecutive_failures = failures;
         }
-        if result.is_ok() {
+        // A hub that answered hears how this kiosk is, even when the cycle failed.
+        if !matches!(result, Err(SyncError::Network(_))) {
             self.heartbeat().await;
         }
         result
+    }
+
+    /// Delivers every pending request now, without pulling (diagnostics' "resend outbox").
+    pub async fn push_outbox(&self) -> Result<u64, SyncError> {
+        self.push().await
     }
 
     /// Delivers every pending request; stops at the first network failure.
@@ -278,14 +308,18 @@ impl SyncAgent {
         Ok((applied, bytes))
     }
 
+    /// Sends the same report `anjungan diag --json` prints.
     async fn heartbeat(&self) {
-        let status = self.status();
-        let health = json!({
-            "data_version": status.data_version,
-            "data_age_secs": status.data_age_secs,
-            "pending_outbox": status.pending_outbox,
-            "last_error": status.last_error,
-        });
+        let hub = probe::check_hub(&self.config.hub_url).await;
+        let health = Arc::clone(&self.health);
+        let report = match tokio::task::spawn_blocking(move || health(&hub)).await {
+            Ok(report) => report,
+            Err(e) => {
+                tracing::warn!(error = %e, "health report failed");
+                return;
+            }
+        };
+        let health = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
         if let Err(e) = self.client.heartbeat(&health).await {
             tracing::warn!(code = e.code(), "heartbeat failed");
         }

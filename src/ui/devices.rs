@@ -3,13 +3,14 @@
 //! rating counter in the store.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anjungan_drivers::dispenser::{ClientConfig, DispenserClient};
 use anjungan_drivers::printer::{EscPosPrinter, Timeouts};
 use anjungan_drivers::receipt::{PaperWidth, Receipt};
 
 use super::runtime::Devices;
+use crate::diag;
 use crate::domain::{Bilingual, Explain};
 use crate::kiosk::{Fault, Issued, Lang, Slip};
 use crate::slips::{self, ChangeKind, PlaceSlip, SlipContext, TicketSlip};
@@ -19,7 +20,8 @@ use crate::store::Store;
 pub struct KioskDevices {
     pub printer: Option<String>,
     pub paper: PaperWidth,
-    pub dispenser: Option<Mutex<DispenserClient>>,
+    /// Shared with diagnostics: one serial line, one request at a time.
+    pub dispenser: Option<Arc<Mutex<DispenserClient>>>,
     pub kiosk_name: String,
     pub zone: chrono_tz::Tz,
     /// Where ratings are counted.
@@ -37,9 +39,9 @@ impl KioskDevices {
         db: PathBuf,
     ) -> Result<Self, Bilingual> {
         let dispenser = match dispenser {
-            Some(uri) => Some(Mutex::new(
+            Some(uri) => Some(Arc::new(Mutex::new(
                 DispenserClient::new(uri, ClientConfig::default()).map_err(|e| e.explain())?,
-            )),
+            ))),
             None => None,
         };
         Ok(Self {
@@ -140,13 +142,25 @@ impl Devices for KioskDevices {
             ));
         };
         let receipt = self.receipt(slip, lang);
-        EscPosPrinter::open(uri, Timeouts::default())
-            .and_then(|mut p| p.print(&receipt))
-            .map(|_| ())
-            .map_err(|e| {
-                tracing::warn!(code = e.code(), "print failed");
-                fault(e.code(), e.explain())
-            })
+        let result =
+            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print(&receipt));
+        // Diagnostics' counters: slips printed, the last fault (codes only).
+        let code = result
+            .as_ref()
+            .err()
+            .map(|e| e.fault().map_or(e.code(), |f| f.code()));
+        if let Err(e) = Store::open(&self.db)
+            .and_then(|s| diag::counters::record_print(&s, code, chrono::Utc::now()))
+        {
+            tracing::warn!(error = %e, "print not counted");
+        }
+        if let Ok(report) = &result {
+            tracing::info!(bytes = report.bytes, "slip printed");
+        }
+        result.map(|_| ()).map_err(|e| {
+            tracing::warn!(code = e.code(), "print failed");
+            fault(e.code(), e.explain())
+        })
     }
 
     fn take_ticket(
@@ -170,8 +184,10 @@ impl Devices for KioskDevices {
         let mut client = client
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        client
-            .issue(code, priority)
+        let issued = client.issue(code, priority);
+        drop(client);
+        self.count_ticket(service, &issued);
+        issued
             .map(|t| Issued {
                 number: t.display(),
                 ahead: u32::from(t.ahead),
@@ -191,6 +207,36 @@ impl Devices for KioskDevices {
         });
         if let Err(e) = result {
             tracing::warn!(error = %e, "rating not counted");
+        }
+    }
+}
+
+impl KioskDevices {
+    /// Diagnostics' counters: the dispenser's last frame and tickets per service per day.
+    fn count_ticket(
+        &self,
+        service: &str,
+        issued: &Result<
+            anjungan_drivers::dispenser::Ticket,
+            anjungan_drivers::dispenser::DispenserError,
+        >,
+    ) {
+        let now = chrono::Utc::now();
+        let frame = match issued {
+            Ok(_) => "ISSUE ACK",
+            Err(anjungan_drivers::dispenser::DispenserError::Refused(_)) => "ISSUE NAK",
+            Err(_) => return,
+        };
+        let result = Store::open(&self.db).and_then(|s| {
+            diag::counters::record_frame(&s, frame, now)?;
+            if issued.is_ok() {
+                let day = now.with_timezone(&self.zone).date_naive();
+                diag::counters::record_ticket(&s, day, service)?;
+            }
+            Ok(())
+        });
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "ticket not counted");
         }
     }
 }

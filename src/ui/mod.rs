@@ -5,6 +5,7 @@
 //! into controller [`Event`]s ([`connect`]). It holds no state of its own.
 
 pub mod devices;
+pub mod diag;
 pub mod runtime;
 pub mod view;
 

@@ -57,6 +57,18 @@ pub fn run(
     clock: Clock,
     fullscreen: bool,
 ) -> Result<(), String> {
+    run_with_diag(open_store, settings, devices, clock, fullscreen, None)
+}
+
+/// [`run`], with technician diagnostics behind the logo when `diag` is given.
+pub fn run_with_diag(
+    open_store: impl FnOnce() -> Result<Store, String> + Send + 'static,
+    settings: Settings,
+    devices: Arc<dyn Devices>,
+    clock: Clock,
+    fullscreen: bool,
+    diag: Option<super::diag::DiagSetup>,
+) -> Result<(), String> {
     let window = AppWindow::new().map_err(|e| e.to_string())?;
     if fullscreen {
         window.window().set_fullscreen(true);
@@ -68,6 +80,10 @@ pub fn run(
             let _ = tx.send(e);
         }
     };
+    if let Some(diag) = diag {
+        let kiosk = send.clone();
+        super::diag::start(&window, diag, kiosk)?;
+    }
     connect(&window, send);
     let weak = window.as_weak();
     let controller_thread = std::thread::Builder::new()

@@ -8,6 +8,10 @@
 
 #![allow(dead_code)] // each test file uses its own part of the rig
 
+mod procs;
+#[allow(unused_imports)] // not every test binary uses the process helpers
+pub use procs::*;
+
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -132,7 +136,7 @@ impl Rig {
         let devices = KioskDevices {
             printer: Some(format!("tcp://{addr}")),
             paper: PaperWidth::Mm80,
-            dispenser: Some(Mutex::new(client)),
+            dispenser: Some(Arc::new(Mutex::new(client))),
             kiosk_name: settings.kiosk_name.clone(),
             zone: chrono_tz::Asia::Jakarta,
             db: db.clone(),

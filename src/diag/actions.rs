@@ -1,0 +1,411 @@
+//! What a technician can do from diagnostics, on the kiosk's real devices. Each action
+//! blocks (seconds at most) and returns an [`ActionResult`] the screen shows; the runtime runs
+//! it off the UI thread.
+
+use std::time::Duration;
+
+use anjungan_drivers::escpos_decode::{self, Event};
+use anjungan_drivers::printer::{EscPosPrinter, Timeouts};
+use anjungan_drivers::receipt::{PaperWidth, Receipt};
+use serde::Serialize;
+
+use super::counters;
+use super::mode::{DiagEffect, DiagEvent, DiagMode, DiagSettings};
+use super::probe::{self, ProbeSetup, dispenser_problem, printer_problem};
+use crate::domain::{Bilingual, Explain, Lang};
+use crate::slips::{self, SlipContext, TicketSlip};
+use crate::store::Store;
+use crate::sync::agent::{AgentConfig, SyncAgent};
+
+/// The diagnostics screen's buttons that do something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Action {
+    /// Probe everything again.
+    Refresh,
+    TestPrint,
+    TestTicket,
+    FeedCut,
+    SyncNow,
+    ResendOutbox,
+    ShowLogs,
+    /// Exit with [`super::EXIT_RESTART`].
+    Restart,
+    /// Exit with [`super::EXIT_MAINTENANCE`].
+    LeaveKiosk,
+}
+
+impl Action {
+    /// The audit log's event code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Refresh => "ACTION_REFRESH",
+            Self::TestPrint => "ACTION_TEST_PRINT",
+            Self::TestTicket => "ACTION_TEST_TICKET",
+            Self::FeedCut => "ACTION_FEED_CUT",
+            Self::SyncNow => "ACTION_SYNC_NOW",
+            Self::ResendOutbox => "ACTION_RESEND_OUTBOX",
+            Self::ShowLogs => "ACTION_SHOW_LOGS",
+            Self::Restart => "ACTION_RESTART",
+            Self::LeaveKiosk => "ACTION_LEAVE_KIOSK",
+        }
+    }
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionResult {
+    pub action: Action,
+    pub ok: bool,
+    /// `OK` or the fault's stable code.
+    pub code: String,
+    pub message: Bilingual,
+    /// Lines to show under the message: the decoded test page, or the log.
+    pub lines: Vec<String>,
+}
+
+/// The kiosk's devices and links, for actions and probes.
+#[derive(Clone)]
+pub struct Toolbox {
+    pub probe: ProbeSetup,
+    pub paper: PaperWidth,
+    pub kiosk_name: String,
+    /// The sync agent's settings, when a hub is configured.
+    pub agent: Option<AgentConfig>,
+}
+
+fn ok(action: Action, message: Bilingual, lines: Vec<String>) -> ActionResult {
+    ActionResult {
+        action,
+        ok: true,
+        code: "OK".into(),
+        message,
+        lines,
+    }
+}
+
+fn failed(action: Action, code: &str, message: Bilingual) -> ActionResult {
+    ActionResult {
+        action,
+        ok: false,
+        code: code.to_owned(),
+        message,
+        lines: Vec::new(),
+    }
+}
+
+/// What the virtual printer's decoder reads from ESC/POS bytes: the text lines, QR payloads
+/// and cuts, as the screen shows them.
+pub fn preview(bytes: &[u8]) -> Vec<String> {
+    escpos_decode::decode(bytes)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Line(l) => Some(l.text.trim_end().to_owned()),
+            Event::Qr(q) => Some(format!("[QR {q}]")),
+            Event::Cut { partial } => Some(
+                if partial {
+                    "[--- cut ---]"
+                } else {
+                    "[=== cut ===]"
+                }
+                .into(),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Toolbox {
+    /// Probes every component.
+    pub fn report(&self) -> super::DiagReport {
+        probe::report_blocking(&self.probe)
+    }
+
+    fn ctx(&self) -> SlipContext {
+        SlipContext {
+            kiosk_name: self.kiosk_name.clone(),
+            width: self.paper,
+            lang: Lang::Id,
+            printed_at: chrono::Utc::now()
+                .with_timezone(&self.probe.zone)
+                .naive_local(),
+        }
+    }
+
+    fn store(&self) -> Option<Store> {
+        self.probe
+            .db
+            .is_file()
+            .then(|| Store::open(&self.probe.db).ok())
+            .flatten()
+    }
+
+    /// Sends ESC/POS bytes to the printer; counts the slip or records its fault.
+    fn print_bytes(&self, action: Action, bytes: &[u8], lines: Vec<String>) -> ActionResult {
+        let Some(uri) = &self.probe.printer else {
+            return ActionResult {
+                lines,
+                ..failed(
+                    action,
+                    "PRINTER_NOT_CONFIGURED",
+                    Bilingual::new(
+                        "Printer belum diatur ([printer] uri).",
+                        "No printer is configured ([printer] uri).",
+                    ),
+                )
+            };
+        };
+        let result =
+            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print_bytes(bytes));
+        let fault = result.as_ref().err().map(|e| match e.fault() {
+            Some(f) => f.code(),
+            None => e.code(),
+        });
+        if let Some(store) = self.store() {
+            let _ = counters::record_print(&store, fault, chrono::Utc::now());
+        }
+        match (result, fault) {
+            (Ok(report), _) => ok(
+                action,
+                Bilingual::new(
+                    format!("Tercetak ({} byte).", report.bytes),
+                    format!("Printed ({} bytes).", report.bytes),
+                ),
+                lines,
+            ),
+            (Err(e), code) => {
+                let code = code.unwrap_or("PRINTER_OFFLINE");
+                let why = if e.fault().is_some() {
+                    printer_problem(code)
+                } else {
+                    e.explain()
+                };
+                ActionResult {
+                    lines,
+                    ..failed(action, code, why)
+                }
+            }
+        }
+    }
+
+    /// Runs one action. Restart and leaving kiosk mode are the runtime's to carry out.
+    pub fn run(&self, action: Action) -> ActionResult {
+        match action {
+            Action::TestPrint => match slips::test_slip(&self.ctx()).to_escpos() {
+                Ok(bytes) => {
+                    let lines = preview(&bytes);
+                    self.print_bytes(action, &bytes, lines)
+                }
+                Err(e) => failed(
+                    action,
+                    "PRINTER_RENDER",
+                    Bilingual::new(e.to_string(), e.to_string()),
+                ),
+            },
+            Action::FeedCut => {
+                let mut r = Receipt::new(self.paper);
+                r.feed(2);
+                match r.to_escpos() {
+                    Ok(bytes) => self.print_bytes(action, &bytes, preview(&bytes)),
+                    Err(e) => failed(
+                        action,
+                        "PRINTER_RENDER",
+                        Bilingual::new(e.to_string(), e.to_string()),
+                    ),
+                }
+            }
+            Action::TestTicket => self.test_ticket(),
+            Action::SyncNow => self.sync(action),
+            Action::ResendOutbox => self.sync(action),
+            Action::ShowLogs => {
+                let mut lines = super::logbuf::recent(200);
+                lines.reverse();
+                ok(
+                    action,
+                    Bilingual::new(
+                        format!(
+                            "{} baris log terakhir, terbaru di atas (nomor panjang disamarkan).",
+                            lines.len()
+                        ),
+                        format!(
+                            "The last {} log lines, newest first (long numbers masked).",
+                            lines.len()
+                        ),
+                    ),
+                    lines,
+                )
+            }
+            Action::Refresh | Action::Restart | Action::LeaveKiosk => {
+                ok(action, Bilingual::new("Selesai.", "Done."), Vec::new())
+            }
+        }
+    }
+
+    /// Takes a real number for the first counter service and prints its ticket.
+    fn test_ticket(&self) -> ActionResult {
+        let action = Action::TestTicket;
+        let Some((_, client)) = &self.probe.dispenser else {
+            return failed(
+                action,
+                "DISPENSER_NOT_CONFIGURED",
+                Bilingual::new(
+                    "Mesin antrean belum diatur ([dispenser] uri).",
+                    "No ticket dispenser is configured ([dispenser] uri).",
+                ),
+            );
+        };
+        let services = self
+            .store()
+            .and_then(|s| s.counter_services().ok())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(crate::content::default_services);
+        let service = &services[0];
+        let code = service.code.chars().next().unwrap_or('A');
+        let issued = client
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .issue(code, false);
+        let store = self.store();
+        let at = chrono::Utc::now();
+        let ticket = match issued {
+            Ok(t) => t,
+            Err(e) => {
+                if let (Some(s), anjungan_drivers::dispenser::DispenserError::Refused(_)) =
+                    (&store, &e)
+                {
+                    let _ = counters::record_frame(s, "ISSUE NAK", at);
+                }
+                let code = match e.code() {
+                    "DISPENSER_PAPER_OUT" => "DISPENSER_PAPER_OUT",
+                    "DISPENSER_URI" => "DISPENSER_URI",
+                    c if c.starts_with("DISPENSER_OFFLINE") => "DISPENSER_OFFLINE",
+                    c => c,
+                };
+                let message = match code {
+                    "DISPENSER_PAPER_OUT" | "DISPENSER_OFFLINE" | "DISPENSER_URI" => {
+                        dispenser_problem(code)
+                    }
+                    _ => e.explain(),
+                };
+                return failed(action, code, message);
+            }
+        };
+        if let Some(s) = &store {
+            let _ = counters::record_frame(s, "ISSUE ACK", at);
+            let day = at.with_timezone(&self.probe.zone).date_naive();
+            let _ = counters::record_ticket(s, day, &service.code);
+        }
+        let number = ticket.display();
+        let slip = slips::queue_ticket(
+            &self.ctx(),
+            &TicketSlip {
+                number: number.clone(),
+                service,
+                priority: false,
+                ahead: ticket.ahead,
+            },
+        );
+        let printed = match slip.to_escpos() {
+            Ok(bytes) => self.print_bytes(action, &bytes, preview(&bytes)),
+            Err(e) => failed(
+                action,
+                "PRINTER_RENDER",
+                Bilingual::new(e.to_string(), e.to_string()),
+            ),
+        };
+        let message = Bilingual::new(
+            format!("Nomor {number} diambil. {}", printed.message.id),
+            format!("Number {number} taken. {}", printed.message.en),
+        );
+        ActionResult { message, ..printed }
+    }
+
+    /// One sync cycle, or only the outbox push.
+    fn sync(&self, action: Action) -> ActionResult {
+        let Some(config) = self.agent.clone() else {
+            return failed(
+                action,
+                "HUB_NOT_CONFIGURED",
+                Bilingual::new("Hub belum diatur ([hub]).", "No hub is configured ([hub])."),
+            );
+        };
+        let run = || -> Result<Bilingual, crate::sync::SyncError> {
+            let agent = SyncAgent::new(config)?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            if action == Action::ResendOutbox {
+                let sent = rt.block_on(agent.push_outbox())?;
+                Ok(Bilingual::new(
+                    format!("{sent} permohonan terkirim ke hub."),
+                    format!("{sent} requests delivered to the hub."),
+                ))
+            } else {
+                let report = rt.block_on(async {
+                    tokio::time::timeout(Duration::from_secs(120), agent.run_once())
+                        .await
+                        .map_err(|_| {
+                            crate::sync::SyncError::Network("timed out after 120 s".into())
+                        })?
+                })?;
+                Ok(Bilingual::new(
+                    format!(
+                        "Sinkron selesai: versi data {}, {} permohonan terkirim.",
+                        report.applied.version, report.delivered
+                    ),
+                    format!(
+                        "Sync done: data version {}, {} requests delivered.",
+                        report.applied.version, report.delivered
+                    ),
+                ))
+            }
+        };
+        match run() {
+            Ok(message) => ok(action, message, Vec::new()),
+            Err(e) => failed(
+                action,
+                e.code(),
+                Bilingual::new(
+                    format!("Sinkronisasi gagal: {e}"),
+                    format!("Sync failed: {e}"),
+                ),
+            ),
+        }
+    }
+}
+
+impl Toolbox {
+    /// The diagnostics mode for this kiosk, still locked if a lockout recorded in the audit
+    /// log has not run out (so restarting the app does not lift it).
+    pub fn mode(&self, settings: DiagSettings, now_ms: u64) -> DiagMode {
+        let lockout = Duration::from_millis(settings.lockout_ms);
+        let mut mode = DiagMode::new(settings);
+        let remaining = self
+            .store()
+            .and_then(|s| super::audit::lock_remaining(&s, chrono::Utc::now(), lockout).ok())
+            .flatten();
+        if let Some(left) = remaining {
+            mode.restore_lock(now_ms, u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+        }
+        mode
+    }
+
+    /// Carries out one of the mode's effects that needs the world, and returns the event
+    /// that answers it. `ResetKiosk` and `Exit` are the runtime's own.
+    pub fn carry_out(&self, effect: &DiagEffect) -> Option<DiagEvent> {
+        match effect {
+            DiagEffect::Audit { event, detail } => {
+                tracing::info!(event, detail = %super::logbuf::mask(detail), "diagnostics");
+                let written = self
+                    .store()
+                    .map(|s| super::audit::record(&s, chrono::Utc::now(), event, detail));
+                if !matches!(written, Some(Ok(()))) {
+                    tracing::warn!(event, "audit entry not written: no database");
+                }
+                None
+            }
+            DiagEffect::Probe => Some(DiagEvent::Report(Box::new(self.report()))),
+            DiagEffect::Run(action) => Some(DiagEvent::Done(self.run(*action))),
+            DiagEffect::ResetKiosk | DiagEffect::Exit(_) => None,
+        }
+    }
+}

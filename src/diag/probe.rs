@@ -1,0 +1,573 @@
+//! Builds the [`DiagReport`] by asking each part of the kiosk: the printer's real-time
+//! status over its transport, the dispenser's STATUS frame, the hub over HTTP (reachable,
+//! and its `Date` for the clock check), the database file and the PC itself.
+//!
+//! Probing never changes anything except the device counters' "last frame".
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anjungan_drivers::dispenser::{ClientConfig, DispenserClient, DispenserError};
+use anjungan_drivers::printer::{EscPosPrinter, Fault, PrinterError, Timeouts};
+use anjungan_drivers::transport::DeviceUri;
+
+use super::counters;
+use super::report::{
+    DatabaseReport, DiagReport, DispenserReport, Health, PrinterReport, SyncReport, SystemReport,
+};
+use crate::domain::Bilingual;
+use crate::store::Store;
+
+/// The dispenser client the kiosk shares between tickets and diagnostics: one serial line,
+/// one request at a time.
+pub type SharedDispenser = Arc<Mutex<DispenserClient>>;
+
+/// What the probes need to know about this kiosk.
+#[derive(Clone)]
+pub struct ProbeSetup {
+    pub kiosk_id: String,
+    /// The printer URI, when one is configured.
+    pub printer: Option<String>,
+    /// The dispenser URI and its client, when one is configured.
+    pub dispenser: Option<(String, SharedDispenser)>,
+    pub db: PathBuf,
+    pub hub_url: Option<String>,
+    pub max_data_age_hours: u64,
+    pub zone: chrono_tz::Tz,
+    /// When the app started, for its uptime.
+    pub started: Instant,
+}
+
+/// Client settings for a probe: a missing dispenser is reported in about two seconds.
+pub fn probe_client_config() -> ClientConfig {
+    ClientConfig {
+        reply_timeout: Duration::from_millis(400),
+        attempts: 2,
+        reconnect_for: Duration::from_millis(500),
+    }
+}
+
+/// Opens a dispenser client for probing (the CLI's; the kiosk shares its own).
+pub fn dispenser_client(uri: &str) -> Result<SharedDispenser, DispenserError> {
+    Ok(Arc::new(Mutex::new(DispenserClient::new(
+        uri,
+        probe_client_config(),
+    )?)))
+}
+
+/// What one look at the hub found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubCheck {
+    /// The hub answered HTTP (any status).
+    pub reachable: bool,
+    /// Kiosk clock minus the hub's `Date` header, in seconds.
+    pub skew_secs: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// Clocks further apart than this are a problem (the hub's request window is 300 s).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 120;
+/// Less free disk than this is a problem (a sync download needs room beside the database).
+pub const MIN_DISK_FREE: u64 = 256 * 1024 * 1024;
+/// Less available memory than this is a problem.
+pub const MIN_MEMORY_AVAILABLE: u64 = 64 * 1024 * 1024;
+
+/// Asks the hub for anything: an answer proves it is up, and its `Date` header gives the
+/// clock check.
+pub async fn check_hub(url: &str) -> HubCheck {
+    let client = match reqwest::Client::builder()
+        .timeout(Duration::from_secs(4))
+        .build()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            return HubCheck {
+                reachable: false,
+                skew_secs: None,
+                error: Some(e.to_string()),
+            };
+        }
+    };
+    let sent = chrono::Utc::now();
+    match client
+        .get(format!("{}/v1/sync", url.trim_end_matches('/')))
+        .send()
+        .await
+    {
+        Ok(resp) => {
+            let received = chrono::Utc::now();
+            let midpoint = sent + (received - sent) / 2;
+            let skew_secs = resp
+                .headers()
+                .get(reqwest::header::DATE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
+                .map(|hub| (midpoint - hub.to_utc()).num_seconds());
+            HubCheck {
+                reachable: true,
+                skew_secs,
+                error: None,
+            }
+        }
+        Err(e) => HubCheck {
+            reachable: false,
+            skew_secs: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// [`check_hub`] from plain (non-async) code.
+pub fn check_hub_blocking(url: &str) -> HubCheck {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(check_hub(url)),
+        Err(e) => HubCheck {
+            reachable: false,
+            skew_secs: None,
+            error: Some(e.to_string()),
+        },
+    }
+}
+
+/// The whole report, checking the hub first when one is configured.
+pub fn report_blocking(setup: &ProbeSetup) -> DiagReport {
+    let hub = setup.hub_url.as_deref().map(check_hub_blocking);
+    report(setup, hub.as_ref())
+}
+
+/// The whole report, with the hub check already done (`None`: no hub configured).
+pub fn report(setup: &ProbeSetup, hub: Option<&HubCheck>) -> DiagReport {
+    let now = chrono::Utc::now();
+    let (database, mut store) = database(&setup.db);
+    let today = now.with_timezone(&setup.zone).date_naive();
+    let mut r = DiagReport {
+        healthy: false,
+        unhealthy: Vec::new(),
+        kiosk_id: setup.kiosk_id.clone(),
+        generated_at: now.to_rfc3339(),
+        printer: printer(setup.printer.as_deref(), store.as_ref()),
+        dispenser: dispenser(setup.dispenser.as_ref(), store.as_mut(), today),
+        sync: sync(setup, hub, store.is_some()),
+        database,
+        system: system(setup, hub),
+    };
+    r.summarise();
+    r
+}
+
+fn text(id: impl Into<String>, en: impl Into<String>) -> Bilingual {
+    Bilingual::new(id, en)
+}
+
+/// The technician's wording for a printer fault.
+pub fn printer_problem(code: &str) -> Bilingual {
+    match code {
+        "PRINTER_PAPER_END" => text(
+            "Kertas printer habis. Pasang gulungan kertas baru.",
+            "The printer is out of paper. Load a new roll.",
+        ),
+        "PRINTER_COVER_OPEN" => text(
+            "Penutup printer terbuka. Tutup hingga terkunci.",
+            "The printer cover is open. Close it until it latches.",
+        ),
+        "PRINTER_UNREACHABLE" => text(
+            "Printer tidak dapat dihubungi. Periksa kabel, daya dan alamat printer.",
+            "The printer cannot be reached. Check its cable, power and address.",
+        ),
+        _ => text(
+            "Printer melaporkan dirinya offline. Periksa lampu error dan daya printer.",
+            "The printer reports itself offline. Check its error light and power.",
+        ),
+    }
+}
+
+fn printer(uri: Option<&str>, store: Option<&Store>) -> PrinterReport {
+    let counters = store
+        .and_then(|s| counters::printer(s).ok())
+        .unwrap_or_default();
+    let mut r = PrinterReport {
+        health: Health::not_configured(),
+        uri: uri.map(str::to_owned),
+        printed: counters.printed,
+        last_fault: counters.last_fault,
+        last_fault_at: counters.last_fault_at,
+        ..PrinterReport::default()
+    };
+    let Some(uri) = uri else { return r };
+    r.transport = uri.parse::<DeviceUri>().ok().map(|u| {
+        match u {
+            DeviceUri::Tcp { .. } => "tcp",
+            DeviceUri::Serial { .. } => "serial",
+            DeviceUri::File { .. } => "file",
+        }
+        .to_owned()
+    });
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(2),
+        status: Duration::from_millis(800),
+        ..Timeouts::default()
+    };
+    match EscPosPrinter::open(uri, timeouts).and_then(|mut p| p.status()) {
+        Ok(status) => {
+            r.online = Some(status.online);
+            r.paper = Some(
+                if status.paper_end {
+                    "out"
+                } else if status.paper_near_end {
+                    "near-end"
+                } else {
+                    "ok"
+                }
+                .into(),
+            );
+            r.cover = Some(if status.cover_open { "open" } else { "closed" }.into());
+            r.health = match status.fault() {
+                None => Health::ok(),
+                Some(f) => Health::problem(f.code(), printer_problem(f.code())),
+            };
+        }
+        Err(e) => {
+            r.online = Some(false);
+            let code = match e {
+                PrinterError::Uri(_) => "PRINTER_URI",
+                _ if e.fault() == Some(Fault::Offline) => "PRINTER_UNREACHABLE",
+                _ => e.code(),
+            };
+            r.health = Health::problem(code, printer_problem(code));
+        }
+    }
+    r
+}
+
+/// The technician's wording for a dispenser problem.
+pub fn dispenser_problem(code: &str) -> Bilingual {
+    match code {
+        "DISPENSER_PAPER_OUT" => text(
+            "Kertas mesin antrean habis. Pasang gulungan tiket baru.",
+            "The ticket dispenser is out of paper. Load a new ticket roll.",
+        ),
+        "DISPENSER_URI" => text(
+            "Alamat mesin antrean salah. Periksa [dispenser] uri.",
+            "The dispenser address is wrong. Check [dispenser] uri.",
+        ),
+        _ => text(
+            "Mesin antrean tidak menjawab. Periksa kabel serial/USB dan daya mesin antrean.",
+            "The ticket dispenser does not answer. Check its serial/USB cable and power.",
+        ),
+    }
+}
+
+fn dispenser(
+    link: Option<&(String, SharedDispenser)>,
+    store: Option<&mut Store>,
+    today: chrono::NaiveDate,
+) -> DispenserReport {
+    let mut r = DispenserReport {
+        health: Health::not_configured(),
+        ..DispenserReport::default()
+    };
+    let mut day = today;
+    if let Some((uri, client)) = link {
+        r.uri = Some(uri.clone());
+        let answer = client.lock().unwrap_or_else(|p| p.into_inner()).status();
+        let at = chrono::Utc::now();
+        let frame = match &answer {
+            Ok(status) => {
+                r.link = Some("up".into());
+                r.paper = Some(
+                    match status.paper {
+                        0 => "ok",
+                        1 => "low",
+                        _ => "out",
+                    }
+                    .into(),
+                );
+                r.service_day = Some(status.day.to_string());
+                r.issued_today = Some(status.issued);
+                day = status.day;
+                r.health = if status.paper >= 2 {
+                    Health::problem(
+                        "DISPENSER_PAPER_OUT",
+                        dispenser_problem("DISPENSER_PAPER_OUT"),
+                    )
+                } else {
+                    Health::ok()
+                };
+                Some("STATUS ACK")
+            }
+            Err(e) => {
+                r.link = Some("down".into());
+                let code = match e {
+                    DispenserError::Uri(_) | DispenserError::NotSerial(_) => "DISPENSER_URI",
+                    _ => "DISPENSER_OFFLINE",
+                };
+                r.health = Health::problem(code, dispenser_problem(code));
+                matches!(e, DispenserError::Refused(_)).then_some("STATUS NAK")
+            }
+        };
+        if let (Some(frame), Some(s)) = (frame, store.as_deref()) {
+            let _ = counters::record_frame(s, frame, at);
+        }
+    }
+    if let Some(s) = store {
+        if let Ok((frame, at)) = counters::last_frame(s) {
+            r.last_frame = frame;
+            r.last_frame_at = at;
+        }
+        r.tickets_today = counters::tickets_on(s, day).unwrap_or_default();
+    }
+    r
+}
+
+fn sync(setup: &ProbeSetup, hub: Option<&HubCheck>, db_ok: bool) -> SyncReport {
+    let status = if db_ok {
+        crate::sync::agent::read_status(&setup.db).unwrap_or_default()
+    } else {
+        crate::sync::SyncStatus::default()
+    };
+    let stale = status
+        .data_age_secs
+        .is_none_or(|a| a > setup.max_data_age_hours as i64 * 3600);
+    let mut r = SyncReport {
+        health: Health::not_configured(),
+        hub_url: setup.hub_url.clone(),
+        reachable: hub.map(|h| h.reachable),
+        last_success: status.last_success,
+        last_attempt: status.last_attempt,
+        data_version: status.data_version,
+        data_as_of: status.data_as_of,
+        data_age_secs: status.data_age_secs,
+        data_stale: stale,
+        max_data_age_hours: setup.max_data_age_hours,
+        last_error: status.last_error,
+        pending_outbox: status.pending_outbox,
+    };
+    let Some(hub) = hub else { return r };
+    r.health = if !hub.reachable {
+        Health::problem(
+            "HUB_UNREACHABLE",
+            text(
+                "Hub tidak dapat dihubungi. Periksa jaringan dan alamat hub; data lama tetap dipakai.",
+                "The hub cannot be reached. Check the network and the hub address; the old data stays in use.",
+            ),
+        )
+    } else if stale {
+        let hours = r
+            .data_age_secs
+            .map_or_else(|| "?".into(), |a| (a / 3600).to_string());
+        Health::problem(
+            "DATA_STALE",
+            text(
+                format!(
+                    "Data berumur {hours} jam (batas {} jam); permohonan perubahan ditolak. Jalankan Sinkronkan sekarang.",
+                    setup.max_data_age_hours
+                ),
+                format!(
+                    "The data is {hours} hours old (limit {} hours); change requests are refused. Run Sync now.",
+                    setup.max_data_age_hours
+                ),
+            ),
+        )
+    } else if let Some(e) = &r.last_error {
+        Health::problem(
+            "SYNC_FAILING",
+            text(
+                format!("Sinkronisasi terakhir gagal: {e}"),
+                format!("The last sync failed: {e}"),
+            ),
+        )
+    } else {
+        Health::ok()
+    };
+    r
+}
+
+/// The file plus its WAL, in bytes.
+fn db_size(db: &Path) -> u64 {
+    ["", "-wal"]
+        .iter()
+        .filter_map(|suffix| {
+            let mut p = db.as_os_str().to_owned();
+            p.push(suffix);
+            std::fs::metadata(PathBuf::from(p)).ok()
+        })
+        .map(|m| m.len())
+        .sum()
+}
+
+fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
+    let mut r = DatabaseReport {
+        health: Health::ok(),
+        path: db.display().to_string(),
+        size_bytes: db_size(db),
+        ..DatabaseReport::default()
+    };
+    if !db.is_file() {
+        r.health = Health::problem(
+            "DB_MISSING",
+            text(
+                format!(
+                    "Basis data {} tidak ada. Jalankan sinkronisasi atau `anjungan import`.",
+                    db.display()
+                ),
+                format!(
+                    "The database {} does not exist. Run a sync or `anjungan import`.",
+                    db.display()
+                ),
+            ),
+        );
+        return (r, None);
+    }
+    let store = match Store::open(db) {
+        Ok(s) => s,
+        Err(e) => {
+            r.health = Health::problem(
+                "DB_ERROR",
+                text(
+                    format!("Basis data tidak dapat dibuka: {e}"),
+                    format!("The database cannot be opened: {e}"),
+                ),
+            );
+            return (r, None);
+        }
+    };
+    r.schema_version = crate::store::migrations::SCHEMA_VERSION;
+    match store.row_counts() {
+        Ok(rows) => {
+            r.rows = rows.into_iter().map(|(t, n)| (t.to_owned(), n)).collect();
+            let empty = ["members", "facilities"]
+                .iter()
+                .any(|t| r.rows.get(*t).copied().unwrap_or(0) == 0);
+            if empty {
+                r.health = Health::problem(
+                    "DB_EMPTY",
+                    text(
+                        "Basis data belum berisi data peserta atau faskes. Jalankan sinkronisasi atau `anjungan import`.",
+                        "The database holds no members or facilities yet. Run a sync or `anjungan import`.",
+                    ),
+                );
+            }
+        }
+        Err(e) => {
+            r.health = Health::problem(
+                "DB_ERROR",
+                text(
+                    format!("Basis data tidak dapat dibaca: {e}"),
+                    format!("The database cannot be read: {e}"),
+                ),
+            );
+        }
+    }
+    (r, Some(store))
+}
+
+/// `MemTotal` and `MemAvailable` from /proc/meminfo, in bytes.
+fn memory() -> (Option<u64>, Option<u64>) {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map(|kb| kb * 1024)
+    };
+    (field("MemTotal:"), field("MemAvailable:"))
+}
+
+fn ip_addresses() -> Vec<String> {
+    let mut out: Vec<String> = nix::ifaddrs::getifaddrs()
+        .map(|addrs| {
+            addrs
+                .filter(|a| a.interface_name != "lo")
+                .filter_map(|a| {
+                    let addr = a.address?;
+                    if let Some(v4) = addr.as_sockaddr_in() {
+                        Some(format!("{}: {}", a.interface_name, v4.ip()))
+                    } else {
+                        addr.as_sockaddr_in6()
+                            .map(|v6| format!("{}: {}", a.interface_name, v6.ip()))
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
+    let dir = setup
+        .db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let disk = nix::sys::statvfs::statvfs(dir).ok();
+    // fsblkcnt_t and c_ulong are u64 here but not on every target.
+    #[allow(clippy::unnecessary_cast)]
+    let (disk_free, disk_total) = (
+        disk.as_ref()
+            .map(|d| d.blocks_available() as u64 * d.fragment_size() as u64),
+        disk.as_ref()
+            .map(|d| d.blocks() as u64 * d.fragment_size() as u64),
+    );
+    let (memory_total, memory_available) = memory();
+    let mut r = SystemReport {
+        health: Health::ok(),
+        app_version: env!("CARGO_PKG_VERSION").to_owned(),
+        hostname: std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_owned()),
+        app_uptime_secs: setup.started.elapsed().as_secs(),
+        system_uptime_secs: std::fs::read_to_string("/proc/uptime")
+            .ok()
+            .and_then(|t| t.split_whitespace().next()?.parse::<f64>().ok())
+            .map(|s| s as u64),
+        disk_free_bytes: disk_free,
+        disk_total_bytes: disk_total,
+        memory_total_bytes: memory_total,
+        memory_available_bytes: memory_available,
+        ip_addresses: ip_addresses(),
+        clock_skew_secs: hub.and_then(|h| h.skew_secs),
+    };
+    r.health = if let Some(skew) = r.clock_skew_secs.filter(|s| s.abs() > MAX_CLOCK_SKEW_SECS) {
+        Health::problem(
+            "CLOCK_SKEW",
+            text(
+                format!("Jam anjungan berbeda {skew} detik dari hub. Periksa NTP/zona waktu."),
+                format!("The kiosk clock is {skew} s off the hub's. Check NTP and the time zone."),
+            ),
+        )
+    } else if r.disk_free_bytes.is_some_and(|f| f < MIN_DISK_FREE) {
+        Health::problem(
+            "DISK_LOW",
+            text(
+                "Ruang disk hampir habis; sinkronisasi bisa gagal. Kosongkan disk.",
+                "The disk is nearly full; syncs may fail. Free some space.",
+            ),
+        )
+    } else if r
+        .memory_available_bytes
+        .is_some_and(|m| m < MIN_MEMORY_AVAILABLE)
+    {
+        Health::problem(
+            "MEMORY_LOW",
+            text(
+                "Memori hampir habis. Mulai ulang aplikasi.",
+                "Memory is nearly exhausted. Restart the app.",
+            ),
+        )
+    } else {
+        Health::ok()
+    };
+    r
+}
