@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use anjungan::ui::Page;
 use common::{Data, Rig, settings, shown, tap, type_digits, type_keys};
+use slint::ComponentHandle;
 
 const BUDI: (&str, &str) = ("3273011205800001", "12051980");
 const DEWI: (&str, &str) = ("3273016802900004", "28021990");
@@ -244,9 +245,13 @@ impl Tour {
         // Large text and high contrast.
         self.tap("Teks besar", "Large text").await;
         self.tap("Kontras", "Contrast").await;
+        let theme = w.global::<anjungan::ui::Theme>();
+        assert!(theme.get_large_text() && theme.get_high_contrast());
         self.shot("home-large-contrast", wanted);
         self.tap("Cek Tagihan", "Check Dues").await;
         self.identify(BUDI).await;
+        assert_eq!(self.page(), Page::Result);
+        assert!(theme.get_large_text(), "kept through the flow");
         self.shot("dues-large-contrast", wanted);
         self.home().await;
 

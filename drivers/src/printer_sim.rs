@@ -111,6 +111,9 @@ struct State {
     print_bytes: usize,
     /// Pages that stopped because of a fault (kept for diagnostics).
     interrupted: usize,
+    /// Lines, QR codes and cuts that arrived while the printer was faulted: a driver that
+    /// checks the status first sends none.
+    sent_while_faulted: usize,
     status_requests: usize,
     /// Answer real-time status this late (a slow or busy printer).
     status_delay: Duration,
@@ -166,6 +169,11 @@ impl VirtualPrinter {
         self.lock().interrupted
     }
 
+    /// How many lines, QR codes and cuts arrived while it was faulted.
+    pub fn sent_while_faulted(&self) -> usize {
+        self.lock().sent_while_faulted
+    }
+
     /// How many DLE EOT requests it answered.
     pub fn status_requests(&self) -> usize {
         self.lock().status_requests
@@ -218,6 +226,9 @@ impl VirtualPrinter {
     fn apply(&self, ev: Event) -> Option<u8> {
         let mut st = self.lock();
         let faulted = st.status.fault().is_some();
+        if faulted && matches!(ev, Event::Line(_) | Event::Qr(_) | Event::Cut { .. }) {
+            st.sent_while_faulted += 1;
+        }
         match ev {
             Event::StatusRequest(n) => {
                 st.status_requests += 1;
