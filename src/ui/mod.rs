@@ -7,6 +7,7 @@
 pub mod devices;
 pub mod runtime;
 pub mod view;
+pub mod watchdog;
 
 use std::rc::Rc;
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Boots the built kiosk image (kiosk-image/out/, from build.sh) under qemu-system-x86_64 and
+# proves it boots into Anjungan: see boot_test.py for the checks. The host runs the
+# dispenser simulator and the virtual printer on pseudo-terminals that QEMU wires to the
+# guest's ttyS1 and ttyS2; the guest's udev rules name them /dev/anjungan-dispenser and
+# /dev/anjungan-printer (anjungan.dispenser=ttyS1 anjungan.printer=ttyS2 on the kernel line).
+#
+# Usage: kiosk-image/test-boot.sh [--update-screenshot]
+#   ANJUNGAN=path   the host's anjungan binary for the simulators (default: target/release)
+#   ACCEL=tcg       force software emulation (default: KVM when /dev/kvm works, else TCG)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+out=${OUT:-$here/out}
+img=$out/anjungan-kiosk.img
+anjungan=${ANJUNGAN:-$repo/target/release/anjungan}
+update_screenshot=false
+[ "${1:-}" = "--update-screenshot" ] && update_screenshot=true
+
+for f in "$img" "$out/vmlinuz" "$out/initrd.img" "$out/cmdline.txt" "$anjungan"; do
+  [ -e "$f" ] || { echo "missing $f: run kiosk-image/build.sh first" >&2; exit 1; }
+done
+command -v qemu-system-x86_64 >/dev/null || {
+  echo "missing qemu-system-x86_64: apt-get install qemu-system-x86" >&2
+  exit 1
+}
+
+run=$out/test-run
+rm -rf "$run"
+mkdir -p "$run/printed" "$run/shots"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# First line of a simulator's stdout is its pty's path.
+first_line() {
+  local file=$1
+  for _ in $(seq 100); do
+    if [ -s "$file" ]; then head -n1 "$file"; return; fi
+    sleep 0.1
+  done
+  echo "no pty path in $file" >&2
+  exit 1
+}
+"$anjungan" dispenser-sim --pty >"$run/dispenser.out" 2>"$run/dispenser.err" &
+pids+=($!)
+"$anjungan" printer-sim --pty --png-dir "$run/printed" >"$run/printer.out" 2>"$run/printer.err" &
+pids+=($!)
+dispenser_pty=$(first_line "$run/dispenser.out")
+printer_pty=$(first_line "$run/printer.out")
+echo "== dispenser simulator on $dispenser_pty, virtual printer on $printer_pty"
+
+# The test boots a throwaway overlay: the built image stays as the first boot finds it.
+qemu-img create -q -f qcow2 -F raw -b "$img" "$run/disk.qcow2"
+
+accel=${ACCEL:-}
+if [ -z "$accel" ]; then
+  if [ -w /dev/kvm ]; then accel=kvm; else accel=tcg; fi
+fi
+cmdline="$(cat "$out/cmdline.txt") console=ttyS0,115200 anjungan.test_shell=1"
+cmdline+=" anjungan.dispenser=ttyS1 anjungan.printer=ttyS2"
+echo "== qemu ($accel): $cmdline"
+start=$(date +%s)
+qemu-system-x86_64 \
+  -machine q35 -accel "$accel" -m 1536 -smp 2 \
+  -kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "$cmdline" \
+  -drive "file=$run/disk.qcow2,if=virtio,format=qcow2" \
+  -vga none -device virtio-gpu-pci,xres=1080,yres=1920 -display none \
+  -device qemu-xhci -device usb-tablet \
+  -nic none \
+  -chardev "socket,id=con,path=$run/console.sock,server=on,wait=off,logfile=$run/console.log" \
+  -serial chardev:con \
+  -chardev "serial,id=disp,path=$dispenser_pty" -serial chardev:disp \
+  -chardev "serial,id=prn,path=$printer_pty" -serial chardev:prn \
+  -qmp "unix:$run/qmp.sock,server=on,wait=off" \
+  >"$run/qemu.log" 2>&1 &
+qemu=$!
+pids+=("$qemu")
+
+status=0
+python3 "$here/boot_test.py" --qmp "$run/qmp.sock" --console "$run/console.sock" \
+  --printed "$run/printed" --shots "$run/shots" || status=$?
+echo "== $(($(date +%s) - start)) s from QEMU's start; screenshots in $run/shots"
+if [ "$status" != 0 ]; then
+  echo "== FAILED; the guest's console (last lines):"
+  tail -n 40 "$run/console.log" || true
+  cat "$run/qemu.log" || true
+  exit "$status"
+fi
+if $update_screenshot; then
+  cp "$run/shots/home.png" "$here/screenshot-home.png"
+  cp "$run/shots/ticket.png" "$here/screenshot-ticket.png"
+  echo "== updated kiosk-image/screenshot-home.png and screenshot-ticket.png"
+fi
+echo "== PASS"
