@@ -142,22 +142,18 @@ def write_png(path, w, h, rgb):
         f.write(png)
 
 
-def share(w, rgb, rows, colour, tol=24):
-    """The share of pixels in rows [a, b) within `tol` of `colour` (per channel)."""
+def share(w, rgb, rows, colours, tol=24):
+    """The share of pixels in rows [a, b) within `tol` (per channel) of one of `colours`."""
     a, b = rows
-    r0, g0, b0 = colour
     hits = total = 0
-    # Every 4th pixel is plenty.
+    # Every other row, every 4th pixel is plenty.
     for y in range(a, b, 2):
         base = y * w * 3
         for x in range(0, w, 4):
             i = base + x * 3
             total += 1
-            if (
-                abs(rgb[i] - r0) <= tol
-                and abs(rgb[i + 1] - g0) <= tol
-                and abs(rgb[i + 2] - b0) <= tol
-            ):
+            px = rgb[i], rgb[i + 1], rgb[i + 2]
+            if any(all(abs(p - c) <= tol for p, c in zip(px, col)) for col in colours):
                 hits += 1
     return hits / max(total, 1)
 
@@ -170,11 +166,12 @@ ACCENT = (0x00, 0x9A, 0x4E)
 
 def home_stats(w, h, rgb):
     return {
-        "header_primary": share(w, rgb, (0, h * 9 // 100), PRIMARY),
-        "body_light": share(w, rgb, (h * 12 // 100, h * 68 // 100), BACKGROUND)
-        + share(w, rgb, (h * 12 // 100, h * 68 // 100), WHITE),
-        "body_accent": share(w, rgb, (h * 12 // 100, h * 90 // 100), ACCENT, tol=40),
-        "black": share(w, rgb, (0, h), (0, 0, 0), tol=8),
+        "header_primary": share(w, rgb, (0, h * 9 // 100), [PRIMARY]),
+        # Home's header is taller than the other pages' (two-line title).
+        "header_low_band": share(w, rgb, (h * 85 // 1000, h * 98 // 1000), [PRIMARY]),
+        "body_light": share(w, rgb, (h * 12 // 100, h * 68 // 100), [BACKGROUND, WHITE]),
+        "body_accent": share(w, rgb, (h * 12 // 100, h * 90 // 100), [ACCENT], tol=40),
+        "black": share(w, rgb, (0, h), [(0, 0, 0)], tol=8),
     }
 
 
@@ -182,8 +179,9 @@ def looks_like_home(w, h, s):
     # Portrait panel; blue header band, light tiles, green tile icons; not a black screen.
     return (
         h > w
-        and s["header_primary"] > 0.5
-        and s["body_light"] > 0.8
+        and s["header_primary"] > 0.35
+        and s["header_low_band"] > 0.5
+        and s["body_light"] > 0.75
         and s["body_accent"] > 0.001
         and s["black"] < 0.05
     )
@@ -279,8 +277,17 @@ class Test:
         before = set(os.listdir(a.printed))
         log("tap: Ambil Antrean")
         self.tap(522, 1517, w, h)
-        time.sleep(3)
-        self.screendump("queue")
+        deadline = time.monotonic() + 30
+        while True:
+            time.sleep(2)
+            qw, qh, qrgb = self.screendump("queue")
+            qs = home_stats(qw, qh, qrgb)
+            # The service list: a one-line header, no tile icons.
+            if qs["header_low_band"] < 0.2 and not looks_like_home(qw, qh, qs):
+                break
+            if time.monotonic() > deadline:
+                fail(f"the tap on Ambil Antrean did not open the service list: {qs}")
+        log("service list shown")
         log("tap: A - Pendaftaran peserta baru")
         self.tap(448, 505, w, h)
         deadline = time.monotonic() + 60

@@ -65,15 +65,26 @@ rm -rf "$work"
 mkdir -p "$work" "$out"
 root=$work/root
 
-step "debootstrap $suite from $mirror"
 packages=(
   systemd systemd-sysv udev dbus kmod
   linux-image-amd64 initramfs-tools systemd-boot-efi
   systemd-timesyncd systemd-resolved ca-certificates
-  libinput10 libxkbcommon0 libudev1
+  libinput10 libxkbcommon0 libudev1 libfontconfig1 fonts-dejavu-core
 )
 include=$(IFS=,; echo "${packages[*]}")
-debootstrap --variant=minbase --include="$include" "$suite" "$root" "$mirror"
+# debootstrap's result is kept in out/base.tar; REUSE_BASE=1 starts from it instead of
+# debootstrapping again (for quick rebuilds while the package list is unchanged).
+base=$out/base.tar
+if [ "${REUSE_BASE:-0}" = 1 ] && [ -f "$base" ] && [ "$(cat "$base.packages" 2>/dev/null)" = "$mirror $include" ]; then
+  step "reuse $base"
+  mkdir -p "$root"
+  tar -C "$root" --xattrs --numeric-owner -xf "$base"
+else
+  step "debootstrap $suite from $mirror"
+  debootstrap --variant=minbase --include="$include" "$suite" "$root" "$mirror"
+  tar -C "$root" --xattrs --numeric-owner -cf "$base" .
+  echo "$mirror $include" >"$base.packages"
+fi
 
 step "install the anjungan package"
 cp "$deb" "$root/tmp/anjungan.deb"
@@ -105,7 +116,7 @@ PARTUUID=$esp_partuuid   /boot/efi          vfat   ro,umask=0077,nofail         
 tmpfs                    /tmp               tmpfs  nosuid,nodev,mode=1777        0 0
 tmpfs                    /var/tmp           tmpfs  nosuid,nodev,mode=1777        0 0
 EOF
-mkdir -p "$root/data" "$root/boot/efi" "$root/etc/anjungan"
+mkdir -p "$root/data" "$root/boot/efi" "$root/etc/anjungan" "$root/var/lib/anjungan"
 install -d "$root/etc/systemd/journald.conf.d" "$root/etc/systemd/logind.conf.d" \
   "$root/etc/systemd/system.conf.d" "$root/etc/systemd/network" "$root/etc/sysctl.d"
 cat >"$root/etc/systemd/journald.conf.d/anjungan.conf" <<'EOF'
