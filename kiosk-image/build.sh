@@ -18,8 +18,9 @@ suite=bookworm
 # A fixed snapshot makes the package set reproducible, e.g.
 # MIRROR=http://snapshot.debian.org/archive/debian/20250601T000000Z
 mirror=${MIRROR:-http://deb.debian.org/debian}
-# Timestamps inside the image (files, filesystems) are clamped to this.
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct)}
+# Timestamps inside the image (files, filesystems) are clamped to this. (Exported after
+# `cargo deb`: some C build scripts rebuild when it changes, and the binary has no dates.)
+source_date_epoch=${SOURCE_DATE_EPOCH:-$(git -C "$repo" log -1 --format=%ct)}
 # Fixed identifiers: the boot entry and fstab name partitions by them.
 disk_guid=6a756e67-616e-4b00-8000-000000000000
 esp_partuuid=6a756e67-616e-4b00-8000-000000000001
@@ -59,6 +60,7 @@ if [ -z "$deb" ]; then
   deb=$(cd "$repo" && cargo deb --locked | tail -n1)
 fi
 step "package: $deb"
+export SOURCE_DATE_EPOCH=$source_date_epoch
 
 work=$out/work
 rm -rf "$work"

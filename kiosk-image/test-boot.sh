@@ -5,7 +5,9 @@
 # guest's ttyS1 and ttyS2; the guest's udev rules name them /dev/anjungan-dispenser and
 # /dev/anjungan-printer (anjungan.dispenser=ttyS1 anjungan.printer=ttyS2 on the kernel line).
 #
-# Usage: kiosk-image/test-boot.sh [--update-screenshot]
+# Usage: kiosk-image/test-boot.sh [--update-screenshot] [--uefi]
+#   --uefi          boot the disk as a PC does instead (OVMF firmware, systemd-boot from the
+#                   EFI partition, the image's own kernel line): checks the home screen only
 #   ANJUNGAN=path   the host's anjungan binary for the simulators (default: target/release)
 #   ACCEL=kvm       hardware virtualisation (default: tcg, software emulation)
 set -euo pipefail
@@ -16,7 +18,19 @@ out=${OUT:-$here/out}
 img=$out/anjungan-kiosk.img
 anjungan=${ANJUNGAN:-$repo/target/release/anjungan}
 update_screenshot=false
-[ "${1:-}" = "--update-screenshot" ] && update_screenshot=true
+uefi=false
+for arg in "$@"; do
+  case "$arg" in
+    --update-screenshot) update_screenshot=true ;;
+    --uefi) uefi=true ;;
+    *) echo "usage: $0 [--update-screenshot] [--uefi]" >&2; exit 2 ;;
+  esac
+done
+ovmf=${OVMF:-/usr/share/ovmf/OVMF.fd}
+if $uefi && [ ! -f "$ovmf" ]; then
+  echo "missing $ovmf: apt-get install ovmf" >&2
+  exit 1
+fi
 
 for f in "$img" "$out/vmlinuz" "$out/initrd.img" "$out/cmdline.txt" "$anjungan"; do
   [ -e "$f" ] || { echo "missing $f: run kiosk-image/build.sh first" >&2; exit 1; }
@@ -61,13 +75,21 @@ qemu-img create -q -f qcow2 -F raw -b "$img" "$run/disk.qcow2"
 
 # TCG by default: nested KVM on the build VMs hangs this guest. ACCEL=kvm on a real host.
 accel=${ACCEL:-tcg}
-cmdline="$(cat "$out/cmdline.txt") console=ttyS0,115200 anjungan.test_shell=1"
-cmdline+=" anjungan.dispenser=ttyS1 anjungan.printer=ttyS2"
-echo "== qemu ($accel): $cmdline"
+if $uefi; then
+  boot=(-bios "$ovmf")
+  check=(--home-only)
+  echo "== qemu ($accel): UEFI firmware, systemd-boot, the image's own kernel line"
+else
+  cmdline="$(cat "$out/cmdline.txt") console=ttyS0,115200 anjungan.test_shell=1"
+  cmdline+=" anjungan.dispenser=ttyS1 anjungan.printer=ttyS2"
+  boot=(-kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "$cmdline")
+  check=(--console "$run/console.sock" --printed "$run/printed")
+  echo "== qemu ($accel): $cmdline"
+fi
 start=$(date +%s)
 qemu-system-x86_64 \
   -machine q35 -accel "$accel" -m 1536 -smp 2 \
-  -kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "$cmdline" \
+  "${boot[@]}" \
   -drive "file=$run/disk.qcow2,if=virtio,format=qcow2" \
   -vga none -device virtio-gpu-pci,xres=1080,yres=1920 -display none \
   -device qemu-xhci -device usb-tablet \
@@ -82,8 +104,8 @@ qemu=$!
 pids+=("$qemu")
 
 status=0
-python3 "$here/boot_test.py" --qmp "$run/qmp.sock" --console "$run/console.sock" \
-  --printed "$run/printed" --shots "$run/shots" || status=$?
+python3 "$here/boot_test.py" --qmp "$run/qmp.sock" --shots "$run/shots" "${check[@]}" ||
+  status=$?
 echo "== $(($(date +%s) - start)) s from QEMU's start; screenshots in $run/shots"
 if [ "$status" != 0 ]; then
   echo "== FAILED; the guest's console (last lines):"
@@ -91,7 +113,7 @@ if [ "$status" != 0 ]; then
   cat "$run/qemu.log" || true
   exit "$status"
 fi
-if $update_screenshot; then
+if $update_screenshot && ! $uefi; then
   cp "$run/shots/home.png" "$here/screenshot-home.png"
   cp "$run/shots/ticket.png" "$here/screenshot-ticket.png"
   echo "== updated kiosk-image/screenshot-home.png and screenshot-ticket.png"
