@@ -210,9 +210,11 @@ for tree in "$root" "$data" "$esp"; do
   find "$tree" -newermt "@$SOURCE_DATE_EPOCH" -print0 | xargs -0r touch -h -d "@$SOURCE_DATE_EPOCH"
 done
 export E2FSPROGS_FAKE_TIME=$SOURCE_DATE_EPOCH
-root_mib=$(($(du -sm "$root" | cut -f1) * 115 / 100 + 64))
+# Room for the files, their inodes and ext4's own metadata (the root stays read-only).
+root_mib=$(($(du -sm "$root" | cut -f1) * 125 / 100 + 64))
+root_inodes=$(($(find "$root" | wc -l) * 13 / 10 + 2048))
 mkfs.ext4 -q -F -L anj-root -U "$root_uuid" -E hash_seed="$root_uuid",root_owner=0:0 \
-  -d "$root" "$work/root.ext4" "${root_mib}M"
+  -N "$root_inodes" -d "$root" "$work/root.ext4" "${root_mib}M"
 mkfs.ext4 -q -F -L anj-data -U "$data_uuid" -E hash_seed="$data_uuid",root_owner=0:0 \
   -d "$data" "$work/data.ext4" "${data_mib}M"
 rm -f "$work/esp.fat"

@@ -30,5 +30,5 @@ if [ -n "$report" ]; then
 fi
 echo "systemd-analyze verify: ${units[*]} ok"
 
-shellcheck "$here"/*.sh "$here/anjungan-firstboot"
+shellcheck "$here"/*.sh "$here/anjungan-firstboot" "$here/postinst"
 echo "shellcheck: kiosk-image scripts ok"
