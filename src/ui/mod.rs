@@ -8,6 +8,7 @@ pub mod devices;
 pub mod diag;
 pub mod runtime;
 pub mod view;
+pub mod watchdog;
 
 use std::rc::Rc;
 

@@ -123,7 +123,10 @@ pub fn run_with_diag(
             }
         })
         .map_err(|e| e.to_string())?;
+    // READY and the watchdog heartbeat come from this (the UI) thread: see watchdog.rs.
+    let heartbeat = super::watchdog::start();
     let result = window.run().map_err(|e| e.to_string());
+    drop(heartbeat);
     drop(window);
     // The controller thread ends when its channel closes; it holds the last sender clone
     // only inside effects, which finish on their own.

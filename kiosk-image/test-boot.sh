@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Boots the built kiosk image (kiosk-image/out/, from build.sh) under qemu-system-x86_64 and
+# proves it boots into Anjungan: see boot_test.py for the checks. The host runs the
+# dispenser simulator and the virtual printer on pseudo-terminals that QEMU wires to the
+# guest's ttyS1 and ttyS2; the guest's udev rules name them /dev/anjungan-dispenser and
+# /dev/anjungan-printer (anjungan.dispenser=ttyS1 anjungan.printer=ttyS2 on the kernel line).
+#
+# Usage: kiosk-image/test-boot.sh [--update-screenshot] [--uefi]
+#   --uefi          boot the disk as a PC does instead (OVMF firmware, systemd-boot from the
+#                   EFI partition, the image's own kernel line): checks the home screen only
+#   ANJUNGAN=path   the host's anjungan binary for the simulators (default: target/release)
+#   ACCEL=kvm       hardware virtualisation (default: tcg, software emulation)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+out=${OUT:-$here/out}
+img=$out/anjungan-kiosk.img
+anjungan=${ANJUNGAN:-$repo/target/release/anjungan}
+update_screenshot=false
+uefi=false
+for arg in "$@"; do
+  case "$arg" in
+    --update-screenshot) update_screenshot=true ;;
+    --uefi) uefi=true ;;
+    *) echo "usage: $0 [--update-screenshot] [--uefi]" >&2; exit 2 ;;
+  esac
+done
+ovmf=${OVMF:-/usr/share/ovmf/OVMF.fd}
+if $uefi && [ ! -f "$ovmf" ]; then
+  echo "missing $ovmf: apt-get install ovmf" >&2
+  exit 1
+fi
+
+for f in "$img" "$out/vmlinuz" "$out/initrd.img" "$out/cmdline.txt" "$anjungan"; do
+  [ -e "$f" ] || { echo "missing $f: run kiosk-image/build.sh first" >&2; exit 1; }
+done
+for tool in qemu-system-x86_64 qemu-img python3; do
+  command -v "$tool" >/dev/null || {
+    echo "missing $tool: apt-get install qemu-system-x86 qemu-utils python3" >&2
+    exit 1
+  }
+done
+
+run=$out/test-run
+rm -rf "$run"
+mkdir -p "$run/printed" "$run/shots"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# First line of a simulator's stdout is its pty's path.
+first_line() {
+  local file=$1
+  for _ in $(seq 100); do
+    if [ -s "$file" ]; then head -n1 "$file"; return; fi
+    sleep 0.1
+  done
+  echo "no pty path in $file" >&2
+  exit 1
+}
+"$anjungan" dispenser-sim --pty >"$run/dispenser.out" 2>"$run/dispenser.err" &
+pids+=($!)
+"$anjungan" printer-sim --pty --png-dir "$run/printed" >"$run/printer.out" 2>"$run/printer.err" &
+pids+=($!)
+dispenser_pty=$(first_line "$run/dispenser.out")
+printer_pty=$(first_line "$run/printer.out")
+echo "== dispenser simulator on $dispenser_pty, virtual printer on $printer_pty"
+
+# The test boots a throwaway overlay: the built image stays as the first boot finds it.
+qemu-img create -q -f qcow2 -F raw -b "$img" "$run/disk.qcow2"
+
+# TCG by default: nested KVM on the build VMs hangs this guest. ACCEL=kvm on a real host.
+accel=${ACCEL:-tcg}
+if $uefi; then
+  boot=(-bios "$ovmf")
+  check=(--home-only)
+  echo "== qemu ($accel): UEFI firmware, systemd-boot, the image's own kernel line"
+else
+  cmdline="$(cat "$out/cmdline.txt") console=ttyS0,115200 anjungan.test_shell=1"
+  cmdline+=" anjungan.dispenser=ttyS1 anjungan.printer=ttyS2"
+  boot=(-kernel "$out/vmlinuz" -initrd "$out/initrd.img" -append "$cmdline")
+  check=(--console "$run/console.sock" --printed "$run/printed")
+  echo "== qemu ($accel): $cmdline"
+fi
+start=$(date +%s)
+qemu-system-x86_64 \
+  -machine q35 -accel "$accel" -m 1536 -smp 2 \
+  "${boot[@]}" \
+  -drive "file=$run/disk.qcow2,if=virtio,format=qcow2" \
+  -vga none -device virtio-gpu-pci,xres=1080,yres=1920 -display none \
+  -device qemu-xhci -device usb-tablet \
+  -nic none \
+  -chardev "socket,id=con,path=$run/console.sock,server=on,wait=off,logfile=$run/console.log" \
+  -serial chardev:con \
+  -chardev "serial,id=disp,path=$dispenser_pty" -serial chardev:disp \
+  -chardev "serial,id=prn,path=$printer_pty" -serial chardev:prn \
+  -qmp "unix:$run/qmp.sock,server=on,wait=off" \
+  >"$run/qemu.log" 2>&1 &
+qemu=$!
+pids+=("$qemu")
+
+status=0
+python3 "$here/boot_test.py" --qmp "$run/qmp.sock" --shots "$run/shots" "${check[@]}" ||
+  status=$?
+echo "== $(($(date +%s) - start)) s from QEMU's start; screenshots in $run/shots"
+if [ "$status" != 0 ]; then
+  echo "== FAILED; the guest's console (last lines):"
+  tail -n 40 "$run/console.log" || true
+  cat "$run/qemu.log" || true
+  exit "$status"
+fi
+if $update_screenshot && ! $uefi; then
+  cp "$run/shots/home.png" "$here/screenshot-home.png"
+  cp "$run/shots/ticket.png" "$here/screenshot-ticket.png"
+  echo "== updated kiosk-image/screenshot-home.png and screenshot-ticket.png"
+fi
+echo "== PASS"
