@@ -25,12 +25,25 @@ impl From<&crate::config::DiagConfig> for DiagSettings {
     fn from(c: &crate::config::DiagConfig) -> Self {
         Self {
             pin_hash: c.pin_hash.clone(),
-            long_press_ms: c.long_press_secs.max(1) * 1000,
-            max_failures: c.max_pin_failures.max(1),
-            lockout_ms: c.lockout_secs * 1000,
-            idle_ms: c.idle_secs.max(10) * 1000,
+            long_press_ms: clamp_secs(c.long_press_secs, LONG_PRESS_SECS),
+            max_failures: c
+                .max_pin_failures
+                .clamp(*MAX_PIN_FAILURES.start(), *MAX_PIN_FAILURES.end()),
+            lockout_ms: clamp_secs(c.lockout_secs, LOCKOUT_SECS),
+            idle_ms: clamp_secs(c.idle_secs, IDLE_SECS),
         }
     }
+}
+
+/// Allowed `[diag]` values; the configuration file is refused outside them
+/// ([`crate::config::Config::parse`]), and settings made in code are clamped to them.
+pub const LONG_PRESS_SECS: std::ops::RangeInclusive<u64> = 1..=60;
+pub const MAX_PIN_FAILURES: std::ops::RangeInclusive<u32> = 1..=20;
+pub const LOCKOUT_SECS: std::ops::RangeInclusive<u64> = 60..=24 * 60 * 60;
+pub const IDLE_SECS: std::ops::RangeInclusive<u64> = 30..=60 * 60;
+
+fn clamp_secs(secs: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
+    secs.clamp(*range.start(), *range.end()) * 1000
 }
 
 impl Default for DiagSettings {
@@ -125,12 +138,27 @@ impl DiagMode {
         }
     }
 
-    /// Starts locked for `remaining_ms` from `now_ms` (a lockout recorded before a restart).
+    /// Starts locked for `remaining_ms` from `now_ms` (a lockout recorded before a restart),
+    /// never for longer than one lockout period.
     pub fn restore_lock(&mut self, now_ms: u64, remaining_ms: u64) {
+        let remaining_ms = remaining_ms.min(self.settings.lockout_ms);
         if remaining_ms > 0 {
             self.failures = self.settings.max_failures;
-            self.locked_until = Some(now_ms + remaining_ms);
+            self.locked_until = Some(now_ms.saturating_add(remaining_ms));
         }
+    }
+
+    /// Starts with `failures` wrong PINs already counted (read back from the audit log), so a
+    /// restart gives no fresh tries; the next wrong PIN at most locks.
+    pub fn restore_failures(&mut self, failures: u32) {
+        if self.locked_until.is_none() {
+            self.failures = failures.min(self.settings.max_failures.saturating_sub(1));
+        }
+    }
+
+    /// The lockout period in milliseconds.
+    pub fn lockout_ms(&self) -> u64 {
+        self.settings.lockout_ms
     }
 
     pub fn stage(&self) -> Stage {
@@ -349,7 +377,7 @@ impl DiagMode {
             detail: format!("{} of {}", self.failures, self.settings.max_failures),
         }];
         if self.failures >= self.settings.max_failures {
-            self.locked_until = Some(now_ms + self.settings.lockout_ms);
+            self.locked_until = Some(now_ms.saturating_add(self.settings.lockout_ms));
             self.message = Some(self.locked_message(now_ms));
             effects.push(DiagEffect::Audit {
                 event: "LOCKED",
@@ -571,6 +599,56 @@ mod tests {
         m.handle(DiagEvent::Tick, 180_000);
         type_pin(&mut m, "2468", 180_001);
         assert_eq!(m.stage(), Stage::Open);
+    }
+
+    #[test]
+    fn a_restored_lock_is_never_longer_than_one_lockout() {
+        let mut m = mode();
+        // A lock read back after the clock was stepped back by days.
+        m.restore_lock(1_000, 3 * 24 * 3600 * 1000);
+        assert_eq!(m.locked_for(1_000), Some(300));
+    }
+
+    #[test]
+    fn restored_wrong_pins_leave_no_fresh_tries() {
+        let mut m = mode();
+        m.restore_failures(4);
+        m.handle(DiagEvent::LogoDown, 0);
+        m.handle(DiagEvent::Tick, 5_000);
+        let fx = type_pin(&mut m, "1111", 6_000);
+        assert_eq!(events(&fx), ["PIN_FAILED", "LOCKED"]);
+        let mut m = mode();
+        m.restore_failures(40);
+        assert_eq!(m.failures(), 4, "at most one short of the lock");
+    }
+
+    #[test]
+    fn settings_are_clamped_so_the_lock_cannot_be_switched_off_or_overflow() {
+        let zero = DiagSettings::from(&crate::config::DiagConfig {
+            lockout_secs: 0,
+            idle_secs: 0,
+            max_pin_failures: 0,
+            long_press_secs: 0,
+            ..Default::default()
+        });
+        assert_eq!(
+            (zero.lockout_ms, zero.idle_ms, zero.max_failures),
+            (60_000, 30_000, 1)
+        );
+        let huge = DiagSettings::from(&crate::config::DiagConfig {
+            lockout_secs: u64::MAX,
+            idle_secs: u64::MAX,
+            long_press_secs: u64::MAX,
+            ..Default::default()
+        });
+        assert_eq!(huge.lockout_ms, 24 * 3600 * 1000);
+        assert_eq!(huge.idle_ms, 3600 * 1000);
+        let mut m = DiagMode::new(DiagSettings {
+            lockout_ms: u64::MAX,
+            ..DiagSettings::default()
+        });
+        m.restore_lock(u64::MAX - 5, u64::MAX);
+        assert!(m.locked_for(u64::MAX - 5).is_some());
     }
 
     #[test]
