@@ -244,7 +244,7 @@ fn technician_diagnostics_through_the_real_ui() {
     )
     .unwrap();
     let mode = DiagMode::new(DiagSettings {
-        pin_hash: Some(pin::hash("2468").unwrap()),
+        pin_hash: Some(pin::hash("246810").unwrap()),
         ..DiagSettings::default()
     });
     let window = AppWindow::new().unwrap();
@@ -312,7 +312,7 @@ fn technician_diagnostics_through_the_real_ui() {
 
         // Five wrong PINs lock the entry; then even the right PIN is refused.
         for n in 1..=5 {
-            type_digits(w, "1111").await;
+            type_digits(w, "111111").await;
             tap(w, "Masuk").await;
             if n < 5 {
                 assert!(h.d().get_pin_message().contains(&format!("Sisa {}", 5 - n)));
@@ -328,7 +328,7 @@ fn technician_diagnostics_through_the_real_ui() {
             .locked_for(t)
             .expect("still locked after a restart");
         assert!((290..=300).contains(&left), "{left}");
-        type_digits(w, "2468").await;
+        type_digits(w, "246810").await;
         h.diag(DiagEvent::SubmitPin);
         assert!(h.d().get_pin_pad(), "locked");
         // Five minutes later (the pad itself closed when idle), the right PIN opens it.
@@ -336,7 +336,7 @@ fn technician_diagnostics_through_the_real_ui() {
         assert!(!h.d().get_shown(), "the PIN pad closes when idle");
         hold_logo(&h, 5_000);
         assert!(!h.d().get_locked());
-        type_digits(w, "2468").await;
+        type_digits(w, "246810").await;
         tap(w, "Masuk").await;
         assert!(h.d().get_shown() && !h.d().get_pin_pad());
         assert!(h.d().get_healthy(), "{}", h.d().get_summary());

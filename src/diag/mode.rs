@@ -117,8 +117,7 @@ pub struct DiagMode {
     result: Option<ActionResult>,
 }
 
-/// The longest PIN the pad takes.
-const MAX_PIN: usize = 12;
+use super::pin::MAX_PIN;
 
 impl DiagMode {
     pub fn new(settings: DiagSettings) -> Self {
@@ -353,6 +352,15 @@ impl DiagMode {
                 detail: String::new(),
             }];
         };
+        if let Err(text) = super::pin::check_format(&self.pin) {
+            // Not a guess that could be right: said, audited, not counted.
+            self.pin.clear();
+            self.message = Some(PinMessage { text, error: true });
+            return vec![DiagEffect::Audit {
+                event: "PIN_TOO_SHORT",
+                detail: String::new(),
+            }];
+        }
         let right = super::pin::verify(hash, &self.pin);
         self.pin.clear();
         if right {
@@ -461,7 +469,7 @@ mod tests {
 
     fn mode() -> DiagMode {
         DiagMode::new(DiagSettings {
-            pin_hash: Some(super::super::pin::hash("2468").unwrap()),
+            pin_hash: Some(super::super::pin::hash("246810").unwrap()),
             ..DiagSettings::default()
         })
     }
@@ -495,7 +503,7 @@ mod tests {
         let fx = m.handle(DiagEvent::Tick, 15_000);
         assert_eq!(m.stage(), Stage::Pin);
         assert_eq!(events(&fx), ["ENTRY_GESTURE"]);
-        let fx = type_pin(&mut m, "2468", 16_000);
+        let fx = type_pin(&mut m, "246810", 16_000);
         assert_eq!(m.stage(), Stage::Open);
         assert_eq!(events(&fx), ["PIN_OK"]);
         assert!(fx.contains(&DiagEffect::ResetKiosk) && fx.contains(&DiagEffect::Probe));
@@ -507,14 +515,14 @@ mod tests {
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
         for n in 1..=4 {
-            let fx = type_pin(&mut m, "1111", 6_000);
+            let fx = type_pin(&mut m, "111111", 6_000);
             assert_eq!(events(&fx), ["PIN_FAILED"]);
             assert_eq!(m.failures(), n);
         }
-        let fx = type_pin(&mut m, "1111", 7_000);
+        let fx = type_pin(&mut m, "111111", 7_000);
         assert_eq!(events(&fx), ["PIN_FAILED", "LOCKED"]);
         assert_eq!(m.locked_for(7_000), Some(300));
-        let fx = type_pin(&mut m, "2468", 8_000);
+        let fx = type_pin(&mut m, "246810", 8_000);
         assert_eq!(m.stage(), Stage::Pin, "locked: the right PIN is refused");
         assert_eq!(events(&fx), ["PIN_WHILE_LOCKED"]);
         // Closing and long-pressing again does not reset the lock.
@@ -532,7 +540,7 @@ mod tests {
         // After five minutes it opens with the right PIN.
         m.handle(DiagEvent::Tick, 7_000 + 300_000);
         assert_eq!(m.locked_for(7_000 + 300_000), None);
-        type_pin(&mut m, "2468", 7_000 + 300_001);
+        type_pin(&mut m, "246810", 7_000 + 300_001);
         assert_eq!(m.stage(), Stage::Open);
     }
 
@@ -541,7 +549,7 @@ mod tests {
         let mut m = mode();
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
-        type_pin(&mut m, "2468", 6_000);
+        type_pin(&mut m, "246810", 6_000);
         m.handle(DiagEvent::Tick, 6_000 + 299_000);
         assert_eq!(m.stage(), Stage::Open);
         let fx = m.handle(DiagEvent::Tick, 6_000 + 300_000);
@@ -555,7 +563,7 @@ mod tests {
         let mut m = mode();
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
-        type_pin(&mut m, "2468", 6_000);
+        type_pin(&mut m, "246810", 6_000);
         m.handle(DiagEvent::Report(Box::default()), 6_100);
         assert_eq!(m.busy(), None);
         let fx = m.handle(DiagEvent::Action(Action::TestPrint), 7_000);
@@ -594,10 +602,10 @@ mod tests {
         m.handle(DiagEvent::LogoDown, 0);
         let fx = m.handle(DiagEvent::Tick, 5_000);
         assert_eq!(events(&fx), ["ENTRY_WHILE_LOCKED"]);
-        type_pin(&mut m, "2468", 6_000);
+        type_pin(&mut m, "246810", 6_000);
         assert_eq!(m.stage(), Stage::Pin);
         m.handle(DiagEvent::Tick, 180_000);
-        type_pin(&mut m, "2468", 180_001);
+        type_pin(&mut m, "246810", 180_001);
         assert_eq!(m.stage(), Stage::Open);
     }
 
@@ -615,7 +623,7 @@ mod tests {
         m.restore_failures(4);
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
-        let fx = type_pin(&mut m, "1111", 6_000);
+        let fx = type_pin(&mut m, "111111", 6_000);
         assert_eq!(events(&fx), ["PIN_FAILED", "LOCKED"]);
         let mut m = mode();
         m.restore_failures(40);
@@ -652,11 +660,24 @@ mod tests {
     }
 
     #[test]
+    fn a_pin_shorter_than_six_digits_is_refused_without_counting() {
+        let mut m = mode();
+        m.handle(DiagEvent::LogoDown, 0);
+        m.handle(DiagEvent::Tick, 5_000);
+        let fx = type_pin(&mut m, "24681", 6_000);
+        assert_eq!(events(&fx), ["PIN_TOO_SHORT"]);
+        assert_eq!((m.stage(), m.failures()), (Stage::Pin, 0));
+        assert!(m.message().unwrap().text.en.contains("6 to 12 digits"));
+        type_pin(&mut m, "246810", 7_000);
+        assert_eq!(m.stage(), Stage::Open);
+    }
+
+    #[test]
     fn without_a_pin_hash_nothing_opens() {
         let mut m = DiagMode::new(DiagSettings::default());
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
-        let fx = type_pin(&mut m, "0000", 6_000);
+        let fx = type_pin(&mut m, "000000", 6_000);
         assert_eq!(m.stage(), Stage::Pin);
         assert_eq!(events(&fx), ["PIN_NOT_SET"]);
     }

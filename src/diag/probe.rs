@@ -153,7 +153,12 @@ pub fn report(setup: &ProbeSetup, hub: Option<&HubCheck>) -> DiagReport {
         dispenser: dispenser(setup.dispenser.as_ref(), store.as_mut(), today),
         sync: sync(setup, hub, store.is_some()),
         database,
-        system: system(setup, hub),
+        system: SystemReport {
+            pin_lockouts_24h: store
+                .as_ref()
+                .and_then(|s| super::audit::lockouts_last_day(s, now).ok()),
+            ..system(setup, hub)
+        },
     };
     r.summarise();
     r
@@ -538,6 +543,7 @@ fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
         memory_available_bytes: memory_available,
         ip_addresses: ip_addresses(),
         clock_skew_secs: hub.and_then(|h| h.skew_secs),
+        pin_lockouts_24h: None,
     };
     r.health = if let Some(skew) = r.clock_skew_secs.filter(|s| s.abs() > MAX_CLOCK_SKEW_SECS) {
         Health::problem(
