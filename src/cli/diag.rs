@@ -149,6 +149,8 @@ fn setup(args: &ReportArgs) -> Result<probe::ProbeSetup, Failure> {
             .clone()
             .or_else(|| file.printer.as_ref().map(|p| p.uri.clone())),
         dispenser,
+        // Its own process: it cannot share the kiosk's gate (see docs/diagnostics.md).
+        print_gate: probe::print_gate(),
         db,
         hub_url: args
             .hub

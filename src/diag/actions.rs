@@ -154,8 +154,14 @@ impl Toolbox {
                 )
             };
         };
-        let result =
-            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print_bytes(bytes));
+        let result = {
+            let _printing = self
+                .probe
+                .print_gate
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print_bytes(bytes))
+        };
         let fault = result.as_ref().err().map(|e| match e.fault() {
             Some(f) => f.code(),
             None => e.code(),
@@ -436,6 +442,7 @@ mod tests {
                 kiosk_id: "k1".into(),
                 printer: None,
                 dispenser: None,
+                print_gate: probe::print_gate(),
                 db,
                 hub_url: None,
                 max_data_age_hours: 48,
