@@ -157,6 +157,37 @@ impl Default for DiagConfig {
     }
 }
 
+impl DiagConfig {
+    /// Refuses values outside the ranges in `crate::diag::mode` (`lockout_secs = 0` would
+    /// switch the lockout off; huge values would overflow), in Indonesian and English.
+    fn check(&self) -> Result<(), String> {
+        use crate::diag::mode::{IDLE_SECS, LOCKOUT_SECS, LONG_PRESS_SECS, MAX_PIN_FAILURES};
+        let out_of = |name: &str, value: u64, lo: u64, hi: u64| {
+            Err(format!(
+                "diag.{name} = {value} harus {lo} sampai {hi} / must be {lo} to {hi}"
+            ))
+        };
+        for (name, value, range) in [
+            ("long_press_secs", self.long_press_secs, LONG_PRESS_SECS),
+            ("lockout_secs", self.lockout_secs, LOCKOUT_SECS),
+            ("idle_secs", self.idle_secs, IDLE_SECS),
+        ] {
+            if !range.contains(&value) {
+                return out_of(name, value, *range.start(), *range.end());
+            }
+        }
+        if !MAX_PIN_FAILURES.contains(&self.max_pin_failures) {
+            return out_of(
+                "max_pin_failures",
+                self.max_pin_failures.into(),
+                (*MAX_PIN_FAILURES.start()).into(),
+                (*MAX_PIN_FAILURES.end()).into(),
+            );
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for DiagConfig {
     /// Even a hash stays out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -226,6 +257,7 @@ impl Config {
                 ));
             }
         }
+        config.diag.check()?;
         if let Some(loc) = &config.kiosk.location
             && crate::store::Point::parse(loc).is_none()
         {
@@ -245,6 +277,26 @@ mod tests {
         assert_eq!(c.kiosk.zone, "WIB");
         assert!(c.printer.is_none() && c.dispenser.is_none() && c.hub.is_none());
         assert_eq!(c.sync.max_data_age_hours, 48);
+    }
+
+    #[test]
+    fn diag_values_outside_their_ranges_are_refused() {
+        for (text, name) in [
+            ("[diag]\nlockout_secs = 0\n", "diag.lockout_secs"),
+            (
+                "[diag]\nlockout_secs = 18446744073709551615\n",
+                "diag.lockout_secs",
+            ),
+            ("[diag]\nidle_secs = 5\n", "diag.idle_secs"),
+            ("[diag]\nidle_secs = 100000\n", "diag.idle_secs"),
+            ("[diag]\nmax_pin_failures = 0\n", "diag.max_pin_failures"),
+            ("[diag]\nlong_press_secs = 0\n", "diag.long_press_secs"),
+        ] {
+            let e = Config::parse(text).unwrap_err();
+            assert!(e.contains(name) && e.contains("must be"), "{text}: {e}");
+        }
+        let c = Config::parse("[diag]\nlockout_secs = 60\nidle_secs = 3600\n").unwrap();
+        assert_eq!((c.diag.lockout_secs, c.diag.idle_secs), (60, 3600));
     }
 
     #[test]

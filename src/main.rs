@@ -11,15 +11,17 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(e) => return cli::usage_error(e),
     };
-    // Logs go to stderr so `--json` output on stdout stays one clean document; the
-    // diagnostics screen reads the last lines from memory (info and up).
+    // Logs go to stderr so `--json` output on stdout stays one clean document, with long
+    // digit runs masked; the diagnostics screen reads the last lines from memory (info and
+    // up).
     use tracing_subscriber::Layer as _;
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
+                // Masked like the diagnostics log view: no NIK in the journal either.
+                .with_writer(anjungan::diag::logbuf::Masked(std::io::stderr))
                 .with_filter(
                     tracing_subscriber::EnvFilter::try_from_env("ANJUNGAN_LOG")
                         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),

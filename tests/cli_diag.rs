@@ -196,6 +196,7 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
         kiosk_id: "k1".into(),
         printer: Some(format!("tcp://{addr}")),
         dispenser: None,
+        print_gate: probe::print_gate(),
         db: db.clone(),
         hub_url: Some(hub.url.clone()),
         max_data_age_hours: 48,
@@ -205,6 +206,20 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
     let agent = SyncAgent::new(common::agent_config(dir.path(), &db, &hub.url))
         .unwrap()
         .with_health(Arc::new(move |h| probe::report(&setup, Some(h))));
+    // Two PIN lockouts today and one two days ago: the report counts the day's.
+    {
+        let store = Store::open(&db).unwrap();
+        let now = chrono::Utc::now();
+        for hours in [1, 3, 48] {
+            anjungan::diag::audit::record(
+                &store,
+                now - chrono::Duration::hours(hours),
+                "LOCKED",
+                "300 s",
+            )
+            .unwrap();
+        }
+    }
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(agent.run_once()).unwrap();
 
@@ -270,6 +285,30 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
         "{}",
         rows[1]["problems"]
     );
+    assert_eq!(rows[1]["health"]["system"]["pin_lockouts_24h"], 2);
+    // What the hub stored from the heartbeat holds no member's NIK, card or KK number,
+    // name or date of birth, in any form the app shows them.
+    let stored = serde_json::to_string(&rows).unwrap();
+    let members = std::fs::read_to_string(fixture().join("members.csv")).unwrap();
+    for line in members.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (card, nik, kk, name, dob) = (f[0], f[1], f[2], f[3], f[4]);
+        let (y, m, d) = (&dob[..4], &dob[5..7], &dob[8..10]);
+        for secret in [
+            card.to_owned(),
+            nik.to_owned(),
+            kk.to_owned(),
+            name.to_owned(),
+            dob.to_owned(),
+            format!("{d}-{m}-{y}"),
+            format!("{d}/{m}/{y}"),
+        ] {
+            assert!(
+                !stored.contains(&secret),
+                "the fleet view holds {secret:?}: {stored}"
+            );
+        }
+    }
     // k9: known but never heard from.
     assert_eq!(rows[2]["flags"], serde_json::json!(["SILENT"]));
     assert_eq!(rows[2]["last_seen"], Value::Null);
@@ -291,6 +330,10 @@ fn set_pin_writes_only_an_argon2_hash_into_the_config() {
         "# the kiosk\n[kiosk]\nid = \"k1\"\n\n[diag]\nidle_secs = 120\n",
     )
     .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    // The file holds the hub secret: owner-only stays owner-only, whatever the umask.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
     let set = |pin: &str| {
         let mut child = Command::new(BIN)
             .args([
@@ -310,8 +353,15 @@ fn set_pin_writes_only_an_argon2_hash_into_the_config() {
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         (out.status.code().unwrap_or(-1), v)
     };
+    // A leftover temporary name pointing elsewhere is replaced, not written through.
+    let elsewhere = dir.path().join("elsewhere.txt");
+    std::fs::write(&elsewhere, "").unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.path().join("config.toml.new")).unwrap();
     let (code, v) = set("482916");
     assert_eq!(code, 0, "{v}");
+    assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "");
+    assert_eq!(mode(&config), 0o600);
+    assert!(!dir.path().join("config.toml.new").exists());
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(!text.contains("482916"), "{text}");
     assert!(
@@ -323,9 +373,16 @@ fn set_pin_writes_only_an_argon2_hash_into_the_config() {
     let hash = parsed.diag.pin_hash.unwrap();
     assert!(anjungan::diag::pin::verify(&hash, "482916"));
     assert!(!anjungan::diag::pin::verify(&hash, "482917"));
-    // A PIN that is not 4-12 digits is refused and the file is left alone.
-    let (code, v) = set("12ab");
-    assert_eq!(code, 2, "{v}");
-    assert_eq!(v["error"], "BAD_PIN");
-    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    // A PIN that is not 6-12 digits is refused and the file is left alone.
+    for bad in ["12ab", "48291"] {
+        let (code, v) = set(bad);
+        assert_eq!(code, 2, "{bad}: {v}");
+        assert_eq!(v["error"], "BAD_PIN");
+        assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+    }
+    // Another mode is kept as it was.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let (code, v) = set("937215");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(mode(&config), 0o640);
 }

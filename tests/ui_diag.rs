@@ -37,7 +37,13 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 
 const NIK: &str = "3273011205800001";
 const NAME: &str = "Budi Santoso";
-const DOB: [&str; 3] = ["1980-05-12", "12-05-1980", "12051980"];
+const DOB: [&str; 5] = [
+    "1980-05-12",
+    "12-05-1980",
+    "12/05/1980",
+    "12051980",
+    "12 Mei 1980",
+];
 
 fn now(mono_ms: u64) -> Now {
     Now {
@@ -175,8 +181,19 @@ fn lines(h: &Harness) -> Vec<String> {
         .collect()
 }
 
+/// The NIK as the member screens group it.
+const NIK_GROUPED: &str = "3273 0112 0580 0001";
+
 fn assert_no_member_data(what: &str, text: &str) {
     assert!(!text.contains(NIK), "{what} holds the NIK: {text}");
+    assert!(
+        !text.contains(NIK_GROUPED) && !text.contains(&NIK_GROUPED.replace(' ', "-")),
+        "{what} holds the grouped NIK: {text}"
+    );
+    assert!(
+        !text.to_lowercase().contains(&NAME.to_lowercase()),
+        "{what} holds the name: {text}"
+    );
     assert!(!text.contains(NAME), "{what} holds the name: {text}");
     for d in DOB {
         assert!(!text.contains(d), "{what} holds the birth date: {text}");
@@ -224,6 +241,7 @@ fn technician_diagnostics_through_the_real_ui() {
                 .dispenser
                 .clone()
                 .map(|c| (dispenser_uri.clone(), c)),
+            print_gate: devices.print_gate.clone(),
             db: db.clone(),
             hub_url: Some(hub.url.clone()),
             max_data_age_hours: 48,
@@ -244,7 +262,7 @@ fn technician_diagnostics_through_the_real_ui() {
     )
     .unwrap();
     let mode = DiagMode::new(DiagSettings {
-        pin_hash: Some(pin::hash("2468").unwrap()),
+        pin_hash: Some(pin::hash("246810").unwrap()),
         ..DiagSettings::default()
     });
     let window = AppWindow::new().unwrap();
@@ -299,6 +317,10 @@ fn technician_diagnostics_through_the_real_ui() {
         tap(w, "Beranda").await;
         // A stray line from some library with a card-like number: shown masked.
         logbuf::push(format!("stray line with {NIK}"));
+        logbuf::push(format!(
+            "stray grouped {NIK_GROUPED} and 3273-0112-0580-0001"
+        ));
+        tracing::info!(nik = NIK_GROUPED, "a library logging the grouped form");
 
         // A 4 s press is not enough; 5 s opens the PIN pad.
         hold_logo(&h, 4_000);
@@ -312,7 +334,7 @@ fn technician_diagnostics_through_the_real_ui() {
 
         // Five wrong PINs lock the entry; then even the right PIN is refused.
         for n in 1..=5 {
-            type_digits(w, "1111").await;
+            type_digits(w, "111111").await;
             tap(w, "Masuk").await;
             if n < 5 {
                 assert!(h.d().get_pin_message().contains(&format!("Sisa {}", 5 - n)));
@@ -328,15 +350,21 @@ fn technician_diagnostics_through_the_real_ui() {
             .locked_for(t)
             .expect("still locked after a restart");
         assert!((290..=300).contains(&left), "{left}");
-        type_digits(w, "2468").await;
+        type_digits(w, "246810").await;
+        assert_eq!(h.d().get_pin_dots(), "", "digits are dropped while locked");
         h.diag(DiagEvent::SubmitPin);
         assert!(h.d().get_pin_pad(), "locked");
+        {
+            let store = Store::open(&h.toolbox.probe.db).unwrap();
+            let newest = audit::recent(&store, 1).unwrap();
+            assert_eq!(newest[0].event, "PIN_WHILE_LOCKED", "{newest:?}");
+        }
         // Five minutes later (the pad itself closed when idle), the right PIN opens it.
         h.advance(300_000);
         assert!(!h.d().get_shown(), "the PIN pad closes when idle");
         hold_logo(&h, 5_000);
         assert!(!h.d().get_locked());
-        type_digits(w, "2468").await;
+        type_digits(w, "246810").await;
         tap(w, "Masuk").await;
         assert!(h.d().get_shown() && !h.d().get_pin_pad());
         assert!(h.d().get_healthy(), "{}", h.d().get_summary());
@@ -430,6 +458,11 @@ fn technician_diagnostics_through_the_real_ui() {
         assert!(
             log.iter()
                 .any(|l| l.contains("stray line with 3273**********01")),
+            "{log:?}"
+        );
+        assert!(
+            log.iter()
+                .any(|l| l.contains("stray grouped 3273 **** **** **01 and 3273-****-****-**01")),
             "{log:?}"
         );
         assert_no_member_data("the log view", &log.join("\n"));

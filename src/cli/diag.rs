@@ -149,6 +149,8 @@ fn setup(args: &ReportArgs) -> Result<probe::ProbeSetup, Failure> {
             .clone()
             .or_else(|| file.printer.as_ref().map(|p| p.uri.clone())),
         dispenser,
+        // Its own process: it cannot share the kiosk's gate (see docs/diagnostics.md).
+        print_gate: probe::print_gate(),
         db,
         hub_url: args
             .hub
@@ -253,18 +255,43 @@ fn set_pin(config: &Path) -> Result<Answer, Failure> {
         )
     })?;
     debug_assert!(parsed.diag.pin_hash.is_some());
-    // Written beside the file, then renamed over it, keeping its permissions (it holds the
-    // hub secret too).
-    let mut tmp = config.as_os_str().to_owned();
-    tmp.push(".new");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, updated).map_err(Failure::internal)?;
-    if let Ok(meta) = std::fs::metadata(config) {
-        let _ = std::fs::set_permissions(&tmp, meta.permissions());
-    }
-    std::fs::rename(&tmp, config).map_err(Failure::internal)?;
+    replace_file(config, updated.as_bytes()).map_err(Failure::internal)?;
     Ok(Answer::json_or_text(&json!({
         "config": config.display().to_string(),
         "pin_hash_set": true,
     })))
+}
+
+/// Replaces `path` with `contents` atomically: a temporary file beside it, created readable
+/// by its owner only (the file holds the hub secret too), given the original's mode, synced,
+/// then renamed over it. On an error the temporary file is removed.
+fn replace_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".new");
+    let tmp = PathBuf::from(tmp);
+    let mode = std::fs::metadata(path)?.permissions().mode() & 0o7777;
+    // A leftover from an interrupted run would keep its own mode: start afresh.
+    match std::fs::remove_file(&tmp) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    let write = || -> std::io::Result<()> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        file.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    };
+    write().inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }

@@ -204,7 +204,7 @@ fn fleet(
     let now = chrono::Utc::now();
     let mut out: Vec<FleetStatus> = rows
         .iter()
-        .map(|r| FleetStatus::judge(r, now, silent_after_mins.max(1) * 60))
+        .map(|r| FleetStatus::judge(r, now, silent_after_mins.clamp(1, 60 * 24 * 365) * 60))
         .collect();
     if let Some(path) = kiosks {
         let known = Kiosks::load(path).map_err(hub_failure)?;

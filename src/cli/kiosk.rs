@@ -144,6 +144,8 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
             .map_or_else(|| "kiosk-1".into(), |c| c.kiosk.id.clone()),
         printer: printer_uri,
         dispenser: dispenser_uri.zip(devices.dispenser.clone()),
+        // One gate for member prints and the heartbeat's printer probe.
+        print_gate: devices.print_gate.clone(),
         db: db.clone(),
         hub_url: agent.as_ref().map(|a| a.hub_url.clone()),
         max_data_age_hours: settings.max_data_age_hours,

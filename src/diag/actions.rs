@@ -154,8 +154,14 @@ impl Toolbox {
                 )
             };
         };
-        let result =
-            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print_bytes(bytes));
+        let result = {
+            let _printing = self
+                .probe
+                .print_gate
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print_bytes(bytes))
+        };
         let fault = result.as_ref().err().map(|e| match e.fault() {
             Some(f) => f.code(),
             None => e.code(),
@@ -375,16 +381,32 @@ impl Toolbox {
 
 impl Toolbox {
     /// The diagnostics mode for this kiosk, still locked if a lockout recorded in the audit
-    /// log has not run out (so restarting the app does not lift it).
+    /// log has not run out and with the wrong PINs since the last success counted (so
+    /// restarting the app gives no fresh tries). When the audit log cannot be read, it
+    /// starts locked for one lockout period: it fails closed.
     pub fn mode(&self, settings: DiagSettings, now_ms: u64) -> DiagMode {
-        let lockout = Duration::from_millis(settings.lockout_ms);
         let mut mode = DiagMode::new(settings);
-        let remaining = self
+        let lockout = Duration::from_millis(mode.lockout_ms());
+        let state = self
             .store()
-            .and_then(|s| super::audit::lock_remaining(&s, chrono::Utc::now(), lockout).ok())
-            .flatten();
-        if let Some(left) = remaining {
-            mode.restore_lock(now_ms, u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+            .ok_or_else(|| "the database cannot be opened".to_owned())
+            .and_then(|s| {
+                super::audit::pin_state(&s, chrono::Utc::now(), lockout).map_err(|e| e.to_string())
+            });
+        match state {
+            Ok(state) => {
+                if let Some(left) = state.locked_for {
+                    mode.restore_lock(now_ms, u64::try_from(left.as_millis()).unwrap_or(u64::MAX));
+                }
+                mode.restore_failures(state.failures);
+            }
+            Err(error) => {
+                tracing::warn!(
+                    %error,
+                    "diagnostics audit log unreadable: the PIN pad starts locked for one lockout period"
+                );
+                mode.restore_lock(now_ms, mode.lockout_ms());
+            }
         }
         mode
     }
@@ -407,5 +429,61 @@ impl Toolbox {
             DiagEffect::Run(action) => Some(DiagEvent::Done(self.run(*action))),
             DiagEffect::ResetKiosk | DiagEffect::Exit(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toolbox(db: std::path::PathBuf) -> Toolbox {
+        Toolbox {
+            probe: ProbeSetup {
+                kiosk_id: "k1".into(),
+                printer: None,
+                dispenser: None,
+                print_gate: probe::print_gate(),
+                db,
+                hub_url: None,
+                max_data_age_hours: 48,
+                zone: crate::clock::DEFAULT_ZONE,
+                started: std::time::Instant::now(),
+            },
+            paper: PaperWidth::Mm80,
+            kiosk_name: "Test".into(),
+            agent: None,
+        }
+    }
+
+    #[test]
+    fn wrong_pins_before_a_restart_still_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kiosk.db");
+        let store = Store::open(&db).unwrap();
+        for n in 1..=4 {
+            super::super::audit::record(
+                &store,
+                chrono::Utc::now(),
+                "PIN_FAILED",
+                &format!("{n} of 5"),
+            )
+            .unwrap();
+        }
+        let mode = toolbox(db).mode(DiagSettings::default(), 1_000);
+        assert_eq!(mode.failures(), 4);
+        assert_eq!(mode.locked_for(1_000), None);
+    }
+
+    #[test]
+    fn an_unreadable_audit_log_starts_locked_for_one_lockout() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kiosk.db");
+        std::fs::write(
+            &db,
+            "this is not a database, it is a text file of some length",
+        )
+        .unwrap();
+        let mode = toolbox(db).mode(DiagSettings::default(), 1_000);
+        assert_eq!(mode.locked_for(1_000), Some(300));
     }
 }

@@ -2,7 +2,9 @@
 //! file. [`layer`] is a `tracing` layer the binary installs beside its stderr output.
 //!
 //! Lines are stored as logged and masked when read ([`recent`]): any run of ten or more
-//! digits (a NIK, a card or KK number) keeps its first four and last two digits only.
+//! digits (a NIK, a card or KK number), also grouped with single spaces, dashes or dots as
+//! the screens show them, keeps its first four and last two digits only. [`Masked`] does
+//! the same for the binary's stderr output.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
@@ -77,30 +79,99 @@ pub fn recent(n: usize) -> Vec<String> {
     lines.iter().skip(skip).map(|l| mask(l)).collect()
 }
 
-/// Masks every run of ten or more digits: `3273011205800001` → `3273**********01`.
+/// Masks identifier-like digit runs: ten or more digits, unbroken or grouped with single
+/// spaces, dashes or dots (`3273 0112 0580 0001`, `0812-3456-7890`), keep their first four
+/// and last two digits and lose the rest to `*`, separators kept:
+/// `3273011205800001` → `3273**********01`, `3273 0112 0580 0001` → `3273 **** **** **01`.
+/// It errs on the side of masking (e.g. a date followed by a number); dotted IPv4 addresses
+/// are left alone.
 pub fn mask(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        if run.len() >= 10 {
-            out.push_str(&run[..4]);
-            out.extend(std::iter::repeat_n('*', run.len() - 6));
-            out.push_str(&run[run.len() - 2..]);
-        } else {
-            out.push_str(run);
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
         }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+        // The run: digits, with single separators between digits.
+        let start = i;
+        let mut end = i;
+        while end < chars.len()
+            && (chars[end].is_ascii_digit()
+                || (is_separator(chars[end])
+                    && chars.get(end + 1).is_some_and(char::is_ascii_digit)))
+        {
+            end += 1;
         }
+        let run = &chars[start..end];
+        let digits = run.iter().filter(|c| c.is_ascii_digit()).count();
+        if digits >= 10 && !is_ipv4(run) {
+            let mut seen = 0;
+            for &c in run {
+                if c.is_ascii_digit() {
+                    seen += 1;
+                    out.push(if seen <= 4 || seen > digits - 2 {
+                        c
+                    } else {
+                        '*'
+                    });
+                } else {
+                    out.push(c);
+                }
+            }
+        } else {
+            out.extend(run);
+        }
+        i = end;
     }
-    flush(&mut run, &mut out);
     out
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.')
+}
+
+/// `192.168.100.200`: four dot-separated groups of one to three digits.
+fn is_ipv4(run: &[char]) -> bool {
+    let text: String = run.iter().collect();
+    let groups: Vec<&str> = text.split('.').collect();
+    groups.len() == 4
+        && groups
+            .iter()
+            .all(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A [`tracing_subscriber::fmt::MakeWriter`] that masks what it writes with [`mask`]: the
+/// binary wraps stderr (the journal under systemd) in it, so the journal gets no long
+/// identifiers either. The fmt layer writes one event per `write`, so each line is masked
+/// whole.
+pub struct Masked<M>(pub M);
+
+impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a>
+    for Masked<M>
+{
+    type Writer = MaskingWriter<M::Writer>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        MaskingWriter(self.0.make_writer())
+    }
+}
+
+/// Masks each buffer written to it, then writes it to `W`.
+pub struct MaskingWriter<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for MaskingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .write_all(mask(&String::from_utf8_lossy(buf)).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }
 
 #[cfg(test)]
@@ -120,14 +191,74 @@ mod tests {
     #[test]
     fn the_ring_keeps_the_newest_lines_masked() {
         for i in 0..(CAPACITY + 5) {
-            push(format!("line {i} 3273011205800001"));
+            push(format!("line {i}: 3273011205800001"));
         }
         let last = recent(2);
         assert_eq!(last.len(), 2);
         assert!(
-            last[1].starts_with(&format!("line {} ", CAPACITY + 4)),
+            last[1].starts_with(&format!("line {}: ", CAPACITY + 4)),
             "{last:?}"
         );
         assert!(last.iter().all(|l| l.contains("3273**********01")));
+    }
+
+    #[test]
+    fn grouped_identifiers_are_masked_too() {
+        // The NIK as the member screens group it, a card number, a phone number.
+        assert_eq!(
+            mask("NIK 3273 0112 0580 0001 ok"),
+            "NIK 3273 **** **** **01 ok"
+        );
+        assert_eq!(mask("3273-0112-0580-0001"), "3273-****-****-**01");
+        assert_eq!(mask("3273.0112.0580.0001"), "3273.****.****.**01");
+        assert_eq!(mask("kartu 0001 0000 0001 1"), "kartu 0001 **** ***1 1");
+        assert_eq!(mask("tel 0812-3456-7890."), "tel 0812-****-**90.");
+        // Short groups and dates stay, and so do IPv4 addresses.
+        assert_eq!(mask("at 2026-11-22 v1.2.3"), "at 2026-11-22 v1.2.3");
+        assert_eq!(mask("ip 192.168.100.200"), "ip 192.168.100.200");
+        // Two separators in a row end the run.
+        assert_eq!(mask("12345  67890 12"), "12345  67890 12");
+    }
+
+    #[test]
+    fn the_stderr_writer_masks_each_line() {
+        use std::io::Write as _;
+        let mut w = MaskingWriter(Vec::new());
+        w.write_all(b"nik=3273011205800001 grouped 3273 0112 0580 0001\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(w.0).unwrap(),
+            "nik=3273**********01 grouped 3273 **** **** **01\n"
+        );
+        // Through a real fmt subscriber, as the binary installs it.
+        let sink = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let make = {
+            let sink = sink.clone();
+            move || SinkWriter(sink.clone())
+        };
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(Masked(make))
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(nik = "3273 0112 0580 0001", "looked up 3273011205800001");
+        });
+        let text = String::from_utf8(sink.lock().unwrap().clone()).unwrap();
+        assert!(text.contains("3273**********01"), "{text}");
+        assert!(text.contains("3273 **** **** **01"), "{text}");
+        assert!(!text.contains("0580"), "{text}");
+    }
+
+    struct SinkWriter(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for SinkWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }

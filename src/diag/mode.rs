@@ -25,12 +25,25 @@ impl From<&crate::config::DiagConfig> for DiagSettings {
     fn from(c: &crate::config::DiagConfig) -> Self {
         Self {
             pin_hash: c.pin_hash.clone(),
-            long_press_ms: c.long_press_secs.max(1) * 1000,
-            max_failures: c.max_pin_failures.max(1),
-            lockout_ms: c.lockout_secs * 1000,
-            idle_ms: c.idle_secs.max(10) * 1000,
+            long_press_ms: clamp_secs(c.long_press_secs, LONG_PRESS_SECS),
+            max_failures: c
+                .max_pin_failures
+                .clamp(*MAX_PIN_FAILURES.start(), *MAX_PIN_FAILURES.end()),
+            lockout_ms: clamp_secs(c.lockout_secs, LOCKOUT_SECS),
+            idle_ms: clamp_secs(c.idle_secs, IDLE_SECS),
         }
     }
+}
+
+/// Allowed `[diag]` values; the configuration file is refused outside them
+/// ([`crate::config::Config::parse`]), and settings made in code are clamped to them.
+pub const LONG_PRESS_SECS: std::ops::RangeInclusive<u64> = 1..=60;
+pub const MAX_PIN_FAILURES: std::ops::RangeInclusive<u32> = 1..=20;
+pub const LOCKOUT_SECS: std::ops::RangeInclusive<u64> = 60..=24 * 60 * 60;
+pub const IDLE_SECS: std::ops::RangeInclusive<u64> = 30..=60 * 60;
+
+fn clamp_secs(secs: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
+    secs.clamp(*range.start(), *range.end()) * 1000
 }
 
 impl Default for DiagSettings {
@@ -104,8 +117,7 @@ pub struct DiagMode {
     result: Option<ActionResult>,
 }
 
-/// The longest PIN the pad takes.
-const MAX_PIN: usize = 12;
+use super::pin::MAX_PIN;
 
 impl DiagMode {
     pub fn new(settings: DiagSettings) -> Self {
@@ -125,12 +137,27 @@ impl DiagMode {
         }
     }
 
-    /// Starts locked for `remaining_ms` from `now_ms` (a lockout recorded before a restart).
+    /// Starts locked for `remaining_ms` from `now_ms` (a lockout recorded before a restart),
+    /// never for longer than one lockout period.
     pub fn restore_lock(&mut self, now_ms: u64, remaining_ms: u64) {
+        let remaining_ms = remaining_ms.min(self.settings.lockout_ms);
         if remaining_ms > 0 {
             self.failures = self.settings.max_failures;
-            self.locked_until = Some(now_ms + remaining_ms);
+            self.locked_until = Some(now_ms.saturating_add(remaining_ms));
         }
+    }
+
+    /// Starts with `failures` wrong PINs already counted (read back from the audit log), so a
+    /// restart gives no fresh tries; the next wrong PIN at most locks.
+    pub fn restore_failures(&mut self, failures: u32) {
+        if self.locked_until.is_none() {
+            self.failures = failures.min(self.settings.max_failures.saturating_sub(1));
+        }
+    }
+
+    /// The lockout period in milliseconds.
+    pub fn lockout_ms(&self) -> u64 {
+        self.settings.lockout_ms
     }
 
     pub fn stage(&self) -> Stage {
@@ -325,6 +352,15 @@ impl DiagMode {
                 detail: String::new(),
             }];
         };
+        if let Err(text) = super::pin::check_format(&self.pin) {
+            // Not a guess that could be right: said, audited, not counted.
+            self.pin.clear();
+            self.message = Some(PinMessage { text, error: true });
+            return vec![DiagEffect::Audit {
+                event: "PIN_TOO_SHORT",
+                detail: String::new(),
+            }];
+        }
         let right = super::pin::verify(hash, &self.pin);
         self.pin.clear();
         if right {
@@ -349,7 +385,7 @@ impl DiagMode {
             detail: format!("{} of {}", self.failures, self.settings.max_failures),
         }];
         if self.failures >= self.settings.max_failures {
-            self.locked_until = Some(now_ms + self.settings.lockout_ms);
+            self.locked_until = Some(now_ms.saturating_add(self.settings.lockout_ms));
             self.message = Some(self.locked_message(now_ms));
             effects.push(DiagEffect::Audit {
                 event: "LOCKED",
@@ -433,7 +469,7 @@ mod tests {
 
     fn mode() -> DiagMode {
         DiagMode::new(DiagSettings {
-            pin_hash: Some(super::super::pin::hash("2468").unwrap()),
+            pin_hash: Some(super::super::pin::hash("246810").unwrap()),
             ..DiagSettings::default()
         })
     }
@@ -467,7 +503,7 @@ mod tests {
         let fx = m.handle(DiagEvent::Tick, 15_000);
         assert_eq!(m.stage(), Stage::Pin);
         assert_eq!(events(&fx), ["ENTRY_GESTURE"]);
-        let fx = type_pin(&mut m, "2468", 16_000);
+        let fx = type_pin(&mut m, "246810", 16_000);
         assert_eq!(m.stage(), Stage::Open);
         assert_eq!(events(&fx), ["PIN_OK"]);
         assert!(fx.contains(&DiagEffect::ResetKiosk) && fx.contains(&DiagEffect::Probe));
@@ -479,14 +515,14 @@ mod tests {
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
         for n in 1..=4 {
-            let fx = type_pin(&mut m, "1111", 6_000);
+            let fx = type_pin(&mut m, "111111", 6_000);
             assert_eq!(events(&fx), ["PIN_FAILED"]);
             assert_eq!(m.failures(), n);
         }
-        let fx = type_pin(&mut m, "1111", 7_000);
+        let fx = type_pin(&mut m, "111111", 7_000);
         assert_eq!(events(&fx), ["PIN_FAILED", "LOCKED"]);
         assert_eq!(m.locked_for(7_000), Some(300));
-        let fx = type_pin(&mut m, "2468", 8_000);
+        let fx = type_pin(&mut m, "246810", 8_000);
         assert_eq!(m.stage(), Stage::Pin, "locked: the right PIN is refused");
         assert_eq!(events(&fx), ["PIN_WHILE_LOCKED"]);
         // Closing and long-pressing again does not reset the lock.
@@ -504,7 +540,7 @@ mod tests {
         // After five minutes it opens with the right PIN.
         m.handle(DiagEvent::Tick, 7_000 + 300_000);
         assert_eq!(m.locked_for(7_000 + 300_000), None);
-        type_pin(&mut m, "2468", 7_000 + 300_001);
+        type_pin(&mut m, "246810", 7_000 + 300_001);
         assert_eq!(m.stage(), Stage::Open);
     }
 
@@ -513,7 +549,7 @@ mod tests {
         let mut m = mode();
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
-        type_pin(&mut m, "2468", 6_000);
+        type_pin(&mut m, "246810", 6_000);
         m.handle(DiagEvent::Tick, 6_000 + 299_000);
         assert_eq!(m.stage(), Stage::Open);
         let fx = m.handle(DiagEvent::Tick, 6_000 + 300_000);
@@ -527,7 +563,7 @@ mod tests {
         let mut m = mode();
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
-        type_pin(&mut m, "2468", 6_000);
+        type_pin(&mut m, "246810", 6_000);
         m.handle(DiagEvent::Report(Box::default()), 6_100);
         assert_eq!(m.busy(), None);
         let fx = m.handle(DiagEvent::Action(Action::TestPrint), 7_000);
@@ -566,10 +602,73 @@ mod tests {
         m.handle(DiagEvent::LogoDown, 0);
         let fx = m.handle(DiagEvent::Tick, 5_000);
         assert_eq!(events(&fx), ["ENTRY_WHILE_LOCKED"]);
-        type_pin(&mut m, "2468", 6_000);
+        type_pin(&mut m, "246810", 6_000);
         assert_eq!(m.stage(), Stage::Pin);
         m.handle(DiagEvent::Tick, 180_000);
-        type_pin(&mut m, "2468", 180_001);
+        type_pin(&mut m, "246810", 180_001);
+        assert_eq!(m.stage(), Stage::Open);
+    }
+
+    #[test]
+    fn a_restored_lock_is_never_longer_than_one_lockout() {
+        let mut m = mode();
+        // A lock read back after the clock was stepped back by days.
+        m.restore_lock(1_000, 3 * 24 * 3600 * 1000);
+        assert_eq!(m.locked_for(1_000), Some(300));
+    }
+
+    #[test]
+    fn restored_wrong_pins_leave_no_fresh_tries() {
+        let mut m = mode();
+        m.restore_failures(4);
+        m.handle(DiagEvent::LogoDown, 0);
+        m.handle(DiagEvent::Tick, 5_000);
+        let fx = type_pin(&mut m, "111111", 6_000);
+        assert_eq!(events(&fx), ["PIN_FAILED", "LOCKED"]);
+        let mut m = mode();
+        m.restore_failures(40);
+        assert_eq!(m.failures(), 4, "at most one short of the lock");
+    }
+
+    #[test]
+    fn settings_are_clamped_so_the_lock_cannot_be_switched_off_or_overflow() {
+        let zero = DiagSettings::from(&crate::config::DiagConfig {
+            lockout_secs: 0,
+            idle_secs: 0,
+            max_pin_failures: 0,
+            long_press_secs: 0,
+            ..Default::default()
+        });
+        assert_eq!(
+            (zero.lockout_ms, zero.idle_ms, zero.max_failures),
+            (60_000, 30_000, 1)
+        );
+        let huge = DiagSettings::from(&crate::config::DiagConfig {
+            lockout_secs: u64::MAX,
+            idle_secs: u64::MAX,
+            long_press_secs: u64::MAX,
+            ..Default::default()
+        });
+        assert_eq!(huge.lockout_ms, 24 * 3600 * 1000);
+        assert_eq!(huge.idle_ms, 3600 * 1000);
+        let mut m = DiagMode::new(DiagSettings {
+            lockout_ms: u64::MAX,
+            ..DiagSettings::default()
+        });
+        m.restore_lock(u64::MAX - 5, u64::MAX);
+        assert!(m.locked_for(u64::MAX - 5).is_some());
+    }
+
+    #[test]
+    fn a_pin_shorter_than_six_digits_is_refused_without_counting() {
+        let mut m = mode();
+        m.handle(DiagEvent::LogoDown, 0);
+        m.handle(DiagEvent::Tick, 5_000);
+        let fx = type_pin(&mut m, "24681", 6_000);
+        assert_eq!(events(&fx), ["PIN_TOO_SHORT"]);
+        assert_eq!((m.stage(), m.failures()), (Stage::Pin, 0));
+        assert!(m.message().unwrap().text.en.contains("6 to 12 digits"));
+        type_pin(&mut m, "246810", 7_000);
         assert_eq!(m.stage(), Stage::Open);
     }
 
@@ -578,7 +677,7 @@ mod tests {
         let mut m = DiagMode::new(DiagSettings::default());
         m.handle(DiagEvent::LogoDown, 0);
         m.handle(DiagEvent::Tick, 5_000);
-        let fx = type_pin(&mut m, "0000", 6_000);
+        let fx = type_pin(&mut m, "000000", 6_000);
         assert_eq!(m.stage(), Stage::Pin);
         assert_eq!(events(&fx), ["PIN_NOT_SET"]);
     }

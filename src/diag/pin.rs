@@ -1,4 +1,4 @@
-//! The diagnostics PIN: 4 to 12 digits, kept only as an Argon2id hash (PHC string) in the
+//! The diagnostics PIN: 6 to 12 digits, kept only as an Argon2id hash (PHC string) in the
 //! configuration file's `[diag] pin_hash`.
 
 use argon2::Argon2;
@@ -6,14 +6,19 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 
 use crate::domain::Bilingual;
 
-/// Checks that a PIN is 4 to 12 digits.
+/// The shortest PIN accepted.
+pub const MIN_PIN: usize = 6;
+/// The longest PIN accepted (and the most digits the pad takes).
+pub const MAX_PIN: usize = 12;
+
+/// Checks that a PIN is 6 to 12 digits.
 pub fn check_format(pin: &str) -> Result<(), Bilingual> {
-    if (4..=12).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
+    if (MIN_PIN..=MAX_PIN).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
         Err(Bilingual::new(
-            "PIN harus 4 sampai 12 angka.",
-            "The PIN must be 4 to 12 digits.",
+            "PIN harus 6 sampai 12 angka.",
+            "The PIN must be 6 to 12 digits.",
         ))
     }
 }
@@ -95,6 +100,9 @@ mod tests {
         assert!(!verify("not a hash", "246810"));
         assert!(hash("12a4").is_err());
         assert!(hash("123").is_err());
+        assert!(hash("12345").is_err(), "five digits are too few");
+        assert!(hash("1234567890123").is_err());
+        assert!(check_format("123456").is_ok());
     }
 
     #[test]

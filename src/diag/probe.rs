@@ -23,6 +23,16 @@ use crate::store::Store;
 /// one request at a time.
 pub type SharedDispenser = Arc<Mutex<DispenserClient>>;
 
+/// The kiosk's print gate: held while a slip prints and while the printer's status is
+/// probed, so a heartbeat's probe never opens the printer in the middle of a member's print
+/// (a serial port opens exclusively; on TCP, status replies would mix into the job).
+pub type PrintGate = Arc<Mutex<()>>;
+
+/// A new, unshared print gate (for `anjungan diag`, which runs in its own process).
+pub fn print_gate() -> PrintGate {
+    Arc::new(Mutex::new(()))
+}
+
 /// What the probes need to know about this kiosk.
 #[derive(Clone)]
 pub struct ProbeSetup {
@@ -31,6 +41,8 @@ pub struct ProbeSetup {
     pub printer: Option<String>,
     /// The dispenser URI and its client, when one is configured.
     pub dispenser: Option<(String, SharedDispenser)>,
+    /// Shared with the kiosk's printing (see [`PrintGate`]).
+    pub print_gate: PrintGate,
     pub db: PathBuf,
     pub hub_url: Option<String>,
     pub max_data_age_hours: u64,
@@ -149,11 +161,16 @@ pub fn report(setup: &ProbeSetup, hub: Option<&HubCheck>) -> DiagReport {
         unhealthy: Vec::new(),
         kiosk_id: setup.kiosk_id.clone(),
         generated_at: now.to_rfc3339(),
-        printer: printer(setup.printer.as_deref(), store.as_ref()),
+        printer: printer(setup.printer.as_deref(), &setup.print_gate, store.as_ref()),
         dispenser: dispenser(setup.dispenser.as_ref(), store.as_mut(), today),
         sync: sync(setup, hub, store.is_some()),
         database,
-        system: system(setup, hub),
+        system: SystemReport {
+            pin_lockouts_24h: store
+                .as_ref()
+                .and_then(|s| super::audit::lockouts_last_day(s, now).ok()),
+            ..system(setup, hub)
+        },
     };
     r.summarise();
     r
@@ -185,7 +202,7 @@ pub fn printer_problem(code: &str) -> Bilingual {
     }
 }
 
-fn printer(uri: Option<&str>, store: Option<&Store>) -> PrinterReport {
+fn printer(uri: Option<&str>, gate: &PrintGate, store: Option<&Store>) -> PrinterReport {
     let counters = store
         .and_then(|s| counters::printer(s).ok())
         .unwrap_or_default();
@@ -211,7 +228,11 @@ fn printer(uri: Option<&str>, store: Option<&Store>) -> PrinterReport {
         status: Duration::from_millis(800),
         ..Timeouts::default()
     };
-    match EscPosPrinter::open(uri, timeouts).and_then(|mut p| p.status()) {
+    let status = {
+        let _printing = gate.lock().unwrap_or_else(|p| p.into_inner());
+        EscPosPrinter::open(uri, timeouts).and_then(|mut p| p.status())
+    };
+    match status {
         Ok(status) => {
             r.online = Some(status.online);
             r.paper = Some(
@@ -538,6 +559,7 @@ fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
         memory_available_bytes: memory_available,
         ip_addresses: ip_addresses(),
         clock_skew_secs: hub.and_then(|h| h.skew_secs),
+        pin_lockouts_24h: None,
     };
     r.health = if let Some(skew) = r.clock_skew_secs.filter(|s| s.abs() > MAX_CLOCK_SKEW_SECS) {
         Health::problem(
@@ -570,4 +592,58 @@ fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
         Health::ok()
     };
     r
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Holds `gate`, starts `open_printer` (which opens `tcp://` to the returned listener's
+    /// address) on a thread, and checks that the printer is not opened until the gate is
+    /// released.
+    pub(crate) fn waits_for_the_gate(
+        gate: &PrintGate,
+        open_printer: impl FnOnce(String) + Send + 'static,
+    ) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let uri = format!("tcp://{}", listener.local_addr().unwrap());
+        let held = gate.lock().unwrap();
+        let worker = std::thread::spawn(move || open_printer(uri));
+        std::thread::sleep(Duration::from_millis(400));
+        assert_eq!(
+            listener.accept().map(|_| ()).unwrap_err().kind(),
+            std::io::ErrorKind::WouldBlock,
+            "the printer was opened while the gate was held"
+        );
+        drop(held);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match listener.accept() {
+                Ok((conn, _)) => {
+                    drop(conn);
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "never opened after the gate was released"
+                    );
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        worker.join().unwrap();
+    }
+
+    #[test]
+    fn the_printer_probe_waits_while_a_slip_prints() {
+        let gate = print_gate();
+        let probe_gate = gate.clone();
+        waits_for_the_gate(&gate, move |uri| {
+            let r = printer(Some(&uri), &probe_gate, None);
+            assert_eq!(r.online, Some(false), "the test closes the connection");
+        });
+    }
 }

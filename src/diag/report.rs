@@ -162,6 +162,9 @@ pub struct SystemReport {
     pub ip_addresses: Vec<String>,
     /// Kiosk clock minus the hub's (its HTTP `Date`), in seconds; `None` without a hub.
     pub clock_skew_secs: Option<i64>,
+    /// Diagnostics PIN lockouts in the last 24 hours (from the audit log); reported, never
+    /// a fault by itself. `None` when the database cannot be read.
+    pub pin_lockouts_24h: Option<u64>,
 }
 
 /// The whole report.

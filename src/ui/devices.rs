@@ -22,6 +22,9 @@ pub struct KioskDevices {
     pub paper: PaperWidth,
     /// Shared with diagnostics: one serial line, one request at a time.
     pub dispenser: Option<Arc<Mutex<DispenserClient>>>,
+    /// Held while a slip prints; shared with diagnostics' printer probe and test prints, so
+    /// they never open the printer in the middle of a member's slip.
+    pub print_gate: diag::probe::PrintGate,
     pub kiosk_name: String,
     pub zone: chrono_tz::Tz,
     /// Where ratings are counted.
@@ -48,6 +51,7 @@ impl KioskDevices {
             printer,
             paper,
             dispenser,
+            print_gate: diag::probe::print_gate(),
             kiosk_name,
             zone,
             db,
@@ -142,8 +146,10 @@ impl Devices for KioskDevices {
             ));
         };
         let receipt = self.receipt(slip, lang);
-        let result =
-            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print(&receipt));
+        let result = {
+            let _printing = self.print_gate.lock().unwrap_or_else(|p| p.into_inner());
+            EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.print(&receipt))
+        };
         // Diagnostics' counters: slips printed, the last fault (codes only).
         let code = result
             .as_ref()
@@ -238,5 +244,47 @@ impl KioskDevices {
         if let Err(e) = result {
             tracing::warn!(error = %e, "ticket not counted");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_print_waits_while_the_printer_is_probed() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kiosk.db");
+        Store::open(&db).unwrap();
+        let devices = KioskDevices::new(
+            None,
+            PaperWidth::Mm80,
+            None,
+            "KC Bandung".into(),
+            crate::clock::DEFAULT_ZONE,
+            db,
+        )
+        .unwrap();
+        let gate = devices.print_gate.clone();
+        let service = crate::content::default_services().remove(0);
+        crate::diag::probe::tests::waits_for_the_gate(&gate, move |uri| {
+            let devices = KioskDevices {
+                printer: Some(uri),
+                ..devices
+            };
+            let slip = Slip::Ticket(crate::kiosk::Ticket {
+                number: "A-001".into(),
+                service,
+                priority: false,
+                ahead: 0,
+                wait_minutes: 0,
+                issued_at: chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+                    .unwrap()
+                    .and_hms_opt(10, 0, 0)
+                    .unwrap(),
+            });
+            // The test closes the connection; whether the bytes got out does not matter.
+            let _ = devices.print(&slip, Lang::Id);
+        });
     }
 }

@@ -234,7 +234,7 @@ pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
             l.pick("Sistem", "System"),
             sys.health(),
             format!(
-                "{} {} · {} · {}: {} s · {}: {}\n{}: {} / {} · {}: {} / {}\nIP: {} · {}: {}",
+                "{} {} · {} · {}: {} s · {}: {}\n{}: {} / {} · {}: {} / {}\nIP: {} · {}: {} · {}: {}",
                 l.pick("Versi", "Version"),
                 sys.app_version,
                 opt(&sys.hostname),
@@ -257,6 +257,9 @@ pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
                 l.pick("Selisih jam dengan hub", "Clock vs hub"),
                 sys.clock_skew_secs
                     .map_or_else(|| "–".into(), |s| format!("{s} s")),
+                l.pick("PIN terkunci (24 jam)", "PIN lockouts (24 h)"),
+                sys.pin_lockouts_24h
+                    .map_or_else(|| "–".into(), |n| n.to_string()),
             ),
             l,
         ),

@@ -137,6 +137,7 @@ impl Rig {
             printer: Some(format!("tcp://{addr}")),
             paper: PaperWidth::Mm80,
             dispenser: Some(Arc::new(Mutex::new(client))),
+            print_gate: anjungan::diag::probe::print_gate(),
             kiosk_name: settings.kiosk_name.clone(),
             zone: chrono_tz::Asia::Jakarta,
             db: db.clone(),
