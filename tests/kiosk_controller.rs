@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::at;
+
 use std::path::Path;
 
 use anjungan::dataset::import_dir;
@@ -13,16 +15,6 @@ use anjungan::kiosk::{
 };
 use anjungan::store::Store;
 use chrono::{NaiveDate, NaiveDateTime};
-
-fn at(mono_ms: u64) -> Now {
-    Now {
-        mono_ms,
-        local: NaiveDate::from_ymd_opt(2026, 11, 22)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap(),
-    }
-}
 
 fn store_from(dir: &Path) -> Store {
     let mut store = Store::open_in_memory().unwrap();

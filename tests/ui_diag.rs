@@ -12,22 +12,19 @@ use common::screenshot;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anjungan::diag::actions::Toolbox;
 use anjungan::diag::mode::{DiagEffect, DiagEvent, DiagMode, DiagSettings};
 use anjungan::diag::probe::ProbeSetup;
 use anjungan::diag::{EXIT_MAINTENANCE, EXIT_RESTART, audit, logbuf, pin};
-use anjungan::kiosk::{Controller, Effect, Event, Now, Outcome, Settings};
+use anjungan::kiosk::{Controller, Effect, Event, Outcome, Settings};
 use anjungan::store::Store;
 use anjungan::ui::devices::KioskDevices;
 use anjungan::ui::runtime::Devices;
 use anjungan::ui::{self, AppWindow, Diag, Page, view};
-use anjungan_drivers::dispenser::sim::{DispenserSim, SimConfig};
-use anjungan_drivers::printer_sim::{SimOptions, StatusPreset, VirtualPrinter};
+use anjungan_drivers::printer_sim::StatusPreset;
 use anjungan_drivers::receipt::PaperWidth;
-use chrono::NaiveDate;
 use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle;
 use slint::platform::{PointerEventButton, WindowEvent};
@@ -45,16 +42,6 @@ const DOB: [&str; 5] = [
     "12 Mei 1980",
 ];
 
-fn now(mono_ms: u64) -> Now {
-    Now {
-        mono_ms,
-        local: NaiveDate::from_ymd_opt(2026, 11, 22)
-            .unwrap()
-            .and_hms_opt(10, 0, 0)
-            .unwrap(),
-    }
-}
-
 /// The kiosk controller and the diagnostics mode wired to the window synchronously, with
 /// the real devices behind both.
 struct Harness {
@@ -70,7 +57,7 @@ struct Harness {
 impl Harness {
     fn handle(self: &Rc<Self>, event: Event) {
         let t = *self.clock.borrow();
-        let effects = self.controller.borrow_mut().handle(event, now(t));
+        let effects = self.controller.borrow_mut().handle(event, common::at(t));
         for effect in effects {
             let outcome = match effect {
                 Effect::Print(slip) => Some(Outcome::Printed(
@@ -113,7 +100,7 @@ impl Harness {
         let t = *self.clock.borrow();
         ui::apply(
             &self.window,
-            &view::render(&self.controller.borrow(), now(t)),
+            &view::render(&self.controller.borrow(), common::at(t)),
         );
         ui::diag::apply(&self.window, &ui::diag::render(&self.diag.borrow(), t));
     }
@@ -215,15 +202,14 @@ fn technician_diagnostics_through_the_real_ui() {
     let dir = tempfile::tempdir().unwrap();
     let db = common::imported_db(dir.path(), "kiosk.db");
     let hub = common::Hub::start(dir.path());
-    let printer = VirtualPrinter::new(SimOptions {
-        width: PaperWidth::Mm80,
-        ..SimOptions::default()
-    });
-    let (addr, _server) = printer.spawn_tcp("127.0.0.1:0").unwrap();
-    let dispenser = DispenserSim::new(SimConfig::default(), Arc::new(chrono::Utc::now));
-    let port = dispenser.spawn_pty(None).unwrap();
-    let printer_uri = format!("tcp://{addr}");
-    let dispenser_uri = format!("serial://{}?baud=115200", port.path().display());
+    let common::Simulators {
+        printer,
+        printer_uri,
+        dispenser,
+        // Kept to the end: dropping the pty unplugs the dispenser.
+        port: _port,
+        dispenser_uri,
+    } = common::start_simulators();
     let devices = KioskDevices::new(
         Some(printer_uri.clone()),
         PaperWidth::Mm80,
@@ -258,7 +244,7 @@ fn technician_diagnostics_through_the_real_ui() {
             kiosk_name: "Anjungan JKN – KC Bandung".into(),
             ..Settings::default()
         },
-        now(0),
+        common::at(0),
     )
     .unwrap();
     let mode = DiagMode::new(DiagSettings {

@@ -43,6 +43,41 @@ fn local(mono_ms: u64) -> NaiveDateTime {
     today().and_hms_opt(10, 0, 0).unwrap() + chrono::Duration::milliseconds(mono_ms as i64)
 }
 
+/// The kiosk's clock `mono_ms` after 10:00 on the tests' day.
+pub fn at(mono_ms: u64) -> Now {
+    Now {
+        mono_ms,
+        local: local(mono_ms),
+    }
+}
+
+/// The virtual printer (80 mm) on 127.0.0.1 and the dispenser simulator on a pty, running.
+pub struct Simulators {
+    pub printer: VirtualPrinter,
+    pub printer_uri: String,
+    pub dispenser: DispenserSim,
+    pub port: SimPort,
+    pub dispenser_uri: String,
+}
+
+pub fn start_simulators() -> Simulators {
+    let printer = VirtualPrinter::new(SimOptions {
+        width: PaperWidth::Mm80,
+        ..SimOptions::default()
+    });
+    let (addr, _server) = printer.spawn_tcp("127.0.0.1:0").unwrap();
+    let dispenser = DispenserSim::new(SimConfig::default(), Arc::new(chrono::Utc::now));
+    let port = dispenser.spawn_pty(None).unwrap();
+    let dispenser_uri = format!("serial://{}?baud=115200", port.path().display());
+    Simulators {
+        printer,
+        printer_uri: format!("tcp://{addr}"),
+        dispenser,
+        port,
+        dispenser_uri,
+    }
+}
+
 /// The hand-written fixture: seven members, a few facilities and offices.
 pub fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
@@ -116,15 +151,15 @@ impl Rig {
         }
         let controller = Controller::new(store, settings.clone(), Self::now_at(0)).unwrap();
 
-        let printer = VirtualPrinter::new(SimOptions {
-            width: PaperWidth::Mm80,
-            ..SimOptions::default()
-        });
-        let (addr, _server) = printer.spawn_tcp("127.0.0.1:0").unwrap();
-        let dispenser = DispenserSim::new(SimConfig::default(), Arc::new(chrono::Utc::now));
-        let port = dispenser.spawn_pty(None).unwrap();
+        let Simulators {
+            printer,
+            printer_uri,
+            dispenser,
+            port,
+            dispenser_uri,
+        } = start_simulators();
         let client = DispenserClient::new(
-            &format!("serial://{}?baud=115200", port.path().display()),
+            &dispenser_uri,
             // Short, so an unplugged dispenser is reported within a couple of seconds.
             ClientConfig {
                 reply_timeout: Duration::from_millis(300),
@@ -134,7 +169,7 @@ impl Rig {
         )
         .unwrap();
         let devices = KioskDevices {
-            printer: Some(format!("tcp://{addr}")),
+            printer: Some(printer_uri),
             paper: PaperWidth::Mm80,
             dispenser: Some(Arc::new(Mutex::new(client))),
             print_gate: anjungan::diag::probe::print_gate(),
@@ -172,10 +207,7 @@ impl Rig {
     }
 
     fn now_at(mono_ms: u64) -> Now {
-        Now {
-            mono_ms,
-            local: local(mono_ms),
-        }
+        at(mono_ms)
     }
 
     /// Handles a touch at once and carries out its effects on the real devices, in order.
