@@ -8,11 +8,15 @@
 //! and reused when present;
 //! set `ANJUNGAN_BENCH_REIMPORT=1` to measure the import again.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{report, sample_identities};
 use std::time::{Duration, Instant};
 
 use anjungan::dataset::{self, synth::GenOptions};
-use anjungan::services::{Identity, IdentityKey, MemberSession};
+use anjungan::services::MemberSession;
 use anjungan::store::{FacilityQuery, Point, Store};
 use chrono::NaiveDate;
 use rand::{RngExt, SeedableRng};
@@ -245,39 +249,6 @@ fn time_each<T>(items: &[T], mut f: impl FnMut(&T)) -> Vec<Duration> {
             let t = Instant::now();
             f(item);
             t.elapsed()
-        })
-        .collect()
-}
-
-fn report(name: &str, times: &[Duration]) {
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let pct = |p: f64| sorted[((sorted.len() as f64 - 1.0) * p).round() as usize];
-    println!(
-        "{name}: n={} p50={:.3} ms p90={:.3} ms p99={:.3} ms max={:.3} ms",
-        sorted.len(),
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.90).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        sorted.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-    );
-}
-
-/// Random members' NIK and date of birth, read from the dataset as a member would type them.
-fn sample_identities(data: &Path, n: usize, today: NaiveDate) -> Vec<Identity> {
-    let mut reader = csv::Reader::from_path(data.join("members.csv")).expect("members.csv");
-    let all: Vec<(String, String)> = reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            (r[1].to_owned(), r[4].to_owned())
-        })
-        .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
-    (0..n)
-        .map(|_| {
-            let (nik, dob) = &all[rng.random_range(0..all.len())];
-            Identity::parse(IdentityKey::Nik(nik.clone()), dob, today).expect("valid identity")
         })
         .collect()
 }

@@ -6,7 +6,11 @@
 //! Hub state, base kiosk database and payloads are kept under `target/tmp/sync-bench-*`
 //! and reused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::{report, sample_identities};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -16,13 +20,11 @@ use anjungan::hub::HubStore;
 use anjungan::hub::kiosks::Kiosks;
 use anjungan::hub::server::{Hub, router};
 use anjungan::hub::state::write_answer;
-use anjungan::services::{Identity, IdentityKey, MemberSession};
+use anjungan::services::MemberSession;
 use anjungan::store::Store;
 use anjungan::sync::payload::{self, Expect};
 use anjungan::sync::{auth, keys, nonce, unix_now};
 use chrono::NaiveDate;
-use rand::{RngExt, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -326,40 +328,4 @@ fn load_test(state: &Path, key: ed25519_dalek::SigningKey, n: usize, rounds: usi
         );
         report("\"no change\" poll [target p99 ≤ 200 ms]", &times);
     });
-}
-
-fn report(name: &str, times: &[Duration]) {
-    if times.is_empty() {
-        println!("{name}: no samples");
-        return;
-    }
-    let mut sorted = times.to_vec();
-    sorted.sort();
-    let pct = |p: f64| sorted[((sorted.len() as f64 - 1.0) * p).round() as usize];
-    println!(
-        "{name}: n={} p50={:.3} ms p90={:.3} ms p99={:.3} ms max={:.3} ms",
-        sorted.len(),
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.90).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
-        sorted.last().copied().unwrap_or_default().as_secs_f64() * 1e3,
-    );
-}
-
-fn sample_identities(data: &Path, n: usize, today: NaiveDate) -> Vec<Identity> {
-    let mut reader = csv::Reader::from_path(data.join("members.csv")).expect("members.csv");
-    let all: Vec<(String, String)> = reader
-        .records()
-        .map(|r| {
-            let r = r.expect("row");
-            (r[1].to_owned(), r[4].to_owned())
-        })
-        .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(11);
-    (0..n)
-        .map(|_| {
-            let (nik, dob) = &all[rng.random_range(0..all.len())];
-            Identity::parse(IdentityKey::Nik(nik.clone()), dob, today).expect("valid identity")
-        })
-        .collect()
 }
