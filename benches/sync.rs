@@ -18,11 +18,12 @@ use std::time::{Duration, Instant};
 use anjungan::dataset::{self, synth::GenOptions};
 use anjungan::hub::HubStore;
 use anjungan::hub::kiosks::Kiosks;
-use anjungan::hub::server::{Hub, router};
+use anjungan::hub::server::{Hub, ServeOptions, ServerLimits, router, serve_listener};
 use anjungan::hub::state::write_answer;
 use anjungan::services::MemberSession;
 use anjungan::store::Store;
 use anjungan::sync::payload::{self, Expect};
+use anjungan::sync::tls::{self, HubEndpoint};
 use anjungan::sync::{auth, keys, nonce, unix_now};
 use chrono::NaiveDate;
 
@@ -259,24 +260,64 @@ fn load_test(state: &Path, key: ed25519_dalek::SigningKey, n: usize, rounds: usi
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(async move { axum::serve(listener, router(hub)).await });
-        let client = reqwest::Client::new();
+        // Over TLS, as kiosks reach a hub: a certificate made for this run, trusted alone.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (cert, key) = tls::self_signed(&[]).expect("certificate");
+        std::fs::write(dir.path().join("tls.crt"), cert).expect("write");
+        std::fs::write(dir.path().join("tls.key"), key).expect("write");
+        let config = tls::server_config(&dir.path().join("tls.crt"), &dir.path().join("tls.key"))
+            .expect("tls");
+        let options = ServeOptions {
+            tls: Some(Arc::new(config)),
+            limits: ServerLimits {
+                max_connections: n + 16,
+                ..ServerLimits::default()
+            },
+        };
+        tokio::spawn(serve_listener(
+            listener,
+            router(hub),
+            options,
+            std::future::pending(),
+        ));
+        let endpoint = HubEndpoint::new(
+            &format!("https://localhost:{}", addr.port()),
+            Some(&dir.path().join("tls.crt")),
+        )
+        .expect("endpoint");
+        let client = endpoint
+            .client(Duration::from_secs(10), Duration::from_secs(60))
+            .expect("client");
+        let base = endpoint.base().to_owned();
         let started = Instant::now();
         let mut tasks = Vec::new();
         for i in 0..n {
-            let (client, epoch) = (client.clone(), epoch.clone());
+            let (client, epoch, base) = (client.clone(), epoch.clone(), base.clone());
             tasks.push(tokio::spawn(async move {
                 let mut out = Vec::new();
                 for _ in 0..rounds {
                     let nonce = nonce();
-                    let mut rb = client.get(format!("http://{addr}/v1/sync")).query(&[
-                        ("since", version.to_string()),
-                        ("epoch", epoch.clone()),
-                        ("nonce", nonce.clone()),
-                    ]);
+                    let mut url = reqwest::Url::parse(&format!("{base}/v1/sync")).expect("url");
+                    url.query_pairs_mut()
+                        .append_pair("since", &version.to_string())
+                        .append_pair("epoch", &epoch)
+                        .append_pair("nonce", &nonce);
+                    let target = format!("{}?{}", url.path(), url.query().unwrap_or_default());
+                    let empty = auth::body_sha256(b"");
+                    let call = auth::CallLine {
+                        method: "GET",
+                        path_and_query: &target,
+                        content_sha256: &empty,
+                    };
                     let cons = format!("k{i}");
-                    for (h, v) in auth::sign_request(&cons, &format!("secret-of-k{i}"), unix_now())
-                    {
+                    let mut rb = client.get(url);
+                    for (h, v) in auth::sign_request(
+                        &cons,
+                        &format!("secret-of-k{i}"),
+                        unix_now(),
+                        &anjungan::sync::nonce(),
+                        &call,
+                    ) {
                         rb = rb.header(h, v);
                     }
                     let t = Instant::now();

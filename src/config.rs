@@ -82,7 +82,11 @@ pub struct DispenserConfig {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HubConfig {
+    /// `https://HOST:PORT` (plain `http://` only to a loopback hub).
     pub url: String,
+    /// The hub's TLS certificate (PEM, `tls.crt` from `hub keygen`): the only one trusted.
+    #[serde(default)]
+    pub ca: Option<PathBuf>,
     /// The hub's Ed25519 public key file, pinned.
     pub public_key: PathBuf,
     pub cons_id: String,
@@ -94,6 +98,7 @@ impl std::fmt::Debug for HubConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HubConfig")
             .field("url", &self.url)
+            .field("ca", &self.ca)
             .field("public_key", &self.public_key)
             .field("cons_id", &self.cons_id)
             .field("secret", &"<redacted>")
@@ -114,7 +119,15 @@ pub struct SyncConfig {
     pub retry_cap_secs: u64,
     /// Days a decided request stays checkable at the kiosk, then is forgotten (domain.md §8).
     pub request_retention_days: u64,
+    /// The largest sync download accepted, in MiB (a 1M-member snapshot is about 86 MiB).
+    pub max_download_mb: u64,
+    /// The longest one sync cycle (push and pull) may take, in seconds.
+    pub cycle_deadline_secs: u64,
 }
+
+/// Ranges of the hostile-peer limits in [sync].
+pub const MAX_DOWNLOAD_MB: std::ops::RangeInclusive<u64> = 1..=65_536;
+pub const CYCLE_DEADLINE_SECS: std::ops::RangeInclusive<u64> = 10..=86_400;
 
 impl Default for SyncConfig {
     fn default() -> Self {
@@ -124,6 +137,8 @@ impl Default for SyncConfig {
             retry_base_secs: 30,
             retry_cap_secs: 15 * 60,
             request_retention_days: 90,
+            max_download_mb: 1024,
+            cycle_deadline_secs: 3600,
         }
     }
 }
@@ -258,6 +273,28 @@ impl Config {
             }
         }
         config.diag.check()?;
+        for (name, value, range) in [
+            (
+                "max_download_mb",
+                config.sync.max_download_mb,
+                MAX_DOWNLOAD_MB,
+            ),
+            (
+                "cycle_deadline_secs",
+                config.sync.cycle_deadline_secs,
+                CYCLE_DEADLINE_SECS,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(format!(
+                    "sync.{name} = {value} harus {} sampai {} / must be {} to {}",
+                    range.start(),
+                    range.end(),
+                    range.start(),
+                    range.end()
+                ));
+            }
+        }
         if let Some(loc) = &config.kiosk.location
             && crate::store::Point::parse(loc).is_none()
         {

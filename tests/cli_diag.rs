@@ -65,6 +65,7 @@ fn diag_json_reports_each_fault_state_of_the_simulators() {
     let port = dispenser.spawn_pty(None).unwrap();
     let dispenser_uri = format!("serial://{}?baud=115200", port.path().display());
     let hub = Hub::start(dir.path());
+    let ca = hub.ca.to_str().unwrap();
     let all = |hub: &str| -> Vec<String> {
         [
             "--db",
@@ -75,6 +76,8 @@ fn diag_json_reports_each_fault_state_of_the_simulators() {
             &dispenser_uri,
             "--hub",
             hub,
+            "--hub-ca",
+            ca,
         ]
         .iter()
         .map(|s| s.to_string())
@@ -199,6 +202,7 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
         print_gate: probe::print_gate(),
         db: db.clone(),
         hub_url: Some(hub.url.clone()),
+        hub_ca: Some(hub.ca.clone()),
         max_data_age_hours: 48,
         zone: chrono_tz::Asia::Jakarta,
         started: std::time::Instant::now(),

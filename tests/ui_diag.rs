@@ -230,6 +230,7 @@ fn technician_diagnostics_through_the_real_ui() {
             print_gate: devices.print_gate.clone(),
             db: db.clone(),
             hub_url: Some(hub.url.clone()),
+            hub_ca: Some(hub.ca.clone()),
             max_data_age_hours: 48,
             zone: chrono_tz::Asia::Jakarta,
             started: Instant::now(),

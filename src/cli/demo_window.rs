@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use anjungan::hub::HubStore;
 use anjungan::hub::kiosks::Kiosks;
-use anjungan::hub::server::{Hub, router};
+use anjungan::hub::server::{Hub, ServeOptions, ServerLimits, router, serve_listener};
 use anjungan::hub::state::default_state_path;
 use anjungan::kiosk::Settings;
 use anjungan::store::{Point, Store};
 use anjungan::sync::agent::{AgentConfig, SyncAgent};
-use anjungan::sync::keys;
+use anjungan::sync::client::ClientLimits;
+use anjungan::sync::{keys, tls};
 use anjungan::ui::devices::KioskDevices;
 use anjungan::ui::runtime::{self, Clock};
 use anjungan_drivers::dispenser::sim::{DispenserSim, SimConfig};
@@ -135,15 +136,24 @@ fn start_local_hub(
     ))
     .map_err(Failure::internal)?;
     let server = Arc::new(Hub::new(state, key.clone(), kiosks).map_err(Failure::internal)?);
+    // TLS like any hub: a certificate made once for this demo directory, trusted alone.
+    let (cert, tls_key) = (hub_dir.join("tls.crt"), hub_dir.join("tls.key"));
+    if !cert.exists() || !tls_key.exists() {
+        let (c, k) = tls::self_signed(&[]).map_err(Failure::internal)?;
+        keys::write_private(&tls_key, &k).map_err(Failure::internal)?;
+        keys::write_private(&cert, &c).map_err(Failure::internal)?;
+    }
+    let tls_config = tls::server_config(&cert, &tls_key).map_err(Failure::internal)?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(Failure::internal)?;
     listener.set_nonblocking(true).map_err(Failure::internal)?;
     let url = format!(
-        "http://{}",
-        listener.local_addr().map_err(Failure::internal)?
+        "https://localhost:{}",
+        listener.local_addr().map_err(Failure::internal)?.port()
     );
     let agent = SyncAgent::new(AgentConfig {
         db: PathBuf::from(db),
         hub_url: url.clone(),
+        hub_ca: Some(cert.clone()),
         cons_id: DEMO_CONS_ID.into(),
         secret: DEMO_SECRET.into(),
         hub_key: key.verifying_key(),
@@ -151,6 +161,8 @@ fn start_local_hub(
         retry_base: Duration::from_secs(2),
         retry_cap: Duration::from_secs(60),
         request_retention: Duration::from_secs(30 * 86_400),
+        limits: ClientLimits::default(),
+        cycle_deadline: Duration::from_secs(600),
     })
     .map_err(Failure::internal)?;
     println!(
@@ -179,7 +191,12 @@ fn start_local_hub(
                         return;
                     }
                 };
-                let serve = axum::serve(listener, router(server));
+                let options = ServeOptions {
+                    tls: Some(Arc::new(tls_config)),
+                    limits: ServerLimits::default(),
+                };
+                let serve =
+                    serve_listener(listener, router(server), options, std::future::pending());
                 tokio::select! {
                     r = serve => if let Err(e) = r {
                         tracing::error!(error = %e, "the demo hub stopped");

@@ -42,9 +42,12 @@ struct ReportArgs {
     dispenser: Option<String>,
     #[arg(long)]
     db: Option<PathBuf>,
-    /// The hub's base URL, e.g. http://127.0.0.1:8787.
+    /// The hub's base URL, e.g. https://hub.cabang.example:8787.
     #[arg(long)]
     hub: Option<String>,
+    /// The hub's TLS certificate (PEM), for an https:// hub.
+    #[arg(long)]
+    hub_ca: Option<PathBuf>,
     /// Data older than this is stale.
     #[arg(long)]
     max_data_age_hours: Option<u64>,
@@ -156,6 +159,10 @@ fn setup(args: &ReportArgs) -> Result<probe::ProbeSetup, Failure> {
             .hub
             .clone()
             .or_else(|| file.hub.as_ref().map(|h| h.url.clone())),
+        hub_ca: args
+            .hub_ca
+            .clone()
+            .or_else(|| file.hub.as_ref().and_then(|h| h.ca.clone())),
         max_data_age_hours: args
             .max_data_age_hours
             .unwrap_or(file.sync.max_data_age_hours),

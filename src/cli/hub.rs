@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anjungan::hub::kiosks::Kiosks;
-use anjungan::hub::server::{self, Hub};
+use anjungan::hub::server::{self, Hub, ServeOptions, ServerLimits};
 use anjungan::hub::state::{FleetStatus, default_state_path};
 use anjungan::hub::{HubError, HubStore};
-use anjungan::sync::keys;
+use anjungan::sync::{keys, tls};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -35,7 +35,8 @@ impl HubArgs {
             Some(HubCommand::Requests(r)) => match r {
                 RequestsCommand::List { common }
                 | RequestsCommand::Approve { common, .. }
-                | RequestsCommand::Reject { common, .. } => common.json,
+                | RequestsCommand::Reject { common, .. }
+                | RequestsCommand::Flags { common } => common.json,
             },
         }
     }
@@ -56,6 +57,18 @@ struct ServeArgs {
     /// Address to listen on; port 0 picks a free port (printed on stderr).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: String,
+    /// The TLS certificate (PEM; `hub keygen` writes DIR/tls.crt).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM; DIR/tls.key).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP instead of TLS: only on a loopback address (development, the demo).
+    #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+    plain_http: bool,
+    /// Most connections served at once.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_connections: u32,
     /// The hub's state database (default: DIR/.hub/hub.db).
     #[arg(long)]
     state: Option<PathBuf>,
@@ -86,10 +99,15 @@ impl Common {
 
 #[derive(Debug, Subcommand)]
 enum HubCommand {
-    /// Make the hub's Ed25519 key pair: DIR/hub.key (secret) and DIR/hub.pub (for kiosks).
+    /// Make the hub's Ed25519 key pair, DIR/hub.key (secret) and DIR/hub.pub (for kiosks),
+    /// and its self-signed TLS certificate, DIR/tls.crt (for kiosks) and DIR/tls.key.
     Keygen {
         #[arg(long)]
         out: PathBuf,
+        /// A host name or IP address kiosks use to reach the hub, besides localhost and
+        /// 127.0.0.1 (repeat for each).
+        #[arg(long = "name")]
+        names: Vec<String>,
         #[arg(long)]
         json: bool,
     },
@@ -131,6 +149,11 @@ enum RequestsCommand {
         #[command(flatten)]
         common: Common,
     },
+    /// Integrity events: requests whose stated content digest did not match their content.
+    Flags {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Reject a request (by id or reference), saying why.
     Reject {
         id: String,
@@ -144,12 +167,26 @@ enum RequestsCommand {
 pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
     match &args.command {
         None => serve(&args.serve),
-        Some(HubCommand::Keygen { out, .. }) => {
+        Some(HubCommand::Keygen { out, names, .. }) => {
+            let (cert, tls_key) = tls::self_signed(names).map_err(|e| {
+                Failure::new(
+                    "INVALID_NAME",
+                    bilingual(
+                        format!("Nama hub tidak valid untuk sertifikat: {e}"),
+                        format!("A hub name is not valid for the certificate: {e}"),
+                    ),
+                    2,
+                )
+            })?;
             let key = keys::generate();
             keys::write_pair(&key, out).map_err(Failure::internal)?;
+            keys::write_private(&out.join("tls.key"), &tls_key).map_err(Failure::internal)?;
+            keys::write_private(&out.join("tls.crt"), &cert).map_err(Failure::internal)?;
             Ok(Answer::json_or_text(&json!({
                 "key": out.join("hub.key").display().to_string(),
                 "public_key": out.join("hub.pub").display().to_string(),
+                "tls_cert": out.join("tls.crt").display().to_string(),
+                "tls_key": out.join("tls.key").display().to_string(),
             })))
         }
         Some(HubCommand::Import { common, today }) => {
@@ -167,6 +204,9 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
         Some(HubCommand::Requests(RequestsCommand::List { common })) => Ok(Answer::rows(
             &common.open()?.requests().map_err(hub_failure)?,
         )),
+        Some(HubCommand::Requests(RequestsCommand::Flags { common })) => {
+            Ok(Answer::rows(&common.open()?.flags().map_err(hub_failure)?))
+        }
         Some(HubCommand::Requests(RequestsCommand::Approve { id, reason, common })) => {
             let row = common
                 .open()?
@@ -243,6 +283,7 @@ fn serve(args: &ServeArgs) -> Result<Answer, Failure> {
             2,
         )
     })?;
+    let tls = listen_tls(args, addr)?;
     let key = keys::read_signing_key(key_path).map_err(Failure::internal)?;
     let kiosks = Kiosks::load(kiosks_path).map_err(hub_failure)?;
     let state = args
@@ -255,10 +296,58 @@ fn serve(args: &ServeArgs) -> Result<Answer, Failure> {
         .enable_all()
         .build()
         .map_err(Failure::internal)?;
+    let options = ServeOptions {
+        tls,
+        limits: ServerLimits {
+            max_connections: args.max_connections as usize,
+            ..ServerLimits::default()
+        },
+    };
     runtime
-        .block_on(server::serve(Arc::new(hub), addr))
+        .block_on(server::serve(Arc::new(hub), addr, options))
         .map_err(hub_failure)?;
     Ok(Answer::json_or_text(&json!({ "stopped": true })))
+}
+
+/// The TLS configuration to serve, or none for `--plain-http` on a loopback address. No
+/// TLS files and no `--plain-http`: the hub does not start.
+fn listen_tls(
+    args: &ServeArgs,
+    addr: SocketAddr,
+) -> Result<Option<Arc<rustls::ServerConfig>>, Failure> {
+    if args.plain_http {
+        if !addr.ip().is_loopback() {
+            return Err(Failure::new(
+                "PLAIN_HTTP_NOT_LOOPBACK",
+                bilingual(
+                    format!(
+                        "--plain-http hanya boleh pada alamat loopback (127.0.0.1, ::1), bukan {addr}. Gunakan --tls-cert dan --tls-key."
+                    ),
+                    format!(
+                        "--plain-http is only allowed on a loopback address (127.0.0.1, ::1), not {addr}. Use --tls-cert and --tls-key."
+                    ),
+                ),
+                2,
+            ));
+        }
+        tracing::warn!("serving plain HTTP on loopback (--plain-http)");
+        return Ok(None);
+    }
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Err(Failure::new(
+            "TLS_REQUIRED",
+            bilingual(
+                "Hub wajib TLS: berikan --tls-cert DIR/tls.crt --tls-key DIR/tls.key (dibuat oleh `hub keygen`), atau --plain-http pada 127.0.0.1 untuk pengembangan.",
+                "The hub requires TLS: give --tls-cert DIR/tls.crt --tls-key DIR/tls.key (made by `hub keygen`), or --plain-http on 127.0.0.1 for development.",
+            ),
+            2,
+        ));
+    };
+    let config = tls::server_config(cert, key).map_err(|e| {
+        let (id, en) = e.bilingual();
+        Failure::new(e.code(), bilingual(id, en), 2)
+    })?;
+    Ok(Some(Arc::new(config)))
 }
 
 /// A hub with no version yet imports its directory before serving.

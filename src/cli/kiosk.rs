@@ -148,6 +148,7 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         print_gate: devices.print_gate.clone(),
         db: db.clone(),
         hub_url: agent.as_ref().map(|a| a.hub_url.clone()),
+        hub_ca: agent.as_ref().and_then(|a| a.hub_ca.clone()),
         max_data_age_hours: settings.max_data_age_hours,
         zone,
         started: Instant::now(),

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anjungan::config::{Config, SyncConfig};
 use anjungan::sync::agent::{AgentConfig, SyncAgent};
+use anjungan::sync::client::ClientLimits;
 use anjungan::sync::{SyncError, keys};
 use clap::Args;
 use serde_json::json;
@@ -29,9 +30,13 @@ pub struct SyncArgs {
     config: Option<PathBuf>,
     #[arg(long)]
     db: Option<PathBuf>,
-    /// The hub's base URL, e.g. http://127.0.0.1:8787
+    /// The hub's base URL, e.g. https://hub.cabang.example:8787 (plain http:// only to a
+    /// loopback hub run with --plain-http).
     #[arg(long)]
     hub: Option<String>,
+    /// The hub's TLS certificate (PEM, `tls.crt` from `hub keygen`), trusted alone.
+    #[arg(long)]
+    hub_ca: Option<PathBuf>,
     /// The hub's public key file, pinned.
     #[arg(long)]
     hub_pub: Option<PathBuf>,
@@ -103,7 +108,11 @@ fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
         .or_else(|| hub.as_ref().map(|h| h.secret.clone()))
         .ok_or_else(|| missing("--secret"))?;
     let interval = args.interval_secs.unwrap_or(sync.interval_secs);
-    build(db, url, &pub_path, cons_id, secret, interval, &sync)
+    let ca = args
+        .hub_ca
+        .clone()
+        .or_else(|| hub.as_ref().and_then(|h| h.ca.clone()));
+    build(db, url, ca, &pub_path, cons_id, secret, interval, &sync)
 }
 
 /// The agent a kiosk runs beside its UI, from its configuration file's [hub] and [sync];
@@ -118,6 +127,7 @@ pub(super) fn kiosk_agent_config(
     build(
         db,
         hub.url.clone(),
+        hub.ca.clone(),
         &hub.public_key,
         hub.cons_id.clone(),
         hub.secret.clone(),
@@ -127,9 +137,11 @@ pub(super) fn kiosk_agent_config(
     .map(Some)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn build(
     db: PathBuf,
     hub_url: String,
+    hub_ca: Option<PathBuf>,
     pub_path: &std::path::Path,
     cons_id: String,
     secret: String,
@@ -149,6 +161,7 @@ fn build(
     Ok(AgentConfig {
         db,
         hub_url,
+        hub_ca,
         cons_id,
         secret,
         hub_key,
@@ -156,6 +169,11 @@ fn build(
         retry_base: Duration::from_secs(sync.retry_base_secs.max(1)),
         retry_cap: Duration::from_secs(sync.retry_cap_secs.max(1)),
         request_retention: Duration::from_secs(sync.request_retention_days * 86_400),
+        limits: ClientLimits {
+            max_download: sync.max_download_mb.saturating_mul(1024 * 1024),
+            ..ClientLimits::default()
+        },
+        cycle_deadline: Duration::from_secs(sync.cycle_deadline_secs),
     })
 }
 
@@ -204,10 +222,23 @@ pub fn run(args: &SyncArgs) -> Result<Answer, Failure> {
 /// A failed cycle, said for a technician. Nothing half-applied remains in any case.
 pub fn sync_failure(e: SyncError) -> Failure {
     let code = e.code();
+    if let SyncError::Tls(t) = &e {
+        // The address or certificate as configured: nothing was sent.
+        let (id, en) = t.bilingual();
+        return Failure::new(code, bilingual(id, en), 2);
+    }
     let (id, en) = match &e {
         SyncError::Network(_) => (
             "Hub tidak dapat dihubungi; data lama tetap dipakai dan permohonan tetap tersimpan. Periksa jaringan.",
             "The hub cannot be reached; the old data stays in use and requests stay queued. Check the network.",
+        ),
+        SyncError::AckMismatch { .. } => (
+            "Hub menyimpan isi permohonan yang berbeda dari yang diterima anjungan; permohonan disisihkan (MISMATCH), tidak dianggap terkirim. Laporkan ke hub.",
+            "The hub holds different content for a request than this kiosk accepted; the request is set aside (MISMATCH), not counted as sent. Report it to the hub.",
+        ),
+        SyncError::TooLarge { .. } | SyncError::Deadline { .. } => (
+            "Jawaban hub terlalu besar atau terlalu lama; unduhan dibuang, data tidak diubah.",
+            "The hub's answer was too large or too slow; the download was discarded, no data was changed.",
         ),
         SyncError::Payload(_) | SyncError::BadAck => (
             "Jawaban hub ditolak karena tidak lolos pemeriksaan (tanda tangan, hash atau kelengkapan); data tidak diubah. Periksa kunci publik hub dan jaringan.",

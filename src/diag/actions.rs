@@ -445,6 +445,7 @@ mod tests {
                 print_gate: probe::print_gate(),
                 db,
                 hub_url: None,
+                hub_ca: None,
                 max_data_age_hours: 48,
                 zone: crate::clock::DEFAULT_ZONE,
                 started: std::time::Instant::now(),

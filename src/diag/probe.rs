@@ -18,6 +18,7 @@ use super::report::{
 };
 use crate::domain::Bilingual;
 use crate::store::Store;
+use crate::sync::tls::HubEndpoint;
 
 /// The dispenser client the kiosk shares between tickets and diagnostics: one serial line,
 /// one request at a time.
@@ -45,6 +46,8 @@ pub struct ProbeSetup {
     pub print_gate: PrintGate,
     pub db: PathBuf,
     pub hub_url: Option<String>,
+    /// The hub's certificate, for an https:// hub.
+    pub hub_ca: Option<PathBuf>,
     pub max_data_age_hours: u64,
     pub zone: chrono_tz::Tz,
     /// When the app started, for its uptime.
@@ -85,25 +88,22 @@ pub const MIN_DISK_FREE: u64 = 256 * 1024 * 1024;
 /// Less available memory than this is a problem.
 pub const MIN_MEMORY_AVAILABLE: u64 = 64 * 1024 * 1024;
 
-/// Asks the hub for anything: an answer proves it is up, and its `Date` header gives the
-/// clock check.
-pub async fn check_hub(url: &str) -> HubCheck {
-    let client = match reqwest::Client::builder()
-        .timeout(Duration::from_secs(4))
-        .build()
-    {
+/// Asks the hub for anything: an answer proves it is up (over TLS: with the certificate
+/// this kiosk trusts), and its `Date` header gives the clock check.
+pub async fn check_hub(endpoint: &HubEndpoint) -> HubCheck {
+    let unreachable = |error: String| HubCheck {
+        reachable: false,
+        skew_secs: None,
+        error: Some(error),
+    };
+    let client = match endpoint.client(Duration::from_secs(4), Duration::from_secs(4)) {
         Ok(c) => c,
-        Err(e) => {
-            return HubCheck {
-                reachable: false,
-                skew_secs: None,
-                error: Some(e.to_string()),
-            };
-        }
+        Err(e) => return unreachable(format!("{}: {e}", e.code())),
     };
     let sent = chrono::Utc::now();
     match client
-        .get(format!("{}/v1/sync", url.trim_end_matches('/')))
+        .get(format!("{}/v1/sync", endpoint.base()))
+        .timeout(Duration::from_secs(4))
         .send()
         .await
     {
@@ -122,21 +122,29 @@ pub async fn check_hub(url: &str) -> HubCheck {
                 error: None,
             }
         }
-        Err(e) => HubCheck {
-            reachable: false,
-            skew_secs: None,
-            error: Some(e.to_string()),
-        },
+        Err(e) => unreachable(e.to_string()),
     }
 }
 
-/// [`check_hub`] from plain (non-async) code.
-pub fn check_hub_blocking(url: &str) -> HubCheck {
+/// [`check_hub`] for an address as configured; an address the policy refuses (plain
+/// http:// to another host, ftp://, an https:// hub without its certificate) is reported
+/// unreachable with the reason, without a connection.
+pub fn check_hub_blocking(url: &str, ca: Option<&Path>) -> HubCheck {
+    let endpoint = match HubEndpoint::new(url, ca) {
+        Ok(e) => e,
+        Err(e) => {
+            return HubCheck {
+                reachable: false,
+                skew_secs: None,
+                error: Some(format!("{}: {e}", e.code())),
+            };
+        }
+    };
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(check_hub(url)),
+        Ok(rt) => rt.block_on(check_hub(&endpoint)),
         Err(e) => HubCheck {
             reachable: false,
             skew_secs: None,
@@ -147,7 +155,10 @@ pub fn check_hub_blocking(url: &str) -> HubCheck {
 
 /// The whole report, checking the hub first when one is configured.
 pub fn report_blocking(setup: &ProbeSetup) -> DiagReport {
-    let hub = setup.hub_url.as_deref().map(check_hub_blocking);
+    let hub = setup
+        .hub_url
+        .as_deref()
+        .map(|url| check_hub_blocking(url, setup.hub_ca.as_deref()));
     report(setup, hub.as_ref())
 }
 
@@ -366,14 +377,40 @@ fn sync(setup: &ProbeSetup, hub: Option<&HubCheck>, db_ok: bool) -> SyncReport {
         max_data_age_hours: setup.max_data_age_hours,
         last_error: status.last_error,
         pending_outbox: status.pending_outbox,
+        mismatched_outbox: status.mismatched_outbox,
     };
     let Some(hub) = hub else { return r };
-    r.health = if !hub.reachable {
+    r.health = if r.mismatched_outbox > 0 {
+        Health::problem(
+            "REQUEST_CONTENT_MISMATCH",
+            text(
+                format!(
+                    "{} permohonan berbeda isinya di hub (diubah di jalan atau di hub); tidak dianggap terkirim. Periksa `anjungan diag` dan laporkan ke hub.",
+                    r.mismatched_outbox
+                ),
+                format!(
+                    "{} request(s) hold different content at the hub (altered on the way or at the hub); not counted as sent. Check `anjungan diag` and report it to the hub.",
+                    r.mismatched_outbox
+                ),
+            ),
+        )
+    } else if !hub.reachable {
+        // The reason (a refused address, a certificate that does not match, a timeout),
+        // clipped: it comes from the network stack and carries no member data.
+        let why: String = hub
+            .error
+            .as_deref()
+            .map(|e| format!(" ({})", e.chars().take(200).collect::<String>()))
+            .unwrap_or_default();
         Health::problem(
             "HUB_UNREACHABLE",
             text(
-                "Hub tidak dapat dihubungi. Periksa jaringan dan alamat hub; data lama tetap dipakai.",
-                "The hub cannot be reached. Check the network and the hub address; the old data stays in use.",
+                format!(
+                    "Hub tidak dapat dihubungi. Periksa jaringan, alamat hub dan sertifikatnya; data lama tetap dipakai.{why}"
+                ),
+                format!(
+                    "The hub cannot be reached. Check the network, the hub address and its certificate; the old data stays in use.{why}"
+                ),
             ),
         )
     } else if stale {

@@ -130,6 +130,9 @@ pub struct SyncReport {
     pub max_data_age_hours: u64,
     pub last_error: Option<String>,
     pub pending_outbox: i64,
+    /// Requests set aside because the hub's signed answer named other content.
+    #[serde(default)]
+    pub mismatched_outbox: i64,
 }
 
 /// The kiosk database.

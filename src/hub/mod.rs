@@ -26,6 +26,9 @@ pub enum HubError {
     AlreadyDecided { reference: String, state: String },
     #[error("reference {0} was already used for a different request")]
     ReferenceConflict(String),
+    /// The digest a kiosk stated for a request does not match the request's content.
+    #[error("request {0}: the stated content digest does not match the content")]
+    ContentMismatch(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("{path}: {message}")]

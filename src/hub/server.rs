@@ -1,30 +1,40 @@
 //! The hub's HTTP API (axum): `GET /v1/sync`, `POST /v1/requests`, `POST /v1/heartbeat`.
 //!
-//! Every call is authenticated (BPJS bridging headers, [`crate::sync::auth`]). Sync answers
-//! are produced by a blocking thread inside one read transaction and streamed, compressed,
-//! as they are written; the signature comes last. Errors are JSON:
-//! `{"error": CODE, "message": Indonesian, "message_en": English}`.
+//! Served over TLS (rustls) by its own accept loop ([`serve_listener`]), which bounds what a
+//! hostile client can hold: a connection cap, a TLS handshake deadline, a header-read
+//! timeout, an idle timeout on every connection, and per-endpoint body caps read with a
+//! deadline. Every call is authenticated (request-bound BPJS-style headers,
+//! [`crate::sync::auth`]) before its body is read, and a nonce is taken only once. Sync
+//! answers are produced by a blocking thread inside one read transaction and streamed,
+//! compressed, as they are written; the signature comes last. Errors are JSON:
+//! `{"error": CODE, "message": Indonesian, "message_en": English}`, 404 and 405 included.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
 use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 
 use super::HubError;
 use super::kiosks::Kiosks;
 use super::state::{self, HubStore};
-use crate::sync::auth::{self, AuthError};
+use crate::sync::auth::{self, AuthError, NonceCache, Verified};
 use crate::sync::client::SubmitBody;
 
 /// The media type of a sync answer.
@@ -37,7 +47,13 @@ pub struct Hub {
     kiosks: Kiosks,
     writer: Mutex<HubStore>,
     readers: Mutex<Vec<Connection>>,
+    nonces: Mutex<NonceCache>,
+    body_read: Duration,
 }
+
+/// The most nonces the hub remembers: far above what a fleet sends in twice the window
+/// (a kiosk makes a handful of calls per cycle), small enough to bound memory (≈ 100 B each).
+pub const NONCE_CAPACITY: usize = 1_000_000;
 
 impl Hub {
     pub fn new(state_path: PathBuf, key: SigningKey, kiosks: Kiosks) -> Result<Self, HubError> {
@@ -48,7 +64,15 @@ impl Hub {
             kiosks,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
+            nonces: Mutex::new(NonceCache::new(NONCE_CAPACITY)),
+            body_read: BODY_READ_TIMEOUT,
         })
+    }
+
+    /// Sets how long a client may take to send a request body.
+    pub fn with_body_read_timeout(mut self, d: Duration) -> Self {
+        self.body_read = d;
+        self
     }
 
     fn reader(&self) -> Result<Connection, HubError> {
@@ -75,17 +99,225 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/v1/sync", get(sync))
         .route("/v1/requests", post(submit))
         .route("/v1/heartbeat", post(heartbeat))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(hub)
 }
 
-/// Serves until the process is stopped.
-pub async fn serve(hub: Arc<Hub>, addr: SocketAddr) -> Result<(), HubError> {
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        code: "NOT_FOUND",
+        id: "Alamat ini tidak ada di hub. Periksa versi anjungan.".into(),
+        en: "No such address on this hub. Check the kiosk's version.".into(),
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "METHOD_NOT_ALLOWED",
+        id: "Metode HTTP ini tidak diterima untuk alamat ini.".into(),
+        en: "This HTTP method is not accepted at this address.".into(),
+    }
+}
+
+/// What one client may hold of the hub.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    /// Connections served at once; more are closed as soon as they are accepted.
+    pub max_connections: usize,
+    /// The longest a TLS handshake may take.
+    pub handshake: Duration,
+    /// The longest a client may take to send a request's headers, also between requests.
+    pub header_read: Duration,
+    /// A connection that moves no byte either way for this long is closed.
+    pub idle: Duration,
+}
+
+/// The longest a client may take to send a request body, unless
+/// [`Hub::with_body_read_timeout`] says otherwise.
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 512,
+            handshake: Duration::from_secs(10),
+            header_read: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+        }
+    }
+}
+
+/// How the hub listens.
+#[derive(Clone)]
+pub struct ServeOptions {
+    /// `None`: plain HTTP (only ever on a loopback address; the CLI enforces it).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    pub limits: ServerLimits,
+}
+
+/// Binds `addr` and serves until the process is stopped.
+pub async fn serve(hub: Arc<Hub>, addr: SocketAddr, options: ServeOptions) -> Result<(), HubError> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(%addr, "hub listening");
+    let local = listener.local_addr()?;
+    let scheme = if options.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    tracing::info!(%local, scheme, "hub listening");
     // Tests and scripts read this line to learn the port when ADDR ends in :0.
-    eprintln!("hub listening on {}", listener.local_addr()?);
-    axum::serve(listener, router(hub)).await?;
-    Ok(())
+    eprintln!("hub listening on {scheme}://{local}");
+    serve_listener(listener, router(hub), options, std::future::pending()).await
+}
+
+/// The accept loop: TLS (when configured), then HTTP/1.1 with the limits, until `stop`.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    options: ServeOptions,
+    stop: impl Future<Output = ()>,
+) -> Result<(), HubError> {
+    let limits = options.limits;
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let acceptor = options.tls.map(tokio_rustls::TlsAcceptor::from);
+    tokio::pin!(stop);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            () = &mut stop => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before accept: wait a
+                    // moment instead of spinning, and go on.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            tracing::warn!(%peer, "connection cap reached; closing a new connection");
+            drop(tcp);
+            continue;
+        };
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let io = IdleTimeout::new(tcp, limits.idle);
+            match acceptor {
+                Some(acceptor) => {
+                    match tokio::time::timeout(limits.handshake, acceptor.accept(io)).await {
+                        Ok(Ok(tls)) => serve_connection(tls, app, limits).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+                None => serve_connection(io, app, limits).await,
+            }
+        });
+    }
+}
+
+async fn serve_connection<IO>(io: IO, app: Router, limits: ServerLimits)
+where
+    IO: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let result = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .max_buf_size(64 * 1024)
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service)
+        .await;
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended");
+    }
+}
+
+/// A connection that fails with `TimedOut` once no byte has moved either way for `idle`:
+/// a half-open peer, a client that stopped reading, or a keep-alive left hanging.
+struct IdleTimeout<T> {
+    inner: T,
+    idle: Duration,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<T> IdleTimeout<T> {
+    fn new(inner: T, idle: Duration) -> Self {
+        Self {
+            inner,
+            idle,
+            deadline: Box::pin(tokio::time::sleep(idle)),
+        }
+    }
+
+    fn moved(&mut self) {
+        let next = tokio::time::Instant::now() + self.idle;
+        self.deadline.as_mut().reset(next);
+    }
+
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.deadline.as_mut().poll(cx).is_ready()
+    }
+}
+
+fn timed_out() -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::TimedOut, "connection idle")
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for IdleTimeout<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before {
+                    self.moved();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.expired(cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for IdleTimeout<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match Pin::new(&mut self.inner).poll_write(cx, data) {
+            Poll::Ready(r) => {
+                if matches!(r, Ok(n) if n > 0) {
+                    self.moved();
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.expired(cx) => Poll::Ready(Err(timed_out())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match Pin::new(&mut self.inner).poll_flush(cx) {
+            Poll::Pending if self.expired(cx) => Poll::Ready(Err(timed_out())),
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }
 
 /// An error answer.
@@ -125,9 +357,29 @@ impl From<AuthError> for ApiError {
                 "Waktu permintaan di luar ±300 detik. Periksa jam anjungan.".into(),
                 "The request's timestamp is outside ±300 s. Check the kiosk's clock.".into(),
             ),
+            AuthError::OldSignature => (
+                "Anjungan memakai protokol lama (tanda tangan consId&timestamp). Perbarui anjungan.".into(),
+                "The kiosk signs the old way (consId&timestamp only). Update the kiosk.".into(),
+            ),
+            AuthError::Replayed => (
+                "Permintaan ini sudah pernah diterima (nonce dipakai ulang); ditolak.".into(),
+                "This request was already received (nonce reused); refused.".into(),
+            ),
+            AuthError::ContentMismatch => (
+                "Isi permintaan tidak sesuai dengan X-content-sha256; ditolak.".into(),
+                "The request body does not match X-content-sha256; refused.".into(),
+            ),
+            AuthError::Busy => (
+                "Hub sedang menerima terlalu banyak permintaan. Coba lagi sebentar lagi.".into(),
+                "The hub is receiving too many requests. Try again shortly.".into(),
+            ),
         };
         Self {
-            status: StatusCode::UNAUTHORIZED,
+            status: if e == AuthError::Busy {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::UNAUTHORIZED
+            },
             code: e.code(),
             id,
             en,
@@ -143,6 +395,16 @@ impl From<HubError> for ApiError {
                 code: "REFERENCE_CONFLICT",
                 id: format!("Nomor referensi {r} sudah dipakai untuk permohonan lain."),
                 en: format!("Reference {r} was already used for a different request."),
+            },
+            HubError::ContentMismatch(r) => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "CONTENT_MISMATCH",
+                id: format!(
+                    "Ringkasan isi permohonan {r} tidak cocok dengan isinya; ditolak dan dicatat."
+                ),
+                en: format!(
+                    "The content digest of request {r} does not match its content; refused and flagged."
+                ),
             },
             HubError::BadRequest(m) => bad_request(&m),
             other => {
@@ -167,18 +429,78 @@ fn bad_request(m: &str) -> ApiError {
     }
 }
 
-fn authenticate(hub: &Hub, headers: &HeaderMap) -> Result<String, ApiError> {
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    auth::verify_request(
-        h(auth::H_CONS_ID),
-        h(auth::H_TIMESTAMP),
-        h(auth::H_SIGNATURE),
-        crate::sync::unix_now(),
-        |c| hub.kiosks.secret(c),
-    )
-    .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
-    Ok(h(auth::H_CONS_ID).unwrap_or_default().to_owned())
+fn too_large(max: usize) -> ApiError {
+    ApiError {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        code: "BODY_TOO_LARGE",
+        id: format!("Isi permintaan melebihi {max} byte."),
+        en: format!("The request body is over {max} bytes."),
+    }
 }
+
+/// Checks the call's credentials against its request line, then takes its nonce. Reads
+/// nothing of the body.
+fn authenticate(hub: &Hub, parts: &Parts) -> Result<Verified, ApiError> {
+    let h = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let presented = auth::Presented {
+        cons_id: h(auth::H_CONS_ID),
+        timestamp: h(auth::H_TIMESTAMP),
+        nonce: h(auth::H_NONCE),
+        content_sha256: h(auth::H_CONTENT_SHA256),
+        signature: h(auth::H_SIGNATURE),
+    };
+    let target = parts
+        .uri
+        .path_and_query()
+        .map_or_else(|| parts.uri.path(), |p| p.as_str());
+    let now = crate::sync::unix_now();
+    let verified = auth::verify_request(&presented, parts.method.as_str(), target, now, |c| {
+        hub.kiosks.secret(c)
+    })
+    .and_then(|v| {
+        let mut nonces = hub.nonces.lock().map_err(|_| AuthError::Busy)?;
+        nonces.check_and_remember(&v, now).map(|()| v)
+    })
+    .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
+    Ok(verified)
+}
+
+/// Reads an authenticated call's body: at most `max` bytes, within the body deadline, and
+/// it must be the body that was signed.
+async fn read_body(hub: &Hub, who: &Verified, body: Body, max: usize) -> Result<Bytes, ApiError> {
+    let bytes = match tokio::time::timeout(hub.body_read, axum::body::to_bytes(body, max)).await {
+        Err(_) => {
+            return Err(ApiError {
+                status: StatusCode::REQUEST_TIMEOUT,
+                code: "BODY_TIMEOUT",
+                id: "Isi permintaan terlalu lambat dikirim.".into(),
+                en: "The request body arrived too slowly.".into(),
+            });
+        }
+        Ok(Err(_)) => return Err(too_large(max)),
+        Ok(Ok(b)) => b,
+    };
+    who.check_body(&bytes)
+        .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
+    Ok(bytes)
+}
+
+/// Refuses a declared body over `max` before anything is read.
+fn declared_within(parts: &Parts, max: usize) -> Result<(), ApiError> {
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(n) if n > max as u64 => Err(too_large(max)),
+        _ => Ok(()),
+    }
+}
+
+/// Body caps per endpoint.
+pub const SUBMIT_BODY_MAX: usize = 16 * 1024;
+pub const HEARTBEAT_BODY_MAX: usize = 64 * 1024;
 
 #[derive(Debug, Deserialize)]
 struct SyncQuery {
@@ -189,13 +511,14 @@ struct SyncQuery {
     nonce: String,
 }
 
-async fn sync(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    query: Result<Query<SyncQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let cons_id = authenticate(&hub, &headers)?;
-    let Query(q) = query.map_err(|e| bad_request(&e.body_text()))?;
+async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let who = authenticate(&hub, &parts)?;
+    declared_within(&parts, 0)?;
+    read_body(&hub, &who, body, 0).await?;
+    let cons_id = who.cons_id;
+    let Query(q) =
+        Query::<SyncQuery>::try_from_uri(&parts.uri).map_err(|e| bad_request(&e.body_text()))?;
     if q.nonce.is_empty() || q.nonce.len() > 128 || q.epoch.len() > 128 {
         return Err(bad_request("nonce must be 1–128 characters"));
     }
@@ -285,12 +608,12 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiErro
     serde_json::from_slice(body).map_err(|e| bad_request(&e.to_string()))
 }
 
-async fn submit(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let cons_id = authenticate(&hub, &headers)?;
+async fn submit(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let who = authenticate(&hub, &parts)?;
+    declared_within(&parts, SUBMIT_BODY_MAX)?;
+    let body = read_body(&hub, &who, body, SUBMIT_BODY_MAX).await?;
+    let cons_id = who.cons_id;
     let req: SubmitBody = parse_json(&body)?;
     let valid_ref = !req.reference.is_empty()
         && req.reference.len() <= 64
@@ -323,14 +646,14 @@ async fn submit(
     Ok(axum::Json(ack).into_response())
 }
 
-async fn heartbeat(
-    State(hub): State<Arc<Hub>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let cons_id = authenticate(&hub, &headers)?;
+async fn heartbeat(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let who = authenticate(&hub, &parts)?;
+    declared_within(&parts, HEARTBEAT_BODY_MAX)?;
+    let body = read_body(&hub, &who, body, HEARTBEAT_BODY_MAX).await?;
+    let cons_id = who.cons_id;
     let health: Value = parse_json(&body)?;
-    if !health.is_object() || body.len() > 64 * 1024 {
+    if !health.is_object() {
         return Err(bad_request(
             "the health summary must be a JSON object under 64 KiB",
         ));

@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::HubError;
 use crate::dataset;
 use crate::store::{KEY_EPOCH, Store};
-use crate::sync::client::{Ack, SubmitBody, ack_message};
+use crate::sync::client::{Ack, SubmitBody, ack_message, request_digest};
 use crate::sync::keys;
 use crate::sync::payload::{Header, Kind, PayloadWriter};
 use crate::sync::tables::{self, Applier, Op, TableSpec};
@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS hub_requests (
     state       TEXT NOT NULL,      -- RECEIVED, APPROVED, REJECTED
     reason      TEXT,
     decided_at  TEXT
+);
+-- Integrity events: a kiosk's request whose stated digest did not match its content.
+CREATE TABLE IF NOT EXISTS hub_flags (
+    id        INTEGER PRIMARY KEY,
+    at        TEXT NOT NULL,
+    cons_id   TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    code      TEXT NOT NULL,
+    detail    TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS hub_fleet (
     cons_id      TEXT PRIMARY KEY,
@@ -97,6 +106,18 @@ pub struct RequestRow {
     pub state: String,
     pub reason: Option<String>,
     pub decided_at: Option<String>,
+    /// [`request_digest`] of the content as stored: what the ack and the decision name.
+    pub content_sha256: String,
+}
+
+/// One integrity event (`hub_flags`).
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagRow {
+    pub at: String,
+    pub cons_id: String,
+    pub reference: String,
+    pub code: String,
+    pub detail: String,
 }
 
 /// One kiosk as its heartbeats describe it.
@@ -202,10 +223,52 @@ impl HubStore {
         if store.meta(KEY_EPOCH)?.is_none() {
             store.set_meta(KEY_EPOCH, &crate::sync::nonce())?;
         }
-        Ok(Self {
+        let mut hub = Self {
             store,
             path: path.to_owned(),
-        })
+        };
+        hub.upgrade_decisions()?;
+        Ok(hub)
+    }
+
+    /// Protocol 2: decisions made by an earlier hub carry no content digest. Adds it, from
+    /// the stored request, to the decision rows and to the recorded changes (which deltas
+    /// replay), once.
+    fn upgrade_decisions(&mut self) -> Result<(), HubError> {
+        let tx = self
+            .store
+            .connection()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let old: Vec<(i64, String)> = tx
+            .prepare(
+                "SELECT seq, data FROM hub_changes WHERE tbl = 'request_status' AND op = 'u' \
+                 AND json_array_length(data) = 4",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut fixed = 0;
+        for (seq, data) in old {
+            let Ok(Value::Array(mut values)) = serde_json::from_str::<Value>(&data) else {
+                continue;
+            };
+            let reference = values[0].as_str().unwrap_or_default().to_owned();
+            let digest = request_by(&tx, &reference)?.map(|r| r.content_sha256);
+            values.push(digest.clone().map_or(Value::Null, Value::from));
+            tx.execute(
+                "UPDATE hub_changes SET data = ?2 WHERE seq = ?1",
+                params![seq, Value::Array(values).to_string()],
+            )?;
+            tx.execute(
+                "UPDATE request_status SET content_sha256 = ?2 WHERE reference = ?1",
+                params![reference, digest],
+            )?;
+            fixed += 1;
+        }
+        tx.commit()?;
+        if fixed > 0 {
+            tracing::info!(fixed, "decisions upgraded to protocol 2");
+        }
+        Ok(())
     }
 
     pub fn connection(&mut self) -> &mut Connection {
@@ -267,6 +330,17 @@ impl HubStore {
         body: &SubmitBody,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<Ack, HubError> {
+        let digest = body.digest();
+        if body.content_sha256 != digest {
+            // The kiosk computed another digest for what arrived: refuse, and keep a trace.
+            self.flag(
+                cons_id,
+                &body.reference,
+                "CONTENT_MISMATCH",
+                &format!("kiosk stated {}, content is {digest}", body.content_sha256),
+            )?;
+            return Err(HubError::ContentMismatch(body.reference.clone()));
+        }
         let change = serde_json::to_string(&body.change).unwrap_or_default();
         let now = chrono::Utc::now().to_rfc3339();
         let tx = self
@@ -289,15 +363,19 @@ impl HubStore {
         )?;
         let row = request_by(&tx, &body.reference)?
             .ok_or_else(|| HubError::UnknownRequest(body.reference.clone()))?;
-        if inserted == 0
-            && (row.kind != body.kind || row.card_no != body.card_no || row.change != body.change)
-        {
+        if inserted == 0 && row.content_sha256 != digest {
             return Err(HubError::ReferenceConflict(body.reference.clone()));
         }
         tx.commit()?;
         let signature = keys::sign_b64(
             key,
-            ack_message(&row.reference, &row.state, row.reason.as_deref()).as_bytes(),
+            ack_message(
+                &row.reference,
+                &row.state,
+                row.reason.as_deref(),
+                &row.content_sha256,
+            )
+            .as_bytes(),
         );
         Ok(Ack {
             reference: row.reference,
@@ -305,8 +383,50 @@ impl HubStore {
             reason: row.reason,
             received_at: row.received_at,
             duplicate: inserted == 0,
+            content_sha256: row.content_sha256,
             signature,
         })
+    }
+
+    /// Records an integrity event.
+    fn flag(
+        &mut self,
+        cons_id: &str,
+        reference: &str,
+        code: &str,
+        detail: &str,
+    ) -> Result<(), HubError> {
+        let clip = |s: &str, n: usize| s.chars().take(n).collect::<String>();
+        self.store.connection().execute(
+            "INSERT INTO hub_flags (at, cons_id, reference, code, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                chrono::Utc::now().to_rfc3339(),
+                clip(cons_id, 64),
+                clip(reference, 64),
+                code,
+                clip(detail, 300)
+            ],
+        )?;
+        tracing::warn!(code, "request integrity flag");
+        Ok(())
+    }
+
+    /// Integrity events, newest first.
+    pub fn flags(&mut self) -> Result<Vec<FlagRow>, HubError> {
+        let conn = self.store.connection();
+        let mut stmt = conn.prepare(
+            "SELECT at, cons_id, reference, code, detail FROM hub_flags ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FlagRow {
+                at: r.get(0)?,
+                cons_id: r.get(1)?,
+                reference: r.get(2)?,
+                code: r.get(3)?,
+                detail: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every request, newest first.
@@ -365,6 +485,7 @@ impl HubStore {
             Value::from(state),
             reason.map_or(Value::Null, Value::from),
             Value::from(now.clone()),
+            Value::from(row.content_sha256.clone()),
         ];
         tx.execute(
             "INSERT INTO hub_changes (version, tbl, op, data) VALUES (?1, 'request_status', 'u', ?2)",
@@ -548,6 +669,17 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
         state: r.get(8)?,
         reason: r.get(9)?,
         decided_at: r.get(10)?,
+        content_sha256: String::new(),
+    })
+    .map(|mut row| {
+        row.content_sha256 = request_digest(
+            &row.reference,
+            &row.kind,
+            &row.card_no,
+            &row.change,
+            &row.created_at,
+        );
+        row
     })
 }
 
@@ -686,14 +818,25 @@ mod tests {
         let mut hub = HubStore::open(&dir.path().join("hub.db")).unwrap();
         hub.import(&fixture(), today()).unwrap();
         let key = keys::generate();
-        let body = SubmitBody {
+        let mut body = SubmitBody {
             reference: "AJ-00000-00001".into(),
             kind: "KELAS".into(),
             card_no: "0001000000011".into(),
             change: serde_json::json!({"to": 1}),
             created_at: "2026-11-22T03:00:00Z".into(),
+            content_sha256: String::new(),
         };
+        // A digest that does not fit the content is refused and flagged.
+        body.content_sha256 = "0".repeat(64);
+        assert!(matches!(
+            hub.submit("k1", &body, &key),
+            Err(HubError::ContentMismatch(_))
+        ));
+        assert_eq!(hub.flags().unwrap().len(), 1);
+        assert_eq!(hub.flags().unwrap()[0].code, "CONTENT_MISMATCH");
+        body.content_sha256 = body.digest();
         let ack = hub.submit("k1", &body, &key).unwrap();
+        assert_eq!(ack.content_sha256, body.digest());
         assert!(!ack.duplicate);
         let row = hub.decide("AJ-00000-00001", true, None).unwrap();
         assert_eq!(row.state, "APPROVED");

@@ -140,6 +140,9 @@ pub fn request_status(store: &Store, typed: &str) -> Result<RequestStatusView, S
     let reference = normalize_reference(typed);
     let decided = store.request_decision(&reference)?;
     let (state, reason, decided_at) = match (store.request(&reference)?, decided) {
+        // This kiosk's own request whose content differs at the hub: no decision on other
+        // content counts for it.
+        (Some(entry), _) if entry.state == OutboxState::Mismatch => (entry.state, None, None),
         (_, Some(d)) => (
             d.state.parse().unwrap_or(OutboxState::Sent),
             d.reason,
@@ -170,6 +173,10 @@ fn state_message(state: OutboxState, reason: Option<&str>) -> Bilingual {
         OutboxState::Approved => Bilingual::new(
             "Permohonan disetujui. Perubahan berlaku mulai tanggal efektif pada slip.",
             "The request was approved. The change takes effect on the date shown on the slip.",
+        ),
+        OutboxState::Mismatch => Bilingual::new(
+            "Permohonan tercatat di anjungan ini, tetapi pengirimannya perlu diperiksa petugas. Silakan ke loket dengan slip dan nomor referensinya.",
+            "The request is recorded on this kiosk, but its delivery needs an officer's check. Please go to a counter with the slip and its reference number.",
         ),
         OutboxState::Rejected => {
             let r = reason.unwrap_or("-");

@@ -166,6 +166,11 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     );
     "#,
+    // v4: protocol 2 (docs/sync-protocol.md): a decision names the SHA-256 of the request
+    // content it decided on, so a kiosk accepts it only for the content it took.
+    r#"
+    ALTER TABLE request_status ADD COLUMN content_sha256 TEXT;
+    "#,
 ];
 
 /// The schema version this build expects.

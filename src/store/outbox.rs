@@ -19,6 +19,9 @@ pub enum OutboxState {
     Sent,
     Approved,
     Rejected,
+    /// The hub's signed answer names other content than the kiosk accepted (altered on the
+    /// way, or at the hub). Kept for a technician; never treated as delivered or decided.
+    Mismatch,
 }
 
 impl OutboxState {
@@ -28,6 +31,7 @@ impl OutboxState {
             Self::Sent => "SENT",
             Self::Approved => "APPROVED",
             Self::Rejected => "REJECTED",
+            Self::Mismatch => "MISMATCH",
         }
     }
 }
@@ -40,6 +44,7 @@ impl std::str::FromStr for OutboxState {
             "SENT" => Self::Sent,
             "APPROVED" => Self::Approved,
             "REJECTED" => Self::Rejected,
+            "MISMATCH" => Self::Mismatch,
             _ => return Err(()),
         })
     }
@@ -63,7 +68,7 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             reference: r.get(0)?,
             kind: r.get(1)?,
@@ -159,6 +164,27 @@ impl Store {
             )?
             .execute(params![reference, error])?;
         Ok(())
+    }
+
+    /// Sets a request aside: the hub's signed answer named other content (`error` says
+    /// which digests). It is not sent again, not counted as pending, not shown as decided.
+    pub fn mark_mismatch(&self, reference: &str, error: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "UPDATE outbox SET state = 'MISMATCH', attempts = attempts + 1, last_error = ?2 \
+                 WHERE reference = ?1 AND state IN ('PENDING', 'SENT')",
+            )?
+            .execute(params![reference, error])?;
+        Ok(())
+    }
+
+    /// Requests set aside because the hub's content differs (see [`Self::mark_mismatch`]).
+    pub fn mismatched_requests(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'MISMATCH' ORDER BY created_at, reference"
+        ))?;
+        let rows = stmt.query_map([], OutboxEntry::from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A decision synced from the hub for any kiosk's request.
@@ -269,8 +295,8 @@ mod tests {
         store
             .conn
             .execute(
-                "INSERT INTO request_status VALUES ('AJ-ELSEWHERE', 'APPROVED', NULL, \
-                 '2026-01-05T00:00:00+00:00')",
+                "INSERT INTO request_status (reference, state, reason, decided_at) \
+                 VALUES ('AJ-ELSEWHERE', 'APPROVED', NULL, '2026-01-05T00:00:00+00:00')",
                 [],
             )
             .unwrap();

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::apply::{self, Applied};
-use super::client::HubClient;
+use super::client::{ClientLimits, HubClient};
 use super::payload::{self, Expect};
 use super::{SyncError, nonce, unix_now};
 use crate::diag::DiagReport;
@@ -28,6 +28,8 @@ use crate::store::{
 pub struct AgentConfig {
     pub db: PathBuf,
     pub hub_url: String,
+    /// The hub's certificate (PEM), the only one trusted; required for an https:// hub.
+    pub hub_ca: Option<PathBuf>,
     pub cons_id: String,
     pub secret: String,
     /// The pinned hub public key.
@@ -40,6 +42,10 @@ pub struct AgentConfig {
     pub retry_cap: Duration,
     /// How long decided requests stay checkable before they are forgotten (domain.md §8).
     pub request_retention: Duration,
+    /// Download size cap and timeouts for what the hub sends.
+    pub limits: ClientLimits,
+    /// The longest one cycle's push and pull may take, all told.
+    pub cycle_deadline: Duration,
 }
 
 /// What the kiosk knows about its sync, for the UI ("Data per …") and diagnostics.
@@ -55,6 +61,8 @@ pub struct SyncStatus {
     /// `CODE: message` of the last failure; cleared by a success.
     pub last_error: Option<String>,
     pub pending_outbox: i64,
+    /// Requests whose content differs at the hub ([`crate::store::OutboxState::Mismatch`]).
+    pub mismatched_outbox: i64,
     pub consecutive_failures: u32,
 }
 
@@ -70,6 +78,7 @@ pub fn read_status(db: &Path) -> Result<SyncStatus, SyncError> {
         data_age_secs: as_of.map(|t| (chrono::Utc::now() - t).num_seconds()),
         last_error: store.meta(KEY_LAST_SYNC_ERROR)?,
         pending_outbox: store.pending_count()?,
+        mismatched_outbox: store.mismatched_requests()?.len() as i64,
         consecutive_failures: 0,
     })
 }
@@ -115,11 +124,13 @@ pub fn next_delay(
 
 impl SyncAgent {
     pub fn new(config: AgentConfig) -> Result<Self, SyncError> {
+        let endpoint = super::tls::HubEndpoint::new(&config.hub_url, config.hub_ca.as_deref())?;
         let client = HubClient::new(
-            &config.hub_url,
+            &endpoint,
             &config.cons_id,
             &config.secret,
             config.hub_key,
+            config.limits,
         )?;
         let status = read_status(&config.db).unwrap_or_default();
         // Without a kiosk's devices, the heartbeat reports sync, database and system.
@@ -130,6 +141,7 @@ impl SyncAgent {
             print_gate: probe::print_gate(),
             db: config.db.clone(),
             hub_url: Some(config.hub_url.clone()),
+            hub_ca: config.hub_ca.clone(),
             max_data_age_hours: 48,
             zone: crate::clock::DEFAULT_ZONE,
             started: Instant::now(),
@@ -192,16 +204,27 @@ impl SyncAgent {
     pub async fn run_once(&self) -> Result<CycleReport, SyncError> {
         let started = Instant::now();
         let now = chrono::Utc::now().to_rfc3339();
-        let push = self.push().await;
-        let pull = self.pull().await;
-        let result = match (push, pull) {
-            (Ok(delivered), Ok((applied, bytes))) => Ok(CycleReport {
+        let deadline = self.config.cycle_deadline;
+        let work = async {
+            let push = self.push().await;
+            let pull = self.pull().await;
+            (push, pull)
+        };
+        let result = match tokio::time::timeout(deadline, work).await {
+            Ok((Ok(delivered), Ok((applied, bytes)))) => Ok(CycleReport {
                 delivered,
                 applied,
                 downloaded_bytes: bytes,
                 seconds: started.elapsed().as_secs_f64(),
             }),
-            (Err(e), _) | (_, Err(e)) => Err(e),
+            Ok((Err(e), _) | (_, Err(e))) => Err(e),
+            Err(_) => {
+                // The download (if one was under way) was dropped mid-stream: remove it.
+                let _ = std::fs::remove_file(download_path(&self.config.db));
+                Err(SyncError::Deadline {
+                    secs: deadline.as_secs(),
+                })
+            }
         };
         let db = self.config.db.clone();
         let error = result.as_ref().err().map(|e| format!("{}: {e}", e.code()));
@@ -270,6 +293,14 @@ impl SyncAgent {
                     .await?;
                     delivered += 1;
                 }
+                Err(e @ SyncError::AckMismatch { .. }) => {
+                    // Never accepted, never resent as if nothing happened: a technician
+                    // sees it in diagnostics, the hub in this kiosk's heartbeat.
+                    tracing::error!(code = e.code(), %reference, "request content differs at the hub");
+                    let text = format!("{}: {e}", e.code());
+                    blocking(move || Ok(Store::open(&db)?.mark_mismatch(&reference, &text)?))
+                        .await?;
+                }
                 Err(e) => {
                     let text = format!("{}: {e}", e.code());
                     blocking(move || {
@@ -311,7 +342,7 @@ impl SyncAgent {
 
     /// Sends the same report `anjungan diag --json` prints.
     async fn heartbeat(&self) {
-        let hub = probe::check_hub(&self.config.hub_url).await;
+        let hub = probe::check_hub(self.client.endpoint()).await;
         let health = Arc::clone(&self.health);
         let report = match tokio::task::spawn_blocking(move || health(&hub)).await {
             Ok(report) => report,

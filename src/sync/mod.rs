@@ -13,6 +13,7 @@ pub mod client;
 pub mod keys;
 pub mod payload;
 pub mod tables;
+pub mod tls;
 
 pub use agent::{AgentConfig, CycleReport, SyncAgent, SyncStatus};
 
@@ -38,6 +39,19 @@ pub enum SyncError {
     /// A request acknowledgement was not signed by the pinned key.
     #[error("the hub's acknowledgement is not signed by the pinned key")]
     BadAck,
+    /// A validly signed acknowledgement (or decision) names other content than the kiosk
+    /// accepted: the request was altered on the way or at the hub. Kept, never accepted.
+    #[error("the hub holds different content for this request (hub {hub}, kiosk {kiosk})")]
+    AckMismatch { hub: String, kiosk: String },
+    /// The hub's answer grew past the configured limit; what arrived was removed.
+    #[error("the hub's answer is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The cycle ran past its overall deadline.
+    #[error("the sync did not finish within {secs} s")]
+    Deadline { secs: u64 },
+    /// The hub's address or certificate cannot be used (nothing was sent).
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     #[error("applying failed: {0}")]
     Apply(#[from] tables::ApplyError),
     #[error(transparent)]
@@ -55,6 +69,10 @@ impl SyncError {
             Self::Payload(p) => p.code(),
             Self::Mismatch(_) => "PAYLOAD_MISMATCH",
             Self::BadAck => "ACK_BAD_SIGNATURE",
+            Self::AckMismatch { .. } => "ACK_CONTENT_MISMATCH",
+            Self::TooLarge { .. } => "DOWNLOAD_TOO_LARGE",
+            Self::Deadline { .. } => "SYNC_DEADLINE",
+            Self::Tls(t) => t.code(),
             Self::Apply(_) => "APPLY_FAILED",
             Self::Store(_) => "STORE_ERROR",
             Self::Io(_) => "LOCAL_IO",

@@ -20,7 +20,7 @@ use super::keys;
 use super::tables::{self, Op};
 
 /// The payload format this build speaks.
-pub const PROTOCOL: u32 = 1;
+pub const PROTOCOL: u32 = 2;
 /// What the signature's message starts with, so a signature cannot be reused elsewhere.
 pub const SIGNING_CONTEXT: &str = "ANJUNGAN-SYNC-1\n";
 /// The longest line accepted; a longer one is an attack or damage.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use rusqlite::ToSql;
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
-use rusqlite::{Transaction, params_from_iter};
+use rusqlite::{OptionalExtension, Transaction, params_from_iter};
 use serde_json::Value;
 
 /// One synced table: its wire columns in order, and the columns of its key.
@@ -88,7 +88,13 @@ pub const TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "request_status",
-        columns: &["reference", "state", "reason", "decided_at"],
+        columns: &[
+            "reference",
+            "state",
+            "reason",
+            "decided_at",
+            "content_sha256",
+        ],
         key: &["reference"],
     },
 ];
@@ -232,13 +238,7 @@ impl<'t, 'c> Applier<'t, 'c> {
             .prepare_cached(sql)?
             .execute(params_from_iter(values.iter().map(Wire)))?;
         if spec.name == "request_status" && op == Op::Upsert {
-            // A decision for a request this kiosk took: its own record follows.
-            self.tx
-                .prepare_cached(
-                    "UPDATE outbox SET state = ?2, decision_reason = ?3, decided_at = ?4 \
-                     WHERE reference = ?1 AND state IN ('PENDING', 'SENT')",
-                )?
-                .execute(params_from_iter(values.iter().map(Wire)))?;
+            self.own_decision(values)?;
         }
         if matches!(spec.name, "facilities" | "offices") {
             self.places_touched = true;
@@ -247,6 +247,46 @@ impl<'t, 'c> Applier<'t, 'c> {
         match op {
             Op::Upsert => entry.0 += 1,
             Op::Delete => entry.1 += 1,
+        }
+        Ok(())
+    }
+
+    /// A decision for a request this kiosk took: its own record follows, if the decision
+    /// names the content this kiosk accepted. A decision on other content sets the request
+    /// aside as `MISMATCH` instead (docs/sync-protocol.md §8).
+    fn own_decision(&mut self, values: &[Value]) -> Result<(), ApplyError> {
+        let reference = values[0].as_str().unwrap_or_default();
+        let own: Option<crate::store::OutboxEntry> = self
+            .tx
+            .prepare_cached(
+                "SELECT reference, kind, card_no, payload, state, created_at, attempts, \
+                 last_error, decision_reason FROM outbox \
+                 WHERE reference = ?1 AND state IN ('PENDING', 'SENT')",
+            )?
+            .query_row([reference], crate::store::OutboxEntry::from_row)
+            .optional()?;
+        let Some(own) = own else { return Ok(()) };
+        let named = values[4].as_str().unwrap_or_default();
+        let mine = crate::sync::client::entry_digest(&own);
+        if named == mine {
+            self.tx
+                .prepare_cached(
+                    "UPDATE outbox SET state = ?2, decision_reason = ?3, decided_at = ?4 \
+                     WHERE reference = ?1",
+                )?
+                .execute(params_from_iter(values[..4].iter().map(Wire)))?;
+        } else {
+            tracing::error!(%reference, "a decision names other content than this kiosk's request");
+            self.tx
+                .prepare_cached(
+                    "UPDATE outbox SET state = 'MISMATCH', last_error = ?2 WHERE reference = ?1",
+                )?
+                .execute(rusqlite::params![
+                    reference,
+                    format!(
+                        "DECISION_CONTENT_MISMATCH: the hub decided on content {named}, this kiosk accepted {mine}"
+                    )
+                ])?;
         }
         Ok(())
     }

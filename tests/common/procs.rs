@@ -39,10 +39,14 @@ pub fn imported_db(dir: &Path, name: &str) -> PathBuf {
     db
 }
 
-/// A real hub process on a free port; killed (by its own pid) when dropped.
+/// A real hub process on a free port, serving HTTPS with the certificate `hub keygen`
+/// made; killed (by its own pid) when dropped.
 pub struct Hub {
     child: Child,
+    /// `https://127.0.0.1:PORT`.
     pub url: String,
+    /// The hub's certificate, for kiosks (`--hub-ca`).
+    pub ca: PathBuf,
 }
 
 impl Hub {
@@ -66,12 +70,14 @@ impl Hub {
             .args(["--kiosks", dir.join("kiosks.toml").to_str().unwrap()])
             .args(["--state", dir.join("hub.db").to_str().unwrap()])
             .args(["--listen", "127.0.0.1:0"])
+            .args(["--tls-cert", dir.join("keys/tls.crt").to_str().unwrap()])
+            .args(["--tls-key", dir.join("keys/tls.key").to_str().unwrap()])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
+        let url = loop {
             match lines.next() {
                 Some(Ok(line)) => {
                     if let Some(a) = line.strip_prefix("hub listening on ") {
@@ -84,7 +90,8 @@ impl Hub {
         std::thread::spawn(move || for _ in lines {});
         Self {
             child,
-            url: format!("http://{addr}"),
+            url,
+            ca: dir.join("keys/tls.crt"),
         }
     }
 }
@@ -101,6 +108,7 @@ pub fn agent_config(dir: &Path, db: &Path, url: &str) -> anjungan::sync::AgentCo
     anjungan::sync::AgentConfig {
         db: db.to_path_buf(),
         hub_url: url.to_owned(),
+        hub_ca: Some(dir.join("keys/tls.crt")),
         cons_id: "k1".into(),
         secret: SECRET.into(),
         hub_key: anjungan::sync::keys::read_public_key(&dir.join("keys/hub.pub")).unwrap(),
@@ -108,5 +116,7 @@ pub fn agent_config(dir: &Path, db: &Path, url: &str) -> anjungan::sync::AgentCo
         retry_base: std::time::Duration::from_secs(30),
         retry_cap: std::time::Duration::from_secs(600),
         request_retention: std::time::Duration::from_secs(90 * 86_400),
+        limits: anjungan::sync::client::ClientLimits::default(),
+        cycle_deadline: std::time::Duration::from_secs(120),
     }
 }
