@@ -139,7 +139,11 @@ fn a_bom_extra_columns_and_quoted_fields_are_accepted() {
              PBPU,3,3273P001,2019-03-01,2019-03-01,2019-03-01,AKTIF,\r\n"
         )
     };
-    std::fs::write(dir.path().join("members.csv"), file("Santoso, \"\"Budi\"\"")).unwrap();
+    std::fs::write(
+        dir.path().join("members.csv"),
+        file("Santoso, \"\"Budi\"\""),
+    )
+    .unwrap();
     let mut store = Store::open_in_memory().unwrap();
     let report = import_dir(&mut store, dir.path(), today()).unwrap();
     assert_eq!(report.members, 1);
