@@ -699,8 +699,8 @@ fn code_of(e: HubError) -> String {
 fn the_hub_refuses_bad_targets_oversized_fields_and_a_second_pending_request() {
     let (_dir, mut hub) = hub_with_fixture();
     let key = anjungan::sync::keys::generate();
-    let mut refused = |b: SubmitBody| code_of(hub.submit("k1", &b, &key).unwrap_err());
     use serde_json::json;
+    let mut refused = |b: SubmitBody| code_of(hub.submit("k1", &b, &key).unwrap_err());
     assert_eq!(
         refused(body("AJ-1", "FKTP", json!({"to": "NOPE0001"}))),
         "UNKNOWN_FKTP"
@@ -736,7 +736,6 @@ fn the_hub_refuses_bad_targets_oversized_fields_and_a_second_pending_request() {
     let mut garbage = body("AJ-8", "KELAS", json!({"to": 1}));
     garbage.created_at = "yesterday".into();
     assert_eq!(refused(garbage), "INVALID_CREATED_AT");
-    drop(refused);
 
     let first = body(
         "AJ-OK-1",
