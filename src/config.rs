@@ -90,7 +90,30 @@ pub struct HubConfig {
     /// The hub's Ed25519 public key file, pinned.
     pub public_key: PathBuf,
     pub cons_id: String,
-    pub secret: String,
+    /// The shared secret itself. Works, with a warning: prefer `secret_file` or the
+    /// systemd credential `hub-secret` (see [`crate::secret`]).
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// A file holding the secret (mode 600, one line).
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+}
+
+impl HubConfig {
+    /// Where the secret comes from, given the command-line flags (which win) and this
+    /// process's environment (see [`crate::secret`] for the order).
+    pub fn secret_sources(
+        hub: Option<&HubConfig>,
+        flag_file: Option<PathBuf>,
+        flag: Option<String>,
+    ) -> crate::secret::Sources {
+        crate::secret::Sources::from_env(
+            flag_file,
+            flag,
+            hub.and_then(|h| h.secret_file.clone()),
+            hub.and_then(|h| h.secret.clone()),
+        )
+    }
 }
 
 impl std::fmt::Debug for HubConfig {
@@ -101,7 +124,8 @@ impl std::fmt::Debug for HubConfig {
             .field("ca", &self.ca)
             .field("public_key", &self.public_key)
             .field("cons_id", &self.cons_id)
-            .field("secret", &"<redacted>")
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("secret_file", &self.secret_file)
             .finish()
     }
 }
@@ -143,6 +167,80 @@ impl Default for SyncConfig {
     }
 }
 
+/// The ranges the numbers of `[sync]` (and the matching command-line flags) accept. Zero
+/// would switch a safeguard off; huge values overflow when turned into durations.
+pub mod limits {
+    use std::ops::RangeInclusive;
+
+    /// 10 s to one day between sync cycles.
+    pub const INTERVAL_SECS: RangeInclusive<u64> = 10..=86_400;
+    /// One hour to one year (`--max-data-age-hours` too).
+    pub const MAX_DATA_AGE_HOURS: RangeInclusive<u64> = 1..=8_760;
+    /// 1 s to one hour for the first retry.
+    pub const RETRY_BASE_SECS: RangeInclusive<u64> = 1..=3_600;
+    /// 1 s to one day for the longest retry (and never below the first).
+    pub const RETRY_CAP_SECS: RangeInclusive<u64> = 1..=86_400;
+    /// One day to ten years.
+    pub const REQUEST_RETENTION_DAYS: RangeInclusive<u64> = 1..=3_650;
+}
+
+impl SyncConfig {
+    /// Refuses values outside [`limits`], in Indonesian and English.
+    fn check(&self) -> Result<(), String> {
+        for (name, value, range) in [
+            ("interval_secs", self.interval_secs, limits::INTERVAL_SECS),
+            (
+                "max_data_age_hours",
+                self.max_data_age_hours,
+                limits::MAX_DATA_AGE_HOURS,
+            ),
+            (
+                "retry_base_secs",
+                self.retry_base_secs,
+                limits::RETRY_BASE_SECS,
+            ),
+            (
+                "retry_cap_secs",
+                self.retry_cap_secs,
+                limits::RETRY_CAP_SECS,
+            ),
+            (
+                "request_retention_days",
+                self.request_retention_days,
+                limits::REQUEST_RETENTION_DAYS,
+            ),
+            ("max_download_mb", self.max_download_mb, MAX_DOWNLOAD_MB),
+            (
+                "cycle_deadline_secs",
+                self.cycle_deadline_secs,
+                CYCLE_DEADLINE_SECS,
+            ),
+        ] {
+            if !range.contains(&value) {
+                return Err(out_of_range("sync", name, value, &range));
+            }
+        }
+        if self.retry_cap_secs < self.retry_base_secs {
+            return Err(format!(
+                "sync.retry_cap_secs = {} harus ≥ sync.retry_base_secs ({}) / must be ≥ sync.retry_base_secs",
+                self.retry_cap_secs, self.retry_base_secs
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `section.name = value harus lo sampai hi / must be lo to hi`.
+fn out_of_range(
+    section: &str,
+    name: &str,
+    value: u64,
+    range: &std::ops::RangeInclusive<u64>,
+) -> String {
+    let (lo, hi) = (range.start(), range.end());
+    format!("{section}.{name} = {value} harus {lo} sampai {hi} / must be {lo} to {hi}")
+}
+
 /// The technician's diagnostics mode (docs/diagnostics.md).
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -178,9 +276,7 @@ impl DiagConfig {
     fn check(&self) -> Result<(), String> {
         use crate::diag::mode::{IDLE_SECS, LOCKOUT_SECS, LONG_PRESS_SECS, MAX_PIN_FAILURES};
         let out_of = |name: &str, value: u64, lo: u64, hi: u64| {
-            Err(format!(
-                "diag.{name} = {value} harus {lo} sampai {hi} / must be {lo} to {hi}"
-            ))
+            Err(out_of_range("diag", name, value, &(lo..=hi)))
         };
         for (name, value, range) in [
             ("long_press_secs", self.long_press_secs, LONG_PRESS_SECS),
@@ -273,27 +369,12 @@ impl Config {
             }
         }
         config.diag.check()?;
-        for (name, value, range) in [
-            (
-                "max_download_mb",
-                config.sync.max_download_mb,
-                MAX_DOWNLOAD_MB,
-            ),
-            (
-                "cycle_deadline_secs",
-                config.sync.cycle_deadline_secs,
-                CYCLE_DEADLINE_SECS,
-            ),
-        ] {
-            if !range.contains(&value) {
-                return Err(format!(
-                    "sync.{name} = {value} harus {} sampai {} / must be {} to {}",
-                    range.start(),
-                    range.end(),
-                    range.start(),
-                    range.end()
-                ));
-            }
+        config.sync.check()?;
+        if let Some(h) = &config.hub
+            && h.secret.is_some()
+            && h.secret_file.is_some()
+        {
+            return Err("hub: set secret_file or secret, not both".into());
         }
         if let Some(loc) = &config.kiosk.location
             && crate::store::Point::parse(loc).is_none()
@@ -334,6 +415,85 @@ mod tests {
         }
         let c = Config::parse("[diag]\nlockout_secs = 60\nidle_secs = 3600\n").unwrap();
         assert_eq!((c.diag.lockout_secs, c.diag.idle_secs), (60, 3600));
+    }
+
+    #[test]
+    fn sync_values_outside_their_ranges_are_refused() {
+        for (text, name) in [
+            (
+                "[sync]\nrequest_retention_days = 18446744073709551615\n",
+                "sync.request_retention_days",
+            ),
+            (
+                "[sync]\nrequest_retention_days = 0\n",
+                "sync.request_retention_days",
+            ),
+            ("[sync]\ninterval_secs = 0\n", "sync.interval_secs"),
+            ("[sync]\ninterval_secs = 9999999999\n", "sync.interval_secs"),
+            (
+                "[sync]\nmax_data_age_hours = 0\n",
+                "sync.max_data_age_hours",
+            ),
+            (
+                "[sync]\nmax_data_age_hours = 9223372036854775807\n",
+                "sync.max_data_age_hours",
+            ),
+            ("[sync]\nretry_base_secs = 0\n", "sync.retry_base_secs"),
+            (
+                "[sync]\nretry_cap_secs = 100000000\n",
+                "sync.retry_cap_secs",
+            ),
+            (
+                "[sync]\nretry_base_secs = 600\nretry_cap_secs = 60\n",
+                "sync.retry_cap_secs",
+            ),
+        ] {
+            let e = Config::parse(text).unwrap_err();
+            assert!(e.contains(name) && e.contains("must be"), "{text}: {e}");
+        }
+        let c =
+            Config::parse("[sync]\nrequest_retention_days = 3650\ninterval_secs = 60\n").unwrap();
+        assert_eq!(c.sync.request_retention_days, 3650);
+    }
+
+    #[test]
+    fn the_hub_secret_comes_from_one_place_in_the_file() {
+        let base = "[hub]\nurl = \"http://h\"\npublic_key = \"/p\"\ncons_id = \"k1\"\n";
+        let c = Config::parse(&format!(
+            "{base}secret_file = \"/etc/anjungan/hub-secret\"\n"
+        ))
+        .unwrap();
+        let hub = c.hub.unwrap();
+        assert_eq!(hub.secret, None);
+        assert_eq!(
+            hub.secret_file.as_deref(),
+            Some(Path::new("/etc/anjungan/hub-secret"))
+        );
+        let c = Config::parse(&format!("{base}secret = \"0123456789\"\n")).unwrap();
+        assert!(!format!("{:?}", c.hub).contains("0123456789"));
+        let e = Config::parse(&format!(
+            "{base}secret = \"0123456789\"\nsecret_file = \"/s\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.contains("not both"), "{e}");
+        // Neither: allowed here (the systemd credential or the environment may hold it).
+        assert!(Config::parse(base).unwrap().hub.is_some());
+    }
+
+    #[test]
+    fn device_numbers_outside_their_ranges_are_refused() {
+        let e = Config::parse("[printer]\nuri = \"tcp://p:9100\"\npaper_mm = 4294967295\n")
+            .unwrap_err();
+        assert!(e.contains("paper_mm"), "{e}");
+        let e = Config::parse(
+            "[dispenser]\nuri = \"serial:///dev/ttyUSB1\"\nday_reset_hour = 4294967295\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("day_reset_hour"), "{e}");
+        // Larger than any u32: toml refuses it before the range check.
+        assert!(
+            Config::parse("[dispenser]\nuri = \"serial:///dev/x\"\nday_reset_hour = -1\n").is_err()
+        );
     }
 
     #[test]

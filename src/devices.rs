@@ -49,6 +49,10 @@ impl Explain for PrinterError {
                 )
             }
             Self::Connect { .. } | Self::Io(_) => printer_fault(Fault::Offline),
+            Self::Flooding => Bilingual::new(
+                "Printer mengirim data terus-menerus dan tidak dapat dipakai. Matikan lalu nyalakan printer, atau periksa alamatnya.",
+                "The printer keeps sending data and cannot be used. Switch it off and on, or check its address.",
+            ),
             Self::Uri(e) => Bilingual::new(
                 format!("Alamat printer salah: {e}"),
                 format!("Bad printer address: {e}"),

@@ -20,6 +20,7 @@ pub mod diag;
 pub mod domain;
 pub mod hub;
 pub mod kiosk;
+pub mod secret;
 pub mod services;
 pub mod slips;
 pub mod store;

@@ -238,23 +238,39 @@ fn member_slips_print_from_the_command_line() {
             std::fs::read_to_string(dir.path().join(format!("png/page-{:04}.txt", n + 1))).unwrap();
         assert!(!text.contains("3273011205800001"), "{slip} shows the NIK");
     }
-    let mut args = vec!["print", "request"];
-    args.extend_from_slice(&who);
-    args.extend_from_slice(&[
-        "--printer",
-        &uri,
-        "--kind",
-        "kelas",
-        "--to",
-        "1",
-        "--reference",
-        "ANJ-1",
-        "--lang",
-        "en",
-        "--json",
-    ]);
-    let (code, v) = run(&args);
-    assert_eq!(code, 0, "{v}");
+    // A request slip only for a request this kiosk holds for this member.
+    anjungan::store::Store::open(&db)
+        .unwrap()
+        .enqueue_request(
+            "AJ-00000-0000A",
+            "KELAS",
+            "0001000000011",
+            r#"{"to":"1"}"#,
+            "2026-11-22T03:00:00Z",
+        )
+        .unwrap();
+    for (reference, expected) in [("AJ-NOPE1-NOPE2", 2), ("aj-00000-0000a", 0)] {
+        let mut args = vec!["print", "request"];
+        args.extend_from_slice(&who);
+        args.extend_from_slice(&[
+            "--printer",
+            &uri,
+            "--kind",
+            "kelas",
+            "--to",
+            "1",
+            "--reference",
+            reference,
+            "--lang",
+            "en",
+            "--json",
+        ]);
+        let (code, v) = run(&args);
+        assert_eq!(code, expected, "{reference}: {v}");
+        if expected == 2 {
+            assert_eq!(v["error"], "UNKNOWN_REFERENCE");
+        }
+    }
     let (code, v) = run(&[
         "print",
         "status",

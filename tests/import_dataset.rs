@@ -129,22 +129,38 @@ fn missing_members_file_and_missing_columns_are_refused_whole() {
 }
 
 #[test]
-fn a_bom_extra_columns_and_quoted_newlines_are_accepted() {
+fn a_bom_extra_columns_and_quoted_fields_are_accepted() {
     let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| {
+        format!(
+            "\u{feff}extra,card_no,nik,kk_no,name,birth_date,sex,relation,segment,kelas,fktp_code,\
+             fktp_since,kelas_since,registered_on,status,wage\r\n\
+             x,0001000000011,3273011205800001,3273010101000001,\"{name}\",1980-05-12,L,PESERTA,\
+             PBPU,3,3273P001,2019-03-01,2019-03-01,2019-03-01,AKTIF,\r\n"
+        )
+    };
     std::fs::write(
         dir.path().join("members.csv"),
-        "\u{feff}extra,card_no,nik,kk_no,name,birth_date,sex,relation,segment,kelas,fktp_code,\
-         fktp_since,kelas_since,registered_on,status,wage\r\n\
-         x,0001000000011,3273011205800001,3273010101000001,\"Budi\nSantoso\",1980-05-12,L,PESERTA,\
-         PBPU,3,3273P001,2019-03-01,2019-03-01,2019-03-01,AKTIF,\r\n",
+        file("Santoso, \"\"Budi\"\""),
     )
     .unwrap();
     let mut store = Store::open_in_memory().unwrap();
     let report = import_dir(&mut store, dir.path(), today()).unwrap();
     assert_eq!(report.members, 1);
     let m = store.member_by_card("0001000000011").unwrap().unwrap();
-    assert_eq!(m.name, "Budi\nSantoso");
+    assert_eq!(m.name, "Santoso, \"Budi\"");
     assert_eq!(m.employer, None);
+
+    // A quoted newline still parses as one field (the line count stays right), but a line
+    // break is a control character, which no field may hold.
+    std::fs::write(dir.path().join("members.csv"), file("Budi\nSantoso")).unwrap();
+    match import_dir(&mut store, dir.path(), today()) {
+        Err(ImportError::BadRows { rows, .. }) => {
+            assert_eq!(rows[0].line, 2);
+            assert!(rows[0].reason.contains("control character"), "{rows:?}");
+        }
+        other => panic!("expected a bad row, got {other:?}"),
+    }
 }
 
 proptest! {

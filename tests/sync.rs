@@ -876,11 +876,30 @@ fn the_same_request_submitted_twice_and_concurrently_is_stored_once() {
     let key = keys::read_public_key(&w.public()).unwrap();
     let endpoint = HubEndpoint::new(&hub.url(), Some(&w.ca())).unwrap();
     let client = HubClient::new(&endpoint, "k1", SECRET_1, key, ClientLimits::default()).unwrap();
+    // The hub checks the target: an active first-level facility of this dataset.
+    let facilities = std::fs::read_to_string(w.data().join("facilities.csv")).unwrap();
+    let fktp = facilities
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|f| {
+            matches!(f[2], "PUSKESMAS" | "KLINIK_PRATAMA" | "DOKTER_PRAKTIK")
+                && f.last() == Some(&"1")
+        })
+        .map(|f| f[0].to_owned())
+        .expect("an active FKTP");
+    let members = std::fs::read_to_string(w.data().join("members.csv")).unwrap();
+    let cards: Vec<String> = members
+        .lines()
+        .skip(1)
+        .take(3)
+        .map(|l| l.split(',').next().unwrap().to_owned())
+        .collect();
     let entry = anjungan::store::OutboxEntry {
         reference: "AJ-TEST0-00001".into(),
         kind: "FKTP".into(),
-        card_no: "0001000000011".into(),
-        payload: r#"{"from":"A","to":"B","effective_date":"2026-12-01"}"#.into(),
+        card_no: cards[0].clone(),
+        payload: format!(r#"{{"to":"{fktp}","effective_date":"2026-12-01"}}"#),
         state: anjungan::store::OutboxState::Pending,
         created_at: "2026-11-22T03:00:00Z".into(),
         attempts: 0,
@@ -909,8 +928,10 @@ fn the_same_request_submitted_twice_and_concurrently_is_stored_once() {
             .all(|a| a.received_at == acks[0].received_at && a.state == "RECEIVED")
     );
     // A concurrent first submit too: a new reference sent 16 times at once.
+    // (Another member: one member has one FKTP request waiting at a time.)
     let fresh = anjungan::store::OutboxEntry {
         reference: "AJ-TEST0-00002".into(),
+        card_no: cards[1].clone(),
         ..entry.clone()
     };
     let firsts = rt.block_on(async {
@@ -930,7 +951,7 @@ fn the_same_request_submitted_twice_and_concurrently_is_stored_once() {
     assert_eq!(firsts, 1);
     // The same reference for a different request is refused, not merged.
     let other = anjungan::store::OutboxEntry {
-        card_no: "0001000000028".into(),
+        card_no: cards[2].clone(),
         ..entry.clone()
     };
     let err = rt.block_on(client.submit(&other)).unwrap_err();

@@ -229,7 +229,7 @@ fn a_captured_header_set_is_refused_twice_on_another_path_or_with_another_body()
     };
     let signed_for = headers_for("POST", "/v1/requests", &body("3273P002"));
     assert_refused(
-        &send(&hub, "POST", "/v1/requests", &signed_for, &body("3273K003")),
+        &send(&hub, "POST", "/v1/requests", &signed_for, &body("3273K005")),
         401,
         "AUTH_CONTENT_MISMATCH",
     );
@@ -546,7 +546,7 @@ fn altering_proxy(
             let mode = *mode.lock().unwrap();
             if target == "/v1/requests" && mode != Alter::Pass {
                 let mut v: Value = serde_json::from_slice(&body).unwrap();
-                v["change"]["to"] = json!("3273K003");
+                v["change"]["to"] = json!("3273K005");
                 if mode == Alter::Resign {
                     let digest = anjungan::sync::client::request_digest(
                         v["reference"].as_str().unwrap(),
@@ -685,7 +685,7 @@ fn a_request_altered_between_kiosk_and_hub_is_never_marked_sent() {
     );
     let stored = hub.store().requests().unwrap();
     assert_eq!(stored.len(), 1);
-    assert_eq!(stored[0].change["to"], "3273K003");
+    assert_eq!(stored[0].change["to"], "3273K005");
     let status = anjungan::sync::agent::read_status(&db).unwrap();
     assert_eq!((status.pending_outbox, status.mismatched_outbox), (0, 1));
 

@@ -129,6 +129,19 @@ pub fn dle_eot(n: u8) -> [u8; 3] {
 /// GS r 1: transmit paper sensor status, processed in order with the print data.
 pub const GS_R_1: [u8; 3] = [0x1d, b'r', 1];
 
+/// Unexpected bytes one answer may be preceded by before the printer counts as flooding.
+/// A real printer sends one byte per question; a few stale ones are normal.
+const MAX_DISCARDED: u32 = 64;
+
+/// A transport error, with a flood named as such.
+fn from_io(e: io::Error) -> PrinterError {
+    if transport::is_flooding(&e) {
+        PrinterError::Flooding
+    } else {
+        PrinterError::Io(e)
+    }
+}
+
 /// Why printing or a status read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum PrinterError {
@@ -142,6 +155,10 @@ pub enum PrinterError {
     },
     #[error("printer connection failed: {0}")]
     Io(#[from] io::Error),
+    /// The printer (or whatever answers at its address) sends far more than it was asked
+    /// for; its replies cannot be trusted, so it counts as offline.
+    #[error("the printer keeps sending data it was not asked for")]
+    Flooding,
     /// The printer said it cannot print; nothing was sent.
     #[error("printer not ready: {0}")]
     NotReady(Fault),
@@ -158,6 +175,7 @@ impl PrinterError {
         match self {
             Self::Uri(_) => "PRINTER_URI",
             Self::Connect { .. } | Self::Io(_) => "PRINTER_OFFLINE",
+            Self::Flooding => "PRINTER_FLOODING",
             Self::NotReady(f) => f.code(),
             Self::Interrupted(_) => "PRINTER_INTERRUPTED",
             Self::Render(_) => "PRINTER_RENDER",
@@ -168,7 +186,7 @@ impl PrinterError {
     pub fn fault(&self) -> Option<Fault> {
         match self {
             Self::NotReady(f) | Self::Interrupted(f) => Some(*f),
-            Self::Connect { .. } | Self::Io(_) => Some(Fault::Offline),
+            Self::Connect { .. } | Self::Io(_) | Self::Flooding => Some(Fault::Offline),
             _ => None,
         }
     }
@@ -241,7 +259,7 @@ impl EscPosPrinter {
 
     /// Reads the real-time status (see the module docs for how stale replies are avoided).
     pub fn status(&mut self) -> Result<PrinterStatus, PrinterError> {
-        let drained = self.t.drain_input()?;
+        let drained = self.t.drain_input().map_err(from_io)?;
         if drained > 0 {
             tracing::debug!(drained, "discarded stale printer input before status");
         }
@@ -277,11 +295,16 @@ impl EscPosPrinter {
     ) -> Result<Option<u8>, PrinterError> {
         let deadline = Instant::now() + timeout;
         let mut b = [0u8; 1];
+        let mut discarded = 0;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             if self.t.recv(&mut b, left)? == 1 {
                 if accept(b[0]) {
                     return Ok(Some(b[0]));
+                }
+                discarded += 1;
+                if discarded > MAX_DISCARDED {
+                    return Err(PrinterError::Flooding);
                 }
                 tracing::debug!(byte = b[0], "discarded unexpected printer byte");
                 continue;

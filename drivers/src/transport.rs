@@ -119,17 +119,46 @@ pub trait Transport: Send {
     /// Reads what is available, waiting at most `timeout`; `Ok(0)` means nothing came.
     fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize>;
     /// Throws away whatever input is waiting (e.g. a late reply to an earlier request).
+    ///
+    /// Bounded: a device that keeps sending (a flood, `/dev/zero`) stops the drain after
+    /// [`DRAIN_LIMIT`] bytes or [`DRAIN_TIME`], whichever comes first, with a [`Flooding`]
+    /// error ([`is_flooding`]).
     fn drain_input(&mut self) -> io::Result<usize> {
         let mut buf = [0u8; 256];
         let mut total = 0;
+        let deadline = Instant::now() + DRAIN_TIME;
         loop {
             let n = self.recv(&mut buf, Duration::ZERO)?;
             if n == 0 {
                 return Ok(total);
             }
             total += n;
+            if total >= DRAIN_LIMIT || Instant::now() >= deadline {
+                return Err(flooding());
+            }
         }
     }
+}
+
+/// The most waiting input [`Transport::drain_input`] throws away before calling the device
+/// flooding. A printer or dispenser sends a few bytes per question, never kilobytes.
+pub const DRAIN_LIMIT: usize = 4096;
+/// The longest [`Transport::drain_input`] keeps reading.
+pub const DRAIN_TIME: Duration = Duration::from_millis(250);
+
+/// The error a transport gives for a device that sends far more than it was asked for.
+#[derive(Debug, thiserror::Error)]
+#[error("the device keeps sending data it was not asked for (flooding)")]
+pub struct Flooding;
+
+/// An [`io::Error`] carrying [`Flooding`].
+pub fn flooding() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, Flooding)
+}
+
+/// Whether `e` is a [`Flooding`] error.
+pub fn is_flooding(e: &io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<Flooding>())
 }
 
 /// Opens the transport a URI names. `timeout` bounds connecting.

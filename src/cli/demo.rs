@@ -60,7 +60,7 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
         // Prepared today by this build with the same options: reuse it.
         Some(_) => match Store::open(&db) {
             Ok(store) if store.data_as_of().ok().flatten().is_some() => {
-                println!("{} (siap / ready)", db.display());
+                outln!("{} (siap / ready)", db.display());
                 Some(store)
             }
             _ => None,
@@ -77,7 +77,7 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
             dataset::synth::generate(&opts, &data).map_err(Failure::internal)?;
             let mut store = Store::open(&db).map_err(Failure::internal)?;
             let report = dataset::import_dir(&mut store, &data, today)?;
-            println!(
+            outln!(
                 "{} peserta, {} tagihan, {} faskes, {} kantor → {} ({:.2} s)",
                 report.members,
                 report.bills,
@@ -94,11 +94,11 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
     let samples = pick_samples(&data, &store, today)?;
     if !args.text && super::demo_window::display_available() {
         // Synthetic members: their NIK and birth date are printed so they can be typed in.
-        println!("\nCoba / Try these (sample data):");
+        outln!("\nCoba / Try these (sample data):");
         for (label, identity) in &samples {
             if let anjungan::services::IdentityKey::Nik(nik) = &identity.key {
                 let who = label.split(": NIK").next().unwrap_or(label);
-                println!(
+                outln!(
                     "  {who}: NIK {nik}, lahir / born {}",
                     identity.birth_date.format("%d-%m-%Y")
                 );
@@ -203,11 +203,11 @@ impl Prepared {
 }
 
 fn section(title: &str) {
-    println!("\n=== {title} ===");
+    outln!("\n=== {title} ===");
 }
 
 fn show<T: serde::Serialize>(title: &str, view: &T) {
-    println!("\n--- {title} ---");
+    outln!("\n--- {title} ---");
     Answer::json_or_text(view).print(false);
 }
 

@@ -53,14 +53,14 @@ pub fn queue_ticket(dir: &Path, printed_at: NaiveDateTime) -> Result<(), Failure
         .and_then(|mut p| p.print(&receipt))
         .map_err(Failure::internal)?;
     let (pages, _) = printer.wait_pages(1, Duration::from_secs(10));
-    println!(
+    outln!(
         "dispenser {} → {}, printer tcp://{addr}",
         port.path().display(),
         t.display()
     );
     if let Some(page) = pages.first() {
-        print!("{}", page.text());
+        out!("{}", page.text());
     }
-    println!("(PNG: {})", slips_dir.join("page-0001.png").display());
+    outln!("(PNG: {})", slips_dir.join("page-0001.png").display());
     Ok(())
 }

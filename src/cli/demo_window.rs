@@ -58,12 +58,12 @@ pub fn run(
         .spawn_tcp("127.0.0.1:0")
         .map_err(Failure::internal)?;
     let dispenser_uri = format!("serial://{}?baud=9600", port.path().display());
-    println!(
+    outln!(
         "\nPrinter: tcp://{addr} (virtual; slips in {})",
         slips.display()
     );
-    println!("Dispenser: {dispenser_uri} (simulated)");
-    println!("Tutup jendela untuk selesai / Close the window to finish.");
+    outln!("Dispenser: {dispenser_uri} (simulated)");
+    outln!("Tutup jendela untuk selesai / Close the window to finish.");
     let devices = KioskDevices::new(
         Some(format!("tcp://{addr}")),
         PaperWidth::Mm80,
@@ -165,7 +165,7 @@ fn start_local_hub(
         cycle_deadline: Duration::from_secs(600),
     })
     .map_err(Failure::internal)?;
-    println!(
+    outln!(
         "Hub: {url} (lokal / local; anjungan hub requests list --data {})",
         hub_dir.display()
     );

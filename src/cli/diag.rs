@@ -49,7 +49,7 @@ struct ReportArgs {
     #[arg(long)]
     hub_ca: Option<PathBuf>,
     /// Data older than this is stale.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_max_age_hours)]
     max_data_age_hours: Option<u64>,
     #[arg(long)]
     kiosk_id: Option<String>,
@@ -205,7 +205,7 @@ fn read_pin() -> Result<String, Failure> {
         if let Some(saved) = echo {
             let _ =
                 nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &saved);
-            eprintln!();
+            errln!();
         }
         read.map_err(Failure::internal)?;
         Ok(line.trim().to_owned())

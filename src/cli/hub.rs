@@ -115,6 +115,9 @@ enum HubCommand {
     Import {
         #[command(flatten)]
         common: Common,
+        /// Accept a members.csv with no rows (it removes every member).
+        #[arg(long)]
+        allow_empty: bool,
         #[command(flatten)]
         today: Today,
     },
@@ -189,10 +192,17 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
                 "tls_key": out.join("tls.key").display().to_string(),
             })))
         }
-        Some(HubCommand::Import { common, today }) => {
+        Some(HubCommand::Import {
+            common,
+            allow_empty,
+            today,
+        }) => {
             let mut store = common.open()?;
+            let options = anjungan::dataset::ImportOptions {
+                allow_empty: *allow_empty,
+            };
             let summary = store
-                .import(&common.data, today.resolve())
+                .import_with(&common.data, today.resolve(), options)
                 .map_err(hub_failure)?;
             Ok(Answer::json_or_text(&summary))
         }
@@ -284,7 +294,15 @@ fn serve(args: &ServeArgs) -> Result<Answer, Failure> {
         )
     })?;
     let tls = listen_tls(args, addr)?;
-    let key = keys::read_signing_key(key_path).map_err(Failure::internal)?;
+    let key = keys::read_signing_key(key_path).map_err(|e| {
+        Failure::user(
+            e.code(),
+            bilingual(
+                format!("Kunci hub tidak dapat dipakai: {e}"),
+                format!("The hub key cannot be used: {e}"),
+            ),
+        )
+    })?;
     let kiosks = Kiosks::load(kiosks_path).map_err(hub_failure)?;
     let state = args
         .state
@@ -387,6 +405,14 @@ fn hub_failure(e: HubError) -> Failure {
             ),
             2,
         ),
+        HubError::InvalidRequest { code, reason } => Failure::user(
+            code,
+            bilingual(
+                format!("Tidak diterima: {reason}"),
+                format!("Not accepted: {reason}"),
+            ),
+        ),
+        HubError::Store(e) => Failure::store(e),
         other => Failure::internal(other),
     }
 }

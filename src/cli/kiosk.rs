@@ -52,11 +52,11 @@ pub struct KioskArgs {
     /// Where the kiosk stands, LAT,LON, for "nearest" lists.
     #[arg(long, allow_hyphen_values = true)]
     location: Option<String>,
-    /// Seconds without a touch before the countdown starts.
-    #[arg(long, default_value_t = 60)]
+    /// Seconds without a touch before the countdown starts (5 to 3600).
+    #[arg(long, default_value_t = 60, value_parser = super::parse_idle_secs)]
     idle_secs: u64,
     /// Change requests are refused when the data is older than this.
-    #[arg(long)]
+    #[arg(long, value_parser = super::parse_max_age_hours)]
     max_data_age_hours: Option<u64>,
     /// Run in a window instead of fullscreen.
     #[arg(long)]
@@ -191,7 +191,7 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
     };
 
     let result = runtime::run_with_diag(
-        move || Store::open(&db).map_err(|e| e.to_string()),
+        move || Store::open_for_lookups(&db).map_err(|e| e.to_string()),
         settings,
         Arc::new(devices),
         Clock::new(zone),

@@ -3,6 +3,27 @@
 //! Each command calls the same library services the kiosk UI uses, then hands its answer
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
+/// `print!` through [`stdio::write_out`]: a closed stdout ends the process quietly.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::stdio::write_out(format_args!($($arg)*)) };
+}
+
+/// `println!` through [`stdio::write_out`].
+macro_rules! outln {
+    () => { $crate::cli::stdio::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::cli::stdio::write_out(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprintln!` through [`stdio::write_err`].
+macro_rules! errln {
+    () => { $crate::cli::stdio::write_err(format_args!("\n")) };
+    ($($arg:tt)*) => {
+        $crate::cli::stdio::write_err(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod demo;
 mod demo_devices;
 mod demo_window;
@@ -13,6 +34,7 @@ mod output;
 mod print;
 mod query;
 mod request;
+mod stdio;
 mod sync;
 mod ticket;
 
@@ -102,6 +124,31 @@ fn parse_zone_arg(s: &str) -> Result<chrono_tz::Tz, String> {
         .ok_or_else(|| format!("{s:?} is not a time zone (WIB, WITA, WIT, Asia/Jakarta...)"))
 }
 
+/// `--max-data-age-hours`: the range `[sync] max_data_age_hours` accepts.
+fn parse_max_age_hours(s: &str) -> Result<u64, String> {
+    parse_in_range(s, anjungan::config::limits::MAX_DATA_AGE_HOURS)
+}
+
+/// `--interval-secs`: the range `[sync] interval_secs` accepts.
+fn parse_interval_secs(s: &str) -> Result<u64, String> {
+    parse_in_range(s, anjungan::config::limits::INTERVAL_SECS)
+}
+
+/// `kiosk --idle-secs`: 5 s to one hour (milliseconds of it must not overflow).
+fn parse_idle_secs(s: &str) -> Result<u64, String> {
+    parse_in_range(s, 5..=3_600)
+}
+
+fn parse_in_range(s: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
+    let (lo, hi) = (range.start(), range.end());
+    match s.trim().parse::<u64>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{s:?} harus bilangan bulat {lo} sampai {hi} / must be a whole number from {lo} to {hi}"
+        )),
+    }
+}
+
 #[derive(Debug, Args)]
 struct GenArgs {
     #[arg(long)]
@@ -127,6 +174,9 @@ struct ImportArgs {
     dir: PathBuf,
     #[arg(long)]
     db: PathBuf,
+    /// Accept a members.csv with no rows (it removes every member).
+    #[arg(long)]
+    allow_empty: bool,
     #[command(flatten)]
     today: Today,
     #[arg(long)]
@@ -182,7 +232,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match result {
         Ok(answer) => {
             answer.print(json);
-            ExitCode::SUCCESS
+            ExitCode::from(answer.exit_code())
         }
         Err(failure) => {
             failure.print(json);
@@ -204,8 +254,11 @@ fn gen_dataset(args: &GenArgs) -> Result<output::Answer, Failure> {
 }
 
 fn import(args: &ImportArgs) -> Result<output::Answer, Failure> {
-    let mut store = Store::open(&args.db).map_err(Failure::internal)?;
-    let report = dataset::import_dir(&mut store, &args.dir, args.today.resolve())?;
+    let mut store = Store::open(&args.db).map_err(Failure::store)?;
+    let options = dataset::ImportOptions {
+        allow_empty: args.allow_empty,
+    };
+    let report = dataset::import_dir_with(&mut store, &args.dir, args.today.resolve(), options)?;
     Ok(output::Answer::imported(report))
 }
 

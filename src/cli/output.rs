@@ -16,12 +16,15 @@ use super::bilingual;
 /// A successful answer, kept as JSON so both renderings come from the same data.
 pub struct Answer {
     value: Value,
+    /// The exit status: 0, or 2 for an answer that says the input was wrong (`nik`).
+    exit: u8,
 }
 
 impl Answer {
     pub fn json_or_text<T: Serialize>(view: &T) -> Self {
         Self {
             value: serde_json::to_value(view).unwrap_or_else(|e| json!({ "error": e.to_string() })),
+            exit: 0,
         }
     }
 
@@ -33,6 +36,7 @@ impl Answer {
     pub fn generated<T: Serialize>(out: &Path, summary: T) -> Self {
         Self {
             value: json!({ "out": out.display().to_string(), "rows": summary }),
+            exit: 0,
         }
     }
 
@@ -40,12 +44,15 @@ impl Answer {
         let per_s = report.core_rows() as f64 / report.seconds.max(1e-9);
         let mut value = serde_json::to_value(&report).unwrap_or(Value::Null);
         value["rows_per_second"] = json!(per_s.round() as i64);
-        Self { value }
+        Self { value, exit: 0 }
     }
 
-    /// `anjungan nik`: decoding never fails as a command; an invalid NIK is an answer.
+    /// `anjungan nik`: an invalid NIK is still an answer (`"valid": false` with the reason),
+    /// but exits 2, as every input mistake does.
     pub fn nik(nik: &str, today: NaiveDate) -> Self {
-        let value = match domain::parse_nik(nik, today) {
+        let parsed = domain::parse_nik(nik, today);
+        let exit = if parsed.is_ok() { 0 } else { 2 };
+        let value = match parsed {
             Ok(info) => json!({
                 "valid": true,
                 "error": null,
@@ -69,19 +76,24 @@ impl Answer {
                 })
             }
         };
-        Self { value }
+        Self { value, exit }
+    }
+
+    /// The process status this answer exits with.
+    pub fn exit_code(&self) -> u8 {
+        self.exit
     }
 
     pub fn print(&self, json: bool) {
         if json {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&self.value).unwrap_or_default()
             );
         } else {
             let mut text = String::new();
             render(&mut text, &self.value, 0);
-            print!("{text}");
+            out!("{text}");
         }
     }
 }
@@ -233,6 +245,30 @@ impl Failure {
         self
     }
 
+    /// A store error: a disk that refuses writes is a device fault (exit 3) with its own
+    /// code, so the technician knows to look at the disk; anything else is internal.
+    pub fn store(e: anjungan::store::StoreError) -> Self {
+        if e.is_read_only() {
+            Self::device(
+                "DB_READ_ONLY",
+                bilingual(
+                    "Basis data hanya dapat dibaca (disk atau berkas hanya-baca); pencarian tetap berjalan, perubahan tidak dapat disimpan. Periksa disk kiosk.",
+                    "The database is read-only (read-only disk or file); lookups still answer, changes cannot be saved. Check the kiosk's disk.",
+                ),
+            )
+        } else if e.is_disk_fault() {
+            Self::device(
+                "DISK_FULL",
+                bilingual(
+                    format!("Disk penuh atau gagal menulis; tidak ada yang disimpan: {e}"),
+                    format!("The disk is full or failed a write; nothing was saved: {e}"),
+                ),
+            )
+        } else {
+            Self::internal(e)
+        }
+    }
+
     pub fn no_database(db: &Path) -> Self {
         Self::user(
             "NO_DATABASE",
@@ -270,15 +306,15 @@ impl Failure {
                     _ => value[*key] = extra.clone(),
                 }
             }
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).unwrap_or_default()
             );
         } else {
-            eprintln!("{}: {}\n({})", self.code, self.message.id, self.message.en);
+            errln!("{}: {}\n({})", self.code, self.message.id, self.message.en);
             if let Some((_, Value::Array(rows))) = &self.extra {
                 for row in rows {
-                    eprintln!(
+                    errln!(
                         "  {}:{}: {}",
                         row["file"].as_str().unwrap_or_default(),
                         row["line"],
@@ -294,7 +330,7 @@ impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
         let message = e.explain();
         match e {
-            ServiceError::Store(inner) => Self::internal(inner),
+            ServiceError::Store(inner) => Self::store(inner),
             other => Self::user(other.code(), message),
         }
     }
@@ -319,7 +355,14 @@ impl From<ImportError> for Failure {
                 )),
                 exit: 2,
             },
-            ImportError::Store(inner) => Self::internal(inner),
+            ImportError::Store(inner) => Self::store(inner),
+            ImportError::EmptyMembers => Self::user(
+                "EMPTY_MEMBERS",
+                bilingual(
+                    "members.csv tidak berisi baris; impor ini akan menghapus semua peserta. Tidak ada yang diimpor. Jika memang disengaja, ulangi dengan --allow-empty.",
+                    "members.csv has no rows; this import would remove every member. Nothing was imported. If that is intended, run it again with --allow-empty.",
+                ),
+            ),
             other => Self::user(
                 "BAD_DATASET",
                 bilingual(

@@ -190,6 +190,18 @@ pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
         }
         PrintCommand::Request(a) => {
             let (s, today) = query::identify(&a.member)?;
+            // A slip is proof of a request: only for one this kiosk holds, for this member
+            // and this kind; anything else is refused before the printer is touched.
+            let reference = anjungan::services::request::normalize_reference(&a.reference);
+            let entry = query::open(&a.member.db)?
+                .request(&reference)
+                .map_err(ServiceError::Store)?;
+            let matches = entry.is_some_and(|e| {
+                e.card_no == s.member.card_no && e.kind.eq_ignore_ascii_case(a.kind.trim())
+            });
+            if !matches {
+                return Err(ServiceError::UnknownReference.into());
+            }
             let ctx = context(&a.printer, &a.member.today);
             let (kind, view) = match a.kind.as_str() {
                 "fktp" => {
@@ -215,7 +227,7 @@ pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
             };
             (
                 &a.printer,
-                slips::change_slip(&ctx, &a.reference, kind, &view),
+                slips::change_slip(&ctx, &reference, kind, &view),
                 "request",
             )
         }
@@ -358,12 +370,12 @@ pub fn printer_sim(a: &PrinterSimArgs) -> Result<Answer, Failure> {
     let mut handles = Vec::new();
     if a.pty {
         let (path, h) = vp.spawn_pty().map_err(Failure::internal)?;
-        println!("{}", path.display());
+        outln!("{}", path.display());
         handles.push(h);
     }
     if let Some(addr) = &a.listen {
         let (local, h) = vp.spawn_tcp(addr).map_err(Failure::internal)?;
-        println!("tcp://{local}");
+        outln!("tcp://{local}");
         handles.push(h);
     }
     let _ = std::io::stdout().flush();

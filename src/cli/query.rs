@@ -112,7 +112,8 @@ pub struct FacilityArgs {
     /// Only active FKTPs that still take members.
     #[arg(long)]
     open: bool,
-    #[arg(long, default_value_t = 20)]
+    /// At most this many rows, 1 to 200 (larger values are capped at 200).
+    #[arg(long, default_value_t = 20, value_parser = parse_limit)]
     limit: usize,
     #[arg(long)]
     json: bool,
@@ -132,7 +133,8 @@ pub struct OfficeArgs {
     /// A kab/kota name.
     #[arg(long)]
     region: Option<String>,
-    #[arg(long, default_value_t = 20)]
+    /// At most this many rows, 1 to 200 (larger values are capped at 200).
+    #[arg(long, default_value_t = 20, value_parser = parse_limit)]
     limit: usize,
     #[arg(long)]
     json: bool,
@@ -205,6 +207,20 @@ pub fn run(q: &QueryCommand) -> Result<Answer, Failure> {
     }
 }
 
+/// The most rows a search returns; a larger `--limit` is capped here.
+pub const MAX_LIMIT: usize = 200;
+
+/// `--limit`: 0 is refused (it used to return a row); above [`MAX_LIMIT`] is capped.
+fn parse_limit(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("0: harus minimal 1 / must be at least 1".into()),
+        Ok(n) => Ok(usize::try_from(n).unwrap_or(MAX_LIMIT).min(MAX_LIMIT)),
+        Err(_) => Err(format!(
+            "{s:?}: harus bilangan bulat 1 sampai {MAX_LIMIT} / must be a whole number from 1 to {MAX_LIMIT}"
+        )),
+    }
+}
+
 fn near(s: Option<&str>) -> Result<Option<Point>, ServiceError> {
     s.map(|s| Point::parse(s).ok_or_else(|| ServiceError::InvalidLocation(s.to_owned())))
         .transpose()
@@ -215,7 +231,7 @@ pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
     if !db.is_file() {
         return Err(Failure::no_database(db));
     }
-    Store::open_read_only(db).map_err(Failure::internal)
+    Store::open_read_only_any(db).map_err(Failure::store)
 }
 
 pub(super) fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {

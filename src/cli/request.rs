@@ -23,7 +23,7 @@ pub struct RequestFktp {
     #[command(flatten)]
     change: ChangeFktpArgs,
     /// Refuse when the data is older than this many hours ([sync] max_data_age_hours).
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, default_value_t = 48, value_parser = super::parse_max_age_hours)]
     max_data_age_hours: u64,
 }
 
@@ -31,7 +31,7 @@ pub struct RequestFktp {
 pub struct RequestKelas {
     #[command(flatten)]
     change: ChangeKelasArgs,
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, default_value_t = 48, value_parser = super::parse_max_age_hours)]
     max_data_age_hours: u64,
 }
 
@@ -64,7 +64,7 @@ pub fn run(cmd: &RequestCommand) -> Result<Answer, Failure> {
         ),
     };
     let (session, today) = identify(member)?;
-    let mut store = Store::open(&member.db).map_err(Failure::internal)?;
+    let mut store = Store::open_for_lookups(&member.db).map_err(Failure::store)?;
     // Returns only after the outbox commit is durable (synchronous = FULL).
     let submitted = submit_change(
         &mut store,

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anjungan::config::{Config, SyncConfig};
+use anjungan::config::{Config, HubConfig, SyncConfig};
 use anjungan::sync::agent::{AgentConfig, SyncAgent};
 use anjungan::sync::client::ClientLimits;
 use anjungan::sync::{SyncError, keys};
@@ -24,7 +24,7 @@ pub struct SyncArgs {
     #[arg(long, conflicts_with = "once")]
     status: bool,
     /// With --status: the age beyond which data counts as out of date.
-    #[arg(long, default_value_t = 48)]
+    #[arg(long, default_value_t = 48, value_parser = super::parse_max_age_hours)]
     max_data_age_hours: u64,
     #[arg(long)]
     config: Option<PathBuf>,
@@ -42,10 +42,15 @@ pub struct SyncArgs {
     hub_pub: Option<PathBuf>,
     #[arg(long)]
     cons_id: Option<String>,
-    #[arg(long)]
+    /// The shared secret. Visible in `ps`: prefer --secret-file, ANJUNGAN_HUB_SECRET or the
+    /// systemd credential hub-secret.
+    #[arg(long, conflicts_with = "secret_file")]
     secret: Option<String>,
-    /// Seconds between cycles when not --once.
+    /// A file holding the shared secret (a regular file, mode 600, one line).
     #[arg(long)]
+    secret_file: Option<PathBuf>,
+    /// Seconds between cycles when not --once.
+    #[arg(long, value_parser = super::parse_interval_secs)]
     interval_secs: Option<u64>,
     #[arg(long)]
     pub json: bool,
@@ -59,6 +64,17 @@ fn missing(flag: &str) -> Failure {
             format!("{flag} is required (or set it in the configuration file)."),
         ),
         2,
+    )
+}
+
+/// No usable hub secret: a technician's setup mistake (exit 2), never echoing the secret.
+fn secret_failure(e: anjungan::secret::SecretError) -> Failure {
+    Failure::user(
+        e.code(),
+        bilingual(
+            format!("Rahasia hub tidak dapat dipakai: {e}"),
+            format!("The hub secret cannot be used: {e}"),
+        ),
     )
 }
 
@@ -102,11 +118,10 @@ fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
         .clone()
         .or_else(|| hub.as_ref().map(|h| h.cons_id.clone()))
         .ok_or_else(|| missing("--cons-id"))?;
-    let secret = args
-        .secret
-        .clone()
-        .or_else(|| hub.as_ref().map(|h| h.secret.clone()))
-        .ok_or_else(|| missing("--secret"))?;
+    let secret =
+        HubConfig::secret_sources(hub.as_ref(), args.secret_file.clone(), args.secret.clone())
+            .resolve()
+            .map_err(secret_failure)?;
     let interval = args.interval_secs.unwrap_or(sync.interval_secs);
     let ca = args
         .hub_ca
@@ -124,13 +139,16 @@ pub(super) fn kiosk_agent_config(
     let Some(hub) = &file.hub else {
         return Ok(None);
     };
+    let secret = HubConfig::secret_sources(Some(hub), None, None)
+        .resolve()
+        .map_err(secret_failure)?;
     build(
         db,
         hub.url.clone(),
         hub.ca.clone(),
         &hub.public_key,
         hub.cons_id.clone(),
-        hub.secret.clone(),
+        secret,
         file.sync.interval_secs,
         &file.sync,
     )
@@ -168,7 +186,7 @@ fn build(
         interval: Duration::from_secs(interval_secs.max(1)),
         retry_base: Duration::from_secs(sync.retry_base_secs.max(1)),
         retry_cap: Duration::from_secs(sync.retry_cap_secs.max(1)),
-        request_retention: Duration::from_secs(sync.request_retention_days * 86_400),
+        request_retention: Duration::from_secs(sync.request_retention_days.saturating_mul(86_400)),
         limits: ClientLimits {
             max_download: sync.max_download_mb.saturating_mul(1024 * 1024),
             ..ClientLimits::default()
@@ -186,7 +204,7 @@ pub fn run(args: &SyncArgs) -> Result<Answer, Failure> {
         let status = anjungan::sync::agent::read_status(db).map_err(sync_failure)?;
         let out_of_date = status
             .data_age_secs
-            .is_none_or(|a| a > (args.max_data_age_hours as i64) * 3600);
+            .is_none_or(|a| a > anjungan::services::request::max_age_secs(args.max_data_age_hours));
         let mut value = serde_json::to_value(&status).map_err(Failure::internal)?;
         value["data_out_of_date"] = json!(out_of_date);
         return Ok(Answer::json_or_text(&value));

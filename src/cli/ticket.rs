@@ -157,7 +157,7 @@ pub fn dispenser_sim(a: &DispenserSimArgs) -> Result<Answer, Failure> {
         .map_err(Failure::internal)?;
     {
         use std::io::Write as _;
-        println!("{}", port.path().display());
+        outln!("{}", port.path().display());
         let _ = std::io::stdout().flush();
     }
     // Serve until the process is stopped; `port` stays alive for as long.

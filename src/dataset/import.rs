@@ -47,13 +47,46 @@ impl ImportReport {
     }
 }
 
+/// How an import may deviate from the usual checks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImportOptions {
+    /// Accept a `members.csv` with a header and no rows, which empties the members. Without
+    /// it such a file is refused: it is far more often a failed export than a real intent.
+    pub allow_empty: bool,
+}
+
+/// The bounds the importer holds every row to (docs/dataset.md).
+pub mod bounds {
+    /// A bill amount in rupiah, inclusive.
+    pub const MAX_AMOUNT: i64 = 100_000_000;
+    /// Members are born on or after this date, and not after "today".
+    pub const MIN_BIRTH: (i32, u32, u32) = (1900, 1, 1);
+    /// Other dates (since, registered, paid, effective) lie in these years.
+    pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1900..=2100;
+    /// A member's or a place's name, in characters.
+    pub const MAX_NAME_CHARS: usize = 100;
+    /// Any other field, in characters.
+    pub const MAX_FIELD_CHARS: usize = 500;
+}
+
 /// Imports the dataset in `dir` into `store`, replacing the data it held.
 ///
-/// `today` decides the century of NIK birth dates while checking them.
+/// `today` decides the century of NIK birth dates while checking them. A header-only
+/// `members.csv` is refused; see [`import_dir_with`].
 pub fn import_dir(
     store: &mut Store,
     dir: &Path,
     today: NaiveDate,
+) -> Result<ImportReport, ImportError> {
+    import_dir_with(store, dir, today, ImportOptions::default())
+}
+
+/// [`import_dir`] with options.
+pub fn import_dir_with(
+    store: &mut Store,
+    dir: &Path,
+    today: NaiveDate,
+    options: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
     if !dir.join(files::MEMBERS).is_file() {
@@ -141,6 +174,9 @@ pub fn import_dir(
             total: bad.total,
         });
     }
+    if report.members == 0 && !options.allow_empty {
+        return Err(ImportError::EmptyMembers);
+    }
     write_content(&tx, &info, &services)?;
     tx.execute(
         "INSERT INTO facilities_fts(facilities_fts) VALUES ('rebuild')",
@@ -165,12 +201,30 @@ pub fn import_dir(
     set_meta(&tx, KEY_LOADED_AT, &chrono::Utc::now().to_rfc3339())?;
     set_meta(&tx, KEY_SOURCE, &dir.display().to_string())?;
     tx.commit()?;
-    conn.pragma_update(None, "cache_size", -8_192)?;
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA optimize;")?;
+    // Committed: the data is in the WAL and every reader sees it. Tidying up may still fail
+    // (a full disk refuses the checkpoint's writes to the main file) but must not turn a
+    // committed import into a reported failure; SQLite checkpoints again later.
+    if let Err(e) = tidy_after_commit(conn) {
+        tracing::warn!(error = %e, "import committed; the WAL checkpoint after it failed and is left for later");
+    }
 
     report.version = version;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// Shrinks the cache back and folds the WAL into the main file, after the commit.
+fn tidy_after_commit(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "cache_size", -8_192)?;
+    // A checkpoint that cannot write reports it as a row (busy = 1), or fails outright.
+    let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+    if busy != 0 {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("WAL checkpoint did not complete".into()),
+        ));
+    }
+    conn.execute_batch("PRAGMA optimize;")
 }
 
 /// The columns a file must have, in the order its row function reads them, and those it
@@ -345,6 +399,8 @@ fn load(
                 header.len(),
                 record.len()
             )))
+        } else if let Err(e) = plain_fields(&record, &header) {
+            Err(e)
         } else if bad_rows.total > 0 {
             // Keep checking rows after the first bad one, but stop writing them.
             check_only(row, tx, &record, &index, today)
@@ -402,11 +458,68 @@ impl BadRows {
     }
 }
 
+/// Refuses control characters (NUL, escape sequences, ...) and overlong values in any field.
+/// Neither the value nor its neighbourhood is echoed: it may be personal data.
+fn plain_fields(record: &StringRecord, header: &StringRecord) -> RowResult {
+    for (i, field) in record.iter().enumerate() {
+        let column = header
+            .get(i)
+            .unwrap_or("?")
+            .trim()
+            .trim_start_matches('\u{feff}');
+        let value = field.trim();
+        if value.chars().any(char::is_control) {
+            return Err(bad(format!(
+                "{column} contains a control character (e.g. NUL or a tab)"
+            )));
+        }
+        let max = if column == "name" {
+            bounds::MAX_NAME_CHARS
+        } else {
+            bounds::MAX_FIELD_CHARS
+        };
+        if value.chars().nth(max).is_some() {
+            return Err(bad(format!("{column} is longer than {max} characters")));
+        }
+    }
+    Ok(())
+}
+
 fn date(f: &Fields<'_>, i: usize, column: &str) -> Result<String, RowError> {
     // The value is not echoed: a birth date is personal data.
-    parse_date(f.get(i).trim())
-        .map(|d| d.to_string())
-        .map_err(|_| bad(format!("{column} is not a real date (YYYY-MM-DD)")))
+    let d = parse_date(f.get(i).trim())
+        .map_err(|_| bad(format!("{column} is not a real date (YYYY-MM-DD)")))?;
+    if !bounds::DATE_YEARS.contains(&chrono::Datelike::year(&d)) {
+        return Err(bad(format!(
+            "{column} is outside the years {}-{}",
+            bounds::DATE_YEARS.start(),
+            bounds::DATE_YEARS.end()
+        )));
+    }
+    Ok(d.to_string())
+}
+
+/// A date of birth: a real date from 1900-01-01 to today.
+fn birth_date(f: &Fields<'_>, i: usize) -> Result<String, RowError> {
+    let raw = f.get(i).trim();
+    let (y, m, d) = bounds::MIN_BIRTH;
+    let min = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+    match parse_date(raw) {
+        Ok(d) if d >= min && d <= f.today => Ok(d.to_string()),
+        Ok(_) => Err(bad("birth_date is before 1900-01-01 or after today")),
+        Err(_) => Err(bad("birth_date is not a real date (YYYY-MM-DD)")),
+    }
+}
+
+/// A bill amount: whole rupiah from 0 to [`bounds::MAX_AMOUNT`].
+fn amount(f: &Fields<'_>, i: usize) -> Result<i64, RowError> {
+    match integer(f, i, "amount")? {
+        n if n <= bounds::MAX_AMOUNT => Ok(n),
+        _ => Err(bad(format!(
+            "amount is more than Rp{} (the largest accepted)",
+            bounds::MAX_AMOUNT
+        ))),
+    }
 }
 
 fn code<T: std::str::FromStr>(f: &Fields<'_>, i: usize, column: &str) -> Result<T, RowError> {
@@ -460,7 +573,7 @@ fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
     parse_nik(nik, f.today).map_err(|e| bad(format!("nik: {}", e.explain().en)))?;
     let kk = KkNo::parse(f.get(2).trim()).map_err(|e| bad(format!("kk_no: {}", e.explain().en)))?;
     let name = text(f, 3, "name")?;
-    let birth = date(f, 4, "birth_date")?;
+    let birth = birth_date(f, 4)?;
     let sex: Sex = code(f, 5, "sex")?;
     let relation: Relation = code(f, 6, "relation")?;
     let segment: Segment = code(f, 7, "segment")?;
@@ -510,7 +623,7 @@ fn bill_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
     let raw_period = f.get(1).trim();
     let period = YearMonth::parse(raw_period)
         .map_err(|_| bad(format!("period {raw_period:?} is not a month (YYYY-MM)")))?;
-    let amount = integer(f, 2, "amount")?;
+    let amount = amount(f, 2)?;
     let paid_on = match f.get(3).trim() {
         "" => None,
         _ => Some(date(f, 3, "paid_on")?),
@@ -602,7 +715,7 @@ fn tariff_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
     let from = date(f, 0, "effective_from")?;
     let segment: Segment = code(f, 1, "segment")?;
     let kelas: Kelas = code(f, 2, "kelas")?;
-    let amount = integer(f, 3, "amount")?;
+    let amount = amount(f, 3)?;
     tx.prepare_cached(
         "INSERT INTO tariffs (effective_from, segment, kelas, amount) VALUES (?1, ?2, ?3, ?4)",
     )?

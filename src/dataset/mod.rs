@@ -8,7 +8,7 @@ mod import;
 pub mod regions;
 pub mod synth;
 
-pub use import::{ImportReport, import_dir};
+pub use import::{ImportOptions, ImportReport, bounds, import_dir, import_dir_with};
 
 /// The files a dataset directory may hold. Only `members.csv` is required.
 pub mod files {
@@ -77,6 +77,11 @@ pub enum ImportError {
         rows: Vec<BadRow>,
         total: usize,
     },
+    /// `members.csv` has a header and no rows; importing it would empty the members.
+    #[error(
+        "members.csv has no rows; importing it would remove every member (allow it with --allow-empty)"
+    )]
+    EmptyMembers,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 }

@@ -206,6 +206,10 @@ pub fn printer_problem(code: &str) -> Bilingual {
             "Printer tidak dapat dihubungi. Periksa kabel, daya dan alamat printer.",
             "The printer cannot be reached. Check its cable, power and address.",
         ),
+        "PRINTER_FLOODING" => text(
+            "Printer mengirim data terus-menerus. Matikan lalu nyalakan printer, atau periksa alamatnya.",
+            "The printer keeps sending data. Switch it off and on, or check its address.",
+        ),
         _ => text(
             "Printer melaporkan dirinya offline. Periksa lampu error dan daya printer.",
             "The printer reports itself offline. Check its error light and power.",
@@ -266,6 +270,7 @@ fn printer(uri: Option<&str>, gate: &PrintGate, store: Option<&Store>) -> Printe
             r.online = Some(false);
             let code = match e {
                 PrinterError::Uri(_) => "PRINTER_URI",
+                PrinterError::Flooding => "PRINTER_FLOODING",
                 _ if e.fault() == Some(Fault::Offline) => "PRINTER_UNREACHABLE",
                 _ => e.code(),
             };
@@ -363,7 +368,7 @@ fn sync(setup: &ProbeSetup, hub: Option<&HubCheck>, db_ok: bool) -> SyncReport {
     };
     let stale = status
         .data_age_secs
-        .is_none_or(|a| a > setup.max_data_age_hours as i64 * 3600);
+        .is_none_or(|a| a > crate::services::request::max_age_secs(setup.max_data_age_hours));
     let mut r = SyncReport {
         health: Health::not_configured(),
         hub_url: setup.hub_url.clone(),
@@ -480,7 +485,7 @@ fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
         );
         return (r, None);
     }
-    let store = match Store::open(db) {
+    let store = match Store::open_for_lookups(db) {
         Ok(s) => s,
         Err(e) => {
             r.health = Health::problem(
@@ -494,6 +499,7 @@ fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
         }
     };
     r.schema_version = crate::store::migrations::SCHEMA_VERSION;
+    r.read_only = store.is_read_only();
     match store.row_counts() {
         Ok(rows) => {
             r.rows = rows.into_iter().map(|(t, n)| (t.to_owned(), n)).collect();
@@ -519,6 +525,16 @@ fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
                 ),
             );
         }
+    }
+    if r.read_only && r.health.healthy {
+        // Lookups answer; change requests, sync and imports cannot be saved.
+        r.health = Health::problem(
+            "DB_READ_ONLY",
+            text(
+                "Basis data hanya dapat dibaca (disk atau berkas hanya-baca): pencarian tetap berjalan, tetapi permintaan perubahan, sinkronisasi dan impor gagal. Periksa disk kiosk.",
+                "The database is read-only (read-only disk or file): lookups still answer, but change requests, sync and imports fail. Check the kiosk's disk.",
+            ),
+        );
     }
     (r, Some(store))
 }

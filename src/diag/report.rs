@@ -145,6 +145,9 @@ pub struct DatabaseReport {
     pub size_bytes: u64,
     pub schema_version: u32,
     pub rows: BTreeMap<String, i64>,
+    /// Opened read-only because the file or its file system refuses writes.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// The kiosk PC.

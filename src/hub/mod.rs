@@ -8,6 +8,7 @@
 pub mod kiosks;
 pub mod server;
 pub mod state;
+pub mod validate;
 
 pub use state::HubStore;
 
@@ -31,6 +32,12 @@ pub enum HubError {
     ContentMismatch(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A submitted request or a decision failed [`validate`]; `code` is stable.
+    #[error("{code}: {reason}")]
+    InvalidRequest { code: &'static str, reason: String },
+    /// A different request of the same kind for the same card is still waiting.
+    #[error("request {0} of the same kind for this card is still pending")]
+    RequestAlreadyPending(String),
     #[error("{path}: {message}")]
     Kiosks { path: String, message: String },
     #[error("file: {0}")]

@@ -286,7 +286,18 @@ impl HubStore {
     }
 
     /// Imports the dataset in `dir` as a new version if it differs from the current rows.
+    /// A header-only `members.csv` is refused; see [`HubStore::import_with`].
     pub fn import(&mut self, dir: &Path, today: NaiveDate) -> Result<ImportSummary, HubError> {
+        self.import_with(dir, today, dataset::ImportOptions::default())
+    }
+
+    /// [`HubStore::import`] with the importer's options (`--allow-empty`).
+    pub fn import_with(
+        &mut self,
+        dir: &Path,
+        today: NaiveDate,
+        options: dataset::ImportOptions,
+    ) -> Result<ImportSummary, HubError> {
         let started = std::time::Instant::now();
         let staging = self
             .path
@@ -295,7 +306,7 @@ impl HubStore {
         let result = (|| {
             {
                 let mut s = Store::open(&staging)?;
-                dataset::import_dir(&mut s, dir, today)?;
+                dataset::import_dir_with(&mut s, dir, today, options)?;
             }
             self.diff_and_apply(&staging, &dir.display().to_string())
         })();
@@ -330,6 +341,7 @@ impl HubStore {
         body: &SubmitBody,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<Ack, HubError> {
+        super::validate::check_submission(self.store.connection(), body)?;
         let digest = body.digest();
         if body.content_sha256 != digest {
             // The kiosk computed another digest for what arrived: refuse, and keep a trace.
@@ -447,6 +459,7 @@ impl HubStore {
         approve: bool,
         reason: Option<&str>,
     ) -> Result<RequestRow, HubError> {
+        super::validate::check_reason(reason)?;
         let tx = self
             .store
             .connection()

@@ -63,7 +63,14 @@ pub fn normalize_reference(typed: &str) -> String {
 
 /// Whether data as of `as_of` is fresh enough at `now`.
 pub fn data_fresh(as_of: Option<DateTime<Utc>>, now: DateTime<Utc>, max_age_hours: u64) -> bool {
-    as_of.is_some_and(|t| (now - t).num_seconds() <= (max_age_hours as i64) * 3600)
+    as_of.is_some_and(|t| (now - t).num_seconds() <= max_age_secs(max_age_hours))
+}
+
+/// `max_age_hours` in seconds, saturating: a huge limit must not wrap into a negative one.
+pub fn max_age_secs(max_age_hours: u64) -> i64 {
+    i64::try_from(max_age_hours)
+        .unwrap_or(i64::MAX)
+        .saturating_mul(3600)
 }
 
 /// Takes a change request into the outbox.

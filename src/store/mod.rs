@@ -6,6 +6,7 @@
 
 mod audit;
 mod content;
+mod lookups;
 mod members;
 mod meta;
 pub mod migrations;

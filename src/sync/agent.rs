@@ -228,15 +228,16 @@ impl SyncAgent {
         };
         let db = self.config.db.clone();
         let error = result.as_ref().err().map(|e| format!("{}: {e}", e.code()));
-        let forget_before = chrono::Utc::now()
-            - chrono::Duration::from_std(self.config.request_retention).unwrap_or_default();
+        let forget_before = forget_before(chrono::Utc::now(), self.config.request_retention);
         let persisted = tokio::task::spawn_blocking(move || -> Result<SyncStatus, SyncError> {
             let store = Store::open(&db)?;
             store.set_meta(KEY_LAST_SYNC_ATTEMPT, &now)?;
             if let Some(e) = &error {
                 store.set_meta(KEY_LAST_SYNC_ERROR, e)?;
             }
-            store.prune_decided(&forget_before.to_rfc3339())?;
+            if let Some(before) = forget_before {
+                store.prune_decided(&before.to_rfc3339())?;
+            }
             drop(store);
             read_status(&db)
         })
@@ -401,8 +402,32 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| SyncError::Io(std::io::Error::other(e.to_string())))?
 }
 
+/// Decided requests older than this are forgotten; `None` when `retention` reaches back
+/// past any representable time, so nothing is old enough. A retention too large to convert
+/// must never become zero, which would forget every decided request at once.
+fn forget_before(
+    now: chrono::DateTime<chrono::Utc>,
+    retention: Duration,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    now.checked_sub_signed(chrono::Duration::from_std(retention).ok()?)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::forget_before;
+
+    #[test]
+    fn a_huge_retention_forgets_nothing_rather_than_everything() {
+        let now = chrono::Utc::now();
+        assert_eq!(forget_before(now, std::time::Duration::MAX), None);
+        assert_eq!(
+            forget_before(now, std::time::Duration::from_secs(u64::MAX / 2)),
+            None
+        );
+        let day = forget_before(now, std::time::Duration::from_secs(86_400)).unwrap();
+        assert_eq!((now - day).num_seconds(), 86_400);
+    }
+
     use super::*;
 
     #[test]

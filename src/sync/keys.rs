@@ -20,6 +20,20 @@ pub enum KeyError {
     },
     #[error("{path}: not a Base64 Ed25519 key of 32 bytes")]
     Malformed { path: String },
+    /// `--key` names the public key (`hub.pub`), not the secret `hub.key`.
+    #[error("{path}: this is the hub's public key (hub.pub); the hub needs its secret key hub.key")]
+    IsPublic { path: String },
+}
+
+impl KeyError {
+    /// The stable code printed as `{"error": CODE}`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "KEY_UNREADABLE",
+            Self::Malformed { .. } => "KEY_MALFORMED",
+            Self::IsPublic { .. } => "KEY_IS_PUBLIC",
+        }
+    }
 }
 
 /// Makes a new signing key from the operating system's randomness.
@@ -78,8 +92,23 @@ fn read32(path: &Path) -> Result<[u8; 32], KeyError> {
 }
 
 /// Reads `hub.key`.
+///
+/// Both files are 32 bytes of Base64, so a `hub.pub` given by mistake would be taken as a
+/// secret seed and the hub would sign with a key no kiosk trusts. It is recognised and
+/// refused: by its name, or by a `hub.pub` beside it that holds the same bytes.
 pub fn read_signing_key(path: &Path) -> Result<SigningKey, KeyError> {
-    Ok(SigningKey::from_bytes(&read32(path)?))
+    let bytes = read32(path)?;
+    let is_public = || KeyError::IsPublic {
+        path: path.display().to_string(),
+    };
+    if path.extension().is_some_and(|e| e == "pub") {
+        return Err(is_public());
+    }
+    let beside = path.with_file_name("hub.pub");
+    if beside != path && read32(&beside).is_ok_and(|public| public == bytes) {
+        return Err(is_public());
+    }
+    Ok(SigningKey::from_bytes(&bytes))
 }
 
 /// Reads a pinned `hub.pub`.
@@ -95,10 +124,25 @@ pub fn sign_b64(key: &SigningKey, message: &[u8]) -> String {
 }
 
 /// Whether `signature_b64` is `key`'s signature of `message` (strict verification).
+///
+/// Only the one encoding [`sign_b64`] writes is accepted: standard Base64 with padding,
+/// 88 characters, nothing around it. URL-safe, unpadded or padded-with-spaces variants
+/// are refused, so a signature has exactly one spelling.
 pub fn verify_b64(key: &VerifyingKey, message: &[u8], signature_b64: &str) -> bool {
-    let Ok(bytes) = B64.decode(signature_b64.trim()) else {
+    let canonical = signature_b64.len() == 88
+        && signature_b64.ends_with("==")
+        && signature_b64.as_bytes()[..86]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/');
+    if !canonical {
+        return false;
+    }
+    let Ok(bytes) = B64.decode(signature_b64) else {
         return false;
     };
+    if B64.encode(&bytes) != signature_b64 {
+        return false;
+    }
     let Ok(sig) = Signature::from_slice(&bytes) else {
         return false;
     };
@@ -108,6 +152,38 @@ pub fn verify_b64(key: &VerifyingKey, message: &[u8], signature_b64: &str) -> bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_safe_signature_with_no_plus_or_slash_is_the_same_text() {
+        // A signature free of '+' and '/' is spelled the same in both alphabets; one with
+        // them must not verify in its URL-safe spelling.
+        let key = generate();
+        let public = key.verifying_key();
+        let mut seen = false;
+        for i in 0..64u32 {
+            let message = i.to_be_bytes();
+            let sig = sign_b64(&key, &message);
+            if sig.contains('+') || sig.contains('/') {
+                let url = sig.replace('+', "-").replace('/', "_");
+                assert!(!verify_b64(&public, &message, &url));
+                seen = true;
+            }
+        }
+        assert!(seen);
+    }
+
+    #[test]
+    fn the_public_key_is_refused_as_the_signing_key() {
+        let dir = tempfile::tempdir().unwrap();
+        write_pair(&generate(), dir.path()).unwrap();
+        let e = read_signing_key(&dir.path().join("hub.pub")).unwrap_err();
+        assert_eq!(e.code(), "KEY_IS_PUBLIC");
+        // The same public key copied under another name, beside hub.pub.
+        std::fs::copy(dir.path().join("hub.pub"), dir.path().join("copy.key")).unwrap();
+        let e = read_signing_key(&dir.path().join("copy.key")).unwrap_err();
+        assert_eq!(e.code(), "KEY_IS_PUBLIC");
+        assert!(read_signing_key(&dir.path().join("hub.key")).is_ok());
+    }
 
     #[test]
     fn keys_round_trip_through_files_and_verify() {
@@ -122,6 +198,20 @@ mod tests {
         let other = generate();
         assert!(!verify_b64(&other.verifying_key(), b"hello", &sig));
         assert!(!verify_b64(&public, b"hello", "not base64!"));
+        // Only the canonical spelling verifies.
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+        let raw = B64.decode(&sig).unwrap();
+        for variant in [
+            URL_SAFE.encode(&raw),
+            URL_SAFE_NO_PAD.encode(&raw),
+            STANDARD_NO_PAD.encode(&raw),
+            format!(" {sig}"),
+            format!("{sig}\n"),
+        ] {
+            if variant != sig {
+                assert!(!verify_b64(&public, b"hello", &variant), "{variant}");
+            }
+        }
         std::fs::write(dir.path().join("bad.pub"), "AAAA\n").unwrap();
         assert!(matches!(
             read_public_key(&dir.path().join("bad.pub")),

@@ -1,0 +1,172 @@
+//! What the hub accepts as a change request, checked before anything is stored.
+//!
+//! The kiosk checks eligibility against its copy of the data; the hub cannot trust that
+//! copy (an old kiosk, a tampered one, a bug), so it re-checks what it can from its own rows:
+//! the target exists, the fields have sane sizes, and a member has at most one request of a
+//! kind waiting. It does not re-run the JKN eligibility rules. Messages never repeat a card
+//! number, a NIK or anything else the request carries about the member.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use super::HubError;
+use crate::sync::client::SubmitBody;
+
+/// The largest `change` object, as compact JSON.
+pub const MAX_CHANGE_BYTES: usize = 1024;
+/// The longest `created_at`.
+pub const MAX_CREATED_AT_CHARS: usize = 64;
+/// The longest decision reason an operator may give.
+pub const MAX_REASON_CHARS: usize = 500;
+
+fn invalid(code: &'static str, reason: impl Into<String>) -> HubError {
+    HubError::InvalidRequest {
+        code,
+        reason: reason.into(),
+    }
+}
+
+/// Checks a submitted request against the hub's rows (`conn`: the hub state).
+///
+/// A repeat of a reference the hub already holds is not checked again: the first answer
+/// stands (idempotent), even if, say, the target FKTP was closed since. A second, different
+/// request while one of the same kind for the same card is still `RECEIVED` is refused with
+/// [`HubError::RequestAlreadyPending`].
+pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<(), HubError> {
+    let known: Option<i64> = conn
+        .query_row(
+            "SELECT 1 FROM hub_requests WHERE reference = ?1",
+            [&req.reference],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if known.is_some() {
+        return Ok(());
+    }
+    let valid_ref = !req.reference.is_empty()
+        && req.reference.len() <= 64
+        && req
+            .reference
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !valid_ref {
+        return Err(invalid(
+            "INVALID_REFERENCE",
+            "reference must be 1-64 letters, digits or '-'",
+        ));
+    }
+    if crate::domain::CardNo::parse(&req.card_no).is_err() {
+        return Err(invalid("INVALID_CARD", "card_no is not a JKN card number"));
+    }
+    check_created_at(&req.created_at)?;
+    let Value::Object(change) = &req.change else {
+        return Err(invalid("INVALID_CHANGE", "change must be a JSON object"));
+    };
+    let size = serde_json::to_string(&req.change).map_or(usize::MAX, |s| s.len());
+    if size > MAX_CHANGE_BYTES {
+        return Err(invalid(
+            "INVALID_CHANGE",
+            format!("change must be at most {MAX_CHANGE_BYTES} bytes of JSON"),
+        ));
+    }
+    let to = change.get("to");
+    match req.kind.as_str() {
+        "FKTP" => check_fktp(conn, to)?,
+        "KELAS" => check_kelas(to)?,
+        _ => return Err(invalid("INVALID_KIND", "kind must be FKTP or KELAS")),
+    }
+    let pending: Option<String> = conn
+        .query_row(
+            "SELECT reference FROM hub_requests \
+             WHERE card_no = ?1 AND kind = ?2 AND state = 'RECEIVED' AND reference <> ?3 \
+             LIMIT 1",
+            params![req.card_no, req.kind, req.reference],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(reference) = pending {
+        return Err(HubError::RequestAlreadyPending(reference));
+    }
+    Ok(())
+}
+
+/// `created_at`: an RFC 3339 time of at most [`MAX_CREATED_AT_CHARS`].
+fn check_created_at(created_at: &str) -> Result<(), HubError> {
+    if created_at.chars().count() > MAX_CREATED_AT_CHARS
+        || chrono::DateTime::parse_from_rfc3339(created_at).is_err()
+    {
+        return Err(invalid(
+            "INVALID_CREATED_AT",
+            format!(
+                "created_at must be an RFC 3339 time of at most {MAX_CREATED_AT_CHARS} characters"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The target of an FKTP change: an active first-level facility the hub knows.
+fn check_fktp(conn: &Connection, to: Option<&Value>) -> Result<(), HubError> {
+    let Some(code) = to.and_then(Value::as_str).filter(|c| c.len() <= 16) else {
+        return Err(invalid(
+            "INVALID_CHANGE",
+            "change.to must be an FKTP code of at most 16 characters",
+        ));
+    };
+    let fktp_types: Vec<&str> = crate::domain::FacilityType::ALL
+        .iter()
+        .filter(|t| t.is_fktp())
+        .map(|t| t.code())
+        .collect();
+    let row: Option<(String, bool)> = conn
+        .query_row(
+            "SELECT type, active FROM facilities WHERE code = ?1",
+            [code],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        Some((kind, true)) if fktp_types.contains(&kind.as_str()) => Ok(()),
+        _ => Err(invalid(
+            "UNKNOWN_FKTP",
+            format!("{code:?} is not an active FKTP at this hub"),
+        )),
+    }
+}
+
+/// The target of a kelas change: 1, 2 or 3 (as a number or a string).
+fn check_kelas(to: Option<&Value>) -> Result<(), HubError> {
+    let kelas = match to {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    };
+    if !matches!(kelas, Some(1..=3)) {
+        return Err(invalid(
+            "INVALID_KELAS",
+            "change.to must be kelas 1, 2 or 3",
+        ));
+    }
+    Ok(())
+}
+
+/// A decision's reason (`hub requests approve|reject --reason`): at most
+/// [`MAX_REASON_CHARS`] characters, no control characters.
+pub fn check_reason(reason: Option<&str>) -> Result<(), HubError> {
+    let Some(reason) = reason else {
+        return Ok(());
+    };
+    if reason.chars().count() > MAX_REASON_CHARS {
+        return Err(invalid(
+            "INVALID_REASON",
+            format!("the reason must be at most {MAX_REASON_CHARS} characters"),
+        ));
+    }
+    if reason.chars().any(char::is_control) {
+        return Err(invalid(
+            "INVALID_REASON",
+            "the reason must not contain control characters (e.g. newlines or escapes)",
+        ));
+    }
+    Ok(())
+}
