@@ -274,6 +274,7 @@ fn first_import(state: &Path, data: &Path, today: chrono::NaiveDate) -> Result<(
 fn hub_failure(e: HubError) -> Failure {
     match e {
         HubError::Import(i) => i.into(),
+        HubError::Store(s) => s.into(),
         HubError::UnknownRequest(r) => Failure::new(
             "UNKNOWN_REQUEST",
             bilingual(

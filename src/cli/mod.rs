@@ -204,7 +204,7 @@ fn gen_dataset(args: &GenArgs) -> Result<output::Answer, Failure> {
 }
 
 fn import(args: &ImportArgs) -> Result<output::Answer, Failure> {
-    let mut store = Store::open(&args.db).map_err(Failure::internal)?;
+    let mut store = Store::open(&args.db).map_err(Failure::from)?;
     let report = dataset::import_dir(&mut store, &args.dir, args.today.resolve())?;
     Ok(output::Answer::imported(report))
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anjungan::dataset::{ImportError, ImportReport};
 use anjungan::domain::{self, Bilingual, Explain};
 use anjungan::services::ServiceError;
+use anjungan::store::StoreError;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -290,11 +291,22 @@ impl Failure {
     }
 }
 
+/// A database that cannot be opened or read: a fault of the kiosk (exit 1), with its own code
+/// when it is the key (`DB_KEY_WRONG`, `DB_KEY_MISSING`, …) so a technician knows what to do.
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Sqlite(_) => Self::internal(e),
+            other => Self::new(other.code(), other.explain(), 1),
+        }
+    }
+}
+
 impl From<ServiceError> for Failure {
     fn from(e: ServiceError) -> Self {
         let message = e.explain();
         match e {
-            ServiceError::Store(inner) => Self::internal(inner),
+            ServiceError::Store(inner) => inner.into(),
             other => Self::user(other.code(), message),
         }
     }
@@ -319,7 +331,7 @@ impl From<ImportError> for Failure {
                 )),
                 exit: 2,
             },
-            ImportError::Store(inner) => Self::internal(inner),
+            ImportError::Store(inner) => inner.into(),
             other => Self::user(
                 "BAD_DATASET",
                 bilingual(

@@ -215,7 +215,7 @@ pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
     if !db.is_file() {
         return Err(Failure::no_database(db));
     }
-    Store::open_read_only(db).map_err(Failure::internal)
+    Store::open_read_only(db).map_err(Failure::from)
 }
 
 pub(super) fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {

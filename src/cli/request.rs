@@ -64,7 +64,7 @@ pub fn run(cmd: &RequestCommand) -> Result<Answer, Failure> {
         ),
     };
     let (session, today) = identify(member)?;
-    let mut store = Store::open(&member.db).map_err(Failure::internal)?;
+    let mut store = Store::open(&member.db).map_err(Failure::from)?;
     // Returns only after the outbox commit is durable (synchronous = FULL).
     let submitted = submit_change(
         &mut store,

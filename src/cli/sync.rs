@@ -203,6 +203,10 @@ pub fn run(args: &SyncArgs) -> Result<Answer, Failure> {
 
 /// A failed cycle, said for a technician. Nothing half-applied remains in any case.
 pub fn sync_failure(e: SyncError) -> Failure {
+    let e = match e {
+        SyncError::Store(s) => return s.into(),
+        other => other,
+    };
     let code = e.code();
     let (id, en) = match &e {
         SyncError::Network(_) => (
