@@ -4,7 +4,6 @@
 //! A download restarts from zero every time (the file is truncated), so an interrupted one
 //! leaves nothing that could be mistaken for a whole answer.
 
-use std::path::Path;
 use std::time::Duration;
 
 use ed25519_dalek::VerifyingKey;
@@ -13,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
+use super::sealed::SealedFile;
 use super::{SyncError, auth, keys, unix_now};
 use crate::store::OutboxEntry;
 
@@ -125,7 +125,7 @@ impl HubClient {
         since: i64,
         epoch: &str,
         nonce: &str,
-        dest: &Path,
+        dest: &SealedFile,
     ) -> Result<u64, SyncError> {
         let rb = self.http.get(format!("{}/v1/sync", self.base)).query(&[
             ("since", since.to_string().as_str()),
@@ -133,7 +133,7 @@ impl HubClient {
             ("nonce", nonce),
         ]);
         let resp = self.send(rb).await?;
-        let mut file = tokio::fs::File::create(dest).await?;
+        let mut file = dest.create().await?;
         let mut stream = resp.bytes_stream();
         let mut size = 0u64;
         while let Some(chunk) = stream.next().await {
