@@ -126,8 +126,13 @@ pub fn open_keyed(path: &Path, key: &DbKey, read_only: bool) -> Result<Connectio
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
     } else {
-        // SQLite gives -wal and -shm the database file's mode: make that 0600 first.
-        private::touch(path).map_err(io_err(path))?;
+        // SQLite gives -wal and -shm the database file's mode: make that 0600 first. An
+        // existing file is narrowed by path, never opened here (see `is_clear`).
+        if path.exists() {
+            private::narrow(path).map_err(io_err(path))?;
+        } else {
+            private::touch(path).map_err(io_err(path))?;
+        }
         for side in [sibling(path, "-wal"), sibling(path, "-shm")] {
             private::narrow(&side).map_err(io_err(&side))?;
         }
@@ -162,27 +167,38 @@ fn apply_key(conn: &Connection, key: &DbKey, path: &Path) -> Result<(), StoreErr
     }
 }
 
-/// True when `path` is an unencrypted SQLite database (its header is in clear).
+/// True when `path` is an unencrypted SQLite database (it reads without a key).
+///
+/// Asked through SQLite, not by reading the header ourselves: closing a descriptor of the
+/// file would drop every POSIX lock this process's other connections hold on it.
 pub fn is_clear(path: &Path) -> std::io::Result<bool> {
-    Ok(header(path)?.is_some_and(|h| &h == CLEAR_HEADER))
+    if !has_content(path)? {
+        return Ok(false);
+    }
+    let plain = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(std::io::Error::other)?;
+    let _ = plain.execute_batch("PRAGMA cipher_log_level = NONE;");
+    let readable = plain
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .is_ok();
+    Ok(readable)
 }
 
-/// True when `path` holds data that is not a clear SQLite header: an encrypted database.
+/// True when `path` holds a database that does not read without a key.
 fn is_encrypted(path: &Path) -> std::io::Result<bool> {
-    Ok(header(path)?.is_some_and(|h| &h != CLEAR_HEADER))
+    Ok(has_content(path)? && !is_clear(path)?)
 }
 
-fn header(path: &Path) -> std::io::Result<Option<[u8; 16]>> {
-    let mut f = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let mut h = [0u8; 16];
-    match f.read_exact(&mut h) {
-        Ok(()) => Ok(Some(h)),
-        // Shorter than a header: an empty file SQLite has not written yet.
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(None),
+/// At least a header's worth of bytes (an empty file is a database SQLite has not written).
+fn has_content(path: &Path) -> std::io::Result<bool> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(m.len() >= CLEAR_HEADER.len() as u64),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -340,7 +356,10 @@ mod tests {
         std::fs::remove_file(key_file(&db)).unwrap();
         let e = open_connection(&db).unwrap_err();
         assert!(matches!(e, StoreError::KeyMissing { .. }), "{e:?}");
-        assert!(!key_file(&db).exists(), "no new key is made for an encrypted file");
+        assert!(
+            !key_file(&db).exists(),
+            "no new key is made for an encrypted file"
+        );
         std::fs::write(key_file(&db), b"not a key").unwrap();
         let e = open_connection(&db).unwrap_err();
         assert!(matches!(e, StoreError::KeyInvalid { .. }), "{e:?}");
