@@ -13,7 +13,11 @@ pub const PRIVATE_MODE: u32 = 0o600;
 /// Creates (or truncates) `path` with mode 0600. An existing file is narrowed to 0600 too:
 /// `OpenOptions::mode` only applies when the file is new.
 pub fn create(path: &Path) -> io::Result<File> {
-    let file = options().write(true).create(true).truncate(true).open(path)?;
+    let file = options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)?;
     narrow_file(&file)?;
     Ok(file)
 }
@@ -33,7 +37,11 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// Makes sure `path` exists with mode 0600 without touching its content, so that SQLite,
 /// which gives its -wal and -shm files the database's own mode, makes those 0600 as well.
 pub fn touch(path: &Path) -> io::Result<()> {
-    let f = options().write(true).create(true).truncate(false).open(path)?;
+    let f = options()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
     narrow_file(&f)
 }
 

@@ -364,5 +364,3 @@ fn write_private(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
     }
     o.open(path)?.write_all(bytes)
 }
-
-

@@ -55,7 +55,8 @@ impl Hub {
         if let Some(c) = self.readers.lock().ok().and_then(|mut v| v.pop()) {
             return Ok(c);
         }
-        let c = crate::store::open_connection_as(&self.state_path, crate::store::DbRole::Hub, false)?;
+        let c =
+            crate::store::open_connection_as(&self.state_path, crate::store::DbRole::Hub, false)?;
         Ok(c)
     }
 

@@ -79,7 +79,9 @@ pub fn remove_stale(path: &Path) {
     match std::fs::remove_file(path) {
         Ok(()) => tracing::debug!(file = %path.display(), "removed a sync download file"),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => tracing::warn!(file = %path.display(), error = %e, "cannot remove a sync download file"),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "cannot remove a sync download file")
+        }
     }
 }
 
@@ -109,7 +111,11 @@ impl SealedWriter {
 }
 
 impl AsyncWrite for SealedWriter {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         ready!(this.poll_drain(cx))?;
         // Each byte goes through the keystream exactly once: all of `data` is taken now.
