@@ -6,7 +6,8 @@
 //! Smaller: `ANJUNGAN_BENCH_MEMBERS=100000 ANJUNGAN_BENCH_FACILITIES=3000 cargo bench --bench kiosk`.
 //! The dataset and database are kept under `target/tmp/bench-data-<members>-<facilities>/`
 //! and reused when present;
-//! set `ANJUNGAN_BENCH_REIMPORT=1` to measure the import again.
+//! set `ANJUNGAN_BENCH_REIMPORT=1` to measure the import again, and `ANJUNGAN_BENCH_CLEAR=1`
+//! to compare the (encrypted) database with a clear copy of it in the same run.
 
 mod common;
 
@@ -204,6 +205,118 @@ fn main() {
         "nearest-50 open FKTPs from kiosk sites (Ubah FKTP)",
         &near_open,
     );
+
+    if std::env::var_os("ANJUNGAN_BENCH_CLEAR").is_some() {
+        compare_with_clear(
+            &root,
+            &db,
+            &store,
+            &identities,
+            &texts,
+            &kiosk_points,
+            today,
+        );
+    }
+}
+
+/// What encryption costs: the same operations on a clear copy of the same database, in the
+/// same run, alternating encrypted and clear twice so that drift affects both alike.
+/// Prints the ratios encrypted / clear of the medians (p50) and of the p99s.
+fn compare_with_clear(
+    root: &Path,
+    db: &Path,
+    store: &Store,
+    identities: &[anjungan::services::Identity],
+    texts: &[String],
+    points: &[Point],
+    today: NaiveDate,
+) {
+    let clear = root.join("kiosk-clear.db");
+    if !clear.exists() {
+        // An empty key makes SQLCipher write a plain SQLite file.
+        let conn = anjungan::store::open_connection(db).expect("open db");
+        conn.execute(
+            "ATTACH DATABASE ?1 AS plain KEY ''",
+            [clear.display().to_string()],
+        )
+        .expect("attach clear copy");
+        conn.query_row("SELECT sqlcipher_export('plain')", [], |_| Ok(()))
+            .expect("export");
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("user_version");
+        conn.execute_batch(&format!(
+            "PRAGMA plain.user_version = {version}; DETACH DATABASE plain;"
+        ))
+        .expect("detach");
+    }
+    let mut file = std::fs::File::open(&clear).expect("open clear copy");
+    std::io::copy(&mut file, &mut std::io::sink()).expect("read clear copy");
+    let conn = rusqlite::Connection::open_with_flags(
+        &clear,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .expect("open clear copy");
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .expect("temp_store");
+    let plain = Store::from_read_only(conn).expect("clear store");
+
+    type Op<'a> = Box<dyn Fn(&Store) -> Vec<Duration> + 'a>;
+    let ops: Vec<(&str, Op<'_>)> = vec![
+        (
+            "status+dues lookup",
+            Box::new(|s: &Store| {
+                time_each(identities, |id| {
+                    let m = MemberSession::identify(s, id).expect("identify");
+                    std::hint::black_box((m.status(today), m.dues(today)));
+                })
+            }),
+        ),
+        (
+            "facility text search, typed words",
+            Box::new(|s: &Store| {
+                time_each(texts, |t| {
+                    let q = FacilityQuery {
+                        text: Some(t.clone()),
+                        limit: 20,
+                        ..FacilityQuery::default()
+                    };
+                    std::hint::black_box(s.search_facilities(&q).expect("search"));
+                })
+            }),
+        ),
+        (
+            "nearest-50 facilities from kiosk sites",
+            Box::new(|s: &Store| {
+                time_each(points, |p| {
+                    let q = FacilityQuery {
+                        near: Some(*p),
+                        limit: 50,
+                        ..FacilityQuery::default()
+                    };
+                    std::hint::black_box(s.search_facilities(&q).expect("search"));
+                })
+            }),
+        ),
+    ];
+    let pct = |times: &mut Vec<Duration>, p: f64| {
+        times.sort();
+        times[((times.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
+    };
+    for (name, op) in &ops {
+        let (mut enc, mut clr) = (Vec::new(), Vec::new());
+        for _ in 0..2 {
+            enc.extend(op(store));
+            clr.extend(op(&plain));
+        }
+        let (e50, c50) = (pct(&mut enc, 0.5), pct(&mut clr, 0.5));
+        let (e99, c99) = (pct(&mut enc, 0.99), pct(&mut clr, 0.99));
+        println!(
+            "encrypted vs clear, {name}: p50 {e50:.3} / {c50:.3} ms = x{:.2}, p99 {e99:.3} / {c99:.3} ms = x{:.2}",
+            e50 / c50,
+            e99 / c99
+        );
+    }
 }
 
 /// Every word (letters only, 3+ characters) in the given columns of a place file.

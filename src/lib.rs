@@ -2,7 +2,8 @@
 //!
 //! The library holds everything the kiosk knows and does without a screen:
 //! - [`domain`]: JKN rules (identifiers, dues, eligibility) as pure functions of their inputs;
-//! - [`store`]: the local SQLite cache and its migrations;
+//! - [`store`]: the local SQLite cache (encrypted, SQLCipher) and its migrations;
+//! - [`private`]: owner-only (0600) files, whatever the umask;
 //! - [`dataset`]: the CSV dataset format, its importer and the synthetic generator;
 //! - [`content`]: the Info JKN articles and counter services shipped as defaults;
 //! - [`services`]: the answers the UI and the CLI both give, built from store + domain;
@@ -20,6 +21,7 @@ pub mod diag;
 pub mod domain;
 pub mod hub;
 pub mod kiosk;
+pub mod private;
 pub mod secret;
 pub mod services;
 pub mod slips;

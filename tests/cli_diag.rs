@@ -235,7 +235,8 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
             .heartbeat("k0", &serde_json::json!({ "healthy": true }))
             .unwrap();
     }
-    let conn = rusqlite::Connection::open(&state).unwrap();
+    let conn =
+        anjungan::store::open_connection_as(&state, anjungan::store::DbRole::Hub, false).unwrap();
     let old = (chrono::Utc::now() - chrono::Duration::minutes(61)).to_rfc3339();
     conn.execute(
         "UPDATE hub_fleet SET last_seen = ?1 WHERE cons_id = 'k0'",

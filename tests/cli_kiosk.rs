@@ -44,7 +44,7 @@ fn a_bad_setup_is_named_before_any_window() {
     std::fs::write(
         &with_hub,
         format!(
-            "[kiosk]\ndb = \"{}\"\n[hub]\nurl = \"http://127.0.0.1:1\"\npublic_key = \"{}/none.pub\"\ncons_id = \"k1\"\nsecret = \"s\"\n",
+            "[kiosk]\ndb = \"{}\"\n[hub]\nurl = \"http://127.0.0.1:1\"\npublic_key = \"{}/none.pub\"\ncons_id = \"k1\"\nsecret = \"secret-kiosk-1\"\n",
             db.display(),
             dir.path().display()
         ),

@@ -241,7 +241,7 @@ struct State {
 
 /// Checks the database is whole and its indexes match their tables, and reads its state.
 fn check(db: &str) -> State {
-    let conn = rusqlite::Connection::open(db).unwrap();
+    let conn = anjungan::store::open_connection(Path::new(db)).unwrap();
     let ok: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
@@ -288,7 +288,12 @@ fn check(db: &str) -> State {
 }
 
 fn hub_members(w: &World) -> i64 {
-    let conn = rusqlite::Connection::open(w.data().join(".hub/hub.db")).unwrap();
+    let conn = anjungan::store::open_connection_as(
+        &w.data().join(".hub/hub.db"),
+        anjungan::store::DbRole::Hub,
+        false,
+    )
+    .unwrap();
     conn.query_row("SELECT count(*) FROM members", [], |r| r.get(0))
         .unwrap()
 }
@@ -710,7 +715,7 @@ fn kiosk_killed_during_snapshot_apply_keeps_old_data_and_requests() {
     assert_eq!(code, 0, "{req}");
     let reference = req["reference"].as_str().unwrap().to_owned();
     // Make the local data differ from the hub's, so a half-applied snapshot would show.
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = anjungan::store::open_connection(Path::new(&db)).unwrap();
     conn.execute("DELETE FROM bills", []).unwrap();
     drop(conn);
     let before = check(&db);
@@ -732,7 +737,7 @@ fn kiosk_killed_during_snapshot_apply_keeps_old_data_and_requests() {
     // While the snapshot is written but not committed, readers see the old data and
     // lookups answer (WAL).
     let reader =
-        rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        anjungan::store::open_connection_as(Path::new(&db), anjungan::store::DbRole::Kiosk, true)
             .unwrap();
     let bills: i64 = reader
         .query_row("SELECT count(*) FROM bills", [], |r| r.get(0))
@@ -748,7 +753,7 @@ fn kiosk_killed_during_snapshot_apply_keeps_old_data_and_requests() {
 
     // The request was pushed before the pull: the hub has it once, and it is SENT locally.
     let after = check(&db);
-    let bills: i64 = rusqlite::Connection::open(&db)
+    let bills: i64 = anjungan::store::open_connection(Path::new(&db))
         .unwrap()
         .query_row("SELECT count(*) FROM bills", [], |r| r.get(0))
         .unwrap();
@@ -845,7 +850,7 @@ fn stale_data_refuses_requests_but_lookups_still_answer() {
     assert_eq!(out["error"], "NOT_ELIGIBLE");
     assert!(out["message"].is_string() && out["message_en"].is_string());
     assert!(check(&db).outbox.is_empty());
-    let conn = rusqlite::Connection::open(&db).unwrap();
+    let conn = anjungan::store::open_connection(Path::new(&db)).unwrap();
     conn.execute(
         "UPDATE sync_meta SET value = '2020-01-01T00:00:00+00:00' WHERE key = 'data_loaded_at'",
         [],

@@ -301,8 +301,8 @@ impl VirtualPrinter {
         };
         let png = crate::paper::render_png(page, self.opts.width);
         let base = dir.join(format!("page-{n:04}"));
-        let r = std::fs::write(base.with_extension("png"), png)
-            .and_then(|_| std::fs::write(base.with_extension("txt"), page.text()));
+        let r = write_private(&base.with_extension("png"), &png)
+            .and_then(|_| write_private(&base.with_extension("txt"), page.text().as_bytes()));
         if let Err(e) = r {
             tracing::warn!(error = %e, "printer-sim: cannot write page");
         }
@@ -351,4 +351,16 @@ impl VirtualPrinter {
         });
         Ok((path, h))
     }
+}
+
+/// A slip may carry a member's (masked) data: mode 0600 whatever the umask.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> io::Result<()> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        o.mode(0o600);
+    }
+    o.open(path)?.write_all(bytes)
 }

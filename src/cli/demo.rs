@@ -75,7 +75,7 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
             // A local hub's state belongs to the old data.
             let _ = std::fs::remove_dir_all(dir.join("hub"));
             dataset::synth::generate(&opts, &data).map_err(Failure::internal)?;
-            let mut store = Store::open(&db).map_err(Failure::internal)?;
+            let mut store = Store::open(&db).map_err(Failure::from)?;
             let report = dataset::import_dir(&mut store, &data, today)?;
             outln!(
                 "{} peserta, {} tagihan, {} faskes, {} kantor → {} ({:.2} s)",
@@ -198,7 +198,7 @@ impl Prepared {
     /// Written last, after the import committed: a half-prepared folder has no stamp.
     fn write(&self, path: &std::path::Path) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(path, json)
+        anjungan::private::write(path, &json)
     }
 }
 

@@ -124,7 +124,10 @@ fn start_local_hub(
     let key = keys::read_signing_key(&key_path).map_err(Failure::internal)?;
     let state = default_state_path(&hub_dir);
     {
-        let mut store = HubStore::open(&state).map_err(Failure::internal)?;
+        let mut store = HubStore::open(&state).map_err(|e| match e {
+            anjungan::hub::HubError::Store(s) => Failure::from(s),
+            other => Failure::internal(other),
+        })?;
         if store.version().map_err(Failure::internal)? == 0 {
             store
                 .import(hub.dataset, hub.today)

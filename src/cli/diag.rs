@@ -184,7 +184,7 @@ fn audit_log(db: &Path, limit: usize) -> Result<Answer, Failure> {
     if !db.is_file() {
         return Err(Failure::no_database(db));
     }
-    let store = Store::open(db).map_err(Failure::internal)?;
+    let store = Store::open(db).map_err(Failure::from)?;
     Ok(Answer::rows(
         &audit::recent(&store, limit).map_err(Failure::internal)?,
     ))

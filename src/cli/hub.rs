@@ -381,6 +381,7 @@ fn first_import(state: &Path, data: &Path, today: chrono::NaiveDate) -> Result<(
 fn hub_failure(e: HubError) -> Failure {
     match e {
         HubError::Import(i) => i.into(),
+        HubError::Store(s) => s.into(),
         HubError::UnknownRequest(r) => Failure::new(
             "UNKNOWN_REQUEST",
             bilingual(
@@ -412,7 +413,6 @@ fn hub_failure(e: HubError) -> Failure {
                 format!("Not accepted: {reason}"),
             ),
         ),
-        HubError::Store(e) => Failure::store(e),
         other => Failure::internal(other),
     }
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anjungan::dataset::{ImportError, ImportReport};
 use anjungan::domain::{self, Bilingual, Explain};
 use anjungan::services::ServiceError;
+use anjungan::store::StoreError;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -264,8 +265,10 @@ impl Failure {
                     format!("The disk is full or failed a write; nothing was saved: {e}"),
                 ),
             )
-        } else {
+        } else if matches!(e, anjungan::store::StoreError::Sqlite(_)) {
             Self::internal(e)
+        } else {
+            Self::new(e.code(), e.explain(), 1)
         }
     }
 
@@ -323,6 +326,14 @@ impl Failure {
                 }
             }
         }
+    }
+}
+
+/// A database that cannot be opened or read: a fault of the kiosk (exit 1), with its own code
+/// when it is the key (`DB_KEY_WRONG`, `DB_KEY_MISSING`, …) so a technician knows what to do.
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Self::store(e)
     }
 }
 

@@ -239,6 +239,10 @@ pub fn run(args: &SyncArgs) -> Result<Answer, Failure> {
 
 /// A failed cycle, said for a technician. Nothing half-applied remains in any case.
 pub fn sync_failure(e: SyncError) -> Failure {
+    let e = match e {
+        SyncError::Store(s) => return s.into(),
+        other => other,
+    };
     let code = e.code();
     if let SyncError::Tls(t) = &e {
         // The address or certificate as configured: nothing was sent.

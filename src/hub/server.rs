@@ -79,8 +79,8 @@ impl Hub {
         if let Some(c) = self.readers.lock().ok().and_then(|mut v| v.pop()) {
             return Ok(c);
         }
-        let c = Connection::open(&self.state_path)?;
-        c.busy_timeout(std::time::Duration::from_secs(5))?;
+        let c =
+            crate::store::open_connection_as(&self.state_path, crate::store::DbRole::Hub, false)?;
         Ok(c)
     }
 

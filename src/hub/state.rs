@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use super::HubError;
 use crate::dataset;
-use crate::store::{KEY_EPOCH, Store};
+use crate::store::{DbKey, DbRole, KEY_EPOCH, Store};
 use crate::sync::client::{Ack, SubmitBody, ack_message, request_digest};
 use crate::sync::keys;
 use crate::sync::payload::{Header, Kind, PayloadWriter};
@@ -78,6 +78,8 @@ pub fn default_state_path(data_dir: &Path) -> PathBuf {
 pub struct HubStore {
     store: Store,
     path: PathBuf,
+    /// The state's key, which the staging file of an import shares.
+    key: DbKey,
 }
 
 /// What `hub import` did.
@@ -212,12 +214,19 @@ impl FleetStatus {
 }
 
 impl HubStore {
-    /// Opens (creating) the hub state at `path`.
+    /// Opens (creating) the hub state at `path`, encrypted with the hub's key (credential
+    /// `hub-db-key`, else `hub.db.key` beside it).
     pub fn open(path: &Path) -> Result<Self, HubError> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            // `DATA/.hub/` holds member data: the hub's user only, when it is made here.
+            let mut dir = std::fs::DirBuilder::new();
+            dir.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut dir, 0o700);
+            dir.create(parent)?;
         }
-        let mut store = Store::open(path)?;
+        let key = DbKey::resolve(path, DbRole::Hub)?;
+        let mut store = Store::open_with_key(path, &key)?;
         let conn = store.connection();
         conn.execute_batch(HUB_SCHEMA)?;
         if store.meta(KEY_EPOCH)?.is_none() {
@@ -226,6 +235,7 @@ impl HubStore {
         let mut hub = Self {
             store,
             path: path.to_owned(),
+            key,
         };
         hub.upgrade_decisions()?;
         Ok(hub)
@@ -305,7 +315,8 @@ impl HubStore {
         remove_db(&staging);
         let result = (|| {
             {
-                let mut s = Store::open(&staging)?;
+                // Member rows land here too: encrypted with the state's own key.
+                let mut s = Store::open_with_key(&staging, &self.key)?;
                 dataset::import_dir_with(&mut s, dir, today, options)?;
             }
             self.diff_and_apply(&staging, &dir.display().to_string())
@@ -327,7 +338,11 @@ impl HubStore {
         source: &str,
     ) -> Result<(i64, bool, u64, u64), HubError> {
         let conn = self.store.connection();
-        conn.execute("ATTACH DATABASE ?1 AS new", [staging.display().to_string()])?;
+        // The staging file is encrypted with the state's own key.
+        conn.execute(
+            "ATTACH DATABASE ?1 AS new KEY ?2",
+            [staging.display().to_string(), self.key.spec()],
+        )?;
         let outcome = diff_in_tx(conn, source);
         let _ = conn.execute("DETACH DATABASE new", []);
         outcome

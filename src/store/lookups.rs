@@ -76,6 +76,7 @@ impl Store {
     /// `immutable=1` skips locking and the WAL index; data still in a `-wal` file that was
     /// never checkpointed is not seen (docs/diagnostics.md).
     fn open_immutable(path: &Path) -> Result<Self, StoreError> {
+        let key = super::crypt::DbKey::resolve(path, super::crypt::DbRole::Kiosk)?;
         let uri = format!("file:{}?immutable=1", uri_path(path));
         let conn = Connection::open_with_flags(
             uri,
@@ -83,6 +84,7 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_URI
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
+        super::crypt::apply_key(&conn, &key, path)?;
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > super::migrations::SCHEMA_VERSION {
             return Err(StoreError::SchemaTooNew {
@@ -103,7 +105,11 @@ impl StoreError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::ReadOnly | rusqlite::ErrorCode::PermissionDenied)
             ),
-            StoreError::SchemaTooNew { .. } => false,
+            StoreError::Io { source, .. } => matches!(
+                source.raw_os_error(),
+                Some(e) if e == nix::libc::EROFS || e == nix::libc::EACCES
+            ),
+            _ => false,
         }
     }
 
@@ -114,7 +120,11 @@ impl StoreError {
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DiskFull | rusqlite::ErrorCode::SystemIoFailure)
             ),
-            StoreError::SchemaTooNew { .. } => false,
+            StoreError::Io { source, .. } => matches!(
+                source.raw_os_error(),
+                Some(e) if e == nix::libc::ENOSPC || e == nix::libc::EFBIG || e == nix::libc::EIO
+            ),
+            _ => false,
         }
     }
 }

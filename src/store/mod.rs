@@ -6,6 +6,7 @@
 
 mod audit;
 mod content;
+pub mod crypt;
 mod lookups;
 mod members;
 mod meta;
@@ -16,8 +17,11 @@ mod places;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
+use crate::domain::{Bilingual, Explain};
+
+pub use crypt::{DbKey, DbRole, open_connection, open_connection_as};
 pub use members::MemberRecord;
 pub use meta::DatasetInfo;
 pub use meta::{KEY_EPOCH, KEY_LAST_SYNC_ATTEMPT, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK};
@@ -34,6 +38,83 @@ pub enum StoreError {
     /// The file was written by a newer Anjungan than this one.
     #[error("database schema version {found} is newer than this build supports ({supported})")]
     SchemaTooNew { found: u32, supported: u32 },
+    /// The key given does not open the (encrypted) file: another kiosk's file or key.
+    #[error("the database key does not open {path}")]
+    KeyWrong { path: String },
+    /// The file is encrypted, and neither a systemd credential nor its key file is there.
+    #[error("{path} is encrypted but its key is missing (no credential, no {key})")]
+    KeyMissing { path: String, key: String },
+    /// A credential or key file holds neither 32 bytes nor 64 hex digits.
+    #[error("{path} is not a database key (32 bytes or 64 hex digits)")]
+    KeyInvalid { path: String },
+    /// A clear database could not be converted: another process still has it open.
+    #[error("{path} is in use by another process; stop it and start again")]
+    Busy { path: String },
+    /// A file beside the database (key, temporary copy) could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl StoreError {
+    /// The stable code printed as `{"error": CODE}`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Sqlite(_) | Self::Io { .. } => "STORE_ERROR",
+            Self::SchemaTooNew { .. } => "SCHEMA_TOO_NEW",
+            Self::KeyWrong { .. } => "DB_KEY_WRONG",
+            Self::KeyMissing { .. } => "DB_KEY_MISSING",
+            Self::KeyInvalid { .. } => "DB_KEY_INVALID",
+            Self::Busy { .. } => "DB_BUSY",
+        }
+    }
+}
+
+/// For the technician: the member only ever sees "the kiosk is out of service".
+impl Explain for StoreError {
+    fn explain(&self) -> Bilingual {
+        match self {
+            Self::KeyWrong { path } => Bilingual::new(
+                format!(
+                    "Kunci basis data tidak cocok dengan {path}. Pasang kembali kredensial \
+                     db-key atau berkas .key milik basis data ini, atau impor ulang data."
+                ),
+                format!(
+                    "The database key does not open {path}. Restore this database's db-key \
+                     credential or .key file, or import the data again."
+                ),
+            ),
+            Self::KeyMissing { path, key } => Bilingual::new(
+                format!(
+                    "{path} terenkripsi tetapi kuncinya tidak ada (tidak ada kredensial, \
+                     tidak ada {key}). Pulihkan kuncinya, atau hapus basis data lalu impor ulang."
+                ),
+                format!(
+                    "{path} is encrypted but its key is missing (no credential, no {key}). \
+                     Restore the key, or delete the database and import again."
+                ),
+            ),
+            Self::KeyInvalid { path } => Bilingual::new(
+                format!("{path} bukan kunci basis data (harus 32 bita atau 64 digit heksa)."),
+                format!("{path} is not a database key (it must be 32 bytes or 64 hex digits)."),
+            ),
+            Self::Busy { path } => Bilingual::new(
+                format!("{path} sedang dipakai proses lain. Hentikan proses itu lalu ulangi."),
+                format!("{path} is in use by another process. Stop it and try again."),
+            ),
+            Self::SchemaTooNew { .. } => Bilingual::new(
+                format!("Basis data dibuat oleh versi Anjungan yang lebih baru ({self})."),
+                format!("The database was written by a newer Anjungan ({self})."),
+            ),
+            Self::Sqlite(_) | Self::Io { .. } => Bilingual::new(
+                format!("Terjadi gangguan basis data: {self}"),
+                format!("Database error: {self}"),
+            ),
+        }
+    }
 }
 
 /// One connection to the kiosk database.
@@ -42,21 +123,35 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and migrates it.
+    /// Opens (creating if needed) the kiosk database at `path` with its key, and migrates it.
+    /// A clear file from an older build is encrypted in place first ([`crypt`]).
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let mut conn = Connection::open(path)?;
+        Self::open_as(path, DbRole::Kiosk)
+    }
+
+    /// [`Store::open`] with the key of `role` (the hub's state has its own).
+    pub fn open_as(path: &Path, role: DbRole) -> Result<Self, StoreError> {
+        let key = DbKey::resolve(path, role)?;
+        Self::open_with_key(path, &key)
+    }
+
+    /// [`Store::open`] with a key already in hand (the hub's staging file shares its key).
+    pub fn open_with_key(path: &Path, key: &DbKey) -> Result<Self, StoreError> {
+        let mut conn = crypt::open_keyed(path, key, false)?;
         configure(&conn)?;
         migrations::migrate(&mut conn)?;
         Ok(Self { conn })
     }
 
-    /// Opens an existing database for reading only, as query tools and benchmarks do.
+    /// Opens an existing kiosk database for reading only, as query tools and benchmarks do.
     pub fn open_read_only(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(5))?;
+        Self::from_read_only(crypt::open_connection_as(path, DbRole::Kiosk, true)?)
+    }
+
+    /// Wraps a connection opened elsewhere for reading, after checking its schema version.
+    /// Kiosk code opens with [`Store::open_read_only`]; this is for the benchmark that
+    /// compares the encrypted file with a clear copy of it.
+    pub fn from_read_only(conn: Connection) -> Result<Self, StoreError> {
         let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version > migrations::SCHEMA_VERSION {
             return Err(StoreError::SchemaTooNew {

@@ -16,6 +16,7 @@ use serde_json::json;
 use super::apply::{self, Applied};
 use super::client::{ClientLimits, HubClient};
 use super::payload::{self, Expect};
+use super::sealed::{self, SealedFile};
 use super::{SyncError, nonce, unix_now};
 use crate::diag::DiagReport;
 use crate::diag::probe::{self, HubCheck, ProbeSetup};
@@ -132,6 +133,8 @@ impl SyncAgent {
             config.hub_key,
             config.limits,
         )?;
+        // A download left by a process that died is unreadable without its key: remove it.
+        sealed::remove_stale(&download_path(&config.db));
         let status = read_status(&config.db).unwrap_or_default();
         // Without a kiosk's devices, the heartbeat reports sync, database and system.
         let setup = ProbeSetup {
@@ -327,17 +330,13 @@ impl SyncAgent {
         })
         .await?;
         let nonce = nonce();
-        let tmp = download_path(&self.config.db);
+        // Encrypted on disk; deleted when `tmp` is dropped, whichever way this ends.
+        let tmp = SealedFile::new(&download_path(&self.config.db));
         let bytes = self.client.download(version, &epoch, &nonce, &tmp).await?;
         let db = self.config.db.clone();
         let key = self.config.hub_key;
         let source = self.config.hub_url.clone();
-        let applied = blocking(move || {
-            let result = verify_and_apply(&db, &tmp, &key, &nonce, &source);
-            let _ = std::fs::remove_file(&tmp);
-            result
-        })
-        .await?;
+        let applied = blocking(move || verify_and_apply(&db, &tmp, &key, &nonce, &source)).await?;
         Ok((applied, bytes))
     }
 
@@ -370,13 +369,13 @@ pub fn download_path(db: &Path) -> PathBuf {
 /// hash and signature check out.
 pub fn verify_and_apply(
     db: &Path,
-    file: &Path,
+    file: &SealedFile,
     key: &VerifyingKey,
     nonce: &str,
     source: &str,
 ) -> Result<Applied, SyncError> {
     let verified = payload::verify(
-        std::fs::File::open(file)?,
+        file.open()?,
         &Expect {
             key,
             nonce,
@@ -385,9 +384,9 @@ pub fn verify_and_apply(
         },
     )?;
     let mut store = Store::open(db)?;
-    apply::apply_file(
+    apply::apply_reader(
         store.connection(),
-        file,
+        file.open()?,
         &verified,
         source,
         &chrono::Utc::now().to_rfc3339(),

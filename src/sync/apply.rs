@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -53,16 +54,27 @@ pub fn apply_file(
     source: &str,
     now_rfc3339: &str,
 ) -> Result<Applied, SyncError> {
+    apply_reader(conn, File::open(file)?, verified, source, now_rfc3339)
+}
+
+/// Applies the payload read from `reader` (the same bytes [`payload::verify`] accepted).
+pub fn apply_reader(
+    conn: &mut Connection,
+    reader: impl Read,
+    verified: &Verified,
+    source: &str,
+    now_rfc3339: &str,
+) -> Result<Applied, SyncError> {
     // A large page cache while writing, as the importer does: index pages stay in memory.
     conn.pragma_update(None, "cache_size", -262_144)?;
-    let result = apply_in_tx(conn, file, verified, source, now_rfc3339);
+    let result = apply_in_tx(conn, reader, verified, source, now_rfc3339);
     conn.pragma_update(None, "cache_size", -8_192)?;
     result
 }
 
 fn apply_in_tx(
     conn: &mut Connection,
-    file: &Path,
+    reader: impl Read,
     verified: &Verified,
     source: &str,
     now_rfc3339: &str,
@@ -91,7 +103,7 @@ fn apply_in_tx(
         if header.kind == Kind::Snapshot {
             applier.clear_all()?;
         }
-        let mut lines = Lines::new(File::open(file)?);
+        let mut lines = Lines::new(reader);
         lines.advance()?; // the header, already checked
         while lines.advance()? {
             if lines.line.first() != Some(&b'[') {

@@ -7,7 +7,6 @@
 //! only up to a few KiB. A download restarts from zero every time (the file is truncated),
 //! so an interrupted one leaves nothing that could be mistaken for a whole answer.
 
-use std::path::Path;
 use std::time::Duration;
 
 use ed25519_dalek::VerifyingKey;
@@ -17,6 +16,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
+use super::sealed::SealedFile;
 use super::tls::HubEndpoint;
 use super::{SyncError, auth, keys, unix_now};
 use crate::store::OutboxEntry;
@@ -287,7 +287,7 @@ impl HubClient {
         since: i64,
         epoch: &str,
         nonce: &str,
-        dest: &Path,
+        dest: &SealedFile,
     ) -> Result<u64, SyncError> {
         let since = since.to_string();
         let url = self.url(
@@ -304,7 +304,7 @@ impl HubClient {
             return Err(SyncError::TooLarge { limit: max });
         }
         let result = async {
-            let mut file = tokio::fs::File::create(dest).await?;
+            let mut file = dest.create().await?;
             let mut stream = resp.bytes_stream();
             let mut size = 0u64;
             while let Some(chunk) = stream.next().await {
@@ -320,7 +320,7 @@ impl HubClient {
         }
         .await;
         if result.is_err() {
-            let _ = tokio::fs::remove_file(dest).await;
+            let _ = tokio::fs::remove_file(dest.path()).await;
         }
         result
     }

@@ -3,8 +3,8 @@
 //! This module owns the wire: request authentication ([`auth`]), the hub's signing keys
 //! ([`keys`]), the signed payload format ([`payload`]), the synced tables and how a change
 //! is applied ([`tables`]), and the kiosk side: applying a verified payload in one
-//! transaction ([`apply`]), the HTTP client ([`client`]) and the background agent
-//! ([`agent`]). The hub server lives in [`crate::hub`]; it shares everything here.
+//! transaction ([`apply`]), the HTTP client ([`client`]), the encrypted download file
+//! ([`sealed`]) and the background agent ([`agent`]). The hub server lives in [`crate::hub`]; it shares everything here.
 
 pub mod agent;
 pub mod apply;
@@ -12,6 +12,7 @@ pub mod auth;
 pub mod client;
 pub mod keys;
 pub mod payload;
+pub mod sealed;
 pub mod tables;
 pub mod tls;
 
