@@ -161,7 +161,14 @@ pub(crate) fn apply_key(conn: &Connection, key: &DbKey, path: &Path) -> Result<(
     match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
         r.get::<_, i64>(0)
     }) {
-        Ok(_) => Ok(()),
+        Ok(_) => {
+            // Every page read from the OS is decrypted and checked again: keep up to 32 MiB
+            // of decrypted pages (SQLite's default is 2 MiB), so repeated searches over the
+            // FTS5 and R*Tree pages stay in memory (docs/benchmarks.md). Filled only as
+            // pages are touched. Set once the key is known to open the file.
+            conn.pragma_update(None, "cache_size", -32_768)?;
+            Ok(())
+        }
         Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
             Err(StoreError::KeyWrong {
                 path: path.display().to_string(),
