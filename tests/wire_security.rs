@@ -951,6 +951,29 @@ async fn closed_within<S: tokio::io::AsyncRead + Unpin>(
     }
 }
 
+/// A POST over TLS written by hand: its headers (declaring `length` bytes), then `sent` of
+/// the body, and whatever the hub answers until it closes (at most 8 s).
+async fn raw_call(
+    addr: SocketAddr,
+    ca: &Path,
+    path: &str,
+    length: u64,
+    headers: &[(&'static str, String)],
+    sent: &[u8],
+) -> String {
+    let mut s = tls_connect(addr, ca).await;
+    let mut req =
+        format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {length}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    s.write_all(sent).await.unwrap();
+    let answer = closed_within(&mut s, Duration::from_secs(8)).await.unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
 #[test]
 fn hostile_clients_are_cut_off_and_the_hub_keeps_serving() {
     let limits = ServerLimits {
@@ -1019,44 +1042,17 @@ fn hostile_clients_are_cut_off_and_the_hub_keeps_serving() {
 
     hub.rt.block_on(async {
         // A huge body, not authenticated: refused on its headers, the body never read.
-        let mut s = tls_connect(addr, &ca).await;
-        s.write_all(
-            b"POST /v1/requests HTTP/1.1\r\nHost: localhost\r\nContent-Length: 104857600\r\n\r\n",
-        )
-        .await
-        .unwrap();
-        let answer = closed_within(&mut s, Duration::from_secs(8)).await.unwrap();
-        let text = String::from_utf8_lossy(&answer);
+        let text = raw_call(addr, &ca, "/v1/requests", 104_857_600, &[], b"").await;
         assert!(text.starts_with("HTTP/1.1 401"), "{text}");
         assert!(text.contains("AUTH_MISSING"), "{text}");
         // Authenticated, declaring 100 MiB: 413 before reading it.
-        let mut s = tls_connect(addr, &ca).await;
         let h = headers_for("POST", "/v1/requests", b"never sent");
-        let mut req = String::from(
-            "POST /v1/requests HTTP/1.1\r\nHost: localhost\r\nContent-Length: 104857600\r\n",
-        );
-        for (k, v) in &h {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes()).await.unwrap();
-        let answer = closed_within(&mut s, Duration::from_secs(8)).await.unwrap();
-        let text = String::from_utf8_lossy(&answer);
+        let text = raw_call(addr, &ca, "/v1/requests", 104_857_600, &h, b"").await;
         assert!(text.starts_with("HTTP/1.1 413"), "{text}");
         assert!(text.contains("BODY_TOO_LARGE"), "{text}");
         // Authenticated, a body that stalls after 10 bytes: 408 at the body deadline.
-        let mut s = tls_connect(addr, &ca).await;
         let h = headers_for("POST", "/v1/heartbeat", b"{\"a\":12345678901234567890}");
-        let mut req = String::from(
-            "POST /v1/heartbeat HTTP/1.1\r\nHost: localhost\r\nContent-Length: 26\r\n",
-        );
-        for (k, v) in &h {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n{\"a\":1234");
-        s.write_all(req.as_bytes()).await.unwrap();
-        let answer = closed_within(&mut s, Duration::from_secs(8)).await.unwrap();
-        let text = String::from_utf8_lossy(&answer);
+        let text = raw_call(addr, &ca, "/v1/heartbeat", 26, &h, b"{\"a\":1234").await;
         assert!(text.starts_with("HTTP/1.1 408"), "{text}");
         assert!(text.contains("BODY_TIMEOUT"), "{text}");
     });
