@@ -657,3 +657,43 @@ fn kelas_change_always_reports_the_new_amount_key() {
     );
     assert!(c["new_family_monthly_amount"].is_null());
 }
+
+#[test]
+fn the_lockout_counts_across_processes_and_locks_one_identifier_only() {
+    let db = imported();
+    for left in (1..=4).rev() {
+        let (code, e) = member(&db, "status", BUDI, "1980-05-13", &[]);
+        assert_ne!(code, 0);
+        assert_eq!(e["error"], "IDENTITY_MISMATCH", "{e}");
+        let en = e["message_en"].as_str().unwrap_or_default();
+        assert!(en.contains(&format!("{left} tr")), "{left} left: {e}");
+    }
+    let (_, e) = member(&db, "dues", BUDI, "1980-05-13", &[]);
+    assert_eq!(e["error"], "IDENTITY_LOCKED", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("menit"), "{e}");
+    // The right date of birth, by NIK or by card, in a new process: still locked.
+    let (_, e) = member(&db, "status", BUDI, "1980-05-12", &[]);
+    assert_eq!(e["error"], "IDENTITY_LOCKED", "{e}");
+    let (_, e) = member(&db, "va", ("--card", "0001000000011"), "1980-05-12", &[]);
+    assert_eq!(e["error"], "IDENTITY_LOCKED", "{e}");
+    // A change request by the locked NIK is refused too, and nothing enters the outbox.
+    let (_, e) = anjungan(&[
+        "request",
+        "change-kelas",
+        "--db",
+        &db.path,
+        BUDI.0,
+        BUDI.1,
+        "--dob",
+        "1980-05-12",
+        "--to",
+        "2",
+        "--today",
+        TODAY,
+        "--json",
+    ]);
+    assert_eq!(e["error"], "IDENTITY_LOCKED", "{e}");
+    // Another member of the same family is not locked.
+    let (code, s) = member(&db, "status", SITI_CARD, "1983-07-03", &[]);
+    assert_eq!(code, 0, "{s}");
+}

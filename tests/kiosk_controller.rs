@@ -87,39 +87,198 @@ fn a_card_number_works_too_and_the_va_is_the_heads() {
     assert_eq!(va.va["Mandiri"], "8988801000000011");
 }
 
+/// Types a wrong birth date for `nik` `n` times from the identify screen, clearing the NIK
+/// between tries, and returns the last message.
+fn mismatch(c: &mut Controller, nik: &str, n: u32, t: u64) -> String {
+    let mut last = String::new();
+    for attempt in 0..n {
+        identify(c, IdKind::Nik, nik, "13051980", t + u64::from(attempt));
+        let Screen::Identify { message, .. } = c.screen() else {
+            panic!("attempt {attempt}: {:?}", c.screen())
+        };
+        last = message.as_ref().expect("a message").en.clone();
+        c.handle(Event::FocusField(anjungan::kiosk::Field::Id), at(t));
+        c.handle(Event::Clear, at(t));
+    }
+    last
+}
+
 #[test]
-fn five_mismatches_lock_identification_for_a_while() {
+fn mismatches_lock_that_identifier_only_and_warn_before() {
     let mut c = kiosk();
     c.handle(Event::Tile(Tile::Dues), at(0));
-    for attempt in 1..=4 {
-        identify(&mut c, IdKind::Nik, "3273011205800001", "13051980", attempt);
+    for attempt in 1..=4u32 {
+        identify(
+            &mut c,
+            IdKind::Nik,
+            "3273011205800001",
+            "13051980",
+            attempt.into(),
+        );
         let Screen::Identify { message, form, .. } = c.screen() else {
             panic!("attempt {attempt}: {:?}", c.screen())
         };
-        assert!(message.as_ref().unwrap().en.contains("do not match"));
+        let message = message.as_ref().unwrap();
+        assert!(message.en.contains("do not match"), "{message:?}");
+        let left = 5 - attempt;
+        assert!(
+            message.id.contains(&format!("Sisa {left} kali")),
+            "attempt {attempt}: {message:?}"
+        );
         // The NIK stays, the birth date is cleared for another try.
         assert_eq!(form.id.len(), 16);
         assert!(form.birth.is_empty());
-        // Clear the NIK for the next loop's typing.
         for _ in 0..16 {
-            c.handle(Event::FocusField(anjungan::kiosk::Field::Id), at(attempt));
-            c.handle(Event::Backspace, at(attempt));
+            c.handle(
+                Event::FocusField(anjungan::kiosk::Field::Id),
+                at(attempt.into()),
+            );
+            c.handle(Event::Backspace, at(attempt.into()));
         }
     }
     identify(&mut c, IdKind::Nik, "3273011205800001", "13051980", 5);
-    let Screen::Locked { until_ms } = *c.screen() else {
-        panic!("expected the lockout, got {:?}", c.screen())
+    let Screen::Identify { message, form, .. } = c.screen() else {
+        panic!("expected the identify screen, got {:?}", c.screen())
     };
-    assert_eq!(until_ms, 5 + 60_000);
-    // Going home and back does not lift it.
-    c.handle(Event::Home, at(10));
-    c.handle(Event::Tile(Tile::Status), at(11));
-    assert!(matches!(c.screen(), Screen::Locked { .. }));
-    c.handle(Event::Tick, at(11 + 60_000));
-    assert!(matches!(c.screen(), Screen::Home));
-    c.handle(Event::Tile(Tile::Status), at(70_000));
-    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 70_001);
+    let message = message.as_ref().unwrap();
+    assert!(
+        message.en.contains("locked") && message.en.contains("15 minutes"),
+        "{message:?}"
+    );
+    assert!(message.id.contains("15 menit"), "{message:?}");
+    assert!(
+        form.id.is_empty(),
+        "nothing of the locked NIK stays on screen"
+    );
+
+    // The right date of birth does not open a locked NIK, nor the same member's card.
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 6);
+    assert!(
+        matches!(c.screen(), Screen::Identify { message: Some(m), .. } if m.en.contains("locked")),
+        "{:?}",
+        c.screen()
+    );
+    c.handle(Event::Clear, at(7));
+    identify(&mut c, IdKind::Card, "0001000000011", "12051980", 7);
+    assert!(
+        matches!(c.screen(), Screen::Identify { message: Some(m), .. } if m.en.contains("locked")),
+        "the card of the same member shares the count: {:?}",
+        c.screen()
+    );
+
+    // The next member is not blocked: another identity goes straight through.
+    c.handle(Event::Home, at(8));
+    c.handle(Event::Tile(Tile::Status), at(9));
+    assert!(
+        matches!(c.screen(), Screen::Identify { .. }),
+        "no kiosk-wide lock"
+    );
+    identify(&mut c, IdKind::Card, "0001000000012", "03071983", 10);
+    assert!(matches!(c.screen(), Screen::Status(_)), "{:?}", c.screen());
+
+    // After 15 minutes the identifier opens again with its own date of birth.
+    c.handle(Event::Home, at(11));
+    c.handle(Event::Tile(Tile::Status), at(12));
+    identify(
+        &mut c,
+        IdKind::Nik,
+        "3273011205800001",
+        "12051980",
+        14 * 60_000,
+    );
+    assert!(
+        matches!(c.screen(), Screen::Identify { .. }),
+        "still locked at 14 min"
+    );
+    c.handle(Event::Home, at(15 * 60_000 + 10));
+    c.handle(Event::Tile(Tile::Status), at(15 * 60_000 + 10));
+    identify(
+        &mut c,
+        IdKind::Nik,
+        "3273011205800001",
+        "12051980",
+        15 * 60_000 + 10,
+    );
+    assert!(matches!(c.screen(), Screen::Status(_)), "{:?}", c.screen());
+}
+
+#[test]
+fn a_lockout_outlives_a_restart_and_a_success_only_clears_its_own_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kiosk.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        import_dir(&mut store, &common::fixture(), common::today()).unwrap();
+    }
+    let open = || Controller::new(Store::open(&db).unwrap(), Settings::default(), at(0)).unwrap();
+    let mut c = open();
+    c.handle(Event::Tile(Tile::Status), at(0));
+    let last = mismatch(&mut c, "3273011205800001", 3, 1);
+    assert!(last.contains("2 tries left"), "{last}");
+    // Another member's success does not reset Budi's count.
+    c.handle(Event::Home, at(5));
+    c.handle(Event::Tile(Tile::Status), at(5));
+    identify(&mut c, IdKind::Card, "0001000000012", "03071983", 6);
     assert!(matches!(c.screen(), Screen::Status(_)));
+    drop(c);
+
+    // A restart: the count holds.
+    let mut c = open();
+    c.handle(Event::Tile(Tile::Status), at(10));
+    let last = mismatch(&mut c, "3273011205800001", 1, 10);
+    assert!(
+        last.contains("1 try left"),
+        "the count survived the restart: {last}"
+    );
+    let last = mismatch(&mut c, "3273011205800001", 1, 11);
+    assert!(last.contains("locked"), "{last}");
+    drop(c);
+    let mut c = open();
+    c.handle(Event::Tile(Tile::Status), at(20));
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 21);
+    assert!(
+        matches!(c.screen(), Screen::Identify { message: Some(m), .. } if m.en.contains("locked")),
+        "a restart does not lift the lock: {:?}",
+        c.screen()
+    );
+
+    // Nothing in the file names the NIK: the rows are keyed by an HMAC.
+    let mut store = Store::open(&db).unwrap();
+    let conn = store.connection();
+    let keys: Vec<String> = conn
+        .prepare("SELECT key_hash FROM id_attempts")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(!keys.is_empty());
+    for k in &keys {
+        assert_eq!(k.len(), 64, "{k}");
+        assert!(!k.contains("3273011205800001") && !k.contains("0001000000011"));
+    }
+}
+
+#[test]
+fn on_a_read_only_store_the_lockout_holds_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kiosk.db");
+    {
+        let mut store = Store::open(&db).unwrap();
+        import_dir(&mut store, &common::fixture(), common::today()).unwrap();
+    }
+    let store = Store::open_read_only(&db).unwrap();
+    assert!(store.is_read_only());
+    let mut c = Controller::new(store, Settings::default(), at(0)).unwrap();
+    c.handle(Event::Tile(Tile::Status), at(0));
+    let last = mismatch(&mut c, "3273011205800001", 5, 1);
+    assert!(last.contains("locked"), "{last}");
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 10);
+    assert!(
+        matches!(c.screen(), Screen::Identify { .. }),
+        "{:?}",
+        c.screen()
+    );
 }
 
 #[test]

@@ -236,33 +236,48 @@ async fn walk(r: Rc<Rig>) {
     tap(w, "Lewati").await;
     tap(w, "Kembali ke awal").await;
 
-    // ── Five failed identifications lock identification; time lifts it.
-    for _ in 0..5 {
+    // ── Five failed identifications lock that NIK only, with a warning before; the next
+    // member goes straight through, and time lifts the lock.
+    for attempt in 1..=5 {
         tap(w, "Cek Status").await;
         identify(w, BUDI.0, "13051980").await;
-        if r.kiosk().get_page() == Page::Identify {
-            tap(w, "Beranda").await;
+        assert_eq!(r.kiosk().get_page(), Page::Identify);
+        let message = r.kiosk().get_id_message().to_string();
+        if attempt < 5 {
+            assert!(
+                message.contains(&format!("Sisa {} kali", 5 - attempt)),
+                "{message}"
+            );
+        } else {
+            assert!(
+                message.contains("dikunci") && message.contains("15 menit"),
+                "{message}"
+            );
         }
-    }
-    assert_eq!(r.kiosk().get_page(), Page::Locked);
-    assert!(
-        r.kiosk().get_locked_text().contains("detik"),
-        "{}",
-        r.kiosk().get_locked_text()
-    );
-    tap(w, "Beranda").await;
-    tap(w, "Cek Status").await;
-    assert_eq!(
-        r.kiosk().get_page(),
-        Page::Locked,
-        "going home does not lift it"
-    );
-    r.advance(61_000);
-    if r.kiosk().get_page() != Page::Home {
         tap(w, "Beranda").await;
     }
     tap(w, "Cek Status").await;
-    assert_eq!(r.kiosk().get_page(), Page::Identify, "the lock has run out");
+    identify(w, BUDI.0, BUDI.1).await;
+    assert!(
+        r.kiosk().get_id_message().contains("dikunci"),
+        "the right date of birth does not open a locked NIK"
+    );
+    tap(w, "Beranda").await;
+    tap(w, "Cek Status").await;
+    identify(w, DEWI.0, DEWI.1).await;
+    assert_eq!(
+        r.kiosk().get_page(),
+        Page::Result,
+        "another member is not locked out"
+    );
+    tap(w, "Beranda").await;
+    r.advance(15 * 60_000 + 1_000);
+    tap(w, "Cek Status").await;
+    identify(w, BUDI.0, BUDI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::Result, "the lock has run out");
+    tap(w, "Beranda").await;
+    tap(w, "Cek Status").await;
+    assert_eq!(r.kiosk().get_page(), Page::Identify);
 
     // ── Walk away mid-flow: countdown at 60 s, home and wiped 10 s later.
     identify(w, DEWI.0, DEWI.1).await;

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use anjungan::domain::Kelas;
-use anjungan::services::{Identity, IdentityKey, MemberSession, ServiceError, places};
+use anjungan::services::{
+    Identity, IdentityKey, Lockout, LockoutPolicy, MemberSession, ServiceError, places,
+};
 use anjungan::store::{FacilityQuery, OfficeQuery, Point, Store};
 use clap::{Args, Subcommand};
 
@@ -235,6 +237,14 @@ pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
 }
 
 pub(super) fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {
+    identify_in(a).map(|(session, today, _)| (session, today))
+}
+
+/// Identifies the member through the kiosk's lockout (the same count as the UI's, kept in
+/// the database; in memory on a read-only file) and returns the store it opened.
+pub(super) fn identify_in(
+    a: &MemberArgs,
+) -> Result<(MemberSession, chrono::NaiveDate, Store), Failure> {
     let today = a.today.resolve();
     // clap's "who" group guarantees one of the two; a NIK wins if both were given.
     let key = match (&a.nik, &a.card) {
@@ -242,6 +252,14 @@ pub(super) fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDa
         (None, c) => IdentityKey::Card(c.clone().unwrap_or_default()),
     };
     let identity = Identity::parse(key, &a.dob, today)?;
-    let store = open(&a.db)?;
-    Ok((MemberSession::identify(&store, &identity)?, today))
+    if !a.db.is_file() {
+        return Err(Failure::no_database(&a.db));
+    }
+    let store = Store::open_for_lookups(&a.db).map_err(Failure::store)?;
+    let session = Lockout::new(&store, LockoutPolicy::default()).identify(
+        &store,
+        &identity,
+        chrono::Utc::now(),
+    )?;
+    Ok((session, today, store))
 }

@@ -3,12 +3,11 @@
 use anjungan::domain::Kelas;
 use anjungan::services::ServiceError;
 use anjungan::services::request::{Change, submit_change};
-use anjungan::store::Store;
 use clap::{Args, Subcommand};
 
 use super::Failure;
 use super::output::Answer;
-use super::query::{ChangeFktpArgs, ChangeKelasArgs, identify};
+use super::query::{ChangeFktpArgs, ChangeKelasArgs, identify_in};
 
 #[derive(Debug, Subcommand)]
 pub enum RequestCommand {
@@ -63,8 +62,7 @@ pub fn run(cmd: &RequestCommand) -> Result<Answer, Failure> {
             a.max_data_age_hours,
         ),
     };
-    let (session, today) = identify(member)?;
-    let mut store = Store::open_for_lookups(&member.db).map_err(Failure::store)?;
+    let (session, today, mut store) = identify_in(member)?;
     // Returns only after the outbox commit is durable (synchronous = FULL).
     let submitted = submit_change(
         &mut store,

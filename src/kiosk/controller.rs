@@ -14,7 +14,7 @@ use crate::content::{CounterService, InfoArticle};
 use crate::domain::{self, Bilingual, Explain, Kelas, Reason};
 use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
 use crate::services::request::{self, Change};
-use crate::services::{MemberSession, ServiceError};
+use crate::services::{Lockout, LockoutPolicy, MemberSession, ServiceError};
 use crate::store::{FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, Point, Store};
 
 /// The home screen's tiles.
@@ -71,10 +71,6 @@ pub enum Screen {
         purpose: Purpose,
         form: IdentifyForm,
         message: Option<Bilingual>,
-    },
-    /// Too many failed identifications: wait.
-    Locked {
-        until_ms: u64,
     },
     Status(Box<StatusView>),
     Dues(Box<DuesView>),
@@ -174,6 +170,7 @@ impl Now {
 pub struct Settings {
     pub idle_ms: u64,
     pub countdown_ms: u64,
+    /// Mismatches that lock one identifier (not the kiosk), and for how long.
     pub max_failed_ids: u32,
     pub lockout_ms: u64,
     /// Where the kiosk stands, for "nearest" lists.
@@ -194,7 +191,7 @@ impl Default for Settings {
             idle_ms: 60_000,
             countdown_ms: 10_000,
             max_failed_ids: 5,
-            lockout_ms: 60_000,
+            lockout_ms: 15 * 60_000,
             location: None,
             max_data_age_hours: 48,
             zone: crate::clock::DEFAULT_ZONE,
@@ -224,7 +221,8 @@ pub struct Controller {
     notice: Option<Notice>,
     /// Waiting for a device or the outbox; the screen says so and ignores further taps.
     busy: Option<Bilingual>,
-    failed_ids: u32,
+    /// Mismatches per identifier, kept in the store (services::lockout).
+    lockout: Lockout,
     last_input_ms: u64,
     entered_ms: u64,
     next_request_id: u64,
@@ -251,6 +249,13 @@ impl Controller {
     pub fn new(store: Store, settings: Settings, now: Now) -> Result<Self, ServiceError> {
         let services = store.counter_services()?;
         let articles = store.info_articles()?;
+        let lockout = Lockout::new(
+            &store,
+            LockoutPolicy {
+                max_failures: settings.max_failed_ids,
+                lock_secs: i64::try_from(settings.lockout_ms.div_ceil(1000)).unwrap_or(i64::MAX),
+            },
+        );
         Ok(Self {
             store,
             settings,
@@ -261,7 +266,7 @@ impl Controller {
             session: None,
             notice: None,
             busy: None,
-            failed_ids: 0,
+            lockout,
             last_input_ms: now.mono_ms,
             entered_ms: now.mono_ms,
             next_request_id: now.mono_ms.max(1),
@@ -405,40 +410,40 @@ impl Controller {
     }
 
     fn tick(&mut self, now: Now) {
-        if let Screen::Locked { until_ms } = self.screen
-            && now.mono_ms >= until_ms
-        {
-            self.failed_ids = 0;
-            self.go_home(now);
-            return;
-        }
         if matches!(self.screen, Screen::Thanks)
             && now.mono_ms.saturating_sub(self.entered_ms) >= self.settings.thanks_ms
         {
-            self.go_home(now);
+            self.end_session(now);
             return;
         }
         if self.busy.is_some() {
             return;
         }
         let idle = now.mono_ms.saturating_sub(self.last_input_ms);
-        if !matches!(self.screen, Screen::Home | Screen::Locked { .. })
+        if !matches!(self.screen, Screen::Home)
             && idle >= self.settings.idle_ms + self.settings.countdown_ms
         {
-            self.go_home(now);
+            self.end_session(now);
         }
     }
 
-    /// Back to the start, forgetting the member: the session, the forms, the results.
+    /// Back to the start, forgetting the member: the session, the forms, the results. The
+    /// member's language, text size and contrast stay until the visit ends.
     fn go_home(&mut self, now: Now) {
         self.session = None;
         self.pending_ticket = None;
         self.notice = None;
         self.busy = None;
+        self.set_screen(Screen::Home, now);
+    }
+
+    /// The visit is over (idle wipe, or the thank-you screen done): home, and the display
+    /// settings back to their defaults for the next member.
+    fn end_session(&mut self, now: Now) {
+        self.go_home(now);
         self.lang = Lang::Id;
         self.large_text = false;
         self.high_contrast = false;
-        self.set_screen(Screen::Home, now);
     }
 
     fn set_screen(&mut self, screen: Screen, now: Now) {
@@ -469,9 +474,6 @@ impl Controller {
                 });
                 return Vec::new();
             }
-            if self.locked(now) {
-                return Vec::new();
-            }
             self.set_screen(
                 Screen::Identify {
                     purpose,
@@ -497,17 +499,6 @@ impl Controller {
         };
         self.set_screen(screen, now);
         Vec::new()
-    }
-
-    fn locked(&mut self, now: Now) -> bool {
-        if self.failed_ids >= self.settings.max_failed_ids {
-            let until_ms = now.mono_ms + self.settings.lockout_ms;
-            if !matches!(self.screen, Screen::Locked { .. }) {
-                self.set_screen(Screen::Locked { until_ms }, now);
-            }
-            return true;
-        }
-        false
     }
 
     fn on_screen(&mut self, event: Event, now: Now) -> Vec<Effect> {
@@ -795,7 +786,7 @@ impl Controller {
             }
             (Screen::Rating, Event::Done) => (Screen::Thanks, Vec::new()),
             (Screen::Thanks, Event::Done) => {
-                self.go_home(now);
+                self.end_session(now);
                 return Vec::new();
             }
             (_, Event::Back) => {
@@ -827,25 +818,33 @@ impl Controller {
             );
             return Vec::new();
         };
-        match MemberSession::identify(&self.store, &identity) {
+        match self.lockout.identify(&self.store, &identity, self.utc(now)) {
             Ok(session) => {
-                self.failed_ids = 0;
                 self.session = Some(session);
                 self.show_result(purpose, now)
             }
             Err(e) => {
-                if matches!(e, ServiceError::IdentityMismatch) {
-                    self.failed_ids += 1;
-                    tracing::info!(failed = self.failed_ids, "identification did not match");
-                } else {
-                    tracing::warn!(code = e.code(), "identification failed");
-                }
-                if self.locked(now) {
-                    return Vec::new();
-                }
                 let mut form = form;
-                form.birth.clear();
-                form.field = Field::BirthDate;
+                match &e {
+                    ServiceError::IdentityMismatch { .. } => {
+                        tracing::info!("identification did not match");
+                        form.birth.clear();
+                        form.field = Field::BirthDate;
+                    }
+                    ServiceError::IdentityLocked { .. } => {
+                        // Nothing of the locked identifier stays on screen.
+                        tracing::info!("identification refused: identifier locked");
+                        form = IdentifyForm {
+                            kind: form.kind,
+                            ..IdentifyForm::default()
+                        };
+                    }
+                    _ => {
+                        tracing::warn!(code = e.code(), "identification failed");
+                        form.birth.clear();
+                        form.field = Field::BirthDate;
+                    }
+                }
                 self.set_screen(
                     Screen::Identify {
                         purpose,

@@ -17,8 +17,14 @@ pub enum ServiceError {
     InvalidDate,
     /// No member has this NIK/card with this date of birth. Deliberately the same whether or
     /// not the NIK exists, so the kiosk does not reveal who is a member.
+    /// `attempts_left`: how many more mismatches the identifier may have before it locks
+    /// (`None` where no lockout counts, as in tools that only read).
     #[error("identity does not match")]
-    IdentityMismatch,
+    IdentityMismatch { attempts_left: Option<u32> },
+    /// Too many mismatches for this identifier: it is locked for a while. Other identifiers
+    /// are not.
+    #[error("identifier locked for {seconds_left} s")]
+    IdentityLocked { seconds_left: u64 },
     /// A kelas other than 1, 2 or 3 was asked for.
     #[error("invalid kelas {0:?}")]
     InvalidKelas(String),
@@ -58,7 +64,8 @@ impl ServiceError {
             Self::InvalidNik(_) => "INVALID_NIK",
             Self::InvalidCard(_) => "INVALID_CARD",
             Self::InvalidDate => "INVALID_DATE",
-            Self::IdentityMismatch => "IDENTITY_MISMATCH",
+            Self::IdentityMismatch { .. } => "IDENTITY_MISMATCH",
+            Self::IdentityLocked { .. } => "IDENTITY_LOCKED",
             Self::InvalidKelas(_) => "INVALID_KELAS",
             Self::InvalidFilter(_) => "INVALID_FILTER",
             Self::InvalidLocation(_) => "INVALID_LOCATION",
@@ -85,10 +92,34 @@ impl Explain for ServiceError {
                 "Tanggal lahir tidak valid. Tulis sebagai TTTT-BB-HH, misalnya 1985-08-17, dan pastikan tanggal itu ada.",
                 "That date of birth is not valid. Write it as YYYY-MM-DD, for example 1985-08-17, and make sure the date exists.",
             ),
-            Self::IdentityMismatch => text(
-                "Data tidak cocok. Periksa kembali NIK atau nomor kartu dan tanggal lahir. Jika tetap tidak cocok, silakan ke loket informasi.",
-                "The details do not match. Check the NIK or card number and the date of birth. If they still do not match, please go to the information counter.",
-            ),
+            Self::IdentityMismatch { attempts_left } => {
+                let mut b = text(
+                    "Data tidak cocok. Periksa kembali NIK atau nomor kartu dan tanggal lahir. Jika tetap tidak cocok, silakan ke loket informasi.",
+                    "The details do not match. Check the NIK or card number and the date of birth. If they still do not match, please go to the information counter.",
+                );
+                if let Some(n) = attempts_left {
+                    b.id.push_str(&format!(
+                        " Sisa {n} kali percobaan untuk nomor ini sebelum dikunci sementara."
+                    ));
+                    let tries = if *n == 1 { "try" } else { "tries" };
+                    b.en.push_str(&format!(
+                        " {n} {tries} left for this number before it is locked for a while."
+                    ));
+                }
+                b
+            }
+            Self::IdentityLocked { seconds_left } => {
+                let minutes = seconds_left.div_ceil(60).max(1);
+                let unit = if minutes == 1 { "minute" } else { "minutes" };
+                Bilingual {
+                    id: format!(
+                        "Nomor ini dikunci sementara karena terlalu banyak percobaan yang tidak cocok. Coba lagi dalam {minutes} menit, atau bawa KTP atau kartu JKN ke loket informasi."
+                    ),
+                    en: format!(
+                        "This number is locked for now after too many attempts that did not match. Try again in {minutes} {unit}, or bring your ID card or JKN card to the information counter."
+                    ),
+                }
+            }
             Self::InvalidKelas(_) => text(
                 "Kelas rawat hanya 1, 2 atau 3.",
                 "The treatment class can only be 1, 2 or 3.",

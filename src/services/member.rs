@@ -85,7 +85,11 @@ impl MemberSession {
         };
         let member = match found {
             Some(m) if m.birth_date == identity.birth_date => m,
-            _ => return Err(ServiceError::IdentityMismatch),
+            _ => {
+                return Err(ServiceError::IdentityMismatch {
+                    attempts_left: None,
+                });
+            }
         };
         let family = store.family(&member.kk_no)?;
         let bills = store.bills(&member.kk_no)?;

@@ -5,9 +5,11 @@
 //! Indonesian and English. It draws nothing and prints nothing.
 
 mod error;
+pub mod lockout;
 pub mod member;
 pub mod places;
 pub mod request;
 
 pub use error::ServiceError;
+pub use lockout::{Lockout, LockoutPolicy};
 pub use member::{Identity, IdentityKey, MemberSession};

@@ -171,6 +171,16 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE request_status ADD COLUMN content_sha256 TEXT;
     "#,
+    // v5: failed identifications per identifier, for the lockout (services/lockout.rs).
+    // Keyed by an HMAC of the identifier, never the NIK or card number in clear.
+    r#"
+    CREATE TABLE id_attempts (
+        key_hash       TEXT PRIMARY KEY,
+        failures       INTEGER NOT NULL,
+        last_failed_at INTEGER NOT NULL,
+        locked_until   INTEGER
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// The schema version this build expects.

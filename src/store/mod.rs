@@ -4,6 +4,7 @@
 //! beyond turning stored text back into domain types; the rules live in [`crate::domain`].
 //! It is opened in WAL mode so lookups keep working while an import or sync writes.
 
+mod attempts;
 mod audit;
 mod content;
 pub mod crypt;
@@ -21,6 +22,7 @@ use rusqlite::Connection;
 
 use crate::domain::{Bilingual, Explain};
 
+pub use attempts::Attempts;
 pub use crypt::{DbKey, DbRole, open_connection, open_connection_as};
 pub use members::MemberRecord;
 pub use meta::DatasetInfo;

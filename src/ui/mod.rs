@@ -29,7 +29,6 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_page(match v.page {
         PageKind::Home => Page::Home,
         PageKind::Identify => Page::Identify,
-        PageKind::Locked => Page::Locked,
         PageKind::Result => Page::Result,
         PageKind::List => Page::List,
         PageKind::Article => Page::Article,
@@ -55,7 +54,6 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_dob_focused(v.dob_focused);
     k.set_id_message(s(&v.id_message));
     k.set_id_ready(v.id_ready);
-    k.set_locked_text(s(&v.locked_text));
     k.set_tone(match v.tone {
         ToneKind::Neutral => Tone::Neutral,
         ToneKind::Ok => Tone::Ok,

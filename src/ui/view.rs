@@ -13,7 +13,6 @@ use crate::kiosk::identify::{Field, IdKind};
 pub enum PageKind {
     Home,
     Identify,
-    Locked,
     Result,
     List,
     Article,
@@ -81,7 +80,6 @@ pub struct KioskView {
     pub dob_focused: bool,
     pub id_message: String,
     pub id_ready: bool,
-    pub locked_text: String,
     pub tone: ToneKind,
     pub result_heading: String,
     pub result_text: String,
@@ -129,7 +127,6 @@ impl KioskView {
             dob_focused: false,
             id_message: String::new(),
             id_ready: false,
-            locked_text: String::new(),
             tone: ToneKind::Neutral,
             result_heading: String::new(),
             result_text: String::new(),
@@ -272,19 +269,6 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.dob_focused = form.field == Field::BirthDate;
             v.id_message = message.as_ref().map(|m| tr(lang, m)).unwrap_or_default();
             v.id_ready = form.ready(now.today());
-        }
-        Screen::Locked { until_ms } => {
-            v.page = PageKind::Locked;
-            v.page_title = t(lang, "Tunggu sebentar", "Please wait");
-            let secs = until_ms.saturating_sub(now.mono_ms).div_ceil(1000);
-            v.locked_text = match lang {
-                Lang::Id => format!(
-                    "Terlalu banyak percobaan yang tidak cocok. Coba lagi dalam {secs} detik, atau minta bantuan petugas di loket informasi."
-                ),
-                Lang::En => format!(
-                    "Too many attempts did not match. Try again in {secs} seconds, or ask the staff at the information counter."
-                ),
-            };
         }
         Screen::Status(s) => {
             v.page = PageKind::Result;
