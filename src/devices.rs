@@ -4,7 +4,7 @@
 //! Owns only the wording; the faults themselves are typed in `anjungan-drivers`.
 
 use anjungan_drivers::dispenser::{DispenserError, NakCode};
-use anjungan_drivers::printer::{Fault, PrinterError};
+use anjungan_drivers::printer::{EscPosPrinter, Fault, PrinterError, Timeouts};
 
 use crate::domain::{Bilingual, Explain};
 
@@ -29,6 +29,53 @@ fn printer_fault(f: Fault) -> Bilingual {
              member; your information is still on screen and in Mobile JKN.",
         ),
     }
+}
+
+/// Why no queue number was taken: the printer could not print the ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketBlocked {
+    /// The printer's fault code (`PRINTER_PAPER_END`, `PRINTER_OFFLINE`, ...).
+    pub code: &'static str,
+    pub message: Bilingual,
+}
+
+/// Reads the printer's real-time status before a queue number is taken, so a number is
+/// never called for a member who got no ticket. The kiosk UI and `anjungan ticket` both ask.
+pub fn printer_ready_for_ticket(uri: &str) -> Result<(), TicketBlocked> {
+    let fault = match EscPosPrinter::open(uri, Timeouts::default()).and_then(|mut p| p.status()) {
+        Ok(s) if s.ready() => return Ok(()),
+        Ok(s) => s.fault().unwrap_or(Fault::Offline),
+        Err(PrinterError::Uri(e)) => {
+            return Err(TicketBlocked {
+                code: "PRINTER_URI",
+                message: PrinterError::Uri(e).explain(),
+            });
+        }
+        Err(e) => e.fault().unwrap_or(Fault::Offline),
+    };
+    let why = match fault {
+        Fault::PaperEnd => ("Kertas printer habis", "The printer is out of paper"),
+        Fault::CoverOpen => ("Penutup printer terbuka", "The printer cover is open"),
+        Fault::Offline => (
+            "Printer tidak dapat digunakan",
+            "The printer is not available",
+        ),
+    };
+    Err(TicketBlocked {
+        code: fault.code(),
+        message: Bilingual::new(
+            format!(
+                "{}, jadi tiket antrean tidak dapat dicetak. Nomor antrean belum diambil. \
+                 Silakan ambil nomor di loket informasi dan beri tahu petugas.",
+                why.0
+            ),
+            format!(
+                "{}, so a queue ticket cannot be printed. No queue number was taken. \
+                 Please get a number at the information counter and tell the staff.",
+                why.1
+            ),
+        ),
+    })
 }
 
 impl Explain for PrinterError {

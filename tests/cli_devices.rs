@@ -302,7 +302,7 @@ fn an_absent_dispenser_is_reported_with_what_to_do() {
 }
 
 #[test]
-fn a_ticket_that_cannot_be_printed_still_names_its_number() {
+fn a_printer_that_cannot_print_costs_no_number() {
     let printer = Sim::start(&[
         "printer-sim",
         "--listen",
@@ -322,12 +322,95 @@ fn a_ticket_that_cannot_be_printed_still_names_its_number() {
         &printer.first_line,
         "--json",
     ]);
-    assert_ne!(code, 0);
+    assert_eq!(code, 3, "{v}");
     assert_eq!(v["error"], "PRINTER_COVER_OPEN");
+    assert!(
+        v["message"].as_str().unwrap().contains("belum diambil"),
+        "{v}"
+    );
+    assert!(
+        v["message_en"]
+            .as_str()
+            .unwrap()
+            .contains("No queue number was taken"),
+        "{v}"
+    );
+    // The printer was asked first: the dispenser gave nothing, so the next number is G-001.
+    let (code, v) = run(&["ticket", "--dispenser", &disp, "--service", "G", "--json"]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        v["number"], "G-001",
+        "no number was spent on the refused ticket"
+    );
+}
+
+#[test]
+fn a_ticket_that_stops_printing_mid_job_still_names_its_number() {
+    // The status is ready, then the paper runs out in the middle of the ticket.
+    let printer = Sim::start(&[
+        "printer-sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--paper-out-after",
+        "40",
+    ]);
+    let dispenser = Sim::start(&["dispenser-sim", "--pty"]);
+    let disp = format!("serial://{}", dispenser.first_line);
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &disp,
+        "--service",
+        "G",
+        "--printer",
+        &printer.first_line,
+        "--json",
+    ]);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "PRINTER_INTERRUPTED", "{v}");
     assert_eq!(
         v["number"], "G-001",
         "the number taken is not lost: staff can call it"
     );
+}
+
+#[test]
+fn a_late_dispenser_serves_and_a_retry_with_its_request_id_costs_no_number() {
+    // Every reply 700 ms late, past the client's 500 ms timeout.
+    let dispenser = Sim::start(&["dispenser-sim", "--pty", "--delay-ms", "700"]);
+    let disp = format!("serial://{}", dispenser.first_line);
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &disp,
+        "--service",
+        "B",
+        "--request-id",
+        "4242",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(
+        (v["number"].as_str(), v["request_id"].as_u64()),
+        (Some("B-001"), Some(4242))
+    );
+    // The member's retry (the same id) gets the same number, not a second one.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (code, v) = run(&[
+        "ticket",
+        "--dispenser",
+        &disp,
+        "--service",
+        "B",
+        "--request-id",
+        "4242",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["number"], "B-001", "{v}");
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let (_, v) = run(&["ticket", "--dispenser", &disp, "--service", "B", "--json"]);
+    assert_eq!(v["number"], "B-002", "{v}");
 }
 
 #[test]

@@ -6,8 +6,11 @@
 mod common;
 
 use std::rc::Rc;
+use std::time::Duration;
 
 use anjungan::ui::Page;
+use anjungan_drivers::dispenser::ClientConfig;
+use anjungan_drivers::dispenser::sim::Faults;
 use anjungan_drivers::printer_sim::StatusPreset;
 use common::{Data, Rig, identify, settings, tap};
 
@@ -87,16 +90,21 @@ async fn device_faults(r: Rc<Rig>) {
     assert!(unplugged.contains("rinter"), "{unplugged}");
     tap(w, "Beranda").await;
 
-    // A ticket with no printer: the number stays on screen, large, to photograph.
+    // A ticket with the printer unplugged: the printer is asked first, and no number is
+    // taken for a ticket that cannot be printed.
     tap(w, "Ambil Antrean").await;
     let services = r.items();
     tap(w, &services[0]).await;
-    assert_eq!(r.kiosk().get_page(), Page::Ticket);
-    assert_eq!(r.kiosk().get_ticket_number(), "A-001");
-    assert!(r.notice().contains("foto"), "{}", r.notice());
-    assert!(slint::Model::row_count(&r.kiosk().get_ticket_documents()) > 0);
+    assert_ne!(r.kiosk().get_page(), Page::Ticket);
+    assert!(r.kiosk().get_notice_error());
+    assert!(r.notice().contains("belum diambil"), "{}", r.notice());
+    assert!(
+        r.dispenser.log().is_empty(),
+        "no number for a ticket nobody gets"
+    );
     common::screenshot(w, "degraded-ticket-no-printer");
     tap(w, "Beranda").await;
+    r.printer_plugged_back();
 
     // The dispenser unplugged: the member is told where to get a number; no number invented.
     r.dispenser_unplugged();
@@ -111,6 +119,54 @@ async fn device_faults(r: Rc<Rig>) {
     assert!(r.notice().contains("queue"), "{}", r.notice());
     tap(w, "Bahasa Indonesia").await;
     common::screenshot(w, "degraded-dispenser-offline");
+    tap(w, "Beranda").await;
+
+    // A dispenser whose every reply is lost: the member's retries reuse one request id, so
+    // four asks cost one number, not four.
+    let lossy = r.faulty_dispenser(
+        Faults {
+            drop_every: 1,
+            ..Faults::default()
+        },
+        ClientConfig {
+            reply_timeout: Duration::from_millis(150),
+            attempts: 2,
+            reconnect_for: Duration::from_millis(300),
+        },
+    );
+    tap(w, "Ambil Antrean").await;
+    for _ in 0..4 {
+        tap(w, &services[2]).await;
+        assert_ne!(r.kiosk().get_page(), Page::Ticket);
+        assert!(r.kiosk().get_notice_error(), "{}", r.notice());
+    }
+    assert_eq!(lossy.log().len(), 1, "retries of one ask cost one number");
+    tap(w, "Beranda").await;
+
+    // A dispenser that always answers 700 ms late, past the 300 ms timeout: the late reply
+    // to the first attempt is taken, so the member gets the ticket and one number is used.
+    let late = r.faulty_dispenser(
+        Faults {
+            delay_every: 1,
+            delay: Duration::from_millis(700),
+            ..Faults::default()
+        },
+        ClientConfig {
+            reply_timeout: Duration::from_millis(300),
+            attempts: 3,
+            reconnect_for: Duration::from_millis(800),
+        },
+    );
+    let pages = r.printed().len();
+    tap(w, "Ambil Antrean").await;
+    tap(w, &services[2]).await;
+    assert_eq!(r.kiosk().get_page(), Page::Ticket, "{}", r.notice());
+    assert_eq!(late.log().len(), 1);
+    assert_eq!(
+        r.kiosk().get_ticket_number(),
+        late.log()[0].display().as_str()
+    );
+    assert!(r.page_text(pages + 1).contains(&late.log()[0].display()));
     tap(w, "Beranda").await;
 }
 

@@ -80,6 +80,35 @@ fn dropped_replies_are_retried_without_a_second_number() {
 }
 
 #[test]
+fn a_dispenser_that_always_answers_late_still_serves_one_number_per_request() {
+    // Every reply comes 700 ms after its request, past the 300 ms timeout: each request is
+    // answered by the late reply to its first attempt, and the retries cost no number.
+    let (clock, _) = fixed_clock();
+    let sim = DispenserSim::new(
+        SimConfig {
+            faults: Faults {
+                delay_every: 1,
+                delay: Duration::from_millis(700),
+                ..Faults::default()
+            },
+            ..SimConfig::default()
+        },
+        clock,
+    );
+    let port = sim.spawn_pty(None).unwrap();
+    let uri = format!("serial://{}?baud=115200", port.path().display());
+    let mut c = DispenserClient::new(&uri, cfg()).unwrap();
+    let mut tickets = Vec::new();
+    for _ in 0..2 {
+        tickets.push(c.issue('A', false).unwrap());
+        // The next member comes a few seconds later, when the dispenser has answered the
+        // retries (each repeat, 700 ms late, names the same number).
+        std::thread::sleep(Duration::from_millis(2_500));
+    }
+    assert_no_duplicate_no_lost(&tickets, &sim);
+}
+
+#[test]
 fn delayed_replies_to_old_attempts_are_discarded() {
     let (t, sim) = run_with(
         Faults {

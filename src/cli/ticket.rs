@@ -29,9 +29,14 @@ pub struct TicketArgs {
     /// Priority series (elderly, disabled, pregnant).
     #[arg(long)]
     priority: bool,
-    /// Print the ticket on this printer.
+    /// Print the ticket on this printer (its status is read first: a printer that cannot
+    /// print means no number is taken).
     #[arg(long)]
     printer: Option<String>,
+    /// The request id (a 32-bit number): a retry with the id a failed run printed gets the
+    /// number the dispenser may already have given, never a second one. Default: a new id.
+    #[arg(long)]
+    request_id: Option<u32>,
     #[arg(long, default_value_t = 80)]
     paper_mm: u32,
     #[arg(long, default_value = "id", value_parser = parse_lang)]
@@ -51,10 +56,20 @@ pub fn ticket(a: &TicketArgs) -> Result<Answer, Failure> {
     // Only a mistyped address can fail here: the port is opened on first use.
     let mut client = DispenserClient::new(&a.dispenser, ClientConfig::default())
         .map_err(|e| Failure::user(e.code(), e.explain()))?;
-    let t = client.issue(code, a.priority).map_err(|e| {
-        tracing::warn!(error = %e, "dispenser");
-        Failure::device(e.code(), e.explain())
-    })?;
+    if let Some(uri) = &a.printer {
+        anjungan::devices::printer_ready_for_ticket(uri)
+            .map_err(|b| Failure::device(b.code, b.message))?;
+    }
+    let request_id = a
+        .request_id
+        .unwrap_or_else(anjungan_drivers::dispenser::client::new_request_id);
+    let t = client
+        .issue_with_id(code, a.priority, request_id)
+        .map_err(|e| {
+            tracing::warn!(error = %e, "dispenser");
+            // Said, so a retry with --request-id cannot cost a second number.
+            Failure::device(e.code(), e.explain()).with_extra("request_id", json!(request_id))
+        })?;
     let number = t.display();
     let slip = TicketSlip {
         number: number.clone(),
@@ -87,6 +102,7 @@ pub fn ticket(a: &TicketArgs) -> Result<Answer, Failure> {
         "ahead": t.ahead,
         "estimated_wait_minutes": slip.wait_minutes(),
         "printed": printed,
+        "request_id": request_id,
     })))
 }
 

@@ -225,9 +225,9 @@ pub struct Controller {
     lockout: Lockout,
     last_input_ms: u64,
     entered_ms: u64,
-    next_request_id: u64,
+    next_request_id: u32,
     /// The last ticket request, reused when the member retries it.
-    pending_ticket: Option<(String, bool, u64)>,
+    pending_ticket: Option<(String, bool, u32)>,
     services: Vec<CounterService>,
     articles: Vec<InfoArticle>,
 }
@@ -269,7 +269,9 @@ impl Controller {
             lockout,
             last_input_ms: now.mono_ms,
             entered_ms: now.mono_ms,
-            next_request_id: now.mono_ms.max(1),
+            // Random: the dispenser remembers ids for the day, and a counter from the
+            // monotonic clock would repeat after a restart (and hand out an old ticket).
+            next_request_id: rand::random(),
             pending_ticket: None,
             services,
             articles,
@@ -712,7 +714,7 @@ impl Controller {
                 let request_id = match &self.pending_ticket {
                     Some((c, p, id)) if *c == code && *p == priority => *id,
                     _ => {
-                        self.next_request_id += 1;
+                        self.next_request_id = self.next_request_id.wrapping_add(1);
                         self.next_request_id
                     }
                 };

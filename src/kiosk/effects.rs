@@ -72,11 +72,13 @@ pub struct Fault {
 #[derive(Debug, Clone)]
 pub enum Effect {
     Print(Box<Slip>),
-    /// Take a queue number. `request_id` makes a retry return the same number.
+    /// Take a queue number. `request_id` makes a retry return the same number (the
+    /// dispenser keeps it for the day, so it is random per kiosk start, never a counter
+    /// that starts again at a restart).
     TakeTicket {
         service: String,
         priority: bool,
-        request_id: u64,
+        request_id: u32,
     },
     /// Count one anonymous rating (1–5).
     Rate(u8),

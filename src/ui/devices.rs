@@ -169,14 +169,7 @@ impl Devices for KioskDevices {
         })
     }
 
-    fn take_ticket(
-        &self,
-        service: &str,
-        priority: bool,
-        _request_id: u64,
-    ) -> Result<Issued, Fault> {
-        // The driver gives each ISSUE its own request id and repeats it on its retries, so a
-        // lost reply never costs a second number.
+    fn take_ticket(&self, service: &str, priority: bool, request_id: u32) -> Result<Issued, Fault> {
         let Some(client) = &self.dispenser else {
             return Err(fault(
                 "DISPENSER_NOT_CONFIGURED",
@@ -186,11 +179,19 @@ impl Devices for KioskDevices {
                 ),
             ));
         };
+        // A number the member cannot take home is a number called to an empty counter:
+        // ask the printer first, and take none while it cannot print.
+        if let Some(uri) = &self.printer {
+            let _printing = self.print_gate.lock().unwrap_or_else(|p| p.into_inner());
+            crate::devices::printer_ready_for_ticket(uri).map_err(|b| fault(b.code, b.message))?;
+        }
         let code = service.chars().next().unwrap_or('?');
         let mut client = client
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let issued = client.issue(code, priority);
+        // The controller's id, the same on every retry of this member's choice, so the
+        // dispenser answers a retry with the number it already gave.
+        let issued = client.issue_with_id(code, priority, request_id);
         drop(client);
         self.count_ticket(service, &issued);
         issued

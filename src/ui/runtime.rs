@@ -17,8 +17,9 @@ use crate::store::Store;
 pub trait Devices: Send + Sync + 'static {
     /// Prints a slip in the member's language.
     fn print(&self, slip: &Slip, lang: Lang) -> Result<(), Fault>;
-    /// Takes a number; the same `request_id` must give the same number.
-    fn take_ticket(&self, service: &str, priority: bool, request_id: u64) -> Result<Issued, Fault>;
+    /// Takes a number; the same `request_id` must give the same number. A kiosk whose
+    /// printer cannot print the ticket takes none.
+    fn take_ticket(&self, service: &str, priority: bool, request_id: u32) -> Result<Issued, Fault>;
     /// Counts an anonymous rating.
     fn rate(&self, stars: u8);
 }

@@ -24,7 +24,7 @@ use anjungan::store::Store;
 use anjungan::ui::devices::KioskDevices;
 use anjungan::ui::runtime;
 use anjungan::ui::{self, AppWindow, Kiosk, view};
-use anjungan_drivers::dispenser::sim::{DispenserSim, SimConfig, SimPort};
+use anjungan_drivers::dispenser::sim::{DispenserSim, Faults, SimConfig, SimPort};
 use anjungan_drivers::dispenser::{ClientConfig, DispenserClient};
 use anjungan_drivers::escpos_decode::Page as PrintedPage;
 use anjungan_drivers::printer_sim::{SimOptions, StatusPreset, VirtualPrinter};
@@ -123,6 +123,8 @@ pub struct Rig {
     /// The dispenser's pseudo-terminal; `unplug` drops it.
     pub port: RefCell<Option<SimPort>>,
     pub devices: RefCell<KioskDevices>,
+    /// Where the virtual printer listens (for plugging it back in).
+    pub printer_uri: String,
 }
 
 impl Rig {
@@ -169,7 +171,7 @@ impl Rig {
         )
         .unwrap();
         let devices = KioskDevices {
-            printer: Some(printer_uri),
+            printer: Some(printer_uri.clone()),
             paper: PaperWidth::Mm80,
             dispenser: Some(Arc::new(Mutex::new(client))),
             print_gate: anjungan::diag::probe::print_gate(),
@@ -192,6 +194,7 @@ impl Rig {
             dispenser,
             port: RefCell::new(Some(port)),
             devices: RefCell::new(devices),
+            printer_uri,
         });
         {
             let weak = Rc::downgrade(&rig);
@@ -250,6 +253,29 @@ impl Rig {
         let addr = dead.local_addr().unwrap();
         drop(dead);
         self.devices.borrow_mut().printer = Some(format!("tcp://{addr}"));
+    }
+
+    /// Plugs the virtual printer back in.
+    pub fn printer_plugged_back(&self) {
+        self.devices.borrow_mut().printer = Some(self.printer_uri.clone());
+    }
+
+    /// Replaces the dispenser with a new simulator that has `faults`, reached by a client
+    /// with `client`'s timeouts; returns the simulator to read its roll.
+    pub fn faulty_dispenser(&self, faults: Faults, client: ClientConfig) -> DispenserSim {
+        let sim = DispenserSim::new(
+            SimConfig {
+                faults,
+                ..SimConfig::default()
+            },
+            Arc::new(chrono::Utc::now),
+        );
+        let port = sim.spawn_pty(None).unwrap();
+        let uri = format!("serial://{}?baud=115200", port.path().display());
+        let client = DispenserClient::new(&uri, client).unwrap();
+        self.devices.borrow_mut().dispenser = Some(Arc::new(Mutex::new(client)));
+        *self.port.borrow_mut() = Some(port);
+        sim
     }
 
     /// Pulls the dispenser's cable.

@@ -3,8 +3,11 @@
 //!
 //! Retry rule: an ISSUE keeps its request id across every retry and reconnect, so the
 //! dispenser answers a repeat with the number it already gave; each attempt has a fresh
-//! sequence number, and a reply whose sequence number is not the current attempt's (a late
-//! answer to an earlier attempt) is discarded.
+//! sequence number. A late answer to an earlier attempt of the *same* request is taken (it
+//! answers the same request id, so it is as good as the current attempt's), which is what
+//! lets a dispenser that always answers later than the timeout still serve; an answer to an
+//! earlier request is discarded (input is drained before a request's first attempt, and its
+//! sequence number is not one of this request's).
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -158,6 +161,8 @@ impl DispenserClient {
         let reconnect_deadline = Instant::now() + self.cfg.reconnect_for;
         let mut attempts = 0;
         let mut last_err = None;
+        // This request's attempts' sequence numbers: a reply to any of them answers it.
+        let mut seqs: Vec<u8> = Vec::new();
         while attempts < self.cfg.attempts {
             if let Err(e) = self.connect(reconnect_deadline.max(Instant::now())) {
                 return Err(last_err.unwrap_or(e));
@@ -167,13 +172,17 @@ impl DispenserClient {
             let req = Frame::new(self.seq, command, payload.clone());
             let bytes = req.to_bytes();
             let timeout = self.cfg.reply_timeout + self.wire(bytes.len() + 18);
-            match self.exchange(&bytes, req.seq, timeout) {
+            let first = seqs.is_empty();
+            seqs.push(req.seq);
+            match self.exchange(&bytes, &seqs, first, timeout) {
                 Ok(Some(reply)) => return Ok(reply),
                 Ok(None) => tracing::debug!(attempt = attempts, "dispenser: no reply, retrying"),
                 Err(e) => {
                     tracing::info!(error = %e, "dispenser: port lost, reconnecting");
                     self.port = None;
                     self.reconnects += 1;
+                    // A new port holds no reply to the old one's attempts.
+                    seqs.clear();
                     last_err = Some(DispenserError::Offline {
                         path: self.path.display().to_string(),
                         source: e,
@@ -189,24 +198,33 @@ impl DispenserClient {
         Err(last_err.unwrap_or(DispenserError::NoReply(attempts)))
     }
 
-    /// One attempt: drain stale input, send, wait for the reply with this sequence number.
-    fn exchange(&mut self, bytes: &[u8], seq: u8, timeout: Duration) -> io::Result<Option<Frame>> {
+    /// One attempt: on a request's first, drain stale input; send; wait for a reply to any
+    /// of this request's attempts (`seqs`, the current one last).
+    fn exchange(
+        &mut self,
+        bytes: &[u8],
+        seqs: &[u8],
+        first: bool,
+        timeout: Duration,
+    ) -> io::Result<Option<Frame>> {
         let Some(port) = self.port.as_mut() else {
             return Err(io::ErrorKind::NotConnected.into());
         };
-        port.drain_input()?;
-        self.buf.clear();
+        if first {
+            port.drain_input()?;
+            self.buf.clear();
+        }
         port.send(bytes)?;
         let deadline = Instant::now() + timeout;
         let mut chunk = [0u8; 256];
         loop {
             while let Some(f) = self.codec.decode(&mut self.buf)? {
-                if f.seq == seq && matches!(f.cmd, cmd::ACK | cmd::NAK) {
+                if seqs.contains(&f.seq) && matches!(f.cmd, cmd::ACK | cmd::NAK) {
                     return Ok(Some(f));
                 }
                 tracing::debug!(
                     seq = f.seq,
-                    "dispenser: discarded a reply to an earlier attempt"
+                    "dispenser: discarded a reply to an earlier request"
                 );
             }
             let left = deadline.saturating_duration_since(Instant::now());
