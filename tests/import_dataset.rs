@@ -67,8 +67,24 @@ fn every_generated_member_identifies_and_gets_consistent_answers() {
         if session.member.status == StoredStatus::Meninggal {
             assert_eq!(status.status, Status::Meninggal);
         }
-        let va = session.virtual_accounts().unwrap();
-        assert_eq!(va.va.len(), 5);
+        let va = session.virtual_accounts(today()).unwrap();
+        // A family that pays itself gets the five banks' VAs; PBI and PPU get none, and
+        // are told who pays instead.
+        let pays = session.member.segment.member_pays() && status.status != Status::Meninggal;
+        assert_eq!(
+            va.va.len(),
+            if pays { 5 } else { 0 },
+            "{:?}",
+            session.member.segment
+        );
+        assert_eq!(va.pay.uses_va, pays);
+        if !pays {
+            assert!(
+                dues.pay.amount_due.is_none(),
+                "{:?} is asked to pay",
+                session.member.segment
+            );
+        }
     }
     assert!(
         menunggak > 0,

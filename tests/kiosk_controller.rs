@@ -560,3 +560,113 @@ fn printed(effects: &[Effect]) -> Option<&Slip> {
         _ => None,
     }
 }
+
+/// Looks `nik` up for `tile` and renders the screen, in Indonesian and in English.
+fn screen_for(
+    tile: Tile,
+    nik: &str,
+    dob: &str,
+) -> (anjungan::ui::view::KioskView, anjungan::ui::view::KioskView) {
+    let mut c = kiosk();
+    c.handle(Event::Tile(tile), at(0));
+    identify(&mut c, IdKind::Nik, nik, dob, 1);
+    let id = anjungan::ui::view::render(&c, at(2));
+    c.handle(Event::ToggleLang, at(3));
+    let en = anjungan::ui::view::render(&c, at(3));
+    (id, en)
+}
+
+fn all_text(v: &anjungan::ui::view::KioskView) -> String {
+    let rows: Vec<String> = v
+        .rows
+        .iter()
+        .map(|r| format!("{}={}", r.label, r.value))
+        .collect();
+    format!(
+        "{}\n{}\n{}\n{}",
+        v.result_heading,
+        v.result_text,
+        v.result_note,
+        rows.join("\n")
+    )
+}
+
+#[test]
+fn members_who_owe_nothing_are_not_told_to_pay() {
+    const MADE_PBI: (&str, &str) = ("3273012902000006", "29022000");
+    const HENDRA_PPU: (&str, &str) = ("3273013112750005", "31121975");
+    const DEWI_PAID: (&str, &str) = ("3273016802900004", "28021990");
+
+    // PBI: the VA screen says the government pays, shows no number and prints nothing.
+    let (id, en) = screen_for(Tile::Va, MADE_PBI.0, MADE_PBI.1);
+    assert!(
+        id.result_heading.contains("Pemerintah Pusat"),
+        "{}",
+        all_text(&id)
+    );
+    assert!(id.rows.is_empty(), "no VA for a PBI family: {:?}", id.rows);
+    assert!(!id.can_print);
+    assert!(
+        en.result_text.contains("do not need to pay"),
+        "{}",
+        all_text(&en)
+    );
+    // PBI dues: the government pays; no amount to pay.
+    let (id, en) = screen_for(Tile::Dues, MADE_PBI.0, MADE_PBI.1);
+    assert!(
+        id.result_heading.contains("Pemerintah"),
+        "{}",
+        all_text(&id)
+    );
+    assert!(
+        !all_text(&id).contains("aktif kembali"),
+        "{}",
+        all_text(&id)
+    );
+    assert!(!en.result_text.contains("Pay "), "{}", all_text(&en));
+
+    // PPU: the employer pays, on the dues screen and the VA screen; never "pay by the 10th".
+    let (id, en) = screen_for(Tile::Dues, HENDRA_PPU.0, HENDRA_PPU.1);
+    assert!(
+        id.result_heading.contains("pemberi kerja"),
+        "{}",
+        all_text(&id)
+    );
+    for text in [all_text(&id), all_text(&en)] {
+        assert!(
+            !text.contains("tanggal 10") && !text.contains("10th"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("aktif kembali") && !text.contains("reactivate"),
+            "{text}"
+        );
+    }
+    let (id, _) = screen_for(Tile::Va, HENDRA_PPU.0, HENDRA_PPU.1);
+    assert!(
+        id.rows.is_empty() && id.result_heading.contains("pemberi kerja"),
+        "{}",
+        all_text(&id)
+    );
+
+    // PBPU, all paid: no "total to reactivate Rp0", the next due date instead.
+    let (id, en) = screen_for(Tile::Dues, DEWI_PAID.0, DEWI_PAID.1);
+    let text = all_text(&id);
+    assert!(!text.contains("Total untuk aktif kembali"), "{text}");
+    assert!(!text.contains("Rp0"), "{text}");
+    assert!(en.result_text.contains("paid up"), "{}", all_text(&en));
+    // PBPU in arrears: the amount to pay is on the screen that says to pay it.
+    let (id, _) = screen_for(Tile::Status, "3273011205800001", "12051980");
+    assert!(id.result_text.contains("Rp2.565.000"), "{}", id.result_text);
+    assert!(
+        !id.result_text.contains("tertera di layar"),
+        "{}",
+        id.result_text
+    );
+    let (id, _) = screen_for(Tile::Dues, "3273011205800001", "12051980");
+    let text = all_text(&id);
+    assert!(
+        text.contains("2025: Jan–Des") && text.contains("2026: Jan–Okt"),
+        "{text}"
+    );
+}

@@ -119,6 +119,8 @@ fn slips_under_test() -> Vec<(&'static str, Receipt)> {
     let services = content::default_services();
     let (_, budi) = session(dir.path(), "3273011205800001", "1980-05-12");
     let (_, dewi) = session(dir.path(), "3273016802900004", "1990-02-28");
+    let (_, hendra) = session(dir.path(), "3273013112750005", "1975-12-31");
+    let (_, made) = session(dir.path(), "3273012902000006", "2000-02-29");
     let id80 = ctx(PaperWidth::Mm80, Lang::Id);
     let en58 = ctx(PaperWidth::Mm58, Lang::En);
     let ticket = TicketSlip {
@@ -150,9 +152,18 @@ fn slips_under_test() -> Vec<(&'static str, Receipt)> {
         ),
         ("dues_80_id", slips::dues_slip(&id80, &budi.dues(today()))),
         ("dues_58_en", slips::dues_slip(&en58, &budi.dues(today()))),
+        // PPU: the employer pays; PBI: the government pays, and no VA is printed.
+        (
+            "dues_ppu_80_id",
+            slips::dues_slip(&id80, &hendra.dues(today())),
+        ),
+        (
+            "va_pbi_58_en",
+            slips::va_slip(&en58, &made.virtual_accounts(today()).unwrap()),
+        ),
         (
             "va_80_id",
-            slips::va_slip(&id80, &budi.virtual_accounts().unwrap()),
+            slips::va_slip(&id80, &budi.virtual_accounts(today()).unwrap()),
         ),
         (
             "request_kelas_80_id",
@@ -236,8 +247,20 @@ fn slips_mask_nik_and_card_and_only_the_va_slip_shows_the_va() {
                 "{name} shows a full card number"
             );
         }
+        // Only Budi's (PBPU) VA slip carries a VA: no slip of a PBI family does.
         let has_va = text.contains("8888801000000011");
-        assert_eq!(has_va, name.starts_with("va"), "{name}");
+        assert_eq!(has_va, name == "va_80_id", "{name}");
+        let longest_digits = text
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .max()
+            .unwrap_or(0);
+        if name.starts_with("va_pbi") {
+            assert!(
+                longest_digits < 16,
+                "{name}: a PBI family is given a VA to pay"
+            );
+        }
         for n in ["Budi", "Dewi", "Santoso", "1980-05-12", "12-05-1980"] {
             assert!(!text.contains(n), "{name} shows personal data {n:?}");
         }

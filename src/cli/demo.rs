@@ -119,7 +119,7 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
         let session = MemberSession::identify(&store, identity)?;
         show("Cek Status / Status", &session.status(today));
         show("Cek Tagihan / Dues", &session.dues(today));
-        show("Info Virtual Account", &session.virtual_accounts()?);
+        show("Info Virtual Account", &session.virtual_accounts(today)?);
         let nearby = store
             .search_facilities(&FacilityQuery {
                 near: session.fktp.as_ref().map(|f| Point {

@@ -180,11 +180,11 @@ pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
             (&a.printer, slips::dues_slip(&ctx, &s.dues(today)), "dues")
         }
         PrintCommand::Va(a) => {
-            let (s, _) = query::identify(&a.member)?;
+            let (s, today) = query::identify(&a.member)?;
             let ctx = context(&a.printer, &a.member.today);
             (
                 &a.printer,
-                slips::va_slip(&ctx, &s.virtual_accounts()?),
+                slips::va_slip(&ctx, &s.virtual_accounts(today)?),
                 "va",
             )
         }

@@ -153,8 +153,8 @@ pub fn run(q: &QueryCommand) -> Result<Answer, Failure> {
             Ok(Answer::json_or_text(&session.dues(today)))
         }
         QueryCommand::Va(a) => {
-            let (session, _) = identify(a)?;
-            Ok(Answer::json_or_text(&session.virtual_accounts()?))
+            let (session, today) = identify(a)?;
+            Ok(Answer::json_or_text(&session.virtual_accounts(today)?))
         }
         QueryCommand::ChangeFktp(a) => {
             let (session, today) = identify(&a.member)?;

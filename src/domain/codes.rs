@@ -178,23 +178,37 @@ code_enum! {
     }
 }
 
+impl Status {
+    /// The status as a word for screens and slips, in both languages.
+    pub fn label(&self) -> Bilingual {
+        match self {
+            Self::Aktif => Bilingual::new("AKTIF", "ACTIVE"),
+            Self::TidakAktifMenunggak => {
+                Bilingual::new("TIDAK AKTIF – MENUNGGAK", "INACTIVE – IN ARREARS")
+            }
+            Self::NonAktif => Bilingual::new("NON-AKTIF", "NOT ACTIVE"),
+            Self::Meninggal => Bilingual::new("MENINGGAL", "DECEASED"),
+        }
+    }
+}
+
 impl Explain for Status {
     fn explain(&self) -> Bilingual {
         match self {
             Self::Aktif => Bilingual::new(
                 "Status AKTIF: Anda dapat berobat dengan JKN, mulai dari FKTP Anda. \
-                 Bayar iuran paling lambat tanggal 10 setiap bulan agar tetap aktif.",
+                 Bawa KTP atau kartu JKN (KIS) saat berobat.",
                 "Status ACTIVE: you can get care with JKN, starting at your FKTP. \
-                 Pay your contribution by the 10th of each month to stay active.",
+                 Bring your ID card or JKN card (KIS) when you go.",
             ),
             Self::TidakAktifMenunggak => Bilingual::new(
                 "Status TIDAK AKTIF – MENUNGGAK: penjaminan dihentikan sementara karena ada iuran \
-                 yang belum dibayar. Bayar tunggakan beserta iuran bulan ini melalui Virtual Account \
-                 keluarga Anda; jumlahnya tertera di layar. Status aktif kembali setelah pembayaran. \
+                 yang belum dibayar. Status aktif kembali setelah tunggakan beserta iuran bulan ini \
+                 dibayar melalui Virtual Account keluarga Anda. \
                  Jika tunggakan 4–24 bulan, Anda dapat mencicil melalui program REHAB.",
                 "Status INACTIVE – IN ARREARS: coverage is suspended because contributions are unpaid. \
-                 Pay the arrears plus this month's contribution to your family's Virtual Account; \
-                 the amount is on screen. Coverage resumes after payment. \
+                 Coverage resumes once the arrears and this month's contribution are paid to your \
+                 family's Virtual Account. \
                  With 4–24 months of arrears you may pay in instalments through the REHAB programme.",
             ),
             Self::NonAktif => Bilingual::new(

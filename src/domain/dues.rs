@@ -411,3 +411,76 @@ mod tests {
         assert_eq!(json["unpaid_periods"][0], "2026-02");
     }
 }
+
+/// Unpaid months grouped by year, one line per year, runs of months joined:
+/// `["2025: Sep–Des", "2026: Jan–Mar, Mei"]`. For screens and slips.
+pub fn unpaid_months_by_year(periods: &[YearMonth], lang: super::Lang) -> Vec<String> {
+    const ID: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+    ];
+    const EN: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let names = match lang {
+        super::Lang::Id => &ID,
+        super::Lang::En => &EN,
+    };
+    let mut sorted: Vec<YearMonth> = periods.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let mut lines = Vec::new();
+    let mut i = 0;
+    while i < sorted.len() {
+        let year = sorted[i].year();
+        let mut runs: Vec<String> = Vec::new();
+        while i < sorted.len() && sorted[i].year() == year {
+            let start = sorted[i].month();
+            let mut end = start;
+            while i + 1 < sorted.len()
+                && sorted[i + 1].year() == year
+                && sorted[i + 1].month() == end + 1
+            {
+                end += 1;
+                i += 1;
+            }
+            i += 1;
+            let name = |m: u32| names[(m - 1) as usize];
+            runs.push(if end == start {
+                name(start).to_owned()
+            } else {
+                format!("{}–{}", name(start), name(end))
+            });
+        }
+        lines.push(format!("{year}: {}", runs.join(", ")));
+    }
+    lines
+}
+
+#[cfg(test)]
+mod by_year_tests {
+    use super::*;
+
+    #[test]
+    fn months_group_by_year_and_runs() {
+        let ym = |y, m| YearMonth::new(y, m).unwrap();
+        let periods = [
+            ym(2026, 5),
+            ym(2025, 9),
+            ym(2025, 10),
+            ym(2025, 11),
+            ym(2025, 12),
+            ym(2026, 1),
+            ym(2026, 2),
+            ym(2026, 3),
+        ];
+        assert_eq!(
+            unpaid_months_by_year(&periods, super::super::Lang::Id),
+            ["2025: Sep–Des", "2026: Jan–Mar, Mei"]
+        );
+        assert_eq!(
+            unpaid_months_by_year(&[ym(2024, 8)], super::super::Lang::En),
+            ["2024: Aug"]
+        );
+        assert!(unpaid_months_by_year(&[], super::super::Lang::En).is_empty());
+    }
+}

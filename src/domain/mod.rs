@@ -14,6 +14,7 @@ pub mod ids;
 pub mod message;
 pub mod money;
 pub mod nik;
+pub mod payer;
 pub mod rehab;
 pub mod rules;
 pub mod tariff;
@@ -25,7 +26,7 @@ pub use codes::{
     UnknownCode,
 };
 pub use denda::{DendaEstimate, denda_applies, estimate_denda};
-pub use dues::{Bill, Dues, compute_dues, derive_status};
+pub use dues::{Bill, Dues, compute_dues, derive_status, unpaid_months_by_year};
 pub use eligibility::{
     Eligibility, FacilityFacts, MemberFacts, PpuDues, Reason, fktp_change, kelas_change,
     new_family_monthly_amount, ppu_dues,
@@ -34,6 +35,7 @@ pub use ids::{CardNo, IdError, KkNo, mask_card, mask_kk, mask_nik};
 pub use message::{Bilingual, Explain, Lang};
 pub use money::rupiah;
 pub use nik::{NikError, NikInfo, compose_nik, parse_nik};
+pub use payer::{PayGuidance, Payer, pay_guidance};
 pub use rehab::{RehabPlan, rehab_plan};
 pub use rules::{RuleError, RuleKey, RuleRow, Rules, RulesTable, parse_rule_key};
 pub use tariff::{TariffError, TariffRow, TariffTable};

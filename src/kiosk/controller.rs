@@ -868,7 +868,7 @@ impl Controller {
         let screen = match purpose {
             Purpose::Status => Screen::Status(Box::new(session.status(today))),
             Purpose::Dues => Screen::Dues(Box::new(session.dues(today))),
-            Purpose::Va => match session.virtual_accounts() {
+            Purpose::Va => match session.virtual_accounts(today) {
                 Ok(v) => Screen::Va(Box::new(v)),
                 Err(e) => {
                     self.notice = Some(Notice {

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::ServiceError;
 use crate::domain::{
     self, Bilingual, Bill, CardNo, Dues, Eligibility, Explain, FacilityFacts, Kelas, MemberFacts,
-    Reason, RehabPlan, Relation, Rules, Segment, Status, StoredStatus, TariffTable,
+    PayGuidance, Reason, RehabPlan, Relation, Rules, Segment, Status, StoredStatus, TariffTable,
 };
 use crate::store::{FacilityRecord, MemberRecord, Store};
 
@@ -121,12 +121,21 @@ impl MemberSession {
         domain::derive_status(self.member.status, self.member.segment, &self.bills, today)
     }
 
+    /// What the member is told about paying: who pays, whether a VA applies, what to do.
+    pub fn pay(&self, today: NaiveDate) -> PayGuidance {
+        let rules = self.rules(today);
+        let status = self.status_at(today);
+        let dues = domain::compute_dues(&self.bills, status, today, &rules);
+        domain::pay_guidance(self.member.segment, status, &dues, today)
+    }
+
     /// The status screen.
     pub fn status(&self, today: NaiveDate) -> StatusView {
         let status = self.status_at(today);
         StatusView {
             status,
             explanation: status.explain(),
+            pay: self.pay(today),
             segment: self.member.segment,
             segment_label: self.member.segment.label(),
             kelas: self.member.kelas,
@@ -161,6 +170,7 @@ impl MemberSession {
         );
         DuesView {
             status,
+            pay: domain::pay_guidance(self.member.segment, status, &dues, today),
             segment: self.member.segment,
             arrears_capped: dues.unpaid_months > dues.billed_arrears_months,
             employer_pays: self.member.segment.is_ppu(),
@@ -172,8 +182,10 @@ impl MemberSession {
     }
 
     /// The Virtual Account screen. The VA belongs to the family head, whoever asks, and is
-    /// shown in full because the member needs it to pay (domain.md §8).
-    pub fn virtual_accounts(&self) -> Result<VaView, ServiceError> {
+    /// shown in full because the member needs it to pay (domain.md §8). A family that does
+    /// not pay itself (PBI, PPU) is told who pays, and shown no number to pay into.
+    pub fn virtual_accounts(&self, today: NaiveDate) -> Result<VaView, ServiceError> {
+        let pay = self.pay(today);
         // Exactly one head, or the VA could name an account nobody pays into.
         let mut heads = self
             .family
@@ -184,10 +196,15 @@ impl MemberSession {
         };
         let card = CardNo::parse(&head.card_no).map_err(ServiceError::InvalidCard)?;
         Ok(VaView {
-            va: domain::all_virtual_accounts(&card)
-                .into_iter()
-                .map(|(bank, va)| (bank.name().to_owned(), va))
-                .collect(),
+            va: if pay.uses_va {
+                domain::all_virtual_accounts(&card)
+                    .into_iter()
+                    .map(|(bank, va)| (bank.name().to_owned(), va))
+                    .collect()
+            } else {
+                BTreeMap::new()
+            },
+            pay,
             head_card_masked: domain::mask_card(&head.card_no),
             head_name: head.name.clone(),
         })
@@ -281,6 +298,8 @@ pub struct StatusView {
     pub status: Status,
     /// What the status means and what to do next.
     pub explanation: Bilingual,
+    /// Who pays, and what to do about paying (with the amount, when there is one).
+    pub pay: PayGuidance,
     pub segment: Segment,
     pub segment_label: Bilingual,
     pub kelas: Kelas,
@@ -296,6 +315,8 @@ pub struct StatusView {
 #[derive(Debug, Clone, Serialize)]
 pub struct DuesView {
     pub status: Status,
+    /// Who pays, and what to do about paying.
+    pub pay: PayGuidance,
     pub segment: Segment,
     pub card_masked: String,
     #[serde(flatten)]
@@ -312,8 +333,10 @@ pub struct DuesView {
 /// The VA screen's content.
 #[derive(Debug, Clone, Serialize)]
 pub struct VaView {
-    /// Bank name → 16-digit VA number.
+    /// Bank name → 16-digit VA number; empty when the family does not pay itself.
     pub va: BTreeMap<String, String>,
+    /// Who pays; `uses_va` false means the VA does not apply to this family.
+    pub pay: PayGuidance,
     pub head_card_masked: String,
     pub head_name: String,
 }

@@ -160,8 +160,9 @@ pub fn status_slip(ctx: &SlipContext, v: &StatusView) -> Receipt {
     let mut r = ctx.start("STATUS KEPESERTAAN", "MEMBERSHIP STATUS");
     r.pair("NIK", v.nik_masked.clone());
     r.pair(l.pick("No. Kartu", "Card no."), v.card_masked.clone());
-    r.styled(v.status.code().replace('_', " "), Align::Center, true, 2);
+    r.styled(l.text(&v.status.label()).to_owned(), Align::Center, true, 2);
     r.line(l.text(&v.explanation));
+    r.line(l.text(&v.pay.what_to_do));
     r.separator();
     r.pair(
         l.pick("Segmen", "Segment"),
@@ -183,7 +184,7 @@ pub fn status_slip(ctx: &SlipContext, v: &StatusView) -> Receipt {
         for m in &v.family {
             r.pair(
                 format!("{} {}", m.card_masked, l.text(&m.relation.label())),
-                m.status.code().replace('_', " "),
+                l.text(&m.status.label()).to_owned(),
             );
         }
     }
@@ -197,8 +198,15 @@ pub fn dues_slip(ctx: &SlipContext, v: &DuesView) -> Receipt {
     let d = &v.dues;
     let mut r = ctx.start("TAGIHAN IURAN", "CONTRIBUTION BILL");
     r.pair(l.pick("No. Kartu", "Card no."), v.card_masked.clone());
-    r.pair("Status", v.status.code().replace('_', " "));
+    r.pair("Status", l.text(&v.status.label()).to_owned());
     r.separator();
+    if v.pay.payer != crate::domain::Payer::Member {
+        // PBI and PPU: who pays, and nothing to pay.
+        r.styled(l.text(&v.pay.who_pays).to_owned(), Align::Left, true, 1);
+        r.line(l.text(&v.pay.what_to_do));
+        ctx.end(&mut r);
+        return r;
+    }
     r.pair(
         l.pick("Iuran per bulan", "Monthly"),
         rupiah(d.monthly_amount),
@@ -207,10 +215,12 @@ pub fn dues_slip(ctx: &SlipContext, v: &DuesView) -> Receipt {
         l.pick("Bulan tertunggak", "Months unpaid"),
         d.unpaid_months.to_string(),
     );
-    if let Some(oldest) = d.oldest_unpaid {
-        r.pair(l.pick("Sejak", "Since"), oldest.to_string());
+    for line in crate::domain::unpaid_months_by_year(&d.unpaid_periods, l) {
+        r.styled(line, Align::Right, false, 1);
     }
-    r.pair(l.pick("Tunggakan", "Arrears"), rupiah(d.arrears_amount));
+    if d.unpaid_months > 0 {
+        r.pair(l.pick("Tunggakan", "Arrears"), rupiah(d.arrears_amount));
+    }
     r.pair(
         l.pick("Iuran bulan ini", "This month"),
         rupiah(d.current_month_amount),
@@ -233,12 +243,6 @@ pub fn dues_slip(ctx: &SlipContext, v: &DuesView) -> Receipt {
             ),
         });
     }
-    if v.employer_pays {
-        r.line(l.pick(
-            "Iuran dibayar oleh pemberi kerja (informasi saja).",
-            "Your employer pays these contributions (for information).",
-        ));
-    }
     if let Some(p) = &v.rehab {
         r.separator();
         r.line(match l {
@@ -254,10 +258,7 @@ pub fn dues_slip(ctx: &SlipContext, v: &DuesView) -> Receipt {
             ),
         });
     }
-    r.line(l.pick(
-        "Bayar paling lambat tanggal 10 setiap bulan melalui Virtual Account.",
-        "Pay by the 10th of each month to your Virtual Account.",
-    ));
+    r.line(l.text(&v.pay.what_to_do));
     ctx.end(&mut r);
     r
 }
@@ -284,6 +285,12 @@ pub fn va_slip(ctx: &SlipContext, v: &VaView) -> Receipt {
         v.head_card_masked.clone(),
     );
     r.separator();
+    if !v.pay.uses_va {
+        r.styled(l.text(&v.pay.who_pays).to_owned(), Align::Left, true, 1);
+        r.line(l.text(&v.pay.what_to_do));
+        ctx.end(&mut r);
+        return r;
+    }
     for (bank, va) in &v.va {
         r.styled(bank.clone(), Align::Left, true, 1);
         r.styled(va.clone(), Align::Right, false, 1);

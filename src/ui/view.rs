@@ -205,12 +205,7 @@ fn status_tone(s: Status) -> ToneKind {
 }
 
 fn status_word(lang: Lang, s: Status) -> String {
-    match s {
-        Status::Aktif => t(lang, "AKTIF", "ACTIVE"),
-        Status::TidakAktifMenunggak => t(lang, "TIDAK AKTIF – MENUNGGAK", "INACTIVE – IN ARREARS"),
-        Status::NonAktif => t(lang, "NON-AKTIF", "NOT ACTIVE"),
-        Status::Meninggal => t(lang, "MENINGGAL", "DECEASED"),
-    }
+    tr(lang, &s.label())
 }
 
 /// Renders the controller for the screen.
@@ -275,7 +270,11 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.page_title = t(lang, "Status Kepesertaan", "Membership Status");
             v.tone = status_tone(s.status);
             v.result_heading = status_word(lang, s.status);
-            v.result_text = tr(lang, &s.explanation);
+            v.result_text = format!(
+                "{}\n{}",
+                tr(lang, &s.explanation),
+                tr(lang, &s.pay.what_to_do)
+            );
             v.rows = vec![
                 row(t(lang, "Nama", "Name"), s.name.clone()),
                 row("NIK".into(), s.nik_masked.clone()),
@@ -306,74 +305,79 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         Screen::Dues(d) => {
             v.page = PageKind::Result;
             v.page_title = t(lang, "Tagihan Iuran", "Dues");
-            let owed = d.dues.reactivation_amount > 0 || d.dues.current_month_amount > 0;
+            let member_pays = d.pay.payer == domain::Payer::Member;
             v.tone = if d.status == Status::TidakAktifMenunggak {
                 ToneKind::Warn
             } else {
                 ToneKind::Ok
             };
-            v.result_heading = if d.employer_pays {
-                t(
-                    lang,
-                    "Iuran dibayar pemberi kerja",
-                    "Dues are paid by the employer",
-                )
-            } else if d.dues.reactivation_amount > 0 {
+            v.result_heading = if !member_pays {
+                tr(lang, &d.pay.who_pays)
+            } else if d.status == Status::TidakAktifMenunggak {
                 format!(
                     "{} {}",
                     t(lang, "Bayar", "Pay"),
                     domain::rupiah(d.dues.reactivation_amount)
                 )
-            } else if owed {
+            } else if d.dues.current_month_amount > 0 {
                 format!(
                     "{} {}",
                     t(lang, "Iuran bulan ini", "This month's dues"),
                     domain::rupiah(d.dues.current_month_amount)
                 )
             } else {
-                t(lang, "Tidak ada tunggakan", "Nothing is owed")
+                t(lang, "Iuran sudah lunas", "Dues are paid up")
             };
-            v.result_text = if d.dues.reactivation_amount > 0 {
-                t(
-                    lang,
-                    "Bayar jumlah ini melalui Virtual Account keluarga Anda agar kepesertaan aktif kembali. Iuran jatuh tempo setiap tanggal 10.",
-                    "Pay this amount to your family's Virtual Account to reactivate your membership. Dues fall due on the 10th of each month.",
-                )
-            } else {
-                t(
-                    lang,
-                    "Iuran jatuh tempo setiap tanggal 10 untuk bulan berjalan.",
-                    "Dues fall due on the 10th of each month, for that month.",
-                )
-            };
-            v.rows = vec![
-                row(t(lang, "No. Kartu", "Card no."), d.card_masked.clone()),
-                row(
-                    t(lang, "Bulan belum dibayar", "Unpaid months"),
-                    d.dues.unpaid_months.to_string(),
-                ),
-                row(
-                    t(lang, "Tunggakan ditagihkan", "Arrears billed"),
-                    format!(
-                        "{} ({} {})",
-                        domain::rupiah(d.dues.arrears_amount),
-                        d.dues.billed_arrears_months,
-                        t(lang, "bulan", "months")
-                    ),
-                ),
-                row(
+            v.result_text = tr(lang, &d.pay.what_to_do);
+            v.rows = vec![row(t(lang, "No. Kartu", "Card no."), d.card_masked.clone())];
+            if member_pays {
+                if d.dues.unpaid_months > 0 {
+                    v.rows.push(row(
+                        t(lang, "Bulan belum dibayar", "Unpaid months"),
+                        format!(
+                            "{}\n{}",
+                            d.dues.unpaid_months,
+                            domain::unpaid_months_by_year(&d.dues.unpaid_periods, lang).join("\n")
+                        ),
+                    ));
+                    v.rows.push(row(
+                        t(lang, "Tunggakan ditagihkan", "Arrears billed"),
+                        format!(
+                            "{} ({} {})",
+                            domain::rupiah(d.dues.arrears_amount),
+                            d.dues.billed_arrears_months,
+                            t(lang, "bulan", "months")
+                        ),
+                    ));
+                }
+                v.rows.push(row(
                     t(lang, "Iuran bulan ini", "This month"),
-                    domain::rupiah(d.dues.current_month_amount),
-                ),
-                strong(
-                    t(lang, "Total untuk aktif kembali", "Total to reactivate"),
-                    domain::rupiah(d.dues.reactivation_amount),
-                ),
-                row(
+                    if d.dues.current_month_amount > 0 {
+                        domain::rupiah(d.dues.current_month_amount)
+                    } else {
+                        t(lang, "Lunas", "Paid")
+                    },
+                ));
+                if d.status == Status::TidakAktifMenunggak {
+                    v.rows.push(strong(
+                        t(lang, "Total untuk aktif kembali", "Total to reactivate"),
+                        domain::rupiah(d.dues.reactivation_amount),
+                    ));
+                }
+                v.rows.push(row(
                     t(lang, "Iuran per bulan", "Monthly dues"),
                     domain::rupiah(d.dues.monthly_amount),
-                ),
-            ];
+                ));
+            } else if d.dues.monthly_amount > 0 {
+                v.rows.push(row(
+                    t(
+                        lang,
+                        "Iuran per bulan (bukan tagihan Anda)",
+                        "Monthly dues (not billed to you)",
+                    ),
+                    domain::rupiah(d.dues.monthly_amount),
+                ));
+            }
             let mut notes = Vec::new();
             if d.arrears_capped {
                 notes.push(match lang {
@@ -408,15 +412,27 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.page = PageKind::Result;
             v.page_title = t(lang, "Info Virtual Account", "Virtual Account");
             v.tone = ToneKind::Neutral;
+            if !va.pay.uses_va {
+                // PBI and PPU: nobody in the family pays into a VA, so none is shown.
+                v.result_heading = tr(lang, &va.pay.who_pays);
+                v.result_text = tr(lang, &va.pay.what_to_do);
+                v.rows = Vec::new();
+                v.can_print = false;
+                return v;
+            }
             v.result_heading = t(
                 lang,
                 "Nomor Virtual Account keluarga",
                 "Family Virtual Account numbers",
             );
-            v.result_text = t(
-                lang,
-                "Bayar iuran seluruh keluarga dengan nomor ini di bank, ATM, mobile banking, kantor pos, minimarket atau Mobile JKN.",
-                "Pay the whole family's dues with these numbers at a bank, ATM, mobile banking, post office, minimarket or Mobile JKN.",
+            v.result_text = format!(
+                "{}\n{}",
+                tr(lang, &va.pay.what_to_do),
+                t(
+                    lang,
+                    "Bayar dengan nomor ini di bank, ATM, mobile banking, kantor pos, minimarket atau Mobile JKN.",
+                    "Pay with these numbers at a bank, ATM, mobile banking, post office, minimarket or Mobile JKN.",
+                )
             );
             v.rows = va
                 .va
