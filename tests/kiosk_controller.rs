@@ -314,6 +314,54 @@ fn fktp_change_refusals_list_every_reason_with_the_earliest_date() {
     assert_eq!(codes, ["FKTP_MIN_3_MONTHS"]);
     assert_eq!(change.earliest_date, NaiveDate::from_ymd_opt(2026, 12, 22));
     assert_eq!(change.messages.len(), 1);
+    assert!(
+        change.messages[0].id.contains("22-12-2026"),
+        "the date is in the sentence: {:?}",
+        change.messages[0]
+    );
+    assert!(!change.messages[0].id.contains("tertera di layar"));
+}
+
+#[test]
+fn a_pbi_refusal_gives_its_own_reason_and_no_date_waiting_cannot_help() {
+    // Made (PBI) registered at his FKTP a month ago: the waiting period would apply too, but
+    // a PBI member cannot change FKTP at a kiosk at all, so waiting does not help.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(common::fixture()).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let members = std::fs::read_to_string(dir.path().join("members.csv")).unwrap();
+    let moved = members.replace(
+        "PBI_APBN,3,3273P001,2020-01-01",
+        "PBI_APBN,3,3273P001,2026-10-22",
+    );
+    assert_ne!(moved, members);
+    std::fs::write(dir.path().join("members.csv"), moved).unwrap();
+    for (tile, no) in [(Tile::ChangeFktp, "gaji"), (Tile::ChangeKelas, "TNI")] {
+        let mut c = Controller::new(store_from(dir.path()), Settings::default(), at(0)).unwrap();
+        c.handle(Event::Tile(tile), at(0));
+        identify(&mut c, IdKind::Nik, "3273012902000006", "29022000", 1);
+        let Screen::Refused { change, .. } = c.screen() else {
+            panic!("expected a refusal, got {:?}", c.screen())
+        };
+        let codes: Vec<&str> = change.reasons.iter().map(|r| r.code()).collect();
+        assert_eq!(codes, ["SEGMENT_NOT_ALLOWED"], "{tile:?}");
+        assert_eq!(change.earliest_date, None, "{tile:?}: no 'paling cepat'");
+        assert_eq!(change.messages.len(), 1);
+        let m = &change.messages[0];
+        assert!(m.id.contains("PBI"), "{m:?}");
+        assert!(
+            !m.id.contains(no) && !m.id.contains("Polri"),
+            "{tile:?}: {m:?}"
+        );
+        let view = anjungan::ui::view::render(&c, at(2));
+        assert!(
+            view.rows.iter().all(|r| !r.label.contains("Paling cepat")),
+            "{:?}",
+            view.rows
+        );
+    }
 }
 
 /// The fixture, with Dewi at her FKTP since January so she may move.

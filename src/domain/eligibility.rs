@@ -44,40 +44,99 @@ impl Reason {
     /// Like [`Explain::explain`], with the waiting periods taken from `rules` rather
     /// than the defaults the codes are named after.
     pub fn explain_with(&self, rules: &Rules) -> Bilingual {
+        self.explain_at(rules, None)
+    }
+
+    /// Like [`Reason::explain_with`], with the earliest date written into the waiting
+    /// periods' message when it is known.
+    pub fn explain_at(&self, rules: &Rules, earliest: Option<NaiveDate>) -> Bilingual {
         match self {
-            Self::FktpMin3Months => fktp_wait(rules.fktp_min_months),
-            Self::KelasMin12Months => kelas_wait(rules.kelas_min_months),
+            Self::FktpMin3Months => fktp_wait(rules.fktp_min_months, earliest),
+            Self::KelasMin12Months => kelas_wait(rules.kelas_min_months, earliest),
             other => other.explain(),
         }
     }
 }
 
-fn fktp_wait(months: u32) -> Bilingual {
+fn fktp_wait(months: u32, earliest: Option<NaiveDate>) -> Bilingual {
+    let (id, en) = match earliest {
+        Some(d) => {
+            let d = d.format("%d-%m-%Y");
+            (
+                format!(" Anda dapat pindah mulai {d}."),
+                format!(" You can change from {d}."),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
     Bilingual::new(
         format!(
-            "Anda belum {months} bulan terdaftar di FKTP saat ini. Tanggal paling cepat Anda dapat \
-             pindah tertera di layar. Jika Anda pindah domisili atau tugas, ambil antrean loket F \
-             dengan membawa dokumen pendukung."
+            "Anda belum {months} bulan terdaftar di FKTP saat ini.{id} Jika Anda pindah domisili \
+             atau tugas, ambil antrean loket F dengan membawa dokumen pendukung."
         ),
         format!(
-            "You have not been registered at your current FKTP for {months} months yet. The earliest \
-             date you can change is shown on screen. If you moved house or were reassigned, take a \
-             ticket for counter F and bring supporting documents."
+            "You have not been registered at your current FKTP for {months} months yet.{en} If you \
+             moved house or were reassigned, take a ticket for counter F and bring supporting \
+             documents."
         ),
     )
 }
 
-fn kelas_wait(months: u32) -> Bilingual {
+fn kelas_wait(months: u32, earliest: Option<NaiveDate>) -> Bilingual {
+    let (id, en) = match earliest {
+        Some(d) => {
+            let d = d.format("%d-%m-%Y");
+            (
+                format!(" Anda dapat mengajukan mulai {d}."),
+                format!(" You can request it from {d}."),
+            )
+        }
+        None => (String::new(), String::new()),
+    };
     Bilingual::new(
         format!(
             "Kelas dapat diubah paling cepat {months} bulan setelah perubahan kelas terakhir atau \
-             setelah pendaftaran. Tanggal paling cepat tertera di layar."
+             setelah pendaftaran.{id}"
         ),
         format!(
             "The class can be changed {months} months after the last class change or after \
-             registration at the earliest. The earliest date is shown on screen."
+             registration at the earliest.{en}"
         ),
     )
+}
+
+/// Why a member's segment may not make this change at a kiosk, and where to go instead:
+/// one message for the member's own case, not a list of every segment's.
+pub fn segment_refusal(segment: Segment, employer: Option<Employer>, kelas: bool) -> Bilingual {
+    match (kelas, segment.is_pbi(), segment.is_ppu()) {
+        (false, true, _) => Bilingual::new(
+            "Peserta PBI tidak dapat mengubah FKTP di anjungan. Ambil antrean loket F, atau \
+             hubungi Pandawa (WhatsApp 08118165165).",
+            "PBI members cannot change their FKTP at the kiosk. Take a ticket for counter F, or \
+             contact Pandawa (WhatsApp 08118165165).",
+        ),
+        (false, _, _) if employer.is_some() => Bilingual::new(
+            "Peserta TNI dan Polri mengubah FKTP melalui satuan kerja masing-masing, tidak di \
+             anjungan. Ambil antrean loket F bila perlu bantuan.",
+            "TNI and Polri members change their FKTP through their own unit, not at the kiosk. \
+             Take a ticket for counter F if you need help.",
+        ),
+        (true, true, _) => Bilingual::new(
+            "Peserta PBI dirawat di kelas 3 yang iurannya dibayar pemerintah, jadi kelasnya tidak \
+             dapat diubah di anjungan. Untuk memilih kelas lain, Anda perlu beralih menjadi \
+             peserta mandiri: ambil antrean loket C.",
+            "PBI members are covered in class 3, paid by the government, so the class cannot be \
+             changed at the kiosk. To choose another class you would need to become a \
+             self-paying member: take a ticket for counter C.",
+        ),
+        (true, _, true) => Bilingual::new(
+            "Kelas pekerja penerima upah mengikuti gaji dan diatur pemberi kerja. Tanyakan ke \
+             bagian SDM pemberi kerja Anda, atau ambil antrean loket H.",
+            "For wage earners the class follows the wage and is set through the employer. Ask \
+             your employer's HR department, or take a ticket for counter H.",
+        ),
+        _ => Reason::SegmentNotAllowed.explain(),
+    }
 }
 
 impl Explain for Reason {
@@ -91,14 +150,11 @@ impl Explain for Reason {
             ),
             Self::SegmentNotAllowed => Bilingual::new(
                 "Perubahan ini tidak dapat dilakukan di anjungan untuk jenis kepesertaan Anda. \
-                 Peserta PBI, TNI, dan Polri: ambil antrean loket atau hubungi Pandawa \
-                 (WhatsApp 08118165165). Kelas pekerja penerima upah mengikuti gaji; hubungi \
-                 bagian SDM pemberi kerja Anda.",
-                "This change cannot be made at the kiosk for your membership type. PBI, TNI and \
-                 Polri members: take a counter ticket or contact Pandawa (WhatsApp 08118165165). \
-                 For wage earners the class follows the wage; ask your employer's HR.",
+                 Ambil antrean loket, atau hubungi Pandawa (WhatsApp 08118165165).",
+                "This change cannot be made at the kiosk for your membership type. Take a counter \
+                 ticket, or contact Pandawa (WhatsApp 08118165165).",
             ),
-            Self::FktpMin3Months => fktp_wait(3),
+            Self::FktpMin3Months => fktp_wait(3, None),
             Self::FktpFull => Bilingual::new(
                 "FKTP tujuan sudah penuh. Pilih FKTP lain di sekitar Anda.",
                 "The chosen FKTP is full. Choose another FKTP near you.",
@@ -124,7 +180,7 @@ impl Explain for Reason {
                 "Pilihan baru sama dengan yang sekarang, jadi tidak ada yang perlu diubah.",
                 "The new choice is the same as your current one, so there is nothing to change.",
             ),
-            Self::KelasMin12Months => kelas_wait(12),
+            Self::KelasMin12Months => kelas_wait(12, None),
             Self::HasArrears => Bilingual::new(
                 "Masih ada tunggakan iuran. Lunasi melalui Virtual Account keluarga Anda, lalu \
                  ajukan perubahan kelas kembali.",
@@ -419,12 +475,14 @@ mod tests {
                 .id
                 .contains("08118165165")
         );
+        let day = NaiveDate::from_ymd_opt(2026, 12, 22);
         assert!(
             Reason::FktpMin3Months
-                .explain()
+                .explain_at(&Rules::default(), day)
                 .en
-                .contains("earliest date")
+                .contains("22-12-2026")
         );
+        assert!(!Reason::FktpMin3Months.explain().en.contains("on screen"));
         let custom = Rules {
             fktp_min_months: 6,
             ..Rules::default()

@@ -242,6 +242,7 @@ impl MemberSession {
         Ok(ChangeView::new(
             e,
             &rules,
+            domain::eligibility::segment_refusal(self.member.segment, self.member.employer, false),
             self.member.fktp_code.clone(),
             to.trim().to_owned(),
             None,
@@ -275,6 +276,7 @@ impl MemberSession {
         ChangeView::new(
             e,
             &rules,
+            domain::eligibility::segment_refusal(self.member.segment, self.member.employer, true),
             self.member.kelas.get().to_string(),
             to.get().to_string(),
             amount,
@@ -361,20 +363,36 @@ pub struct ChangeView {
 }
 
 impl ChangeView {
+    /// The answer as the member sees it: only the reasons that apply to them, and an
+    /// earliest date only when waiting helps. A segment that may not make the change at a
+    /// kiosk at all makes every other reason moot (no waiting period, no "paling cepat"):
+    /// it is the one reason given, in the member's own words (`segment_message`).
     fn new(
         e: Eligibility,
         rules: &Rules,
+        segment_message: Bilingual,
         from: String,
         to: String,
         new_family_monthly_amount: Option<i64>,
         family: Vec<FamilyMemberView>,
     ) -> Self {
+        let (reasons, earliest_date) = if e.reasons.contains(&Reason::SegmentNotAllowed) {
+            (vec![Reason::SegmentNotAllowed], None)
+        } else {
+            (e.reasons, e.earliest_date)
+        };
         Self {
             eligible: e.eligible,
-            messages: e.reasons.iter().map(|r| r.explain_with(rules)).collect(),
-            reasons: e.reasons,
+            messages: reasons
+                .iter()
+                .map(|r| match r {
+                    Reason::SegmentNotAllowed => segment_message.clone(),
+                    other => other.explain_at(rules, earliest_date),
+                })
+                .collect(),
+            reasons,
             effective_date: e.effective_date,
-            earliest_date: e.earliest_date,
+            earliest_date,
             from,
             to,
             new_family_monthly_amount,
