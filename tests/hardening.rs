@@ -693,7 +693,6 @@ fn body(reference: &str, kind: &str, change: Value) -> SubmitBody {
 fn code_of(e: HubError) -> String {
     match e {
         HubError::InvalidRequest { code, .. } => code.into(),
-        HubError::RequestAlreadyPending(_) => "REQUEST_ALREADY_PENDING".into(),
         other => format!("{other:?}"),
     }
 }
@@ -748,20 +747,80 @@ fn the_hub_refuses_bad_targets_oversized_fields_and_a_second_pending_request() {
     assert!(!hub.submit("k1", &first, &key).unwrap().duplicate);
     // A repeat of the same reference stays idempotent.
     assert!(hub.submit("k1", &first, &key).unwrap().duplicate);
-    // A different FKTP request for the same card while the first waits: 409-style.
+    // A different FKTP request for the same card while the first waits (from another
+    // kiosk): taken, and rejected at once with a reason that names the first.
     let second = body("AJ-OK-2", "FKTP", json!({"to": "3273P001"}));
-    assert_eq!(
-        code_of(hub.submit("k2", &second, &key).unwrap_err()),
-        "REQUEST_ALREADY_PENDING"
+    let ack = hub.submit("k2", &second, &key).unwrap();
+    assert_eq!(ack.state, "REJECTED");
+    assert!(
+        ack.reason.as_deref().unwrap().contains("AJ-OK-1"),
+        "{ack:?}"
     );
     // Another kind is its own queue.
     let kelas = body("AJ-OK-3", "KELAS", json!({"to": "1"}));
-    assert!(hub.submit("k1", &kelas, &key).is_ok());
-    // Once the first is decided, a new one may come.
+    assert_eq!(hub.submit("k1", &kelas, &key).unwrap().state, "RECEIVED");
+    // Once the first is decided (rejected), a new one may come.
     hub.decide("AJ-OK-1", false, Some("Kuota FKTP penuh"))
         .unwrap();
-    assert!(hub.submit("k2", &second, &key).is_ok());
-    assert_eq!(hub.requests().unwrap().len(), 3);
+    let third = body("AJ-OK-4", "FKTP", json!({"to": "3273P001"}));
+    assert_eq!(hub.submit("k2", &third, &key).unwrap().state, "RECEIVED");
+    assert_eq!(hub.requests().unwrap().len(), 4);
+}
+
+#[test]
+fn one_open_or_approved_request_per_kind_per_member_or_family_per_effective_month() {
+    let (_dir, mut hub) = hub_with_fixture();
+    let key = anjungan::sync::keys::generate();
+    use serde_json::json;
+    let dec = json!({"from": "3273D004", "to": "3273P002", "effective_date": "2026-12-01"});
+    let first = body("AJ-M1", "FKTP", dec);
+    assert_eq!(hub.submit("k1", &first, &key).unwrap().state, "RECEIVED");
+    hub.decide("AJ-M1", true, None).unwrap();
+    // Approved, same effective month, another clinic: a conflict, named.
+    let again = body(
+        "AJ-M2",
+        "FKTP",
+        json!({"to": "3273P001", "effective_date": "2026-12-01"}),
+    );
+    let ack = hub.submit("k2", &again, &key).unwrap();
+    assert_eq!(ack.state, "REJECTED");
+    assert!(ack.reason.unwrap().contains("AJ-M1"));
+    // The next month is a new month.
+    let jan = body(
+        "AJ-M3",
+        "FKTP",
+        json!({"to": "3273P001", "effective_date": "2027-01-01"}),
+    );
+    assert_eq!(hub.submit("k2", &jan, &key).unwrap().state, "RECEIVED");
+
+    // Kelas applies to the whole family: Budi's request blocks Siti's for that month.
+    let mut budi = body(
+        "AJ-K1",
+        "KELAS",
+        json!({"to": 2, "effective_date": "2026-12-01"}),
+    );
+    budi.card_no = "0001000000011".into();
+    budi.content_sha256 = budi.digest();
+    assert_eq!(hub.submit("k1", &budi, &key).unwrap().state, "RECEIVED");
+    let mut siti = body(
+        "AJ-K2",
+        "KELAS",
+        json!({"to": 1, "effective_date": "2026-12-01"}),
+    );
+    siti.card_no = "0001000000012".into();
+    siti.content_sha256 = siti.digest();
+    let ack = hub.submit("k2", &siti, &key).unwrap();
+    assert_eq!(ack.state, "REJECTED", "the family already has one");
+    assert!(ack.reason.unwrap().contains("AJ-K1"));
+    // The decision reaches the kiosks like an officer's: a request_status row.
+    let rejected = hub
+        .requests()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.reference == "AJ-K2")
+        .unwrap();
+    assert_eq!(rejected.state, "REJECTED");
+    assert!(rejected.decided_at.is_some());
 }
 
 #[test]

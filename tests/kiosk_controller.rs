@@ -418,6 +418,122 @@ fn fktp_change_chooses_confirms_and_records_a_request() {
             .contains("recorded on this kiosk"),
         "{answer:?}"
     );
+
+    // A second FKTP change, to another clinic, for the same month: refused before any
+    // choice, naming the first request.
+    c.handle(Event::Home, at(9));
+    c.handle(Event::Tile(Tile::ChangeFktp), at(9));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 10);
+    let Screen::Refused { change, .. } = c.screen() else {
+        panic!("expected a refusal, got {:?}", c.screen())
+    };
+    assert_eq!(change.messages.len(), 1);
+    assert!(
+        change.messages[0].id.contains(&reference),
+        "{:?}",
+        change.messages
+    );
+    assert!(
+        change.messages[0].en.contains("waiting"),
+        "{:?}",
+        change.messages
+    );
+    c.handle(Event::Done, at(11));
+}
+
+#[test]
+fn one_request_per_kind_per_month_holds_in_the_service_too() {
+    use anjungan::services::request::{Change, submit_change};
+    use anjungan::services::{Identity, IdentityKey, MemberSession, ServiceError};
+    let data = common::movable_fixture();
+    let mut store = store_from(data.path());
+    let today = common::today();
+    let now = chrono::Utc::now();
+    store.set_meta("data_loaded_at", &now.to_rfc3339()).unwrap();
+    let id = Identity::parse(
+        IdentityKey::Nik("3273016802900004".into()),
+        "1990-02-28",
+        today,
+    )
+    .unwrap();
+    let dewi = MemberSession::identify(&store, &id).unwrap();
+    let first = submit_change(
+        &mut store,
+        &dewi,
+        &Change::Fktp("3273K005".into()),
+        today,
+        now,
+        48,
+    )
+    .unwrap();
+    // The hub approves it; the decision arrives by sync.
+    store
+        .connection()
+        .execute(
+            "INSERT INTO request_status (reference, state, reason, decided_at) VALUES (?1, 'APPROVED', NULL, ?2)",
+            rusqlite::params![first.reference, now.to_rfc3339()],
+        )
+        .unwrap();
+    let second = submit_change(
+        &mut store,
+        &dewi,
+        &Change::Fktp("3273P001".into()),
+        today,
+        now,
+        48,
+    );
+    match second {
+        Err(ServiceError::RequestExists {
+            reference,
+            approved,
+        }) => {
+            assert_eq!(reference, first.reference);
+            assert!(approved);
+        }
+        other => panic!("a second FKTP change in the same month was taken: {other:?}"),
+    }
+    // Kelas is per family, and its own kind: Dewi's kelas request is taken, then refused
+    // for anyone on her family card.
+    let kelas = submit_change(
+        &mut store,
+        &dewi,
+        &Change::Kelas(anjungan::domain::Kelas::new(1).unwrap()),
+        today,
+        now,
+        48,
+    )
+    .unwrap();
+    let again = submit_change(
+        &mut store,
+        &dewi,
+        &Change::Kelas(anjungan::domain::Kelas::new(3).unwrap()),
+        today,
+        now,
+        48,
+    );
+    assert!(
+        matches!(&again, Err(ServiceError::RequestExists { reference, approved: false }) if *reference == kelas.reference),
+        "{again:?}"
+    );
+    // A rejection frees the month.
+    store
+        .connection()
+        .execute(
+            "UPDATE request_status SET state = 'REJECTED' WHERE reference = ?1",
+            [&first.reference],
+        )
+        .unwrap();
+    assert!(
+        submit_change(
+            &mut store,
+            &dewi,
+            &Change::Fktp("3273P001".into()),
+            today,
+            now,
+            48
+        )
+        .is_ok()
+    );
 }
 
 #[test]

@@ -35,9 +35,6 @@ pub enum HubError {
     /// A submitted request or a decision failed [`validate`]; `code` is stable.
     #[error("{code}: {reason}")]
     InvalidRequest { code: &'static str, reason: String },
-    /// A different request of the same kind for the same card is still waiting.
-    #[error("request {0} of the same kind for this card is still pending")]
-    RequestAlreadyPending(String),
     #[error("{path}: {message}")]
     Kiosks { path: String, message: String },
     #[error("file: {0}")]

@@ -413,16 +413,6 @@ impl From<HubError> for ApiError {
                 id: format!("Permohonan ditolak hub: {reason}"),
                 en: format!("The hub refused the request: {reason}"),
             },
-            HubError::RequestAlreadyPending(r) => Self {
-                status: StatusCode::CONFLICT,
-                code: "REQUEST_ALREADY_PENDING",
-                id: format!(
-                    "Permohonan {r} untuk peserta ini masih diproses; tunggu keputusannya."
-                ),
-                en: format!(
-                    "Request {r} for this member is still being processed; wait for its decision."
-                ),
-            },
             other => {
                 tracing::error!(error = %other, "hub fault");
                 Self {

@@ -356,7 +356,7 @@ impl HubStore {
         body: &SubmitBody,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<Ack, HubError> {
-        super::validate::check_submission(self.store.connection(), body)?;
+        let duplicate_of = super::validate::check_submission(self.store.connection(), body)?;
         let digest = body.digest();
         if body.content_sha256 != digest {
             // The kiosk computed another digest for what arrived: refuse, and keep a trace.
@@ -394,6 +394,19 @@ impl HubStore {
             return Err(HubError::ReferenceConflict(body.reference.clone()));
         }
         tx.commit()?;
+        // A duplicate is taken (never lost) and decided at once, like an officer's
+        // rejection: it reaches every kiosk as a decision naming the request it duplicates.
+        let row = match duplicate_of {
+            Some(existing) if inserted == 1 => self.decide(
+                &body.reference,
+                false,
+                Some(&format!(
+                    "Sudah ada permohonan {existing} untuk perubahan ini / \
+                     request {existing} already covers this change"
+                )),
+            )?,
+            _ => row,
+        };
         let signature = keys::sign_b64(
             key,
             ack_message(

@@ -2,8 +2,9 @@
 //!
 //! The kiosk checks eligibility against its copy of the data; the hub cannot trust that
 //! copy (an old kiosk, a tampered one, a bug), so it re-checks what it can from its own rows:
-//! the target exists, the fields have sane sizes, and a member has at most one request of a
-//! kind waiting. It does not re-run the JKN eligibility rules. Messages never repeat a card
+//! the target exists, the fields have sane sizes, and a member (FKTP) or a family (kelas)
+//! has at most one open or approved request of a kind per effective month. It does not
+//! re-run the JKN eligibility rules. Messages never repeat a card
 //! number, a NIK or anything else the request carries about the member.
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -29,10 +30,12 @@ fn invalid(code: &'static str, reason: impl Into<String>) -> HubError {
 /// Checks a submitted request against the hub's rows (`conn`: the hub state).
 ///
 /// A repeat of a reference the hub already holds is not checked again: the first answer
-/// stands (idempotent), even if, say, the target FKTP was closed since. A second, different
-/// request while one of the same kind for the same card is still `RECEIVED` is refused with
-/// [`HubError::RequestAlreadyPending`].
-pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<(), HubError> {
+/// stands (idempotent), even if, say, the target FKTP was closed since.
+///
+/// `Ok(Some(existing))`: a well-formed request that duplicates one the hub already holds
+/// ([`conflicting_request`]); the hub takes it and decides it `REJECTED` at once, naming
+/// `existing`, so the member who checks the reference is told why.
+pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<Option<String>, HubError> {
     let known: Option<i64> = conn
         .query_row(
             "SELECT 1 FROM hub_requests WHERE reference = ?1",
@@ -41,7 +44,7 @@ pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<(), HubEr
         )
         .optional()?;
     if known.is_some() {
-        return Ok(());
+        return Ok(None);
     }
     let valid_ref = !req.reference.is_empty()
         && req.reference.len() <= 64
@@ -75,19 +78,34 @@ pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<(), HubEr
         "KELAS" => check_kelas(to)?,
         _ => return Err(invalid("INVALID_KIND", "kind must be FKTP or KELAS")),
     }
-    let pending: Option<String> = conn
+    conflicting_request(conn, req)
+}
+
+/// The request this one duplicates, if any: one of the same kind that is still waiting
+/// (`RECEIVED`, any month) for the same card, or waiting or approved for the same effective
+/// month, for the same member (FKTP) or anyone on the same family card (kelas, which
+/// applies to the whole family).
+fn conflicting_request(conn: &Connection, req: &SubmitBody) -> Result<Option<String>, HubError> {
+    let month = req
+        .change
+        .get("effective_date")
+        .and_then(Value::as_str)
+        .map(|d| d.chars().take(7).collect::<String>());
+    Ok(conn
         .query_row(
             "SELECT reference FROM hub_requests \
-             WHERE card_no = ?1 AND kind = ?2 AND state = 'RECEIVED' AND reference <> ?3 \
-             LIMIT 1",
-            params![req.card_no, req.kind, req.reference],
+             WHERE kind = ?2 AND reference <> ?3 AND ( \
+               (card_no = ?1 AND state = 'RECEIVED') \
+               OR (state IN ('RECEIVED', 'APPROVED') \
+                   AND substr(json_extract(change, '$.effective_date'), 1, 7) = ?4 \
+                   AND (card_no = ?1 OR (kind = 'KELAS' AND card_no IN ( \
+                        SELECT card_no FROM members WHERE kk_no = \
+                          (SELECT kk_no FROM members WHERE card_no = ?1)))))) \
+             ORDER BY id LIMIT 1",
+            params![req.card_no, req.kind, req.reference, month],
             |r| r.get(0),
         )
-        .optional()?;
-    if let Some(reference) = pending {
-        return Err(HubError::RequestAlreadyPending(reference));
-    }
-    Ok(())
+        .optional()?)
 }
 
 /// `created_at`: an RFC 3339 time of at most [`MAX_CREATED_AT_CHARS`].

@@ -898,6 +898,7 @@ impl Controller {
                 match session.change_fktp(&self.store, &current, today) {
                     Ok(mut change) => {
                         keep_member_reasons(&mut change);
+                        self.refuse_if_requested(&mut change, "FKTP");
                         if change.eligible {
                             let near = self.settings.location.or_else(|| {
                                 session.fktp.as_ref().map(|f| Point {
@@ -939,6 +940,7 @@ impl Controller {
                 let current = session.member.kelas;
                 let mut change = session.change_kelas(current, today);
                 keep_member_reasons(&mut change);
+                self.refuse_if_requested(&mut change, "KELAS");
                 if change.eligible {
                     Screen::KelasChoose { current }
                 } else {
@@ -951,6 +953,27 @@ impl Controller {
         };
         self.set_screen(screen, now);
         Vec::new()
+    }
+
+    /// One request of a kind at a time: an eligible member who already has one (this
+    /// kiosk's outbox, with the hub's decisions) is told its reference before choosing.
+    fn refuse_if_requested(&self, change: &mut ChangeView, kind: &str) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        if !change.eligible {
+            return;
+        }
+        match request::existing_request(&self.store, session, kind, change.effective_date) {
+            Ok(None) => {}
+            Ok(Some(exists)) => {
+                change.eligible = false;
+                change.reasons.clear();
+                change.earliest_date = None;
+                change.messages = vec![exists.explain()];
+            }
+            Err(e) => tracing::warn!(code = e.code(), "open requests unreadable"),
+        }
     }
 
     fn choose_fktp(&mut self, options: Vec<FacilityRecord>, i: usize, now: Now) -> Vec<Effect> {

@@ -50,6 +50,10 @@ pub enum ServiceError {
     /// The member may not make this change now; the reasons were explained by the check.
     #[error("not eligible for this change")]
     NotEligible(Vec<Bilingual>),
+    /// The member (FKTP) or the family (kelas) already has an open or approved request of
+    /// this kind for the same effective month (or one still waiting): one at a time.
+    #[error("request {reference} already covers this change")]
+    RequestExists { reference: String, approved: bool },
     /// No request with this reference is known here.
     #[error("unknown request reference")]
     UnknownReference,
@@ -73,6 +77,7 @@ impl ServiceError {
             Self::NoData => "NO_DATA",
             Self::DataTooOld { .. } => "DATA_TOO_OLD",
             Self::NotEligible(_) => "NOT_ELIGIBLE",
+            Self::RequestExists { .. } => "REQUEST_EXISTS",
             Self::UnknownReference => "UNKNOWN_REFERENCE",
             Self::Store(_) => "STORE_ERROR",
         }
@@ -162,6 +167,27 @@ impl Explain for ServiceError {
                 Bilingual {
                     id: format!("Permohonan belum dapat diajukan. {}", join(|m| &m.id)),
                     en: format!("The request cannot be made now. {}", join(|m| &m.en)),
+                }
+            }
+            Self::RequestExists {
+                reference,
+                approved,
+            } => {
+                let (id, en) = if *approved {
+                    ("sudah disetujui", "has been approved")
+                } else {
+                    (
+                        "masih menunggu keputusan",
+                        "is still waiting for a decision",
+                    )
+                };
+                Bilingual {
+                    id: format!(
+                        "Sudah ada permohonan {reference} untuk perubahan ini, dan permohonan itu {id}. Hanya satu permohonan per jenis per bulan berlaku. Cek statusnya di menu Cek Permohonan dengan nomor {reference}."
+                    ),
+                    en: format!(
+                        "Request {reference} already covers this change, and it {en}. Only one request of a kind per month counts. Check it under Request Status with the number {reference}."
+                    ),
                 }
             }
             Self::UnknownReference => text(

@@ -73,6 +73,42 @@ pub fn max_age_secs(max_age_hours: u64) -> i64 {
         .saturating_mul(3600)
 }
 
+/// The request of `kind` this member (FKTP) or family (kelas) already has: one still
+/// waiting, or one waiting or approved for the same effective month as `effective`. The
+/// hub applies the same rule across kiosks (`hub::validate`).
+pub fn existing_request(
+    store: &Store,
+    session: &MemberSession,
+    kind: &str,
+    effective: NaiveDate,
+) -> Result<Option<ServiceError>, ServiceError> {
+    let cards: Vec<String> = if kind == "KELAS" {
+        session.family.iter().map(|m| m.card_no.clone()).collect()
+    } else {
+        vec![session.member.card_no.clone()]
+    };
+    let month = |d: &str| d.chars().take(7).collect::<String>();
+    let want = month(&effective.to_string());
+    for entry in store.open_requests(kind, &cards)? {
+        let waiting = matches!(
+            entry.state,
+            OutboxState::Pending | OutboxState::Sent | OutboxState::Mismatch
+        );
+        let same_month = serde_json::from_str::<serde_json::Value>(&entry.payload)
+            .ok()
+            .and_then(|p| p.get("effective_date")?.as_str().map(month))
+            .is_some_and(|m| m == want);
+        let own = entry.card_no == session.member.card_no;
+        if (waiting && own) || same_month {
+            return Ok(Some(ServiceError::RequestExists {
+                reference: entry.reference,
+                approved: entry.state == OutboxState::Approved,
+            }));
+        }
+    }
+    Ok(None)
+}
+
 /// Takes a change request into the outbox.
 pub fn submit_change(
     store: &mut Store,
@@ -95,6 +131,9 @@ pub fn submit_change(
     };
     if !view.eligible {
         return Err(ServiceError::NotEligible(view.messages));
+    }
+    if let Some(exists) = existing_request(store, session, kind, view.effective_date)? {
+        return Err(exists);
     }
     let payload = json!({
         "from": view.from,

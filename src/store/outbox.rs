@@ -127,6 +127,36 @@ impl Store {
             .optional()?)
     }
 
+    /// This kiosk's requests of `kind` for any of `cards` that are not rejected (neither
+    /// here nor by a decision synced from the hub), oldest first; `state` is the hub's
+    /// decision where one has arrived.
+    pub fn open_requests(
+        &self,
+        kind: &str,
+        cards: &[String],
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let cards = serde_json::to_string(cards).unwrap_or_else(|_| "[]".into());
+        let columns = OUTBOX_COLUMNS
+            .split(", ")
+            .map(|c| {
+                if c == "state" {
+                    "coalesce(s.state, o.state)".to_owned()
+                } else {
+                    format!("o.{c}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {columns} FROM outbox o LEFT JOIN request_status s ON s.reference = o.reference \
+             WHERE o.kind = ?1 AND o.card_no IN (SELECT value FROM json_each(?2)) \
+             AND o.state <> 'REJECTED' AND coalesce(s.state, '') <> 'REJECTED' \
+             ORDER BY o.created_at, o.reference"
+        ))?;
+        let rows = stmt.query_map(params![kind, cards], OutboxEntry::from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Requests not yet confirmed by the hub, oldest first.
     pub fn pending_requests(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         let mut stmt = self.conn.prepare_cached(&format!(
