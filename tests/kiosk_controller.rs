@@ -10,8 +10,8 @@ use std::path::Path;
 use anjungan::dataset::import_dir;
 use anjungan::domain::Status;
 use anjungan::kiosk::{
-    Controller, Effect, Event, Fault, IdKind, Issued, Now, Outcome, Screen, SearchFilter, Settings,
-    Slip, Tile,
+    Controller, Effect, Event, Fault, IdKind, Issued, MemberAction, Now, Outcome, Screen,
+    SearchFilter, Settings, Slip, Tile,
 };
 use anjungan::store::Store;
 use chrono::{NaiveDate, NaiveDateTime};
@@ -45,6 +45,12 @@ fn status_print_rate_and_home_forgets_the_member() {
     let mut c = kiosk();
     c.handle(Event::Tile(Tile::Status), at(0));
     identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 1);
+    assert!(
+        matches!(c.screen(), Screen::MemberHome(_)),
+        "{:?}",
+        c.screen()
+    );
+    c.handle(Event::Member(MemberAction::Status), at(1));
     let Screen::Status(view) = c.screen() else {
         panic!("expected the status screen, got {:?}", c.screen())
     };
@@ -81,6 +87,7 @@ fn a_card_number_works_too_and_the_va_is_the_heads() {
     let mut c = kiosk();
     c.handle(Event::Tile(Tile::Va), at(0));
     identify(&mut c, IdKind::Card, "0001000000012", "03071983", 1);
+    c.handle(Event::Member(MemberAction::Va), at(1));
     let Screen::Va(va) = c.screen() else {
         panic!("expected the VA screen, got {:?}", c.screen())
     };
@@ -174,7 +181,11 @@ fn mismatches_lock_that_identifier_only_and_warn_before() {
         "no kiosk-wide lock"
     );
     identify(&mut c, IdKind::Card, "0001000000012", "03071983", 10);
-    assert!(matches!(c.screen(), Screen::Status(_)), "{:?}", c.screen());
+    assert!(
+        matches!(c.screen(), Screen::MemberHome(_)),
+        "{:?}",
+        c.screen()
+    );
 
     // After 15 minutes the identifier opens again with its own date of birth.
     c.handle(Event::Home, at(11));
@@ -199,7 +210,11 @@ fn mismatches_lock_that_identifier_only_and_warn_before() {
         "12051980",
         15 * 60_000 + 10,
     );
-    assert!(matches!(c.screen(), Screen::Status(_)), "{:?}", c.screen());
+    assert!(
+        matches!(c.screen(), Screen::MemberHome(_)),
+        "{:?}",
+        c.screen()
+    );
 }
 
 #[test]
@@ -219,7 +234,7 @@ fn a_lockout_outlives_a_restart_and_a_success_only_clears_its_own_count() {
     c.handle(Event::Home, at(5));
     c.handle(Event::Tile(Tile::Status), at(5));
     identify(&mut c, IdKind::Card, "0001000000012", "03071983", 6);
-    assert!(matches!(c.screen(), Screen::Status(_)));
+    assert!(matches!(c.screen(), Screen::MemberHome(_)));
     drop(c);
 
     // A restart: the count holds.
@@ -286,6 +301,7 @@ fn idle_counts_down_then_wipes_the_session() {
     let mut c = kiosk();
     c.handle(Event::Tile(Tile::Dues), at(0));
     identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1_000);
+    c.handle(Event::Member(MemberAction::Dues), at(1_000));
     assert!(matches!(c.screen(), Screen::Dues(_)));
     assert!(c.holds_member_data());
     c.handle(Event::Tick, at(60_000));
@@ -734,6 +750,12 @@ fn screen_for(
     let mut c = kiosk();
     c.handle(Event::Tile(tile), at(0));
     identify(&mut c, IdKind::Nik, nik, dob, 1);
+    let action = match tile {
+        Tile::Dues => MemberAction::Dues,
+        Tile::Va => MemberAction::Va,
+        _ => MemberAction::Status,
+    };
+    c.handle(Event::Member(action), at(2));
     let id = anjungan::ui::view::render(&c, at(2));
     c.handle(Event::ToggleLang, at(3));
     let en = anjungan::ui::view::render(&c, at(3));
@@ -833,4 +855,106 @@ fn members_who_owe_nothing_are_not_told_to_pay() {
         text.contains("2025: Jan–Des") && text.contains("2026: Jan–Okt"),
         "{text}"
     );
+}
+
+/// Taps one key of the keypad (digits) or a control, counting taps like a finger would.
+fn tap(c: &mut Controller, taps: &mut u32, e: Event, t: u64) {
+    *taps += 1;
+    c.handle(e, at(t));
+}
+
+#[test]
+fn status_dues_and_va_in_one_visit_take_at_most_30_taps() {
+    let mut c = kiosk();
+    let mut taps = 0;
+    tap(&mut c, &mut taps, Event::Tile(Tile::Status), 0);
+    for d in "3273011205800001".chars().chain("12051980".chars()) {
+        tap(&mut c, &mut taps, Event::Digit(d), 1);
+    }
+    tap(&mut c, &mut taps, Event::Submit, 2);
+    // One screen answers all three: status with its reason, the amount, and the VA.
+    let Screen::MemberHome(home) = c.screen() else {
+        panic!("expected the member home, got {:?}", c.screen())
+    };
+    assert_eq!(
+        home.counter.as_deref(),
+        Some("G"),
+        "arrears: the reactivation counter"
+    );
+    let v = anjungan::ui::view::render(&c, at(3));
+    let text = format!("{}\n{}", v.result_text, all_text(&v));
+    assert!(
+        v.result_heading.contains("MENUNGGAK"),
+        "{}",
+        v.result_heading
+    );
+    assert!(text.contains("Rp2.565.000"), "{text}");
+    assert!(
+        text.contains("8888801000000011") && text.contains("8988801000000011"),
+        "{text}"
+    );
+    assert!(
+        v.member_va && v.member_ticket.contains('G'),
+        "{}",
+        v.member_ticket
+    );
+    assert!(!text.contains("tertera di layar"));
+    // Dues in detail and the VA screen are one tap away, and back is one tap.
+    tap(&mut c, &mut taps, Event::Member(MemberAction::Dues), 4);
+    assert!(matches!(c.screen(), Screen::Dues(_)));
+    tap(&mut c, &mut taps, Event::Back, 5);
+    assert!(
+        matches!(c.screen(), Screen::MemberHome(_)),
+        "back to the member home"
+    );
+    tap(&mut c, &mut taps, Event::Member(MemberAction::Va), 6);
+    assert!(matches!(c.screen(), Screen::Va(_)));
+    tap(&mut c, &mut taps, Event::Back, 7);
+    assert!(
+        c.holds_member_data(),
+        "the session holds while the member is served"
+    );
+    assert!(taps <= 30, "{taps} taps");
+    // The counter ticket that fits, from the member home.
+    let effects = c.handle(Event::Member(MemberAction::Ticket), at(8));
+    assert!(
+        matches!(effects.as_slice(), [Effect::TakeTicket { service, priority: false, .. }] if service == "G"),
+        "{effects:?}"
+    );
+    // Done ends the visit and forgets the member.
+    c.handle(
+        Event::Outcome(Outcome::TicketTaken(Err(Fault {
+            code: "DISPENSER_OFFLINE".into(),
+            message: anjungan::domain::Bilingual::new("x", "x"),
+        }))),
+        at(9),
+    );
+    c.handle(Event::Done, at(10));
+    assert!(matches!(c.screen(), Screen::Rating), "{:?}", c.screen());
+    assert!(!c.holds_member_data());
+}
+
+#[test]
+fn the_member_home_offers_the_counter_that_fits_and_no_va_to_families_that_do_not_pay() {
+    for (nik, dob, counter, va) in [
+        ("3273016802900004", "28021990", "E", true), // PBPU, active, paid
+        ("3273012902000006", "29022000", "E", false), // PBI
+        ("3273013112750005", "31121975", "E", false), // PPU
+    ] {
+        let mut c = kiosk();
+        c.handle(Event::Tile(Tile::Va), at(0));
+        identify(&mut c, IdKind::Nik, nik, dob, 1);
+        let Screen::MemberHome(home) = c.screen() else {
+            panic!("{nik}: {:?}", c.screen())
+        };
+        assert_eq!(home.counter.as_deref(), Some(counter), "{nik}");
+        assert_eq!(home.va.is_some(), va, "{nik}");
+        let v = anjungan::ui::view::render(&c, at(2));
+        assert_eq!(v.member_va, va, "{nik}");
+        assert_eq!(
+            v.rows.iter().any(|r| r.label.starts_with("VA")),
+            va,
+            "{nik}"
+        );
+    }
 }

@@ -51,6 +51,8 @@ async fn device_faults(r: Rc<Rig>) {
     let w = &r.window;
     tap(w, "Cek Status").await;
     identify(w, BUDI.0, BUDI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::MemberHome);
+    tap(w, "Rincian status & keluarga").await;
     assert_eq!(r.kiosk().get_page(), Page::Result);
 
     let paper = print_with(&r, StatusPreset::PaperOut).await;
@@ -181,7 +183,7 @@ async fn stale_data(r: Rc<Rig>) {
     // Lookups still answer.
     tap(w, "Cek Status").await;
     identify(w, DEWI.0, DEWI.1).await;
-    assert_eq!(r.kiosk().get_page(), Page::Result);
+    assert_eq!(r.kiosk().get_page(), Page::MemberHome);
     tap(w, "Beranda").await;
 }
 
@@ -189,7 +191,7 @@ async fn empty_database(r: Rc<Rig>) {
     let w = &r.window;
     tap(w, "Cek Status").await;
     identify(w, BUDI.0, BUDI.1).await;
-    assert_ne!(r.kiosk().get_page(), Page::Result);
+    assert_ne!(r.kiosk().get_page(), Page::MemberHome);
     let said = format!("{} {}", r.kiosk().get_id_message(), r.notice());
     assert!(
         said.contains("Data peserta belum tersedia"),

@@ -292,8 +292,8 @@ fn technician_diagnostics_through_the_real_ui() {
         type_digits(w, NIK).await;
         type_digits(w, "12051980").await;
         tap(w, "Lanjut").await;
-        assert_eq!(h.window.global::<ui::Kiosk>().get_page(), Page::Result);
-        tap(w, "Cetak").await;
+        assert_eq!(h.window.global::<ui::Kiosk>().get_page(), Page::MemberHome);
+        tap(w, "Cetak ringkasan").await;
         assert_eq!(
             printer
                 .wait_pages(1, std::time::Duration::from_secs(10))

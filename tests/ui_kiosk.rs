@@ -62,6 +62,17 @@ async fn walk(r: Rc<Rig>) {
     type_digits(w, BUDI.1).await;
     assert!(r.kiosk().get_id_ready(), "{}", r.kiosk().get_id_message());
     tap(w, "Lanjut").await;
+    // One identification: the member home answers status, what to pay and the VA.
+    assert_eq!(r.kiosk().get_page(), Page::MemberHome);
+    assert_eq!(r.kiosk().get_result_heading(), "TIDAK AKTIF – MENUNGGAK");
+    let home = r.rows().join("\n");
+    assert!(home.contains("Rp2.565.000"), "{home}");
+    assert!(home.contains("8888801000000011"), "{home}");
+    assert!(
+        r.kiosk().get_member_ticket().contains("G"),
+        "the reactivation counter"
+    );
+    tap(w, "Rincian status & keluarga").await;
     assert_eq!(r.kiosk().get_page(), Page::Result);
     assert_eq!(r.kiosk().get_result_heading(), "TIDAK AKTIF – MENUNGGAK");
     assert!(r.rows().contains(&"NIK=3273**********01".to_string()));
@@ -98,6 +109,8 @@ async fn walk(r: Rc<Rig>) {
     // ── Cek Tagihan: arrears, the 24-month cap, the total to reactivate; slip.
     tap(w, "Cek Tagihan").await;
     identify(w, BUDI.0, BUDI.1).await;
+    assert_eq!(r.kiosk().get_page(), Page::MemberHome);
+    tap(w, "Rincian tagihan").await;
     assert_eq!(r.kiosk().get_page(), Page::Result);
     let rows = r.rows().join("\n");
     assert!(rows.contains("Rp"), "{rows}");
@@ -117,6 +130,8 @@ async fn walk(r: Rc<Rig>) {
     tap(w, "Info Virtual Account").await;
     tap(w, "Nomor Kartu JKN").await;
     identify(w, "0001000000012", "03071983").await;
+    assert_eq!(r.kiosk().get_page(), Page::MemberHome);
+    tap(w, "Info Virtual Account").await;
     assert_eq!(r.kiosk().get_page(), Page::Result);
     let va_rows = r.rows();
     let va = va_rows
@@ -267,21 +282,25 @@ async fn walk(r: Rc<Rig>) {
     identify(w, DEWI.0, DEWI.1).await;
     assert_eq!(
         r.kiosk().get_page(),
-        Page::Result,
+        Page::MemberHome,
         "another member is not locked out"
     );
     tap(w, "Beranda").await;
     r.advance(15 * 60_000 + 1_000);
     tap(w, "Cek Status").await;
     identify(w, BUDI.0, BUDI.1).await;
-    assert_eq!(r.kiosk().get_page(), Page::Result, "the lock has run out");
+    assert_eq!(
+        r.kiosk().get_page(),
+        Page::MemberHome,
+        "the lock has run out"
+    );
     tap(w, "Beranda").await;
     tap(w, "Cek Status").await;
     assert_eq!(r.kiosk().get_page(), Page::Identify);
 
     // ── Walk away mid-flow: countdown at 60 s, home and wiped 10 s later.
     identify(w, DEWI.0, DEWI.1).await;
-    assert_eq!(r.kiosk().get_page(), Page::Result);
+    assert_eq!(r.kiosk().get_page(), Page::MemberHome);
     assert!(r.controller.borrow().holds_member_data());
     r.advance(59_000);
     assert_eq!(r.kiosk().get_countdown(), 0);
@@ -291,7 +310,7 @@ async fn walk(r: Rc<Rig>) {
     // "Still here" keeps the session...
     tap(w, "Lanjutkan").await;
     assert_eq!(r.kiosk().get_countdown(), 0);
-    assert_eq!(r.kiosk().get_page(), Page::Result);
+    assert_eq!(r.kiosk().get_page(), Page::MemberHome);
     // ...walking away for good does not.
     r.advance(61_000);
     r.advance(10_000);

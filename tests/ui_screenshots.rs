@@ -33,6 +33,7 @@ fn every_screen_in_both_languages_and_both_orientations() {
         let main = |name: &str| {
             [
                 "home",
+                "member-home",
                 "identify",
                 "status",
                 "dues",
@@ -139,6 +140,10 @@ impl Tour {
         self.tap("Kosongkan", "Clear").await;
         type_digits(w, BUDI.1).await;
         self.tap("Lanjut", "Continue").await;
+        assert_eq!(self.page(), Page::MemberHome);
+        self.shot("member-home", wanted);
+        self.tap("Rincian status & keluarga", "Status & family")
+            .await;
         assert_eq!(self.page(), Page::Result);
         self.shot("status", wanted);
         // After a completed service: the rating, then thanks.
@@ -153,6 +158,7 @@ impl Tour {
 
         self.tap("Cek Tagihan", "Check Dues").await;
         self.identify(BUDI).await;
+        self.tap("Rincian tagihan", "Dues details").await;
         assert_eq!(self.page(), Page::Result);
         self.shot("dues", wanted);
         // Printing: the receipt notice.
@@ -164,6 +170,7 @@ impl Tour {
         self.tap("Info Virtual Account", "Virtual Account").await;
         self.tap("Nomor Kartu JKN", "JKN Card Number").await;
         self.identify(("0001000000012", "03071983")).await;
+        self.tap("Info Virtual Account", "Virtual Account").await;
         assert_eq!(self.page(), Page::Result);
         self.shot("va", wanted);
         self.home().await;
@@ -250,8 +257,11 @@ impl Tour {
         self.shot("home-large-contrast", wanted);
         self.tap("Cek Tagihan", "Check Dues").await;
         self.identify(BUDI).await;
-        assert_eq!(self.page(), Page::Result);
+        assert_eq!(self.page(), Page::MemberHome);
         assert!(theme.get_large_text(), "kept through the flow");
+        self.shot("member-home-large-contrast", wanted);
+        self.tap("Rincian tagihan", "Dues details").await;
+        assert_eq!(self.page(), Page::Result);
         self.shot("dues-large-contrast", wanted);
         self.home().await;
 

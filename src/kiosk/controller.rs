@@ -41,6 +41,30 @@ pub enum Purpose {
     ChangeKelas,
 }
 
+/// What the member home offers besides its summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberAction {
+    /// The status in detail, with the family.
+    Status,
+    Dues,
+    Va,
+    ChangeFktp,
+    ChangeKelas,
+    /// A queue ticket for the counter service that fits the member's status.
+    Ticket,
+}
+
+/// The member home: everything one identification answers, on one screen.
+#[derive(Debug, Clone)]
+pub struct MemberHome {
+    pub status: StatusView,
+    pub dues: DuesView,
+    /// The family's VA, when the family pays through one.
+    pub va: Option<VaView>,
+    /// The counter service that fits the member's status (its code), if one does.
+    pub counter: Option<String>,
+}
+
 /// Screen language; every screen has the toggle (the same type slips print in).
 pub use crate::domain::Lang;
 
@@ -67,6 +91,8 @@ pub enum Place {
 #[derive(Debug, Clone)]
 pub enum Screen {
     Home,
+    /// After one identification: status, what to pay and where, and what to do next.
+    MemberHome(Box<MemberHome>),
     Identify {
         purpose: Purpose,
         form: IdentifyForm,
@@ -118,6 +144,8 @@ pub enum Screen {
 #[derive(Debug, Clone)]
 pub enum Event {
     Tile(Tile),
+    /// A button of the member home.
+    Member(MemberAction),
     Home,
     Back,
     ToggleLang,
@@ -308,6 +336,7 @@ impl Controller {
             || matches!(
                 self.screen,
                 Screen::Identify { .. }
+                    | Screen::MemberHome(_)
                     | Screen::Status(_)
                     | Screen::Dues(_)
                     | Screen::Va(_)
@@ -468,10 +497,7 @@ impl Controller {
                 && self.data_freshness(now).1
             {
                 self.notice = Some(Notice {
-                    message: text(
-                        "Data di anjungan ini belum diperbarui lebih dari 48 jam, jadi permohonan perubahan belum dapat diterima. Silakan ke loket, atau coba lagi nanti. Cek status dan tagihan tetap bisa.",
-                        "This kiosk's data has not been updated for over 48 hours, so change requests cannot be accepted now. Please go to a counter, or try again later. Status and dues checks still work.",
-                    ),
+                    message: stale_notice(self.settings.max_data_age_hours),
                     error: true,
                 });
                 return Vec::new();
@@ -549,6 +575,30 @@ impl Controller {
                     },
                     Vec::new(),
                 )
+            }
+            (Screen::MemberHome(h), Event::Member(action)) => {
+                return self.member_action(*h, action, now);
+            }
+            (Screen::MemberHome(h), Event::Print) => {
+                self.busy = Some(printing());
+                let slip = Slip::Status(h.status.clone());
+                (Screen::MemberHome(h), vec![Effect::Print(Box::new(slip))])
+            }
+            (Screen::MemberHome(_), Event::Done) => {
+                self.session = None;
+                (Screen::Rating, Vec::new())
+            }
+            (
+                Screen::Status(_)
+                | Screen::Dues(_)
+                | Screen::Va(_)
+                | Screen::Refused { .. }
+                | Screen::FktpChoose { .. }
+                | Screen::KelasChoose { .. }
+                | Screen::RequestDone(_),
+                Event::Back,
+            ) if self.session.is_some() => {
+                return self.member_home(now);
             }
             (Screen::Status(v), Event::Print) => {
                 self.busy = Some(printing());
@@ -709,28 +759,7 @@ impl Controller {
             ),
             (Screen::Queue { priority }, Event::TakeTicket(i)) if i < self.services.len() => {
                 let code = self.services[i].code.clone();
-                // A retry of the same choice reuses its request id, so the dispenser
-                // answers with the number it already gave.
-                let request_id = match &self.pending_ticket {
-                    Some((c, p, id)) if *c == code && *p == priority => *id,
-                    _ => {
-                        self.next_request_id = self.next_request_id.wrapping_add(1);
-                        self.next_request_id
-                    }
-                };
-                self.pending_ticket = Some((code.clone(), priority, request_id));
-                self.busy = Some(text(
-                    "Mengambil nomor antrean…",
-                    "Getting your queue number…",
-                ));
-                (
-                    Screen::Queue { priority },
-                    vec![Effect::TakeTicket {
-                        service: code,
-                        priority,
-                        request_id,
-                    }],
-                )
+                (Screen::Queue { priority }, self.take_ticket(code, priority))
             }
             (Screen::QueueTicket(ticket), Event::Print) => {
                 self.busy = Some(printing());
@@ -865,23 +894,113 @@ impl Controller {
         let Some(session) = &self.session else {
             return Vec::new();
         };
-        let screen = match purpose {
-            Purpose::Status => Screen::Status(Box::new(session.status(today))),
-            Purpose::Dues => Screen::Dues(Box::new(session.dues(today))),
-            Purpose::Va => match session.virtual_accounts(today) {
+        let _ = (session, today);
+        match purpose {
+            // Status, dues and VA are one visit: the member home answers all three.
+            Purpose::Status | Purpose::Dues | Purpose::Va => self.member_home(now),
+            Purpose::ChangeFktp | Purpose::ChangeKelas => self.start_change(purpose, now),
+        }
+    }
+
+    /// The member home for the identified member.
+    fn member_home(&mut self, now: Now) -> Vec<Effect> {
+        let today = now.today();
+        let Some(session) = &self.session else {
+            self.go_home(now);
+            return Vec::new();
+        };
+        let status = session.status(today);
+        let dues = session.dues(today);
+        let va = match session.virtual_accounts(today) {
+            Ok(v) if v.pay.uses_va => Some(v),
+            Ok(_) => None,
+            Err(e) => {
+                // Said on the VA button's screen; the home still answers the rest.
+                tracing::info!(code = e.code(), "no VA for this family");
+                None
+            }
+        };
+        let counter = counter_for(&status).filter(|c| self.services.iter().any(|s| s.code == *c));
+        self.set_screen(
+            Screen::MemberHome(Box::new(MemberHome {
+                status,
+                dues,
+                va,
+                counter,
+            })),
+            now,
+        );
+        Vec::new()
+    }
+
+    fn member_action(&mut self, home: MemberHome, action: MemberAction, now: Now) -> Vec<Effect> {
+        let today = now.today();
+        let Some(session) = &self.session else {
+            self.go_home(now);
+            return Vec::new();
+        };
+        let screen = match action {
+            MemberAction::Status => Screen::Status(Box::new(home.status)),
+            MemberAction::Dues => Screen::Dues(Box::new(home.dues)),
+            MemberAction::Va => match session.virtual_accounts(today) {
                 Ok(v) => Screen::Va(Box::new(v)),
                 Err(e) => {
                     self.notice = Some(Notice {
                         message: e.explain(),
                         error: true,
                     });
-                    Screen::Home
+                    Screen::MemberHome(Box::new(home))
                 }
             },
-            Purpose::ChangeFktp | Purpose::ChangeKelas => return self.start_change(purpose, now),
+            MemberAction::ChangeFktp | MemberAction::ChangeKelas => {
+                let purpose = if action == MemberAction::ChangeFktp {
+                    Purpose::ChangeFktp
+                } else {
+                    Purpose::ChangeKelas
+                };
+                if self.data_freshness(now).1 {
+                    self.notice = Some(Notice {
+                        message: stale_notice(self.settings.max_data_age_hours),
+                        error: true,
+                    });
+                    self.set_screen(Screen::MemberHome(Box::new(home)), now);
+                    return Vec::new();
+                }
+                return self.start_change(purpose, now);
+            }
+            MemberAction::Ticket => {
+                let Some(code) = home.counter.clone() else {
+                    self.set_screen(Screen::MemberHome(Box::new(home)), now);
+                    return Vec::new();
+                };
+                self.set_screen(Screen::MemberHome(Box::new(home)), now);
+                return self.take_ticket(code, false);
+            }
         };
         self.set_screen(screen, now);
         Vec::new()
+    }
+
+    /// Asks the dispenser for a number for `code`; a retry of the same choice reuses its
+    /// request id, so the dispenser answers with the number it already gave.
+    fn take_ticket(&mut self, code: String, priority: bool) -> Vec<Effect> {
+        let request_id = match &self.pending_ticket {
+            Some((c, p, id)) if *c == code && *p == priority => *id,
+            _ => {
+                self.next_request_id = self.next_request_id.wrapping_add(1);
+                self.next_request_id
+            }
+        };
+        self.pending_ticket = Some((code.clone(), priority, request_id));
+        self.busy = Some(text(
+            "Mengambil nomor antrean…",
+            "Getting your queue number…",
+        ));
+        vec![Effect::TakeTicket {
+            service: code,
+            priority,
+            request_id,
+        }]
     }
 
     /// The member-level checks of a change, before a target is chosen; refuses with every
@@ -1191,6 +1310,34 @@ fn keep_member_reasons(change: &mut ChangeView) {
         keep[j - 1]
     });
     change.eligible = change.reasons.is_empty();
+}
+
+/// The counter service that fits a member's status: reactivation (G) for arrears, a change
+/// of segment (C) for a non-active member, a family change (D) for a deceased member, and
+/// data changes (E) otherwise.
+fn counter_for(status: &StatusView) -> Option<String> {
+    use crate::domain::Status as S;
+    Some(
+        match status.status {
+            S::TidakAktifMenunggak => "G",
+            S::NonAktif if status.segment.member_pays() => "G",
+            S::NonAktif => "C",
+            S::Meninggal => "D",
+            S::Aktif => "E",
+        }
+        .to_owned(),
+    )
+}
+
+fn stale_notice(hours: u64) -> Bilingual {
+    Bilingual {
+        id: format!(
+            "Data di anjungan ini belum diperbarui lebih dari {hours} jam, jadi permohonan perubahan belum dapat diterima. Silakan ke loket, atau coba lagi nanti. Cek status dan tagihan tetap bisa."
+        ),
+        en: format!(
+            "This kiosk's data has not been updated for over {hours} hours, so change requests cannot be accepted now. Please go to a counter, or try again later. Status and dues checks still work."
+        ),
+    }
 }
 
 fn printing() -> Bilingual {

@@ -28,6 +28,7 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     theme.set_high_contrast(v.high_contrast);
     k.set_page(match v.page {
         PageKind::Home => Page::Home,
+        PageKind::MemberHome => Page::MemberHome,
         PageKind::Identify => Page::Identify,
         PageKind::Result => Page::Result,
         PageKind::List => Page::List,
@@ -74,6 +75,8 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     ))));
     k.set_result_note(s(&v.result_note));
     k.set_can_print(v.can_print);
+    k.set_member_va(v.member_va);
+    k.set_member_ticket(s(&v.member_ticket));
     k.set_can_confirm(v.can_confirm);
     k.set_confirm_label(s(&v.confirm_label));
     k.set_items(ModelRc::from(Rc::new(VecModel::from(
@@ -172,6 +175,14 @@ pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
     on!(on_confirm, || Event::Confirm);
     on!(on_toggle_priority, || Event::TogglePriority);
     on!(on_rate, |n| Event::Rate(n.clamp(0, 5) as u8));
+    on!(on_member, |a| Event::Member(match a {
+        MemberAction::Status => crate::kiosk::MemberAction::Status,
+        MemberAction::Dues => crate::kiosk::MemberAction::Dues,
+        MemberAction::Va => crate::kiosk::MemberAction::Va,
+        MemberAction::ChangeFktp => crate::kiosk::MemberAction::ChangeFktp,
+        MemberAction::ChangeKelas => crate::kiosk::MemberAction::ChangeKelas,
+        MemberAction::Ticket => crate::kiosk::MemberAction::Ticket,
+    }));
     let weak = window.as_weak();
     let send_item = send.clone();
     k.on_open_item(move |i| {

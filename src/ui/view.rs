@@ -12,6 +12,7 @@ use crate::kiosk::identify::{Field, IdKind};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageKind {
     Home,
+    MemberHome,
     Identify,
     Result,
     List,
@@ -86,6 +87,10 @@ pub struct KioskView {
     pub rows: Vec<RowData>,
     pub result_note: String,
     pub can_print: bool,
+    /// Member home: the VA button (only for families that pay through one).
+    pub member_va: bool,
+    /// Member home: the ticket button's label, empty when no counter service fits.
+    pub member_ticket: String,
     pub can_confirm: bool,
     pub confirm_label: String,
     pub items: Vec<ItemData>,
@@ -132,6 +137,8 @@ impl KioskView {
             result_text: String::new(),
             rows: Vec::new(),
             result_note: String::new(),
+            member_va: false,
+            member_ticket: String::new(),
             can_print: false,
             can_confirm: false,
             confirm_label: String::new(),
@@ -243,6 +250,66 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         Screen::Home => {
             v.page = PageKind::Home;
             v.page_title = t(lang, "Anjungan Mandiri JKN", "JKN Self-Service Kiosk");
+        }
+        Screen::MemberHome(h) => {
+            let s = &h.status;
+            v.page = PageKind::MemberHome;
+            v.page_title = t(lang, "Layanan Peserta", "Member Services");
+            v.tone = status_tone(s.status);
+            // First what to do (with the amount), then the amount and the VA, then who the
+            // member is; the reason for the status closes the page. All of it scrolls
+            // together, so large text pushes nothing important off the screen.
+            v.result_heading = status_word(lang, s.status);
+            v.result_text = tr(lang, &s.pay.what_to_do);
+            v.rows = Vec::new();
+            if let Some(amount) = s.pay.amount_due {
+                v.rows.push(strong(
+                    t(lang, "Yang perlu dibayar", "To pay"),
+                    domain::rupiah(amount),
+                ));
+            }
+            if let Some(va) = &h.va {
+                // Banks that share one number share one row.
+                let mut by_number: Vec<(&String, Vec<&str>)> = Vec::new();
+                for (bank, number) in &va.va {
+                    match by_number.iter_mut().find(|(n, _)| *n == number) {
+                        Some((_, banks)) => banks.push(bank),
+                        None => by_number.push((number, vec![bank.as_str()])),
+                    }
+                }
+                for (number, banks) in by_number {
+                    v.rows
+                        .push(strong(format!("VA {}", banks.join(", ")), number.clone()));
+                }
+            }
+            v.rows
+                .push(row(t(lang, "Iuran", "Dues"), tr(lang, &s.pay.who_pays)));
+            v.rows.push(row(
+                t(lang, "Peserta", "Member"),
+                format!("{} · {}", s.name, s.card_masked),
+            ));
+            v.rows.push(row(
+                t(lang, "Kelas rawat", "Class"),
+                s.kelas.get().to_string(),
+            ));
+            v.rows.push(row(
+                "FKTP".into(),
+                match &s.fktp_name {
+                    Some(n) => format!("{n} · {}", s.fktp_code),
+                    None => s.fktp_code.clone(),
+                },
+            ));
+            v.result_note = tr(lang, &s.explanation);
+            v.can_print = true;
+            v.member_va = h.va.is_some();
+            v.member_ticket = h
+                .counter
+                .as_ref()
+                .map(|code| match lang {
+                    Lang::Id => format!("Antrean loket {code}"),
+                    Lang::En => format!("Ticket for counter {code}"),
+                })
+                .unwrap_or_default();
         }
         Screen::Identify {
             purpose,
