@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use anjungan::store::Store;
 use anjungan::ui::Page;
-use common::{Data, Rig, identify, settings, shown, tap, type_digits, type_keys};
+use common::{Data, Rig, identify, position, settings, shown, tap, type_digits, type_keys};
 
 const BUDI: (&str, &str) = ("3273011205800001", "12051980");
 const DEWI: (&str, &str) = ("3273016802900004", "28021990");
@@ -41,10 +41,17 @@ async fn walk(r: Rc<Rig>) {
     // ── Cek Status: live checks as the NIK is typed, then the result and its slip.
     tap(w, "Cek Status").await;
     assert_eq!(r.kiosk().get_page(), Page::Identify);
+    let pad = ["1", "0", "Hapus", "Kosongkan", "Lanjut"];
+    let before: Vec<(f32, f32)> = pad.iter().map(|k| position(w, k)).collect();
     type_digits(w, "20").await;
     assert!(
         r.kiosk().get_id_message().contains("provinsi"),
         "live check"
+    );
+    let with_error: Vec<(f32, f32)> = pad.iter().map(|k| position(w, k)).collect();
+    assert_eq!(
+        with_error, before,
+        "the keypad does not move when an error appears"
     );
     tap(w, "Kosongkan").await;
     type_digits(w, BUDI.0).await;
@@ -159,6 +166,29 @@ async fn walk(r: Rc<Rig>) {
 
     // ── Cari Faskes & Kantor: keyboard, filter, detail, a slip with a map QR.
     tap(w, "Cari Faskes & Kantor").await;
+    // No control moves while the member types, however the results shrink.
+    let keys = ["Q", "M", "Hapus", "Spasi", "Semua", "Kata pencarian"];
+    let at_start: Vec<(f32, f32)> = keys.iter().map(|k| position(w, k)).collect();
+    for (i, k) in "pusk cibeu".chars().enumerate() {
+        type_keys(w, &k.to_string()).await;
+        let now: Vec<(f32, f32)> = keys.iter().map(|k| position(w, k)).collect();
+        assert_eq!(
+            now,
+            at_start,
+            "after {} key(s) ({:?} results)",
+            i + 1,
+            r.items().len()
+        );
+    }
+    assert!(
+        r.items().len() <= 1,
+        "the results did shrink: {:?}",
+        r.items()
+    );
+    assert_eq!(r.kiosk().get_search_text(), "PUSK CIBEU");
+    for _ in 0.."pusk cibeu".len() {
+        tap(w, "Hapus").await;
+    }
     type_keys(w, "pusk").await;
     assert_eq!(r.kiosk().get_search_text(), "PUSK");
     assert!(r.items().contains(&"Puskesmas Cibeunying".to_string()));

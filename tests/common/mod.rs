@@ -317,6 +317,15 @@ impl Rig {
     }
 }
 
+/// Where the first control with this accessible label is on screen (logical pixels).
+pub fn position(window: &AppWindow, label: &str) -> (f32, f32) {
+    let found: Vec<ElementHandle> =
+        ElementHandle::find_by_accessible_label(window, label).collect();
+    assert!(!found.is_empty(), "nothing labelled {label:?} on screen");
+    let p = found[0].absolute_position();
+    (p.x, p.y)
+}
+
 /// Taps the first control with this accessible label, as a finger would (press, release).
 pub async fn tap(window: &AppWindow, label: &str) {
     let found: Vec<ElementHandle> =
