@@ -694,6 +694,10 @@ impl Controller {
                 let request = Change::Fktp(target.code.clone());
                 return self.submit(request, what, Screen::FktpConfirm { target, change }, now);
             }
+            // Batal on a confirmation: nothing is requested; back to the member home.
+            (Screen::FktpConfirm { .. } | Screen::KelasConfirm { .. }, Event::Done) => {
+                return self.member_home(now);
+            }
             (Screen::FktpConfirm { .. }, Event::Back) => {
                 return self.start_change(Purpose::ChangeFktp, now);
             }
