@@ -118,7 +118,7 @@ fn slips_under_test() -> Vec<(&'static str, Receipt)> {
     let dir = tempfile::tempdir().unwrap();
     let services = content::default_services();
     let (_, budi) = session(dir.path(), "3273011205800001", "1980-05-12");
-    let (_, dewi) = session(dir.path(), "3273016802900004", "1990-02-28");
+    let (dewi_store, dewi) = session(dir.path(), "3273016802900004", "1990-02-28");
     let (_, hendra) = session(dir.path(), "3273013112750005", "1975-12-31");
     let (_, made) = session(dir.path(), "3273012902000006", "2000-02-29");
     let id80 = ctx(PaperWidth::Mm80, Lang::Id);
@@ -172,6 +172,16 @@ fn slips_under_test() -> Vec<(&'static str, Receipt)> {
                 "ANJ-20261122-0007",
                 ChangeKind::Kelas,
                 &dewi.change_kelas(kelas1, today()),
+            ),
+        ),
+        // FKTP names on paper, with the code small; Dewi still waits, so the reason prints.
+        (
+            "request_fktp_80_id",
+            slips::change_slip(
+                &id80,
+                "ANJ-20261122-0009",
+                ChangeKind::Fktp,
+                &dewi.change_fktp(&dewi_store, "3273K005", today()).unwrap(),
             ),
         ),
         (

@@ -247,10 +247,17 @@ async fn walk(r: Rc<Rig>) {
     );
     // The way out on the left and it says Batal; the primary action on the right.
     let (batal, ajukan) = (position(w, "Batal"), position(w, "Ajukan"));
-    assert!(batal.0 < ajukan.0 && batal.1 == ajukan.1, "{batal:?} {ajukan:?}");
+    assert!(
+        batal.0 < ajukan.0 && batal.1 == ajukan.1,
+        "{batal:?} {ajukan:?}"
+    );
     assert!(!shown(w, "Selesai"), "no 'Selesai' that cancels");
     tap(w, "Batal").await;
-    assert_eq!(r.kiosk().get_page(), Page::MemberHome, "cancelled, back to the member home");
+    assert_eq!(
+        r.kiosk().get_page(),
+        Page::MemberHome,
+        "cancelled, back to the member home"
+    );
     tap(w, "Ubah kelas").await;
     tap(w, "Kelas 1").await;
     tap(w, "Ajukan").await;

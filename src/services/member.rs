@@ -239,7 +239,7 @@ impl MemberSession {
         });
         let rules = self.rules(today);
         let e = domain::fktp_change(&self.facts(today), to, facts.as_ref(), today, &rules);
-        Ok(ChangeView::new(
+        let mut view = ChangeView::new(
             e,
             &rules,
             domain::eligibility::segment_refusal(self.member.segment, self.member.employer, false),
@@ -247,7 +247,10 @@ impl MemberSession {
             to.trim().to_owned(),
             None,
             Vec::new(),
-        ))
+        );
+        view.from_name = self.fktp.as_ref().map(|f| f.name.clone());
+        view.to_name = target.map(|f| f.name);
+        Ok(view)
     }
 
     /// Whether the member's family may move to kelas `to`, and what it would then cost.
@@ -354,6 +357,11 @@ pub struct ChangeView {
     pub earliest_date: Option<NaiveDate>,
     pub from: String,
     pub to: String,
+    /// The names behind `from` and `to` (FKTP names), shown with the code small.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_name: Option<String>,
     /// For a kelas change: the family's monthly dues after the change (`null` when no
     /// member-paid tariff applies, and for an FKTP change).
     pub new_family_monthly_amount: Option<i64>,
@@ -395,6 +403,8 @@ impl ChangeView {
             earliest_date,
             from,
             to,
+            from_name: None,
+            to_name: None,
             new_family_monthly_amount,
             family,
         }

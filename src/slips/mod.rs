@@ -9,7 +9,7 @@ use anjungan_drivers::receipt::{Align, PaperWidth, Receipt, sanitize, wrap};
 use chrono::NaiveDateTime;
 
 use crate::content::CounterService;
-use crate::domain::{Explain, rupiah};
+use crate::domain::rupiah;
 use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
 
 /// The language a slip is printed in: the member's, the same type the screens use.
@@ -325,14 +325,34 @@ pub fn change_slip(
 ) -> Receipt {
     let l = ctx.lang;
     let mut r = ctx.start("PERMOHONAN PERUBAHAN DATA", "CHANGE REQUEST");
-    r.pair(l.pick("Nomor referensi", "Reference"), reference.to_owned());
+    // The reference large: it is what the member types back in.
+    r.styled(
+        l.pick("Nomor referensi:", "Reference:"),
+        Align::Center,
+        false,
+        1,
+    );
+    r.styled(reference.to_owned(), Align::Center, true, 2);
     let what = match kind {
         ChangeKind::Fktp => l.pick("Pindah FKTP", "FKTP change"),
         ChangeKind::Kelas => l.pick("Pindah kelas", "Class change"),
     };
     r.pair(l.pick("Perubahan", "Change"), what.to_owned());
-    r.pair(l.pick("Dari", "From"), v.from.clone());
-    r.pair(l.pick("Ke", "To"), v.to.clone());
+    // Names, with the code small under them.
+    for (label, name, code) in [
+        (l.pick("Dari", "From"), v.from_name.as_deref(), &v.from),
+        (l.pick("Ke", "To"), v.to_name.as_deref(), &v.to),
+    ] {
+        match name {
+            Some(n) => {
+                r.pair(label, n.to_owned());
+                r.styled(code.clone(), Align::Right, false, 1);
+            }
+            None => {
+                r.pair(label, code.clone());
+            }
+        }
+    }
     if v.eligible {
         r.pair(
             l.pick("Berlaku mulai", "Effective"),
@@ -353,9 +373,10 @@ pub fn change_slip(
                 ));
             }
         }
+        // The same words as the screen.
         r.line(l.pick(
-            "Permohonan diterima dan menunggu keputusan. Cek status dengan nomor referensi di anjungan ini atau Mobile JKN.",
-            "Request accepted, awaiting decision. Check it with the reference at this kiosk or in Mobile JKN.",
+            "Permohonan Anda tercatat. Simpan nomor ini untuk mengecek hasilnya di anjungan mana pun (menu Cek Permohonan).",
+            "Your request is recorded. Keep this number to check the outcome at any kiosk (Check a Request).",
         ));
     } else {
         r.styled(
@@ -364,8 +385,8 @@ pub fn change_slip(
             true,
             1,
         );
-        for reason in &v.reasons {
-            r.line(format!("- {}", l.text(&reason.explain())));
+        for message in &v.messages {
+            r.line(format!("- {}", l.text(message)));
         }
     }
     r.qr(reference.to_owned());

@@ -199,6 +199,15 @@ fn grouped(digits: &str, len: usize) -> String {
     s
 }
 
+/// A name with its code small after it ("Puskesmas Cibeunying · 3273P001"); the code alone
+/// when no name is known.
+fn named(name: Option<&str>, code: &str) -> String {
+    match name {
+        Some(n) => format!("{n} · {code}"),
+        None => code.to_owned(),
+    }
+}
+
 fn date_text(d: chrono::NaiveDate) -> String {
     d.format("%d-%m-%Y").to_string()
 }
@@ -651,7 +660,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.rows = vec![
                 row(
                     t(lang, "FKTP sekarang", "Current FKTP"),
-                    change.from.clone(),
+                    named(change.from_name.as_deref(), &change.from),
                 ),
                 strong(t(lang, "FKTP baru", "New FKTP"), target.name.clone()),
                 row(
