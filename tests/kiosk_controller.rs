@@ -958,3 +958,84 @@ fn the_member_home_offers_the_counter_that_fits_and_no_va_to_families_that_do_no
         );
     }
 }
+
+#[test]
+fn searches_offer_places_that_serve_members_and_kelas_choices_show_prices() {
+    // The fixture plus a regional deputy office right next to the kiosk and a dentist
+    // right next to Dewi's FKTP.
+    let data = common::movable_fixture();
+    let offices = std::fs::read_to_string(data.path().join("offices.csv")).unwrap();
+    std::fs::write(
+        data.path().join("offices.csv"),
+        offices
+            + "KDW-JBR,BPJS Kesehatan Kedeputian Wilayah Jawa Barat,KEDEPUTIAN,Jl. Dago,KOTA BANDUNG,022-1,Senin–Jumat 08.00–16.00,-6.900100,107.620100\n",
+    )
+    .unwrap();
+    let facilities = std::fs::read_to_string(data.path().join("facilities.csv")).unwrap();
+    std::fs::write(
+        data.path().join("facilities.csv"),
+        facilities
+            + "3273G009,drg. Sinta,DOKTER_GIGI,Jl. Dekat,Coblong,KOTA BANDUNG,32,022-2,Senin–Sabtu 08.00–20.00,-6.8846,107.6131,2000,10,1\n",
+    )
+    .unwrap();
+    let settings = Settings {
+        location: anjungan::store::Point::parse("-6.9,107.62"),
+        ..Settings::default()
+    };
+    let mut c = Controller::new(store_from(data.path()), settings.clone(), at(0)).unwrap();
+    c.handle(Event::Tile(Tile::Search), at(0));
+    c.handle(Event::SearchFilter(SearchFilter::Office), at(1));
+    let Screen::Search { results, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    let names: Vec<String> = results
+        .iter()
+        .map(|p| match p {
+            anjungan::kiosk::Place::Office(o) => o.name.clone(),
+            anjungan::kiosk::Place::Facility(f) => f.name.clone(),
+        })
+        .collect();
+    assert!(!names.is_empty());
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("Kedeputian") && !n.contains("Pusat")),
+        "offices that serve no members are not offered: {names:?}"
+    );
+    // English hours.
+    c.handle(Event::ToggleLang, at(2));
+    let v = anjungan::ui::view::render(&c, at(2));
+    assert!(
+        v.items.iter().any(|i| i.detail.contains("Mon–Fri")),
+        "{:?}",
+        v.items
+    );
+    assert!(
+        v.items.iter().all(|i| !i.detail.contains("Senin")),
+        "{:?}",
+        v.items
+    );
+
+    // The FKTP chooser offers no dentist, however near.
+    let mut c = Controller::new(store_from(data.path()), settings, at(0)).unwrap();
+    c.handle(Event::Tile(Tile::ChangeFktp), at(0));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1);
+    let Screen::FktpChoose { options } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert!(options.iter().all(|f| f.code != "3273G009"), "{options:?}");
+
+    // Kelas choices carry the family's price for each class.
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::ChangeKelas), at(0));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1);
+    let v = anjungan::ui::view::render(&c, at(2));
+    let subtitles: Vec<&str> = v.items.iter().map(|i| i.subtitle.as_str()).collect();
+    assert_eq!(subtitles.len(), 3);
+    assert!(subtitles[0].contains("Rp150.000"), "{subtitles:?}");
+    assert!(
+        subtitles[1].contains("Rp100.000") && subtitles[1].contains("sekarang"),
+        "{subtitles:?}"
+    );
+    assert!(subtitles[2].contains("Rp35.000"), "{subtitles:?}");
+}

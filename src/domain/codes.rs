@@ -386,6 +386,10 @@ code_enum! {
 }
 
 impl OfficeLevel {
+    /// Offices where a member is served at a counter: branch, regency/city and MPP. The
+    /// head office and the regional deputy offices serve no members in person.
+    pub const SERVING_MEMBERS: [OfficeLevel; 3] = [Self::Cabang, Self::KabKota, Self::Mpp];
+
     /// Human name of the office level.
     pub fn label(&self) -> Bilingual {
         match self {

@@ -123,6 +123,8 @@ pub enum Screen {
     },
     KelasChoose {
         current: Kelas,
+        /// The family's monthly total in kelas 1, 2 and 3 (`None`: no member tariff).
+        prices: [Option<i64>; 3],
     },
     KelasConfirm {
         change: Box<ChangeView>,
@@ -701,7 +703,7 @@ impl Controller {
             (Screen::FktpConfirm { .. }, Event::Back) => {
                 return self.start_change(Purpose::ChangeFktp, now);
             }
-            (Screen::KelasChoose { current }, Event::ChooseKelas(k)) => {
+            (Screen::KelasChoose { current, prices }, Event::ChooseKelas(k)) => {
                 match (Kelas::new(k), self.session.as_ref()) {
                     (Some(to), Some(session)) if to != current => {
                         let change = session.change_kelas(to, today);
@@ -722,7 +724,7 @@ impl Controller {
                             )
                         }
                     }
-                    _ => (Screen::KelasChoose { current }, Vec::new()),
+                    _ => (Screen::KelasChoose { current, prices }, Vec::new()),
                 }
             }
             (Screen::KelasConfirm { change }, Event::Confirm) => match change.to.parse::<Kelas>() {
@@ -1029,10 +1031,20 @@ impl Controller {
                                     lon: f.lon,
                                 })
                             });
+                            // A member registers with a general FKTP; dentists are not
+                            // offered as one.
+                            let types = crate::domain::FacilityType::ALL
+                                .iter()
+                                .copied()
+                                .filter(|t| {
+                                    t.is_fktp() && *t != crate::domain::FacilityType::DokterGigi
+                                })
+                                .collect();
                             let options = self
                                 .store
                                 .search_facilities(&FacilityQuery {
                                     near,
+                                    types,
                                     open_fktp_only: true,
                                     limit: FKTP_CHOICES + 1,
                                     ..FacilityQuery::default()
@@ -1065,7 +1077,11 @@ impl Controller {
                 keep_member_reasons(&mut change);
                 self.refuse_if_requested(&mut change, "KELAS");
                 if change.eligible {
-                    Screen::KelasChoose { current }
+                    let prices = [1u8, 2, 3].map(|k| {
+                        Kelas::new(k)
+                            .and_then(|k| session.change_kelas(k, today).new_family_monthly_amount)
+                    });
+                    Screen::KelasChoose { current, prices }
                 } else {
                     Screen::Refused {
                         purpose,
@@ -1252,6 +1268,8 @@ impl Controller {
                 .search_offices(&OfficeQuery {
                     text,
                     near: self.settings.location,
+                    // "Nearest office" means one that serves members at a counter.
+                    levels: crate::domain::OfficeLevel::SERVING_MEMBERS.to_vec(),
                     limit: SEARCH_LIMIT,
                     ..OfficeQuery::default()
                 })

@@ -92,13 +92,14 @@ impl KioskDevices {
             Slip::Facility(f) => {
                 let kind = pick(&f.facility_type.label());
                 let address = format!("{}, {}, {}", f.address, f.kecamatan, f.kabkota);
+                let hours = super::view::hours_text(lang, &f.hours);
                 slips::place_slip(
                     &ctx,
                     &PlaceSlip {
                         name: &f.name,
                         kind: &kind,
                         address: &address,
-                        hours: &f.hours,
+                        hours: &hours,
                         phone: &f.phone,
                         lat: f.lat,
                         lon: f.lon,
@@ -109,13 +110,14 @@ impl KioskDevices {
             Slip::Office(o) => {
                 let kind = pick(&o.level.label());
                 let address = format!("{}, {}", o.address, o.kabkota);
+                let hours = super::view::hours_text(lang, &o.hours);
                 slips::place_slip(
                     &ctx,
                     &PlaceSlip {
                         name: &o.name,
                         kind: &kind,
                         address: &address,
-                        hours: &o.hours,
+                        hours: &hours,
                         phone: &o.phone,
                         lat: o.lat,
                         lon: o.lon,

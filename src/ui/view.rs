@@ -199,6 +199,26 @@ fn grouped(digits: &str, len: usize) -> String {
     s
 }
 
+/// Opening hours as the dataset writes them (Indonesian), in the member's language.
+pub fn hours_text(lang: Lang, hours: &str) -> String {
+    if lang == Lang::Id {
+        return hours.to_owned();
+    }
+    const DAYS: [(&str, &str); 9] = [
+        ("24 jam", "24 hours"),
+        ("Senin", "Mon"),
+        ("Selasa", "Tue"),
+        ("Rabu", "Wed"),
+        ("Kamis", "Thu"),
+        ("Jumat", "Fri"),
+        ("Sabtu", "Sat"),
+        ("Minggu", "Sun"),
+        ("Libur", "Closed"),
+    ];
+    DAYS.iter()
+        .fold(hours.to_owned(), |h, (id, en)| h.replace(id, en))
+}
+
 /// A name with its code small after it ("Puskesmas Cibeunying · 3273P001"); the code alone
 /// when no name is known.
 fn named(name: Option<&str>, code: &str) -> String {
@@ -575,7 +595,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 Place::Facility(f) => (
                     f.name.clone(),
                     format!("{}, {}, {}", f.address, f.kecamatan, f.kabkota),
-                    f.hours.clone(),
+                    hours_text(lang, &f.hours),
                     f.phone.clone(),
                     tr(lang, &f.facility_type.label()),
                     f.distance_km,
@@ -583,7 +603,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 Place::Office(o) => (
                     o.name.clone(),
                     format!("{}, {}", o.address, o.kabkota),
-                    o.hours.clone(),
+                    hours_text(lang, &o.hours),
                     o.phone.clone(),
                     tr(lang, &o.level.label()),
                     o.distance_km,
@@ -675,7 +695,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.can_confirm = true;
             v.confirm_label = t(lang, "Ajukan", "Submit");
         }
-        Screen::KelasChoose { current } => {
+        Screen::KelasChoose { current, prices } => {
             v.page = PageKind::List;
             v.page_title = t(lang, "Ubah Kelas", "Change Class");
             v.list_kind = ListKindData::Kelas;
@@ -692,10 +712,24 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.items = (1..=3u8)
                 .map(|k| ItemData {
                     title: format!("{} {k}", t(lang, "Kelas", "Class")),
-                    subtitle: if k == current.get() {
-                        t(lang, "Kelas Anda sekarang", "Your current class")
-                    } else {
-                        String::new()
+                    subtitle: {
+                        // Every choice with its price for the whole family.
+                        let price = prices[usize::from(k - 1)]
+                            .map(|a| match lang {
+                                Lang::Id => {
+                                    format!("{} per bulan untuk keluarga", domain::rupiah(a))
+                                }
+                                Lang::En => format!("{} a month for the family", domain::rupiah(a)),
+                            })
+                            .unwrap_or_default();
+                        if k == current.get() {
+                            format!(
+                                "{} · {price}",
+                                t(lang, "Kelas Anda sekarang", "Your current class")
+                            )
+                        } else {
+                            price
+                        }
                     },
                     enabled: k != current.get(),
                     ..ItemData::default()
@@ -878,7 +912,7 @@ fn place_item(lang: Lang, p: &Place) -> ItemData {
                 f.address,
                 f.kecamatan
             ),
-            detail: f.hours.clone(),
+            detail: hours_text(lang, &f.hours),
             badge: f
                 .distance_km
                 .map(|d| format!("{d:.1} km"))
@@ -888,7 +922,7 @@ fn place_item(lang: Lang, p: &Place) -> ItemData {
         Place::Office(o) => ItemData {
             title: o.name.clone(),
             subtitle: format!("{} · {}", tr(lang, &o.level.label()), o.address),
-            detail: o.hours.clone(),
+            detail: hours_text(lang, &o.hours),
             badge: o
                 .distance_km
                 .map(|d| format!("{d:.1} km"))
