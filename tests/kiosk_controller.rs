@@ -1039,3 +1039,43 @@ fn searches_offer_places_that_serve_members_and_kelas_choices_show_prices() {
     );
     assert!(subtitles[2].contains("Rp35.000"), "{subtitles:?}");
 }
+
+#[test]
+fn small_things_a_member_meets() {
+    // The idle overlay hides the NIK typed so far.
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Status), at(0));
+    for d in "3273011205800001".chars() {
+        c.handle(Event::Digit(d), at(1));
+    }
+    let shown = anjungan::ui::view::render(&c, at(2));
+    assert!(shown.id_text.contains("0001"), "{}", shown.id_text);
+    c.handle(Event::Tick, at(61_000));
+    let idle = anjungan::ui::view::render(&c, at(61_000));
+    assert!(idle.countdown > 0);
+    assert!(
+        !idle.id_text.chars().any(|ch| ch.is_ascii_digit()),
+        "{}",
+        idle.id_text
+    );
+
+    // Family members other than the one who identified are named only partly.
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Status), at(0));
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 1);
+    c.handle(Event::Member(MemberAction::Status), at(2));
+    let v = anjungan::ui::view::render(&c, at(2));
+    let text = all_text(&v);
+    assert!(
+        text.contains("Budi Santoso"),
+        "their own name in full: {text}"
+    );
+    assert!(
+        text.contains("Siti A.") && !text.contains("Siti Aminah"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Rizky S.") && !text.contains("Rizky Santoso"),
+        "{text}"
+    );
+}

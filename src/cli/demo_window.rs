@@ -87,13 +87,46 @@ pub fn run(
         Some(hub) => Some(start_local_hub(dir, db, &hub)?),
         None => None,
     };
+    // Diagnostics behind the logo (hold it 5 s), with a PIN made for this demo and said
+    // here: a demo has no config file to hold a PIN hash.
+    let pin = format!("{:06}", rand::random::<u32>() % 1_000_000);
+    let pin_hash = anjungan::diag::pin::hash(&pin).map_err(|m| Failure::internal(m.en))?;
+    outln!("PIN teknisi / technician PIN: {pin} (tahan logo 5 detik / hold the logo for 5 s)");
+    let diag = anjungan::ui::diag::DiagSetup {
+        toolbox: anjungan::diag::actions::Toolbox {
+            probe: anjungan::diag::probe::ProbeSetup {
+                kiosk_id: DEMO_CONS_ID.into(),
+                printer: devices.printer.clone(),
+                dispenser: devices
+                    .dispenser
+                    .clone()
+                    .map(|client| (dispenser_uri.clone(), client)),
+                print_gate: devices.print_gate.clone(),
+                db: db.to_path_buf(),
+                hub_url: None,
+                hub_ca: None,
+                max_data_age_hours: settings.max_data_age_hours,
+                zone,
+                started: std::time::Instant::now(),
+            },
+            paper: PaperWidth::Mm80,
+            kiosk_name: settings.kiosk_name.clone(),
+            agent: None,
+        },
+        settings: anjungan::diag::mode::DiagSettings {
+            pin_hash: Some(pin_hash),
+            ..anjungan::diag::mode::DiagSettings::default()
+        },
+        exit_code: Arc::new(std::sync::atomic::AtomicI32::new(0)),
+    };
     let db = db.to_path_buf();
-    let result = runtime::run(
+    let result = runtime::run_with_diag(
         move || Store::open(&db).map_err(|e| e.to_string()),
         settings,
         Arc::new(devices),
         Clock::new(zone),
         false,
+        Some(diag),
     )
     .map_err(Failure::internal);
     if let Some(stop) = stop_hub {

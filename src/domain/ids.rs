@@ -227,6 +227,24 @@ pub fn mask_card(s: &str) -> String {
     mask(s, 13, 4, 4)
 }
 
+/// Masks another person's name partly: the first word, then initials ("Siti A."). Shown for
+/// the other people on a member's family card, who did not identify themselves.
+pub fn mask_name(name: &str) -> String {
+    let mut words = name.split_whitespace();
+    let Some(first) = words.next() else {
+        return String::new();
+    };
+    let mut out = first.to_owned();
+    for w in words {
+        if let Some(c) = w.chars().next() {
+            out.push(' ');
+            out.extend(c.to_uppercase());
+            out.push('.');
+        }
+    }
+    out
+}
+
 /// Masks a KK number like a NIK: `3201**********05`.
 pub fn mask_kk(s: &str) -> String {
     mask(s, 16, 4, 2)
@@ -235,6 +253,14 @@ pub fn mask_kk(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_names_keep_the_first_word_and_initials() {
+        assert_eq!(mask_name("Siti Aminah"), "Siti A.");
+        assert_eq!(mask_name("  rizky  putra santoso "), "rizky P. S.");
+        assert_eq!(mask_name("Made"), "Made");
+        assert_eq!(mask_name(""), "");
+    }
 
     #[test]
     fn card_numbers() {

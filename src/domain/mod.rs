@@ -31,7 +31,7 @@ pub use eligibility::{
     Eligibility, FacilityFacts, MemberFacts, PpuDues, Reason, fktp_change, kelas_change,
     new_family_monthly_amount, ppu_dues,
 };
-pub use ids::{CardNo, IdError, KkNo, mask_card, mask_kk, mask_nik};
+pub use ids::{CardNo, IdError, KkNo, mask_card, mask_kk, mask_name, mask_nik};
 pub use message::{Bilingual, Explain, Lang};
 pub use money::rupiah;
 pub use nik::{NikError, NikInfo, compose_nik, parse_nik};

@@ -141,6 +141,28 @@ impl IdentifyForm {
             }
             IdKind::Card => None,
         }
+        .or_else(|| self.id_incomplete())
+    }
+
+    /// An identifier left short once the member moved on to the date of birth: say how many
+    /// digits are there and how many are needed, rather than only greying Lanjut.
+    fn id_incomplete(&self) -> Option<Bilingual> {
+        let (n, want) = (self.id.len(), self.kind.digits());
+        if n == 0 || n >= want || (self.field != Field::BirthDate && self.birth.is_empty()) {
+            return None;
+        }
+        let (id_name, en_name) = match self.kind {
+            IdKind::Nik => ("NIK", "The NIK"),
+            IdKind::Card => ("Nomor kartu", "The card number"),
+        };
+        Some(text(
+            &format!(
+                "{id_name} harus {want} angka; baru {n} angka. Sentuh kolomnya untuk melengkapi."
+            ),
+            &format!(
+                "{en_name} has {want} digits; only {n} are typed. Touch its field to complete it."
+            ),
+        ))
     }
 
     /// What is wrong with the birth date typed so far, if anything can already be said.
@@ -265,11 +287,35 @@ mod tests {
                 .en
                 .contains("province")
         );
+        let mut typing = typed(IdKind::Nik, "32", "");
+        typing.field = Field::Id;
         assert!(
-            typed(IdKind::Nik, "32", "")
-                .id_problem_at(Some(today()))
-                .is_none()
+            typing.id_problem_at(Some(today())).is_none(),
+            "still typing the NIK"
         );
+    }
+
+    #[test]
+    fn a_short_identifier_says_why_lanjut_waits() {
+        // 15 digits, then the member goes on to the date: say what is missing.
+        let f = typed(IdKind::Nik, "327301120580000", "12051980");
+        assert!(!f.ready(today()));
+        let m = f.id_problem_at(Some(today())).expect("a reason");
+        assert!(
+            m.id.contains("16 angka") && m.id.contains("baru 15"),
+            "{m:?}"
+        );
+        let card = typed(IdKind::Card, "000100000001", "");
+        let m = card.id_problem_at(Some(today())).expect("a reason");
+        assert!(
+            m.en.contains("13 digits") && m.en.contains("only 12"),
+            "{m:?}"
+        );
+        // Not while the member is still typing it.
+        let mut typing = IdentifyForm::default();
+        "327301120580000".chars().for_each(|c| typing.digit(c));
+        assert_eq!(typing.field, Field::Id);
+        assert!(typing.id_problem_at(Some(today())).is_none());
     }
 
     #[test]

@@ -109,6 +109,16 @@ impl MemberSession {
         self.rules_table.at(today)
     }
 
+    /// A family member's name as shown to this member: their own in full, the others'
+    /// partly masked (they did not identify themselves at this visit).
+    fn family_name(&self, m: &MemberRecord) -> String {
+        if m.card_no == self.member.card_no {
+            m.name.clone()
+        } else {
+            domain::mask_name(&m.name)
+        }
+    }
+
     /// The family members who count: everyone on the KK who is not deceased.
     pub fn living_family(&self) -> impl Iterator<Item = &MemberRecord> {
         self.family
@@ -149,7 +159,7 @@ impl MemberSession {
                 .iter()
                 .map(|m| FamilyMemberView {
                     card_masked: domain::mask_card(&m.card_no),
-                    name: m.name.clone(),
+                    name: self.family_name(m),
                     relation: m.relation,
                     status: domain::derive_status(m.status, m.segment, &self.bills, today),
                 })
@@ -206,7 +216,7 @@ impl MemberSession {
             },
             pay,
             head_card_masked: domain::mask_card(&head.card_no),
-            head_name: head.name.clone(),
+            head_name: self.family_name(head),
         })
     }
 
@@ -264,7 +274,7 @@ impl MemberSession {
             .living_family()
             .map(|m| FamilyMemberView {
                 card_masked: domain::mask_card(&m.card_no),
-                name: m.name.clone(),
+                name: self.family_name(m),
                 relation: m.relation,
                 status: domain::derive_status(m.status, m.segment, &self.bills, today),
             })

@@ -350,6 +350,17 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.id_is_nik = form.kind == IdKind::Nik;
             v.id_text = grouped(&form.id, form.kind.digits());
             v.dob_text = form.birth_display();
+            // Under the idle overlay the typed numbers are hidden: a member who walked
+            // away leaves no NIK on the screen for the next one to read.
+            if v.countdown > 0 {
+                let hide = |s: &str| {
+                    s.chars()
+                        .map(|c| if c.is_ascii_digit() { '•' } else { c })
+                        .collect()
+                };
+                v.id_text = hide(&v.id_text);
+                v.dob_text = hide(&v.dob_text);
+            }
             if lang == Lang::En {
                 v.dob_text = v
                     .dob_text
