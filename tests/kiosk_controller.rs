@@ -1079,3 +1079,51 @@ fn small_things_a_member_meets() {
         "{text}"
     );
 }
+
+#[test]
+fn the_queue_list_is_short_and_says_what_its_numbers_mean() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Queue), at(0));
+    let v = anjungan::ui::view::render(&c, at(1));
+    for item in &v.items {
+        assert!(
+            item.badge.starts_with("Dilayani ±"),
+            "service time, not a wait: {}",
+            item.badge
+        );
+        assert!(item.subtitle.starts_with("Bawa: "), "{}", item.subtitle);
+        assert!(
+            item.subtitle.len() < 120,
+            "no wall of text: {}",
+            item.subtitle
+        );
+    }
+    let effects = c.handle(Event::TakeTicket(0), at(2));
+    assert!(matches!(effects.as_slice(), [Effect::TakeTicket { .. }]));
+    c.handle(
+        Event::Outcome(Outcome::TicketTaken(Ok(Issued {
+            number: "A-007".into(),
+            ahead: 6,
+        }))),
+        at(3),
+    );
+    let v = anjungan::ui::view::render(&c, at(3));
+    assert!(
+        v.ticket_info.contains("diambil pukul 10.00"),
+        "{}",
+        v.ticket_info
+    );
+    let time = v.data_as_of.split(' ').nth(3).unwrap_or_default();
+    assert!(
+        time.len() == 5 && time.as_bytes()[2] == b'.',
+        "one time format: {}",
+        v.data_as_of
+    );
+    c.handle(Event::ToggleLang, at(4));
+    let v = anjungan::ui::view::render(&c, at(4));
+    assert!(
+        v.ticket_info.contains("taken at 10:00"),
+        "{}",
+        v.ticket_info
+    );
+}

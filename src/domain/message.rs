@@ -28,6 +28,17 @@ impl Bilingual {
     }
 }
 
+impl Lang {
+    /// The kiosk's one time format: "09.30" in Indonesian, "09:30" in English, on screens
+    /// and slips alike.
+    pub fn time_format(self) -> &'static str {
+        match self {
+            Lang::Id => "%H.%M",
+            Lang::En => "%H:%M",
+        }
+    }
+}
+
 /// Something that can tell a member, in both languages, what it means and what to do next.
 pub trait Explain {
     /// The member-facing explanation.

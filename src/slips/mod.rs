@@ -42,7 +42,8 @@ impl SlipContext {
             format!(
                 "{} {}",
                 self.lang.pick("Dicetak", "Printed"),
-                self.printed_at.format("%d-%m-%Y %H:%M")
+                self.printed_at
+                    .format(&format!("%d-%m-%Y {}", self.lang.time_format()))
             ),
             Align::Center,
             false,
@@ -111,7 +112,9 @@ pub fn queue_ticket(ctx: &SlipContext, t: &TicketSlip<'_>) -> Receipt {
     r.separator();
     r.pair(
         l.pick("Waktu", "Time"),
-        ctx.printed_at.format("%d-%m-%Y %H:%M").to_string(),
+        ctx.printed_at
+            .format(&format!("%d-%m-%Y {}", l.time_format()))
+            .to_string(),
     );
     r.pair(
         l.pick("Antrean di depan", "People ahead"),

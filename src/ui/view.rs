@@ -257,7 +257,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         Some(at) => format!(
             "{} {} {}",
             t(lang, "Data per", "Data as of"),
-            at.format("%d-%m-%Y %H.%M"),
+            at.format(&format!("%d-%m-%Y {}", lang.time_format())),
             zone_label(c.settings().zone)
         ),
         None => t(lang, "Data belum tersedia", "No data loaded yet"),
@@ -817,13 +817,28 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 .iter()
                 .map(|s| ItemData {
                     title: format!("{} — {}", s.code, t(lang, &s.name_id, &s.name_en)),
-                    subtitle: s
-                        .documents
-                        .iter()
-                        .map(|d| t(lang, &d.id, &d.en))
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                    badge: format!("±{} {}", s.minutes, t(lang, "menit", "min")),
+                    // Short: the first documents, and how many more; the whole checklist
+                    // is on the ticket screen and slip.
+                    subtitle: {
+                        let docs: Vec<String> =
+                            s.documents.iter().map(|d| t(lang, &d.id, &d.en)).collect();
+                        let shown = docs.iter().take(2).cloned().collect::<Vec<_>>().join(", ");
+                        let more = docs.len().saturating_sub(2);
+                        let bring = t(lang, "Bawa", "Bring");
+                        if more > 0 {
+                            match lang {
+                                Lang::Id => format!("{bring}: {shown} +{more} lainnya"),
+                                Lang::En => format!("{bring}: {shown} +{more} more"),
+                            }
+                        } else {
+                            format!("{bring}: {shown}")
+                        }
+                    },
+                    // The time at the counter, not the wait.
+                    badge: match lang {
+                        Lang::Id => format!("Dilayani ±{} menit", s.minutes),
+                        Lang::En => format!("Served in ±{} min", s.minutes),
+                    },
                     enabled: true,
                     ..ItemData::default()
                 })
@@ -836,16 +851,16 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.ticket_service = t(lang, &ticket.service.name_id, &ticket.service.name_en);
             v.ticket_info = match lang {
                 Lang::Id => format!(
-                    "{} orang di depan Anda · perkiraan {} menit · {}",
+                    "{} orang di depan Anda · perkiraan tunggu {} menit · diambil pukul {}",
                     ticket.ahead,
                     ticket.wait_minutes,
-                    ticket.issued_at.format("%H.%M")
+                    ticket.issued_at.format(lang.time_format())
                 ),
                 Lang::En => format!(
-                    "{} ahead of you · about {} minutes · {}",
+                    "{} ahead of you · about {} minutes' wait · taken at {}",
                     ticket.ahead,
                     ticket.wait_minutes,
-                    ticket.issued_at.format("%H:%M")
+                    ticket.issued_at.format(lang.time_format())
                 ),
             };
             v.ticket_documents = ticket
