@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use anjungan::store::Store;
 use anjungan::ui::Page;
+use slint::ComponentHandle;
 use common::{Data, Rig, identify, position, settings, shown, tap, type_digits, type_keys};
 
 const BUDI: (&str, &str) = ("3273011205800001", "12051980");
@@ -41,6 +42,29 @@ async fn walk(r: Rc<Rig>) {
     // ── Cek Status: live checks as the NIK is typed, then the result and its slip.
     tap(w, "Cek Status").await;
     assert_eq!(r.kiosk().get_page(), Page::Identify);
+    // High contrast: a disabled Lanjut is the quietest button, not the brightest.
+    tap(w, "Kontras").await;
+    let bg = |label: &str| {
+        let (x, y) = position(w, label);
+        let shot = w.window().take_snapshot().unwrap();
+        let px = shot.as_slice()[(y as usize + 20) * shot.width() as usize + x as usize + 20];
+        (u32::from(px.r) + u32::from(px.g) + u32::from(px.b)) / 3
+    };
+    assert!(!r.kiosk().get_id_ready());
+    assert!(bg("Lanjut") < 60, "disabled Lanjut background {}", bg("Lanjut"));
+    tap(w, "Kontras").await;
+    // Large text grows the footer's buttons and the keypad's digits too.
+    let beranda = |w: &anjungan::ui::AppWindow| {
+        i_slint_backend_testing::ElementHandle::find_by_accessible_label(w, "Beranda")
+            .next()
+            .unwrap()
+            .size()
+            .width
+    };
+    let normal = beranda(w);
+    tap(w, "Teks besar").await;
+    assert!(beranda(w) > normal, "Beranda grows: {} → {}", normal, beranda(w));
+    tap(w, "Teks besar").await;
     let pad = ["1", "0", "Hapus", "Kosongkan", "Lanjut"];
     let before: Vec<(f32, f32)> = pad.iter().map(|k| position(w, k)).collect();
     type_digits(w, "20").await;
