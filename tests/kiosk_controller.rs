@@ -571,6 +571,17 @@ fn kelas_change_shows_the_family_total_before_confirming() {
     };
     assert_eq!(change.new_family_monthly_amount, Some(150_000));
     assert_eq!(
+        change.current_family_monthly_amount,
+        Some(100_000),
+        "the total now, beside the new one"
+    );
+    let v = anjungan::ui::view::render(&c, at(2));
+    assert!(
+        all_text(&v).contains("Iuran keluarga sekarang=Rp100.000"),
+        "{}",
+        all_text(&v)
+    );
+    assert_eq!(
         change.family.len(),
         1,
         "the deceased husband is not counted"

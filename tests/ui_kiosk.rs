@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use anjungan::store::Store;
 use anjungan::ui::Page;
-use slint::ComponentHandle;
 use common::{Data, Rig, identify, position, settings, shown, tap, type_digits, type_keys};
+use slint::ComponentHandle;
 
 const BUDI: (&str, &str) = ("3273011205800001", "12051980");
 const DEWI: (&str, &str) = ("3273016802900004", "28021990");
@@ -51,7 +51,11 @@ async fn walk(r: Rc<Rig>) {
         (u32::from(px.r) + u32::from(px.g) + u32::from(px.b)) / 3
     };
     assert!(!r.kiosk().get_id_ready());
-    assert!(bg("Lanjut") < 60, "disabled Lanjut background {}", bg("Lanjut"));
+    assert!(
+        bg("Lanjut") < 60,
+        "disabled Lanjut background {}",
+        bg("Lanjut")
+    );
     tap(w, "Kontras").await;
     // Large text grows the footer's buttons and the keypad's digits too.
     let beranda = |w: &anjungan::ui::AppWindow| {
@@ -63,7 +67,12 @@ async fn walk(r: Rc<Rig>) {
     };
     let normal = beranda(w);
     tap(w, "Teks besar").await;
-    assert!(beranda(w) > normal, "Beranda grows: {} → {}", normal, beranda(w));
+    assert!(
+        beranda(w) > normal,
+        "Beranda grows: {} → {}",
+        normal,
+        beranda(w)
+    );
     tap(w, "Teks besar").await;
     let pad = ["1", "0", "Hapus", "Kosongkan", "Lanjut"];
     let before: Vec<(f32, f32)> = pad.iter().map(|k| position(w, k)).collect();

@@ -252,6 +252,29 @@ fn a_captured_header_set_is_refused_twice_on_another_path_or_with_another_body()
 }
 
 #[test]
+fn the_time_probe_answers_without_auth_and_says_nothing_but_the_time() {
+    let hub = InHub::default_tls();
+    let client = hub.client();
+    let url = format!("{}/v1/time", hub.url());
+    let (status, date, body) = hub.rt.block_on(async {
+        let resp = client.get(url).send().await.unwrap();
+        let date = resp
+            .headers()
+            .get("date")
+            .map(|d| d.to_str().unwrap().to_owned());
+        (resp.status().as_u16(), date, resp.bytes().await.unwrap())
+    });
+    assert_eq!(status, 204);
+    assert!(body.is_empty(), "no content");
+    let date = date.expect("a Date header");
+    let hub_time = chrono::DateTime::parse_from_rfc2822(&date).unwrap();
+    assert!((chrono::Utc::now() - hub_time.to_utc()).num_seconds().abs() < 5);
+    // And the probe diagnostics uses sees the hub reachable, with its clock skew.
+    let check = anjungan::diag::probe::check_hub_blocking(&hub.url(), Some(&hub.ca()));
+    assert!(check.reachable && check.skew_secs.is_some(), "{check:?}");
+}
+
+#[test]
 fn the_old_signature_missing_headers_and_wild_timestamps_are_refused() {
     let hub = InHub::default_tls();
     let now = chrono::Utc::now().timestamp().to_string();

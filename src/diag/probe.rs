@@ -102,7 +102,7 @@ pub async fn check_hub(endpoint: &HubEndpoint) -> HubCheck {
     };
     let sent = chrono::Utc::now();
     match client
-        .get(format!("{}/v1/sync", endpoint.base()))
+        .get(format!("{}/v1/time", endpoint.base()))
         .timeout(Duration::from_secs(4))
         .send()
         .await

@@ -97,11 +97,20 @@ impl Hub {
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/v1/sync", get(sync))
+        .route("/v1/time", get(time))
         .route("/v1/requests", post(submit))
         .route("/v1/heartbeat", post(heartbeat))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(hub)
+}
+
+/// `GET /v1/time`: no content, no authentication. It tells a kiosk's diagnostics that the
+/// hub answers and, through the `Date` header, how far the clocks differ (a signed request
+/// outside ±300 s is refused). It reveals nothing else, and it keeps the probe from
+/// knocking on an authenticated path (which logged `AUTH_MISSING` every cycle).
+async fn time() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 async fn not_found() -> ApiError {

@@ -286,7 +286,7 @@ impl MemberSession {
             family.len() as u32,
             e.effective_date,
         );
-        ChangeView::new(
+        let mut view = ChangeView::new(
             e,
             &rules,
             domain::eligibility::segment_refusal(self.member.segment, self.member.employer, true),
@@ -294,7 +294,15 @@ impl MemberSession {
             to.get().to_string(),
             amount,
             family,
-        )
+        );
+        view.current_family_monthly_amount = domain::new_family_monthly_amount(
+            &self.tariffs,
+            self.member.segment,
+            self.member.kelas,
+            view.family.len() as u32,
+            today,
+        );
+        view
     }
 }
 
@@ -375,6 +383,9 @@ pub struct ChangeView {
     /// For a kelas change: the family's monthly dues after the change (`null` when no
     /// member-paid tariff applies, and for an FKTP change).
     pub new_family_monthly_amount: Option<i64>,
+    /// For a kelas change: the family's monthly dues now, beside the new total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_family_monthly_amount: Option<i64>,
     /// For a kelas change: everyone it applies to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub family: Vec<FamilyMemberView>,
@@ -415,6 +426,7 @@ impl ChangeView {
             to,
             from_name: None,
             to_name: None,
+            current_family_monthly_amount: None,
             new_family_monthly_amount,
             family,
         }

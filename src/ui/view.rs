@@ -768,6 +768,12 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                     format!("{} · {}", m.name, m.card_masked),
                 ));
             }
+            if let Some(amount) = change.current_family_monthly_amount {
+                v.rows.push(row(
+                    t(lang, "Iuran keluarga sekarang", "Family dues now"),
+                    domain::rupiah(amount),
+                ));
+            }
             if let Some(amount) = change.new_family_monthly_amount {
                 v.rows.push(strong(
                     t(lang, "Iuran keluarga per bulan", "Family dues per month"),
