@@ -410,6 +410,11 @@ fn fktp_change_chooses_confirms_and_records_a_request() {
     };
     let reference = receipt.reference.clone();
     assert!(reference.starts_with("AJ-"), "{reference}");
+    assert_eq!(
+        anjungan::ui::view::render(&c, at(3)).qr_text,
+        reference,
+        "the reference as a QR code to scan"
+    );
     assert_eq!(receipt.kind, "FKTP");
     assert_eq!(receipt.card_masked, "0001*****0021");
     assert_eq!(receipt.change.to, "3273K005");
@@ -1137,4 +1142,25 @@ fn the_queue_list_is_short_and_says_what_its_numbers_mean() {
         "{}",
         v.ticket_info
     );
+}
+
+#[test]
+fn places_and_requests_carry_a_qr_code_to_scan() {
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Search), at(0));
+    for k in "cibeunying".chars() {
+        c.handle(Event::Key(k), at(1));
+    }
+    c.handle(Event::OpenResult(0), at(2));
+    let v = anjungan::ui::view::render(&c, at(2));
+    assert_eq!(
+        v.qr_text,
+        "https://www.google.com/maps/search/?api=1&query=-6.894500,107.635000"
+    );
+    assert!(!v.qr_caption.is_empty());
+    let (dark, width) = anjungan::ui::qr::modules(&v.qr_text).unwrap();
+    assert_eq!(dark.len() as u32, width * width);
+    // No QR on a screen that has nothing to scan.
+    c.handle(Event::Home, at(3));
+    assert!(anjungan::ui::view::render(&c, at(3)).qr_text.is_empty());
 }

@@ -85,7 +85,10 @@ fn tickets_and_slips_cross_the_real_wire() {
     let place_text = pages[1].text();
     assert!(place_text.contains("Puskesmas Cibeunying"), "{place_text}");
     assert!(place_text.contains("Scan to open the map"), "{place_text}");
-    assert_eq!(pages[1].qr_codes(), ["geo:-6.894500,107.635000"]);
+    assert_eq!(
+        pages[1].qr_codes(),
+        ["https://www.google.com/maps/search/?api=1&query=-6.894500,107.635000"]
+    );
 
     // Paper out: the slip is refused with a member-facing reason, nothing printed.
     printer.set_status(StatusPreset::PaperOut.status());

@@ -234,6 +234,14 @@ async fn walk(r: Rc<Rig>) {
     tap(w, "Semua").await;
     tap(w, "Puskesmas Cibeunying").await;
     assert_eq!(r.kiosk().get_result_heading(), "Puskesmas Cibeunying");
+    // A QR on screen that opens the place in a phone's maps app.
+    assert!(shown(w, "Kode QR"), "a QR code on screen");
+    assert!(
+        r.kiosk().get_qr().size().width >= 21 * 8,
+        "{:?}",
+        r.kiosk().get_qr().size()
+    );
+    assert!(r.kiosk().get_qr_caption().contains("peta"));
     tap(w, "Cetak").await;
     let (pages, _) = r.printer.wait_pages(5, std::time::Duration::from_secs(10));
     let place = &pages[4];
@@ -242,7 +250,10 @@ async fn walk(r: Rc<Rig>) {
         "{}",
         place.text()
     );
-    assert_eq!(place.qr_codes(), ["geo:-6.894500,107.635000"]);
+    assert_eq!(
+        place.qr_codes(),
+        ["https://www.google.com/maps/search/?api=1&query=-6.894500,107.635000"]
+    );
     tap(w, "Beranda").await;
 
     // ── Ubah FKTP: eligibility, nearby open FKTPs, confirm with the date, slip.

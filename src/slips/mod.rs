@@ -435,9 +435,11 @@ pub struct PlaceSlip<'a> {
     pub distance_km: Option<f64>,
 }
 
-/// A `geo:` URI, which Android and iOS map apps open directly (RFC 5870).
+/// The link a place's QR code holds, on paper and on screen: Google's cross-platform maps
+/// URL, which Android and iOS hand to the installed maps app (a `geo:` URI opens nothing in
+/// many phones' camera apps).
 pub fn maps_link(lat: f64, lon: f64) -> String {
-    format!("geo:{lat:.6},{lon:.6}")
+    format!("https://www.google.com/maps/search/?api=1&query={lat:.6},{lon:.6}")
 }
 
 /// The technician's test page.

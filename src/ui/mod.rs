@@ -6,6 +6,7 @@
 
 pub mod devices;
 pub mod diag;
+pub mod qr;
 pub mod runtime;
 pub mod view;
 pub mod watchdog;
@@ -76,6 +77,8 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_result_note(s(&v.result_note));
     k.set_can_print(v.can_print);
     k.set_member_va(v.member_va);
+    k.set_qr_caption(s(&v.qr_caption));
+    k.set_qr(qr_image(&v.qr_text));
     k.set_member_ticket(s(&v.member_ticket));
     k.set_can_confirm(v.can_confirm);
     k.set_confirm_label(s(&v.confirm_label));
@@ -113,6 +116,29 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     ))));
     k.set_reference_text(s(&v.reference_text));
     k.set_reference_answer(s(&v.reference_answer));
+}
+
+thread_local! {
+    /// The last QR drawn: `apply` runs on every tick, the code only changes with the screen.
+    static QR: std::cell::RefCell<(String, slint::Image)> = std::cell::RefCell::default();
+}
+
+/// The QR image for `text` (an empty image for none), drawn once per distinct text.
+fn qr_image(text: &str) -> slint::Image {
+    QR.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.0 != text {
+            *cache = (
+                text.to_owned(),
+                if text.is_empty() {
+                    slint::Image::default()
+                } else {
+                    qr::image(text).unwrap_or_default()
+                },
+            );
+        }
+        cache.1.clone()
+    })
 }
 
 /// Forwards every adapter callback to `send` as a controller event.

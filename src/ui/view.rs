@@ -87,6 +87,9 @@ pub struct KioskView {
     pub rows: Vec<RowData>,
     pub result_note: String,
     pub can_print: bool,
+    /// What the on-screen QR code holds (empty: none shown), and what it is for.
+    pub qr_text: String,
+    pub qr_caption: String,
     /// Member home: the VA button (only for families that pay through one).
     pub member_va: bool,
     /// Member home: the ticket button's label, empty when no counter service fits.
@@ -137,6 +140,8 @@ impl KioskView {
             result_text: String::new(),
             rows: Vec::new(),
             result_note: String::new(),
+            qr_text: String::new(),
+            qr_caption: String::new(),
             member_va: false,
             member_ticket: String::new(),
             can_print: false,
@@ -636,6 +641,16 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 "Cetak struk ini untuk membawa alamat dan kode QR peta.",
                 "Print a slip to take the address and a map QR code with you.",
             );
+            let (lat, lon) = match &**place {
+                Place::Facility(f) => (f.lat, f.lon),
+                Place::Office(o) => (o.lat, o.lon),
+            };
+            v.qr_text = super::qr::maps_url(lat, lon);
+            v.qr_caption = t(
+                lang,
+                "Pindai untuk membuka lokasi ini di aplikasi peta ponsel Anda.",
+                "Scan to open this place in your phone's maps app.",
+            );
             v.can_print = true;
         }
         Screen::Refused { purpose, change } => {
@@ -805,6 +820,12 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                     date_text(r.effective_date),
                 ),
             ];
+            v.qr_text = r.reference.clone();
+            v.qr_caption = t(
+                lang,
+                "Pindai untuk menyimpan nomor permohonan di ponsel Anda.",
+                "Scan to keep the request number on your phone.",
+            );
             v.can_print = true;
         }
         Screen::Queue { priority } => {
