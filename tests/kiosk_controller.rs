@@ -1164,3 +1164,31 @@ fn places_and_requests_carry_a_qr_code_to_scan() {
     c.handle(Event::Home, at(3));
     assert!(anjungan::ui::view::render(&c, at(3)).qr_text.is_empty());
 }
+
+#[test]
+fn a_failing_search_says_so_instead_of_showing_nothing() {
+    let mut store = store_from(&common::fixture());
+    // A damaged index: every facility query fails.
+    store
+        .connection()
+        .execute_batch(
+            "DROP TABLE facilities_fts; DROP TABLE facilities_geo; DROP TABLE facilities;",
+        )
+        .unwrap();
+    let settings = Settings {
+        location: anjungan::store::Point::parse("-6.9,107.62"),
+        ..Settings::default()
+    };
+    let mut c = Controller::new(store, settings, at(0)).unwrap();
+    c.handle(Event::Tile(Tile::Search), at(0));
+    c.handle(Event::Key('p'), at(1));
+    let Screen::Search { results, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert!(results.is_empty());
+    let notice = c.notice().expect("the member is told");
+    assert!(
+        notice.error && notice.message.en.contains("Search is not working"),
+        "{notice:?}"
+    );
+}

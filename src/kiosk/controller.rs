@@ -15,7 +15,9 @@ use crate::domain::{self, Bilingual, Explain, Kelas, Reason};
 use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
 use crate::services::request::{self, Change};
 use crate::services::{Lockout, LockoutPolicy, MemberSession, ServiceError};
-use crate::store::{FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, Point, Store};
+use crate::store::{
+    FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, Point, Store, StoreError,
+};
 
 /// The home screen's tiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1040,21 +1042,31 @@ impl Controller {
                                     t.is_fktp() && *t != crate::domain::FacilityType::DokterGigi
                                 })
                                 .collect();
-                            let options = self
-                                .store
-                                .search_facilities(&FacilityQuery {
-                                    near,
-                                    types,
-                                    open_fktp_only: true,
-                                    limit: FKTP_CHOICES + 1,
-                                    ..FacilityQuery::default()
-                                })
-                                .unwrap_or_default()
-                                .into_iter()
-                                .filter(|f| f.code != current)
-                                .take(FKTP_CHOICES)
-                                .collect();
-                            Screen::FktpChoose { options }
+                            let found = self.store.search_facilities(&FacilityQuery {
+                                near,
+                                types,
+                                open_fktp_only: true,
+                                limit: FKTP_CHOICES + 1,
+                                ..FacilityQuery::default()
+                            });
+                            match found {
+                                Ok(found) => Screen::FktpChoose {
+                                    options: found
+                                        .into_iter()
+                                        .filter(|f| f.code != current)
+                                        .take(FKTP_CHOICES)
+                                        .collect(),
+                                },
+                                // Not "no FKTP nearby": the choice could not be read.
+                                Err(e) => {
+                                    tracing::warn!(code = e.code(), "FKTP choices failed");
+                                    self.notice = Some(Notice {
+                                        message: search_unavailable(),
+                                        error: true,
+                                    });
+                                    return self.member_home(now);
+                                }
+                            }
                         } else {
                             Screen::Refused {
                                 purpose,
@@ -1259,11 +1271,27 @@ impl Controller {
         })
     }
 
-    fn search(&self, text: &str, filter: SearchFilter) -> Vec<Place> {
+    /// The places for a search; a store that fails says so to the member (an empty list
+    /// would read as "nothing there") and is logged by its code.
+    fn search(&mut self, text: &str, filter: SearchFilter) -> Vec<Place> {
+        match self.try_search(text, filter) {
+            Ok(places) => places,
+            Err(e) => {
+                tracing::warn!(code = e.code(), "search failed");
+                self.notice = Some(Notice {
+                    message: search_unavailable(),
+                    error: true,
+                });
+                Vec::new()
+            }
+        }
+    }
+
+    fn try_search(&self, text: &str, filter: SearchFilter) -> Result<Vec<Place>, StoreError> {
         use crate::domain::FacilityType as T;
         let text = (!text.trim().is_empty()).then(|| text.to_owned());
         if filter == SearchFilter::Office {
-            return self
+            return Ok(self
                 .store
                 .search_offices(&OfficeQuery {
                     text,
@@ -1272,11 +1300,10 @@ impl Controller {
                     levels: crate::domain::OfficeLevel::SERVING_MEMBERS.to_vec(),
                     limit: SEARCH_LIMIT,
                     ..OfficeQuery::default()
-                })
-                .unwrap_or_default()
+                })?
                 .into_iter()
                 .map(Place::Office)
-                .collect();
+                .collect());
         }
         let types = match filter {
             SearchFilter::Fktp => T::ALL.iter().copied().filter(|t| t.is_fktp()).collect(),
@@ -1285,18 +1312,18 @@ impl Controller {
             SearchFilter::Optic => vec![T::Optik],
             _ => Vec::new(),
         };
-        self.store
+        Ok(self
+            .store
             .search_facilities(&FacilityQuery {
                 text,
                 near: self.settings.location,
                 types,
                 limit: SEARCH_LIMIT,
                 ..FacilityQuery::default()
-            })
-            .unwrap_or_default()
+            })?
             .into_iter()
             .map(Place::Facility)
-            .collect()
+            .collect())
     }
 
     fn request_state(&self, reference: &str) -> Bilingual {
@@ -1348,6 +1375,13 @@ fn counter_for(status: &StatusView) -> Option<String> {
             S::Aktif => "E",
         }
         .to_owned(),
+    )
+}
+
+fn search_unavailable() -> Bilingual {
+    text(
+        "Pencarian sedang terganggu di anjungan ini. Silakan coba lagi, atau tanyakan ke loket informasi.",
+        "Search is not working on this kiosk right now. Please try again, or ask at the information counter.",
     )
 }
 
