@@ -48,6 +48,20 @@ fn run(args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), v)
 }
 
+/// `anjungan ticket --dispenser DISP --service S --json` with `extra` arguments.
+fn ticket(disp: &str, service: &str, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "ticket",
+        "--dispenser",
+        disp,
+        "--service",
+        service,
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
 #[test]
 fn ticket_takes_a_number_and_prints_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -312,16 +326,7 @@ fn a_printer_that_cannot_print_costs_no_number() {
     ]);
     let dispenser = Sim::start(&["dispenser-sim", "--pty"]);
     let disp = format!("serial://{}", dispenser.first_line);
-    let (code, v) = run(&[
-        "ticket",
-        "--dispenser",
-        &disp,
-        "--service",
-        "G",
-        "--printer",
-        &printer.first_line,
-        "--json",
-    ]);
+    let (code, v) = ticket(&disp, "G", &["--printer", &printer.first_line]);
     assert_eq!(code, 3, "{v}");
     assert_eq!(v["error"], "PRINTER_COVER_OPEN");
     assert!(
@@ -336,7 +341,7 @@ fn a_printer_that_cannot_print_costs_no_number() {
         "{v}"
     );
     // The printer was asked first: the dispenser gave nothing, so the next number is G-001.
-    let (code, v) = run(&["ticket", "--dispenser", &disp, "--service", "G", "--json"]);
+    let (code, v) = ticket(&disp, "G", &[]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(
         v["number"], "G-001",
@@ -356,16 +361,7 @@ fn a_ticket_that_stops_printing_mid_job_still_names_its_number() {
     ]);
     let dispenser = Sim::start(&["dispenser-sim", "--pty"]);
     let disp = format!("serial://{}", dispenser.first_line);
-    let (code, v) = run(&[
-        "ticket",
-        "--dispenser",
-        &disp,
-        "--service",
-        "G",
-        "--printer",
-        &printer.first_line,
-        "--json",
-    ]);
+    let (code, v) = ticket(&disp, "G", &["--printer", &printer.first_line]);
     assert_ne!(code, 0);
     assert_eq!(v["error"], "PRINTER_INTERRUPTED", "{v}");
     assert_eq!(
@@ -379,16 +375,7 @@ fn a_late_dispenser_serves_and_a_retry_with_its_request_id_costs_no_number() {
     // Every reply 700 ms late, past the client's 500 ms timeout.
     let dispenser = Sim::start(&["dispenser-sim", "--pty", "--delay-ms", "700"]);
     let disp = format!("serial://{}", dispenser.first_line);
-    let (code, v) = run(&[
-        "ticket",
-        "--dispenser",
-        &disp,
-        "--service",
-        "B",
-        "--request-id",
-        "4242",
-        "--json",
-    ]);
+    let (code, v) = ticket(&disp, "B", &["--request-id", "4242"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(
         (v["number"].as_str(), v["request_id"].as_u64()),
@@ -396,20 +383,11 @@ fn a_late_dispenser_serves_and_a_retry_with_its_request_id_costs_no_number() {
     );
     // The member's retry (the same id) gets the same number, not a second one.
     std::thread::sleep(std::time::Duration::from_secs(3));
-    let (code, v) = run(&[
-        "ticket",
-        "--dispenser",
-        &disp,
-        "--service",
-        "B",
-        "--request-id",
-        "4242",
-        "--json",
-    ]);
+    let (code, v) = ticket(&disp, "B", &["--request-id", "4242"]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["number"], "B-001", "{v}");
     std::thread::sleep(std::time::Duration::from_secs(3));
-    let (_, v) = run(&["ticket", "--dispenser", &disp, "--service", "B", "--json"]);
+    let (_, v) = ticket(&disp, "B", &[]);
     assert_eq!(v["number"], "B-002", "{v}");
 }
 

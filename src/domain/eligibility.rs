@@ -58,17 +58,22 @@ impl Reason {
     }
 }
 
-fn fktp_wait(months: u32, earliest: Option<NaiveDate>) -> Bilingual {
-    let (id, en) = match earliest {
+/// " Anda dapat <verb> mulai DD-MM-YYYY." in both languages, or nothing without a date.
+fn from_date(earliest: Option<NaiveDate>, id_verb: &str, en_verb: &str) -> (String, String) {
+    match earliest {
         Some(d) => {
             let d = d.format("%d-%m-%Y");
             (
-                format!(" Anda dapat pindah mulai {d}."),
-                format!(" You can change from {d}."),
+                format!(" Anda dapat {id_verb} mulai {d}."),
+                format!(" You can {en_verb} from {d}."),
             )
         }
         None => (String::new(), String::new()),
-    };
+    }
+}
+
+fn fktp_wait(months: u32, earliest: Option<NaiveDate>) -> Bilingual {
+    let (id, en) = from_date(earliest, "pindah", "change");
     Bilingual::new(
         format!(
             "Anda belum {months} bulan terdaftar di FKTP saat ini.{id} Jika Anda pindah domisili \
@@ -83,16 +88,7 @@ fn fktp_wait(months: u32, earliest: Option<NaiveDate>) -> Bilingual {
 }
 
 fn kelas_wait(months: u32, earliest: Option<NaiveDate>) -> Bilingual {
-    let (id, en) = match earliest {
-        Some(d) => {
-            let d = d.format("%d-%m-%Y");
-            (
-                format!(" Anda dapat mengajukan mulai {d}."),
-                format!(" You can request it from {d}."),
-            )
-        }
-        None => (String::new(), String::new()),
-    };
+    let (id, en) = from_date(earliest, "mengajukan", "request it");
     Bilingual::new(
         format!(
             "Kelas dapat diubah paling cepat {months} bulan setelah perubahan kelas terakhir atau \

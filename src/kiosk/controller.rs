@@ -898,11 +898,9 @@ impl Controller {
     }
 
     fn show_result(&mut self, purpose: Purpose, now: Now) -> Vec<Effect> {
-        let today = now.today();
-        let Some(session) = &self.session else {
+        if self.session.is_none() {
             return Vec::new();
-        };
-        let _ = (session, today);
+        }
         match purpose {
             // Status, dues and VA are one visit: the member home answers all three.
             Purpose::Status | Purpose::Dues | Purpose::Va => self.member_home(now),
