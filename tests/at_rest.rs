@@ -221,7 +221,7 @@ fn no_member_data_under_the_kiosk_or_hub_directories_after_import_and_sync() {
     let members: i64 = live
         .query_row("SELECT count(*) FROM members", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(members, 7);
+    assert_eq!(members, 8);
     drop(live);
     drop(hub);
 
@@ -289,7 +289,7 @@ fn clear_copy_of_fixture(dir: &Path) -> PathBuf {
     let n: i64 = plain
         .query_row("SELECT count(*) FROM members", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(n, 7);
+    assert_eq!(n, 8);
     plain.pragma_update(None, "journal_mode", "WAL").unwrap();
     // Leave a WAL with a committed change in it, as an old kiosk that stopped would.
     plain

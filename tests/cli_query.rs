@@ -50,7 +50,7 @@ fn imported() -> Db {
         "--json",
     ]);
     assert_eq!(code, 0, "{report}");
-    assert_eq!(report["members"], 7);
+    assert_eq!(report["members"], 8);
     assert_eq!(report["bills"], 43);
     assert_eq!(report["facilities"], 7);
     assert_eq!(report["offices"], 3);
@@ -506,7 +506,7 @@ fn a_bad_row_is_named_and_nothing_is_half_imported() {
     let mut lines: Vec<String> = members.lines().map(String::from).collect();
     lines[3] = lines[3].replace("2010-01-15", "2010-02-30");
     lines[6] = lines[6].replace("PPU_PN", "PPU_XX");
-    lines.push("0009000000001,3273011205800001,3273010101000009,Dup,1980-05-12,L,PESERTA,PBPU,3,3273P001,2019-03-01,2019-03-01,2019-03-01,AKTIF,,".into());
+    lines.push("0009000000001,3273011205800001,3273010101000009,Dup,1980-05-12,L,PESERTA,PBPU,3,3273P001,2019-03-01,2019-03-01,2019-03-01,AKTIF,,,".into());
     std::fs::write(broken.path().join("members.csv"), lines.join("\n") + "\n").unwrap();
     // bills.csv has CRLF endings; its line 3 gets a month that does not exist.
     let bills = std::fs::read_to_string(broken.path().join("bills.csv")).unwrap();
@@ -541,7 +541,7 @@ fn a_bad_row_is_named_and_nothing_is_half_imported() {
         [
             ("members.csv".into(), 4),
             ("members.csv".into(), 7),
-            ("members.csv".into(), 9),
+            ("members.csv".into(), 10),
             ("bills.csv".into(), 3)
         ]
     );

@@ -185,7 +185,7 @@ fn a_committed_import_reports_success_when_the_checkpoint_after_it_fails_on_a_fu
         "the checkpoint did fail (the case under test): {stderr}"
     );
     assert_eq!(out.status.code(), Some(0), "{v}\n{stderr}");
-    assert_eq!(v["members"], 7, "{v}");
+    assert_eq!(v["members"], 8, "{v}");
     // And the import really is committed: the fixture's member answers.
     let (code, v) = status_of_budi(&db);
     assert_eq!(code, 0, "{v}");

@@ -219,3 +219,59 @@ fn fingerprint(store: &mut Store) -> String {
         .unwrap()
         .unwrap_or_default()
 }
+
+/// The members header of the small fixture without `status_reason`, and a row for it.
+fn member_file(status: &str, reason: Option<&str>) -> String {
+    let (head, tail) = match reason {
+        Some(r) => (",status_reason", format!(",{r}")),
+        None => ("", String::new()),
+    };
+    format!(
+        "card_no,nik,kk_no,name,birth_date,sex,relation,segment,kelas,fktp_code,fktp_since,\
+         kelas_since,registered_on,status,wage,employer{head}\n\
+         0001000000051,3273015506950008,3273010101000005,Rina Marlina,1995-06-15,P,PESERTA,\
+         PBI_APBN,3,3273P001,2021-01-01,2021-01-01,2021-01-01,{status},,{tail}\n"
+    )
+}
+
+#[test]
+fn a_non_active_reason_is_optional_known_and_only_for_non_active_members() {
+    use anjungan::domain::NonActiveReason;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let rina = |store: &Store| store.member_by_card("0001000000051").unwrap().unwrap();
+
+    // Without the column: imports as before, no reason.
+    std::fs::write(dir.path().join("members.csv"), member_file("NON_AKTIF", None)).unwrap();
+    import_dir(&mut store, dir.path(), today()).unwrap();
+    assert_eq!(rina(&store).status_reason, None);
+
+    // With it: read back as the code, for every known code.
+    for reason in NonActiveReason::ALL {
+        let file = member_file("NON_AKTIF", Some(reason.code()));
+        std::fs::write(dir.path().join("members.csv"), file).unwrap();
+        import_dir(&mut store, dir.path(), today()).unwrap();
+        assert_eq!(rina(&store).status_reason, Some(*reason));
+    }
+    // Empty: no reason.
+    let file = member_file("NON_AKTIF", Some(""));
+    std::fs::write(dir.path().join("members.csv"), file).unwrap();
+    import_dir(&mut store, dir.path(), today()).unwrap();
+    assert_eq!(rina(&store).status_reason, None);
+
+    // An unknown code, or a reason on an active member, refuses the row and says why.
+    for (status, reason, says) in [
+        ("NON_AKTIF", "PINDAH", "status_reason \"PINDAH\" is not a known code"),
+        ("AKTIF", "PBI_DTKS", "only for NON_AKTIF"),
+    ] {
+        let file = member_file(status, Some(reason));
+        std::fs::write(dir.path().join("members.csv"), file).unwrap();
+        match import_dir(&mut store, dir.path(), today()) {
+            Err(ImportError::BadRows { rows, .. }) => {
+                assert_eq!(rows[0].line, 2);
+                assert!(rows[0].reason.contains(says), "{rows:?}");
+            }
+            other => panic!("expected a bad row, got {other:?}"),
+        }
+    }
+}

@@ -1192,3 +1192,39 @@ fn a_failing_search_says_so_instead_of_showing_nothing() {
         "{notice:?}"
     );
 }
+
+#[test]
+fn a_non_active_member_is_told_the_recorded_reason_and_its_counter() {
+    // Rina (PBI) is NON_AKTIF with the recorded reason PBI_DTKS.
+    const RINA: (&str, &str) = ("3273015506950008", "15061995");
+    let (id, en) = screen_for(Tile::Status, RINA.0, RINA.1);
+    assert_eq!(id.result_heading, "NON-AKTIF");
+    assert!(id.result_text.contains("DTKS"), "{}", id.result_text);
+    assert!(id.result_text.contains("Dinas Sosial"), "{}", id.result_text);
+    assert!(en.result_text.contains("welfare register"), "{}", en.result_text);
+    // Not the generic list of what it might be.
+    for text in [&id.result_text, &en.result_text] {
+        assert!(
+            !text.contains("misalnya") && !text.contains("for example"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("batas usia") && !text.contains("age limit"),
+            "{text}"
+        );
+    }
+
+    // The member home says the next step first, the reason under it, and offers counter C.
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Status), at(0));
+    identify(&mut c, IdKind::Nik, RINA.0, RINA.1, 1);
+    let Screen::MemberHome(home) = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert_eq!(home.counter.as_deref(), Some("C"));
+    assert!(home.va.is_none(), "no VA for a PBI family");
+    let v = anjungan::ui::view::render(&c, at(2));
+    assert!(v.result_text.contains("Dinas Sosial"), "{}", v.result_text);
+    assert!(v.result_note.contains("DTKS"), "{}", v.result_note);
+    assert_eq!(v.member_ticket, "Antrean loket C");
+}

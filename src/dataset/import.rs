@@ -19,8 +19,8 @@ use super::{BadRow, ImportError, MAX_BAD_ROWS_LISTED, MEMBER_COLUMNS, files};
 use crate::content::{self, CounterService, InfoArticle};
 use crate::domain::calendar::{YearMonth, parse_date};
 use crate::domain::{
-    CardNo, Employer, Explain, FacilityType, Kelas, KkNo, OfficeLevel, Relation, RuleRow, Segment,
-    Sex, StoredStatus, parse_nik, parse_rule_key,
+    CardNo, Employer, Explain, FacilityType, Kelas, KkNo, NonActiveReason, OfficeLevel, Relation,
+    RuleRow, Segment, Sex, StoredStatus, parse_nik, parse_rule_key,
 };
 use crate::store::{KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION, Store, set_meta};
 
@@ -592,10 +592,21 @@ fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
         "" => None,
         _ => Some(code(f, 15, "employer")?),
     };
+    let reason: Option<NonActiveReason> = match f.get(16).trim() {
+        "" => None,
+        _ => Some(code(f, 16, "status_reason")?),
+    };
+    if reason.is_some() && status != StoredStatus::NonAktif {
+        return Err(bad(format!(
+            "status_reason is only for NON_AKTIF members, but status is {}",
+            status.code()
+        )));
+    }
     tx.prepare_cached(
         "INSERT INTO members (card_no, nik, kk_no, name, birth_date, sex, relation, segment, \
-         kelas, fktp_code, fktp_since, kelas_since, registered_on, status, wage, employer) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         kelas, fktp_code, fktp_since, kelas_since, registered_on, status, wage, employer, \
+         status_reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         card.as_str(),
@@ -614,6 +625,7 @@ fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
         status.code(),
         wage,
         employer.map(|e| e.code()),
+        reason.map(|r| r.code()),
     ])?;
     Ok(())
 }

@@ -23,8 +23,10 @@ pub mod files {
 }
 
 /// The columns of `members.csv`, in the order the generator writes them, the importer reads
-/// them and sync ships them. All are required except the last, `employer`.
-pub const MEMBER_COLUMNS: [&str; 16] = [
+/// them and sync ships them. All are required except the last two, `employer` and
+/// `status_reason` (why a NON_AKTIF member is not active; a dataset without the column
+/// imports as before).
+pub const MEMBER_COLUMNS: [&str; 17] = [
     "card_no",
     "nik",
     "kk_no",
@@ -41,6 +43,7 @@ pub const MEMBER_COLUMNS: [&str; 16] = [
     "status",
     "wage",
     "employer",
+    "status_reason",
 ];
 
 /// One row the importer could not accept, named as a person would find it in an editor.

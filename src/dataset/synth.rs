@@ -22,7 +22,7 @@ use crate::content;
 use crate::dataset::regions::{self, District, NameGroup, Regency};
 
 /// Header of `members.csv`.
-pub const MEMBERS_HEADER: [&str; 16] = super::MEMBER_COLUMNS;
+pub const MEMBERS_HEADER: [&str; 17] = super::MEMBER_COLUMNS;
 /// Header of `bills.csv`.
 pub const BILLS_HEADER: [&str; 4] = ["kk_no", "period", "amount", "paid_on"];
 /// Header of `facilities.csv`.
@@ -1015,6 +1015,8 @@ struct Person {
     birth: NaiveDate,
     registered: NaiveDate,
     status: &'static str,
+    /// `status_reason`: why a NON_AKTIF member is not active (empty otherwise).
+    reason: &'static str,
     name: String,
 }
 
@@ -1063,6 +1065,7 @@ fn gen_members(
             birth: today,
             registered: today,
             status: "AKTIF",
+            reason: "",
             name: String::with_capacity(48),
         })
         .collect();
@@ -1100,6 +1103,7 @@ fn gen_members(
         let mut youngest_parent = head_age;
         for (k, p) in people.iter_mut().enumerate().take(size) {
             p.status = "AKTIF";
+            p.reason = "";
             if k == 0 {
                 p.rel = Rel::Peserta;
                 p.female = head_female;
@@ -1202,10 +1206,16 @@ fn gen_members(
         for (k, p) in people.iter_mut().enumerate().take(size) {
             if family_dropped {
                 p.status = "NON_AKTIF";
+                p.reason = if seg.is_pbi() {
+                    "PBI_DTKS"
+                } else {
+                    "PEMBERI_KERJA_BERHENTI"
+                };
             } else if k > 0 && rng.random_ratio(15, 1000) {
                 p.status = "MENINGGAL";
             } else if seg.is_ppu() && p.rel == Rel::Anak && p.age > 21 {
                 p.status = "NON_AKTIF";
+                p.reason = "USIA_TANGGUNGAN";
             }
         }
 
@@ -1309,6 +1319,7 @@ fn gen_members(
                 mw.write_field("")?;
             }
             mw.write_field(employer)?;
+            mw.write_field(p.reason)?;
             mw.write_record(None::<&[u8]>)?;
             written += 1;
         }

@@ -165,6 +165,91 @@ code_enum! {
 }
 
 code_enum! {
+    /// Why a member is NON_AKTIF, as recorded in the dataset (`members.csv` column
+    /// `status_reason`, optional): the kiosk tells the member this reason and its next step,
+    /// not a list of possibilities (domain.md §11).
+    pub enum NonActiveReason("status reason") {
+        /// Dropped from the DTKS (the social welfare register), so PBI support ended.
+        PbiDtks => "PBI_DTKS",
+        /// The employer stopped reporting or paying for the worker.
+        PemberiKerjaBerhenti => "PEMBERI_KERJA_BERHENTI",
+        /// A child past 21 (25 while studying) is no longer a dependant.
+        UsiaTanggungan => "USIA_TANGGUNGAN",
+        /// The member's record duplicates another one.
+        DataGanda => "DATA_GANDA",
+        /// Living abroad for six months or more.
+        LuarNegeri => "LUAR_NEGERI",
+    }
+}
+
+impl NonActiveReason {
+    /// The counter service that resolves it: a change of segment (C), a data change (E) or
+    /// reactivation (G).
+    pub fn counter_service(self) -> &'static str {
+        match self {
+            Self::PbiDtks | Self::PemberiKerjaBerhenti | Self::UsiaTanggungan => "C",
+            Self::DataGanda => "E",
+            Self::LuarNegeri => "G",
+        }
+    }
+
+    /// What the member does next, in one sentence that names the counter and what to bring.
+    pub fn next_step(self) -> Bilingual {
+        match self {
+            Self::PbiDtks => Bilingual::new(
+                "Hubungi Dinas Sosial setempat untuk didaftarkan kembali sebagai PBI, atau ambil antrean loket C dengan membawa KK dan KTP untuk beralih menjadi peserta mandiri.",
+                "Ask your local Dinas Sosial (social affairs office) to register you as PBI again, or take a ticket for counter C and bring your KK and KTP to become a self-paying member.",
+            ),
+            Self::PemberiKerjaBerhenti => Bilingual::new(
+                "Tanyakan ke bagian SDM pemberi kerja Anda. Jika Anda tidak lagi bekerja di sana, ambil antrean loket C dengan membawa KK dan KTP untuk beralih menjadi peserta mandiri.",
+                "Ask your employer's HR department. If you no longer work there, take a ticket for counter C and bring your KK and KTP to become a self-paying member.",
+            ),
+            Self::UsiaTanggungan => Bilingual::new(
+                "Ambil antrean loket C dengan membawa KK dan KTP untuk mendaftar sebagai peserta sendiri. Jika Anda berusia di bawah 25 tahun dan masih sekolah atau kuliah, bawa juga surat keterangan dari sekolah atau kampus.",
+                "Take a ticket for counter C and bring your KK and KTP to register as a member in your own right. If you are under 25 and still studying, also bring a letter from your school or university.",
+            ),
+            Self::DataGanda => Bilingual::new(
+                "Ambil antrean loket E (perubahan data) dengan membawa KTP dan KK agar data Anda digabungkan.",
+                "Take a ticket for counter E (data change) and bring your KTP and KK so your records can be merged.",
+            ),
+            Self::LuarNegeri => Bilingual::new(
+                "Setelah kembali ke Indonesia, ambil antrean loket G dengan membawa paspor, KTP dan KK untuk mengaktifkan kembali kepesertaan Anda.",
+                "Once you are back in Indonesia, take a ticket for counter G and bring your passport, KTP and KK to reactivate your membership.",
+            ),
+        }
+    }
+}
+
+impl Explain for NonActiveReason {
+    /// Why the member is NON_AKTIF, in one sentence; [`NonActiveReason::next_step`] says what
+    /// to do about it (the screens show both, the reason under the status, the step first).
+    fn explain(&self) -> Bilingual {
+        match self {
+            Self::PbiDtks => Bilingual::new(
+                "Status NON-AKTIF: Anda tidak lagi terdaftar dalam Data Terpadu Kesejahteraan Sosial (DTKS), sehingga bantuan iuran (PBI) dihentikan.",
+                "Status NON-ACTIVE: you are no longer on the social welfare register (DTKS), so your contribution assistance (PBI) has ended.",
+            ),
+            Self::PemberiKerjaBerhenti => Bilingual::new(
+                "Status NON-AKTIF: pemberi kerja Anda tidak lagi melaporkan dan membayar iuran untuk Anda.",
+                "Status NON-ACTIVE: your employer no longer reports you or pays your contribution.",
+            ),
+            Self::UsiaTanggungan => Bilingual::new(
+                "Status NON-AKTIF: Anda telah melewati batas usia anak tanggungan (21 tahun, atau 25 tahun bila masih sekolah).",
+                "Status NON-ACTIVE: you have passed the age limit for a dependent child (21, or 25 while studying).",
+            ),
+            Self::DataGanda => Bilingual::new(
+                "Status NON-AKTIF: data kepesertaan Anda tercatat ganda dengan data lain.",
+                "Status NON-ACTIVE: your membership record duplicates another record.",
+            ),
+            Self::LuarNegeri => Bilingual::new(
+                "Status NON-AKTIF: Anda tercatat tinggal di luar negeri selama enam bulan atau lebih.",
+                "Status NON-ACTIVE: you are recorded as living abroad for six months or more.",
+            ),
+        }
+    }
+}
+
+code_enum! {
     /// Membership status as shown to the member.
     pub enum Status("status") {
         /// Covered.
@@ -642,6 +727,25 @@ mod tests {
             let e = st.explain();
             assert!(e.id.len() > 40 && e.en.len() > 40, "{st}");
         }
+    }
+
+    /// Each recorded NON_AKTIF reason says why in its own words, and its next step names the
+    /// counter the member home offers.
+    #[test]
+    fn non_active_reasons_name_their_own_counter() {
+        let mut seen = std::collections::HashSet::new();
+        for r in NonActiveReason::ALL {
+            let why = r.explain();
+            let next = r.next_step();
+            assert!(why.id.starts_with("Status NON-AKTIF"), "{r}");
+            assert!(why.en.starts_with("Status NON-ACTIVE"), "{r}");
+            assert!(seen.insert(why.id.clone()), "{r} repeats another reason");
+            let counter = r.counter_service();
+            assert!(next.id.contains(&format!("loket {counter}")), "{r}: {}", next.id);
+            assert!(next.en.contains(&format!("counter {counter}")), "{r}: {}", next.en);
+        }
+        assert_eq!(NonActiveReason::DataGanda.counter_service(), "E");
+        assert_eq!(NonActiveReason::PbiDtks.counter_service(), "C");
     }
 
     /// The status texts must say what to do next, not only what the status is.

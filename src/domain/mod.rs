@@ -22,8 +22,8 @@ pub mod va;
 
 pub use calendar::{DateFormatError, YearMonth, add_months, first_of_next_month, parse_date};
 pub use codes::{
-    Employer, FacilityType, Kelas, OfficeLevel, Relation, Segment, Sex, Status, StoredStatus,
-    UnknownCode,
+    Employer, FacilityType, Kelas, NonActiveReason, OfficeLevel, Relation, Segment, Sex, Status,
+    StoredStatus, UnknownCode,
 };
 pub use denda::{DendaEstimate, denda_applies, estimate_denda};
 pub use dues::{Bill, Dues, compute_dues, derive_status, unpaid_months_by_year};

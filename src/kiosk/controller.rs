@@ -1364,6 +1364,9 @@ fn keep_member_reasons(change: &mut ChangeView) {
 /// data changes (E) otherwise.
 fn counter_for(status: &StatusView) -> Option<String> {
     use crate::domain::Status as S;
+    if let Some(reason) = status.reason {
+        return Some(reason.counter_service().to_owned());
+    }
     Some(
         match status.status {
             S::TidakAktifMenunggak => "G",

@@ -12,7 +12,8 @@ use serde::Serialize;
 use super::ServiceError;
 use crate::domain::{
     self, Bilingual, Bill, CardNo, Dues, Eligibility, Explain, FacilityFacts, Kelas, MemberFacts,
-    PayGuidance, Reason, RehabPlan, Relation, Rules, Segment, Status, StoredStatus, TariffTable,
+    NonActiveReason, PayGuidance, Reason, RehabPlan, Relation, Rules, Segment, Status,
+    StoredStatus, TariffTable,
 };
 use crate::store::{FacilityRecord, MemberRecord, Store};
 
@@ -136,7 +137,26 @@ impl MemberSession {
         let rules = self.rules(today);
         let status = self.status_at(today);
         let dues = domain::compute_dues(&self.bills, status, today, &rules);
-        domain::pay_guidance(self.member.segment, status, &dues, today)
+        self.with_reason(
+            domain::pay_guidance(self.member.segment, status, &dues, today),
+            status,
+        )
+    }
+
+    /// The recorded reason of a NON_AKTIF member, when the dataset has one.
+    fn non_active_reason(&self, status: Status) -> Option<NonActiveReason> {
+        self.member
+            .status_reason
+            .filter(|_| status == Status::NonAktif)
+    }
+
+    /// A NON_AKTIF member with a recorded reason is told that reason's next step, not the
+    /// segment's general one (domain.md §11).
+    fn with_reason(&self, mut pay: PayGuidance, status: Status) -> PayGuidance {
+        if let Some(reason) = self.non_active_reason(status) {
+            pay.what_to_do = reason.next_step();
+        }
+        pay
     }
 
     /// The status screen.
@@ -144,7 +164,11 @@ impl MemberSession {
         let status = self.status_at(today);
         StatusView {
             status,
-            explanation: status.explain(),
+            explanation: match self.non_active_reason(status) {
+                Some(reason) => reason.explain(),
+                None => status.explain(),
+            },
+            reason: self.non_active_reason(status),
             pay: self.pay(today),
             segment: self.member.segment,
             segment_label: self.member.segment.label(),
@@ -180,7 +204,10 @@ impl MemberSession {
         );
         DuesView {
             status,
-            pay: domain::pay_guidance(self.member.segment, status, &dues, today),
+            pay: self.with_reason(
+                domain::pay_guidance(self.member.segment, status, &dues, today),
+                status,
+            ),
             segment: self.member.segment,
             arrears_capped: dues.unpaid_months > dues.billed_arrears_months,
             employer_pays: self.member.segment.is_ppu(),
@@ -321,6 +348,9 @@ pub struct StatusView {
     pub status: Status,
     /// What the status means and what to do next.
     pub explanation: Bilingual,
+    /// Why a NON_AKTIF member is not active, when the dataset records it (`explanation` then
+    /// says that reason, and `pay.what_to_do` its next step).
+    pub reason: Option<NonActiveReason>,
     /// Who pays, and what to do about paying (with the amount, when there is one).
     pub pay: PayGuidance,
     pub segment: Segment,

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use super::corrupt;
 use super::{Store, StoreError, code_col, date_col, parse_code};
 use crate::domain::calendar::{YearMonth, parse_date};
-use crate::domain::{Bill, Employer, Kelas, Relation, Segment, Sex, StoredStatus};
+use crate::domain::{Bill, Employer, Kelas, NonActiveReason, Relation, Segment, Sex, StoredStatus};
 
 /// One row of `members`, typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,14 +27,17 @@ pub struct MemberRecord {
     pub status: StoredStatus,
     pub wage: Option<i64>,
     pub employer: Option<Employer>,
+    /// Why a NON_AKTIF member is not active, when the dataset records it.
+    pub status_reason: Option<NonActiveReason>,
 }
 
 const MEMBER_COLUMNS: &str = "card_no, nik, kk_no, name, birth_date, sex, relation, segment, \
-     kelas, fktp_code, fktp_since, kelas_since, registered_on, status, wage, employer";
+     kelas, fktp_code, fktp_since, kelas_since, registered_on, status, wage, employer, status_reason";
 
 impl MemberRecord {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         let employer: Option<String> = row.get(15)?;
+        let reason: Option<String> = row.get(16)?;
         Ok(MemberRecord {
             card_no: row.get(0)?,
             nik: row.get(1)?,
@@ -53,6 +56,10 @@ impl MemberRecord {
             wage: row.get(14)?,
             employer: match employer {
                 Some(e) if !e.is_empty() => Some(parse_code(15, e)?),
+                _ => None,
+            },
+            status_reason: match reason {
+                Some(r) if !r.is_empty() => Some(parse_code(16, r)?),
                 _ => None,
             },
         })

@@ -181,6 +181,10 @@ const MIGRATIONS: &[&str] = &[
         locked_until   INTEGER
     ) WITHOUT ROWID;
     "#,
+    // v6: why a NON_AKTIF member is not active (members.csv `status_reason`, optional).
+    r#"
+    ALTER TABLE members ADD COLUMN status_reason TEXT;
+    "#,
 ];
 
 /// The schema version this build expects.
