@@ -242,7 +242,11 @@ fn a_non_active_reason_is_optional_known_and_only_for_non_active_members() {
     let rina = |store: &Store| store.member_by_card("0001000000051").unwrap().unwrap();
 
     // Without the column: imports as before, no reason.
-    std::fs::write(dir.path().join("members.csv"), member_file("NON_AKTIF", None)).unwrap();
+    std::fs::write(
+        dir.path().join("members.csv"),
+        member_file("NON_AKTIF", None),
+    )
+    .unwrap();
     import_dir(&mut store, dir.path(), today()).unwrap();
     assert_eq!(rina(&store).status_reason, None);
 
@@ -261,7 +265,11 @@ fn a_non_active_reason_is_optional_known_and_only_for_non_active_members() {
 
     // An unknown code, or a reason on an active member, refuses the row and says why.
     for (status, reason, says) in [
-        ("NON_AKTIF", "PINDAH", "status_reason \"PINDAH\" is not a known code"),
+        (
+            "NON_AKTIF",
+            "PINDAH",
+            "status_reason \"PINDAH\" is not a known code",
+        ),
         ("AKTIF", "PBI_DTKS", "only for NON_AKTIF"),
     ] {
         let file = member_file(status, Some(reason));

@@ -1142,6 +1142,21 @@ fn the_queue_list_is_short_and_says_what_its_numbers_mean() {
         "{}",
         v.ticket_info
     );
+    // The checklist holds what to bring; "registered through HR" is a note, not a box.
+    assert!(
+        !v.ticket_documents
+            .iter()
+            .any(|d| d.contains("registered through")),
+        "{:?}",
+        v.ticket_documents
+    );
+    assert!(
+        v.ticket_notes
+            .iter()
+            .any(|d| d.contains("registered through")),
+        "{:?}",
+        v.ticket_notes
+    );
 }
 
 #[test]
@@ -1200,8 +1215,16 @@ fn a_non_active_member_is_told_the_recorded_reason_and_its_counter() {
     let (id, en) = screen_for(Tile::Status, RINA.0, RINA.1);
     assert_eq!(id.result_heading, "NON-AKTIF");
     assert!(id.result_text.contains("DTKS"), "{}", id.result_text);
-    assert!(id.result_text.contains("Dinas Sosial"), "{}", id.result_text);
-    assert!(en.result_text.contains("welfare register"), "{}", en.result_text);
+    assert!(
+        id.result_text.contains("Dinas Sosial"),
+        "{}",
+        id.result_text
+    );
+    assert!(
+        en.result_text.contains("welfare register"),
+        "{}",
+        en.result_text
+    );
     // Not the generic list of what it might be.
     for text in [&id.result_text, &en.result_text] {
         assert!(

@@ -28,6 +28,11 @@
 //! - `documents_id` / `documents_en`: what to bring, `|`-separated, at least one entry,
 //!   the same count in both languages (entry *n* of one translates entry *n* of the
 //!   other). An entry that applies to one segment starts with it, e.g. `PBPU/mandiri: ...`.
+//!   Only things a member can bring belong here: the kiosk prints them as a checklist.
+//! - `notes_id` / `notes_en` (optional pair of columns, after the documents): what a member
+//!   should know that is not a document ("Pegawai swasta: didaftarkan melalui HRD", a
+//!   condition of the service), `|`-separated, may be empty, the same count in both
+//!   languages. Shown and printed under the checklist, without a box to tick.
 //!
 //! Errors name the file, the line (the header is line 1; a record that spans lines is
 //! reported at its first line) and the reason.
@@ -67,14 +72,19 @@ pub const CATEGORIES: [&str; 13] = [
 const INFO_HEADER: [&str; 7] = [
     "id", "category", "title_id", "title_en", "body_id", "body_en", "source",
 ];
-const SERVICES_HEADER: [&str; 6] = [
+/// The services header; the last two columns (the notes) are optional.
+const SERVICES_HEADER: [&str; 8] = [
     "code",
     "name_id",
     "name_en",
     "minutes",
     "documents_id",
     "documents_en",
+    "notes_id",
+    "notes_en",
 ];
+/// How many of [`SERVICES_HEADER`]'s columns a file must have.
+const SERVICES_REQUIRED: usize = 6;
 
 /// One Info JKN article, in Indonesian and English.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,6 +127,10 @@ pub struct CounterService {
     pub minutes: u32,
     /// What to bring, at least one entry.
     pub documents: Vec<Document>,
+    /// What to know that is not a document (who registers private employees, a condition
+    /// of the service); may be empty.
+    #[serde(default)]
+    pub notes: Vec<Document>,
 }
 
 /// Why a content file was rejected, and where.
@@ -173,6 +187,14 @@ pub enum ContentErrorReason {
         /// Entries in `documents_en`.
         en: usize,
     },
+    /// The two note lists have different lengths.
+    #[error("{id} Indonesian notes but {en} English notes")]
+    NoteCountMismatch {
+        /// Entries in `notes_id`.
+        id: usize,
+        /// Entries in `notes_en`.
+        en: usize,
+    },
     /// An id or code appears twice.
     #[error("duplicate {field} `{value}`")]
     Duplicate {
@@ -202,7 +224,7 @@ pub fn parse_info<R: Read>(r: R) -> Result<Vec<InfoArticle>, ContentError> {
     let file = INFO_FILE;
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    for_each_record(r, file, &INFO_HEADER, |line, rec| {
+    for_each_record(r, file, &INFO_HEADER, INFO_HEADER.len(), |line, rec| {
         let err = |reason| ContentError { file, line, reason };
         let f = |i: usize| normalize(&rec[i]);
         let article = InfoArticle {
@@ -246,7 +268,7 @@ pub fn parse_services<R: Read>(r: R) -> Result<Vec<CounterService>, ContentError
     let file = SERVICES_FILE;
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    for_each_record(r, file, &SERVICES_HEADER, |line, rec| {
+    for_each_record(r, file, &SERVICES_HEADER, SERVICES_REQUIRED, |line, rec| {
         let err = |reason| ContentError { file, line, reason };
         let code = rec[0].trim().to_string();
         let name_id = rec[1].trim().to_string();
@@ -295,17 +317,35 @@ pub fn parse_services<R: Read>(r: R) -> Result<Vec<CounterService>, ContentError
                 value: code,
             }));
         }
-        let documents = docs_id
-            .into_iter()
-            .zip(docs_en)
-            .map(|(id, en)| Document { id, en })
-            .collect();
+        let notes_id = split_documents(rec.get(6).unwrap_or(""));
+        let notes_en = split_documents(rec.get(7).unwrap_or(""));
+        if notes_id.len() != notes_en.len() {
+            return Err(err(ContentErrorReason::NoteCountMismatch {
+                id: notes_id.len(),
+                en: notes_en.len(),
+            }));
+        }
+        if notes_id.iter().chain(&notes_en).any(|d| d.is_empty()) {
+            let field = if notes_id.iter().any(|d| d.is_empty()) {
+                "notes_id"
+            } else {
+                "notes_en"
+            };
+            return Err(err(ContentErrorReason::Empty(field)));
+        }
+        let pairs = |ids: Vec<String>, ens: Vec<String>| {
+            ids.into_iter()
+                .zip(ens)
+                .map(|(id, en)| Document { id, en })
+                .collect()
+        };
         out.push(CounterService {
             code,
             name_id,
             name_en,
             minutes,
-            documents,
+            documents: pairs(docs_id, docs_en),
+            notes: pairs(notes_id, notes_en),
         });
         Ok(())
     })?;
@@ -341,15 +381,21 @@ pub fn write_services<W: Write>(w: W, services: &[CounterService]) -> csv::Resul
         .from_writer(w);
     wtr.write_record(SERVICES_HEADER)?;
     for s in services {
-        let ids: Vec<&str> = s.documents.iter().map(|d| d.id.as_str()).collect();
-        let ens: Vec<&str> = s.documents.iter().map(|d| d.en.as_str()).collect();
+        let join = |docs: &[Document], en: bool| {
+            docs.iter()
+                .map(|d| if en { d.en.as_str() } else { d.id.as_str() })
+                .collect::<Vec<_>>()
+                .join("|")
+        };
         wtr.write_record([
             s.code.as_str(),
             &s.name_id,
             &s.name_en,
             &s.minutes.to_string(),
-            &ids.join("|"),
-            &ens.join("|"),
+            &join(&s.documents, false),
+            &join(&s.documents, true),
+            &join(&s.notes, false),
+            &join(&s.notes, true),
         ])?;
     }
     wtr.flush()?;
@@ -357,10 +403,13 @@ pub fn write_services<W: Write>(w: W, services: &[CounterService]) -> csv::Resul
 }
 
 /// Checks the header, then hands each record with its starting line to `f`.
+/// A file may leave out the columns of `header` after the first `required`; its records
+/// then have as many fields as its own header.
 fn for_each_record<R: Read>(
     r: R,
     file: &'static str,
     header: &[&str],
+    required: usize,
     mut f: impl FnMut(u64, &csv::StringRecord) -> Result<(), ContentError>,
 ) -> Result<(), ContentError> {
     // Flexible, so that a short or long record reaches our own check and gets its line.
@@ -378,11 +427,11 @@ fn for_each_record<R: Read>(
             expected: header.join(","),
         },
     };
-    match records.next() {
+    let columns = match records.next() {
         Some(Ok(h)) => {
             // A UTF-8 BOM from spreadsheet exports must not make a good header look bad.
             let first = h.get(0).map(|s| s.trim_start_matches('\u{feff}'));
-            let same = h.len() == header.len()
+            let same = (h.len() == header.len() || h.len() == required)
                 && first == Some(header[0])
                 && h.iter()
                     .skip(1)
@@ -391,19 +440,20 @@ fn for_each_record<R: Read>(
             if !same {
                 return Err(bad_header());
             }
+            h.len()
         }
         Some(Err(e)) => return Err(csv_error(file, e)),
         None => return Err(bad_header()),
-    }
+    };
     for rec in records {
         let rec = rec.map_err(|e| csv_error(file, e))?;
         let line = rec.position().map_or(0, |p| p.line());
-        if rec.len() != header.len() {
+        if rec.len() != columns {
             return Err(ContentError {
                 file,
                 line,
                 reason: ContentErrorReason::ColumnCount {
-                    expected: header.len(),
+                    expected: columns,
                     found: rec.len(),
                 },
             });
@@ -521,7 +571,68 @@ mod tests {
         let a = &services[0].documents;
         assert!(a.iter().any(|d| d.id.contains("materai 10.000")));
         assert!(a.iter().any(|d| d.id.starts_with("ASN")));
-        assert!(a.iter().any(|d| d.id.starts_with("Pegawai swasta")));
+        // "Registered through HR" is no document to bring: it is a note.
+        assert!(!a.iter().any(|d| d.id.starts_with("Pegawai swasta")));
+        assert!(services[0].notes[0].id.starts_with("Pegawai swasta"));
+    }
+
+    /// The checklist holds only things a member can bring: no "registered through HR", no
+    /// "see service C", no conditions of the service.
+    #[test]
+    fn default_checklists_hold_documents_only() {
+        let not_documents = [
+            "didaftarkan melalui",
+            "lihat layanan",
+            "Hanya PBPU",
+            "tidak ada tunggakan",
+        ];
+        for s in default_services() {
+            for d in &s.documents {
+                for phrase in not_documents {
+                    assert!(!d.id.contains(phrase), "{}: {:?} is a note", s.code, d.id);
+                }
+            }
+            for n in &s.notes {
+                assert!(
+                    !n.id.is_empty() && !n.en.is_empty() && n.id != n.en,
+                    "{}",
+                    s.code
+                );
+            }
+        }
+        let h = default_services()
+            .into_iter()
+            .find(|s| s.code == "H")
+            .unwrap();
+        assert_eq!(h.documents.len(), 2);
+        assert!(h.notes[0].en.contains("no arrears"), "{:?}", h.notes);
+    }
+
+    #[test]
+    fn notes_are_optional_and_must_pair_up() {
+        let six = format!("{SVC_HEAD}X,Satu,One,10,KTP,ID card\n");
+        let s = parse_services(six.as_bytes()).unwrap();
+        assert!(s[0].notes.is_empty());
+        let eight_head =
+            "code,name_id,name_en,minutes,documents_id,documents_en,notes_id,notes_en\n";
+        let eight = format!("{eight_head}X,Satu,One,10,KTP,ID card,Catatan|Lagi,Note|More\n");
+        let s = parse_services(eight.as_bytes()).unwrap();
+        assert_eq!(s[0].notes.len(), 2);
+        assert_eq!(s[0].notes[1].en, "More");
+        let uneven = format!("{eight_head}X,Satu,One,10,KTP,ID card,Catatan|Lagi,Note\n");
+        assert_eq!(
+            parse_services(uneven.as_bytes()).unwrap_err().reason,
+            ContentErrorReason::NoteCountMismatch { id: 2, en: 1 }
+        );
+        // A record must have as many fields as its own header.
+        let short = format!("{eight_head}X,Satu,One,10,KTP,ID card\n");
+        assert!(matches!(
+            parse_services(short.as_bytes()).unwrap_err().reason,
+            ContentErrorReason::ColumnCount {
+                expected: 8,
+                found: 6
+            }
+        ));
     }
 
     #[test]

@@ -801,12 +801,15 @@ fn write_content(
         "INSERT INTO counter_services (code, name_id, name_en, minutes) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut insert_doc = tx.prepare_cached(
-        "INSERT INTO service_documents (service_code, seq, text_id, text_en) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO service_documents (service_code, seq, text_id, text_en, kind) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for s in services {
         insert_service.execute(params![s.code, s.name_id, s.name_en, s.minutes])?;
-        for (seq, d) in s.documents.iter().enumerate() {
-            insert_doc.execute(params![s.code, seq as i64, d.id, d.en])?;
+        let documents = s.documents.iter().map(|d| (d, "DOC"));
+        let notes = s.notes.iter().map(|d| (d, crate::store::NOTE));
+        for (seq, (d, kind)) in documents.chain(notes).enumerate() {
+            insert_doc.execute(params![s.code, seq as i64, d.id, d.en, kind])?;
         }
     }
     Ok(())

@@ -741,8 +741,16 @@ mod tests {
             assert!(why.en.starts_with("Status NON-ACTIVE"), "{r}");
             assert!(seen.insert(why.id.clone()), "{r} repeats another reason");
             let counter = r.counter_service();
-            assert!(next.id.contains(&format!("loket {counter}")), "{r}: {}", next.id);
-            assert!(next.en.contains(&format!("counter {counter}")), "{r}: {}", next.en);
+            assert!(
+                next.id.contains(&format!("loket {counter}")),
+                "{r}: {}",
+                next.id
+            );
+            assert!(
+                next.en.contains(&format!("counter {counter}")),
+                "{r}: {}",
+                next.en
+            );
         }
         assert_eq!(NonActiveReason::DataGanda.counter_service(), "E");
         assert_eq!(NonActiveReason::PbiDtks.counter_service(), "C");

@@ -134,6 +134,17 @@ pub fn queue_ticket(ctx: &SlipContext, t: &TicketSlip<'_>) -> Receipt {
     for d in &t.service.documents {
         checkbox(&mut r, ctx.width.columns(), l.pick(&d.id, &d.en));
     }
+    if !t.service.notes.is_empty() {
+        r.styled(
+            l.pick("Perlu diketahui:", "Good to know:"),
+            Align::Left,
+            true,
+            1,
+        );
+        for n in &t.service.notes {
+            bullet(&mut r, ctx.width.columns(), l.pick(&n.id, &n.en));
+        }
+    }
     r.separator();
     r.styled(
         l.pick(
@@ -153,6 +164,15 @@ fn checkbox(r: &mut Receipt, cols: usize, text: &str) {
     let lines = wrap(&sanitize(text), cols.saturating_sub(4));
     for (i, line) in lines.iter().enumerate() {
         let mark = if i == 0 { "[ ] " } else { "    " };
+        r.line(format!("{mark}{line}"));
+    }
+}
+
+/// A note: `- text`, continuation lines indented under the text; nothing to tick.
+fn bullet(r: &mut Receipt, cols: usize, text: &str) {
+    let lines = wrap(&sanitize(text), cols.saturating_sub(2));
+    for (i, line) in lines.iter().enumerate() {
+        let mark = if i == 0 { "- " } else { "  " };
         r.line(format!("{mark}{line}"));
     }
 }

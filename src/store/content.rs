@@ -4,6 +4,10 @@ use super::{Store, StoreError, code_col, date_col};
 use crate::content::{CounterService, Document, InfoArticle};
 use crate::domain::{RuleRow, RulesTable, TariffRow, TariffTable};
 
+/// `service_documents.kind` of a note (something to know, not to bring); documents are
+/// `DOC`.
+pub(crate) const NOTE: &str = "NOTE";
+
 impl Store {
     /// Info JKN articles in display order.
     pub fn info_articles(&self) -> Result<Vec<InfoArticle>, StoreError> {
@@ -28,7 +32,8 @@ impl Store {
     /// The counter services (A–I) with the documents each needs.
     pub fn counter_services(&self) -> Result<Vec<CounterService>, StoreError> {
         let mut docs = self.conn.prepare_cached(
-            "SELECT text_id, text_en FROM service_documents WHERE service_code = ?1 ORDER BY seq",
+            "SELECT text_id, text_en, kind FROM service_documents WHERE service_code = ?1 \
+             ORDER BY seq",
         )?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT code, name_id, name_en, minutes FROM counter_services ORDER BY code",
@@ -39,20 +44,28 @@ impl Store {
         services
             .into_iter()
             .map(|(code, name_id, name_en, minutes)| {
-                let documents = docs
+                let entries: Vec<(Document, String)> = docs
                     .query_map([&code], |r| {
-                        Ok(Document {
-                            id: r.get(0)?,
-                            en: r.get(1)?,
-                        })
+                        Ok((
+                            Document {
+                                id: r.get(0)?,
+                                en: r.get(1)?,
+                            },
+                            r.get(2)?,
+                        ))
                     })?
                     .collect::<Result<_, _>>()?;
+                let (notes, documents): (Vec<_>, Vec<_>) =
+                    entries.into_iter().partition(|(_, kind)| kind == NOTE);
+                let documents = documents.into_iter().map(|(d, _)| d).collect();
+                let notes = notes.into_iter().map(|(d, _)| d).collect();
                 Ok(CounterService {
                     code,
                     name_id,
                     name_en,
                     minutes,
                     documents,
+                    notes,
                 })
             })
             .collect()

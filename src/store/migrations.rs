@@ -185,6 +185,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE members ADD COLUMN status_reason TEXT;
     "#,
+    // v7: a counter service's entries are documents to bring (`DOC`) or notes to know
+    // (`NOTE`, services.csv `notes_id`/`notes_en`); the kiosk ticks only documents.
+    r#"
+    ALTER TABLE service_documents ADD COLUMN kind TEXT NOT NULL DEFAULT 'DOC';
+    "#,
 ];
 
 /// The schema version this build expects.

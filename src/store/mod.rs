@@ -23,6 +23,7 @@ use rusqlite::Connection;
 use crate::domain::{Bilingual, Explain};
 
 pub use attempts::Attempts;
+pub(crate) use content::NOTE;
 pub use crypt::{DbKey, DbRole, open_connection, open_connection_as};
 pub use members::MemberRecord;
 pub use meta::DatasetInfo;

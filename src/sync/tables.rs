@@ -83,7 +83,7 @@ pub const TABLES: &[TableSpec] = &[
     },
     TableSpec {
         name: "service_documents",
-        columns: &["service_code", "seq", "text_id", "text_en"],
+        columns: &["service_code", "seq", "text_id", "text_en", "kind"],
         key: &["service_code", "seq"],
     },
     TableSpec {

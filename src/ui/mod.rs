@@ -111,6 +111,9 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_ticket_number(s(&v.ticket_number));
     k.set_ticket_service(s(&v.ticket_service));
     k.set_ticket_info(s(&v.ticket_info));
+    k.set_ticket_notes(ModelRc::from(Rc::new(VecModel::from(
+        v.ticket_notes.iter().map(|d| s(d)).collect::<Vec<_>>(),
+    ))));
     k.set_ticket_documents(ModelRc::from(Rc::new(VecModel::from(
         v.ticket_documents.iter().map(|d| s(d)).collect::<Vec<_>>(),
     ))));

@@ -110,6 +110,8 @@ pub struct KioskView {
     pub ticket_service: String,
     pub ticket_info: String,
     pub ticket_documents: Vec<String>,
+    /// What to know that is not a document, shown without a box to tick.
+    pub ticket_notes: Vec<String>,
     pub reference_text: String,
     pub reference_answer: String,
 }
@@ -161,6 +163,7 @@ impl KioskView {
             ticket_service: String::new(),
             ticket_info: String::new(),
             ticket_documents: Vec::new(),
+            ticket_notes: Vec::new(),
             reference_text: String::new(),
             reference_answer: String::new(),
         }
@@ -893,6 +896,12 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.ticket_documents = ticket
                 .service
                 .documents
+                .iter()
+                .map(|d| t(lang, &d.id, &d.en))
+                .collect();
+            v.ticket_notes = ticket
+                .service
+                .notes
                 .iter()
                 .map(|d| t(lang, &d.id, &d.en))
                 .collect();
