@@ -111,11 +111,15 @@ fn tickets_and_slips_cross_the_real_wire() {
     assert!(fault.message.id.contains("Kertas"), "{fault:?}");
     assert_eq!(printer.pages().len(), 2);
 
-    // Ratings are anonymous counts in the store.
-    devices.rate(5);
-    devices.rate(5);
-    devices.rate(3);
-    let store = Store::open(&db).unwrap();
-    assert_eq!(store.meta("rating_5").unwrap().as_deref(), Some("2"));
-    assert_eq!(store.meta("rating_3").unwrap().as_deref(), Some("1"));
+    // Diagnostics' counters went to the store through the devices' one handle: the
+    // printed slips, the fault, and the three tickets of today.
+    drop(devices);
+    let mut store = Store::open(&db).unwrap();
+    let counters = anjungan::diag::counters::printer(&store).unwrap();
+    assert_eq!(counters.printed, 2, "{counters:?}");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Jakarta)
+        .date_naive();
+    let tickets = anjungan::diag::counters::tickets_on(&mut store, today).unwrap();
+    assert_eq!(tickets.get("A"), Some(&3), "{tickets:?}");
 }

@@ -70,7 +70,6 @@ impl Harness {
                 } => Some(Outcome::TicketTaken(
                     self.devices.take_ticket(&service, priority, request_id),
                 )),
-                Effect::Rate(_) => None,
             };
             if let Some(o) = outcome {
                 self.handle(Event::Outcome(o));

@@ -277,6 +277,11 @@ fn text(id: &str, en: &str) -> Bilingual {
 }
 
 impl Controller {
+    /// The store the controller answers from (and counts ratings and requests in).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// A controller on `store`, showing the home screen.
     pub fn new(store: Store, settings: Settings, now: Now) -> Result<Self, ServiceError> {
         let services = store.counter_services()?;
@@ -821,7 +826,11 @@ impl Controller {
                 _ => (Screen::RequestCheck { reference, answer }, Vec::new()),
             },
             (Screen::Rating, Event::Rate(stars)) if (1..=5).contains(&stars) => {
-                (Screen::Thanks, vec![Effect::Rate(stars)])
+                // Counted here, in the store the controller holds: a rating is no device.
+                if let Err(e) = self.store.count_rating(stars) {
+                    tracing::warn!(error = %e, "rating not counted");
+                }
+                (Screen::Thanks, Vec::new())
             }
             (Screen::Rating, Event::Done) => (Screen::Thanks, Vec::new()),
             (Screen::Thanks, Event::Done) => {

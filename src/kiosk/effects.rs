@@ -80,8 +80,6 @@ pub enum Effect {
         priority: bool,
         request_id: u32,
     },
-    /// Count one anonymous rating (1–5).
-    Rate(u8),
 }
 
 /// The outcome of an [`Effect`], fed back to the controller.

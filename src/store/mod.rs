@@ -14,6 +14,7 @@ mod meta;
 pub mod migrations;
 mod outbox;
 mod places;
+mod ratings;
 
 use std::path::Path;
 use std::time::Duration;

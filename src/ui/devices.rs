@@ -1,6 +1,7 @@
 //! The kiosk's devices for the UI runtime: slips laid out by [`crate::slips`] and printed
-//! through the ESC/POS driver, queue numbers from the serial dispenser, and the anonymous
-//! rating counter in the store.
+//! through the ESC/POS driver and queue numbers from the serial dispenser. Diagnostics'
+//! counters (slips printed, tickets per service) go to the store through one handle, opened
+//! at the first count.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -27,8 +28,11 @@ pub struct KioskDevices {
     pub print_gate: diag::probe::PrintGate,
     pub kiosk_name: String,
     pub zone: chrono_tz::Tz,
-    /// Where ratings are counted.
+    /// Where diagnostics' counters are kept.
     pub db: PathBuf,
+    /// The one store handle for those counters, opened at the first count (the controller
+    /// opens and migrates the store first), not once per print.
+    counters: Mutex<Option<Store>>,
 }
 
 impl KioskDevices {
@@ -47,7 +51,21 @@ impl KioskDevices {
             ))),
             None => None,
         };
-        Ok(Self {
+        Ok(Self::with_client(
+            printer, paper, dispenser, kiosk_name, zone, db,
+        ))
+    }
+
+    /// Devices around a dispenser client made elsewhere (its timeouts chosen by the caller).
+    pub fn with_client(
+        printer: Option<String>,
+        paper: PaperWidth,
+        dispenser: Option<Arc<Mutex<DispenserClient>>>,
+        kiosk_name: String,
+        zone: chrono_tz::Tz,
+        db: PathBuf,
+    ) -> Self {
+        Self {
             printer,
             paper,
             dispenser,
@@ -55,7 +73,28 @@ impl KioskDevices {
             kiosk_name,
             zone,
             db,
-        })
+            counters: Mutex::new(None),
+        }
+    }
+
+    /// Runs `f` on the counters' store handle, opening it if needed; a failure is logged,
+    /// never the member's problem.
+    fn count(&self, what: &str, f: impl FnOnce(&Store) -> Result<(), crate::store::StoreError>) {
+        let mut handle = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        if handle.is_none() {
+            match Store::open(&self.db) {
+                Ok(s) => *handle = Some(s),
+                Err(e) => {
+                    tracing::warn!(error = %e, what, "not counted: the store did not open");
+                    return;
+                }
+            }
+        }
+        if let Some(store) = handle.as_ref()
+            && let Err(e) = f(store)
+        {
+            tracing::warn!(error = %e, what, "not counted");
+        }
     }
 
     fn receipt(&self, slip: &Slip, lang: Lang) -> Receipt {
@@ -157,11 +196,9 @@ impl Devices for KioskDevices {
             .as_ref()
             .err()
             .map(|e| e.fault().map_or(e.code(), |f| f.code()));
-        if let Err(e) = Store::open(&self.db)
-            .and_then(|s| diag::counters::record_print(&s, code, chrono::Utc::now()))
-        {
-            tracing::warn!(error = %e, "print not counted");
-        }
+        self.count("print", |s| {
+            diag::counters::record_print(s, code, chrono::Utc::now())
+        });
         if let Ok(report) = &result {
             tracing::info!(bytes = report.bytes, "slip printed");
         }
@@ -206,18 +243,6 @@ impl Devices for KioskDevices {
                 fault(e.code(), e.explain())
             })
     }
-
-    fn rate(&self, stars: u8) {
-        // Anonymous: one counter per star value, nothing else.
-        let key = format!("rating_{}", stars.clamp(1, 5));
-        let result = Store::open(&self.db).and_then(|store| {
-            let n: i64 = store.meta(&key)?.and_then(|v| v.parse().ok()).unwrap_or(0);
-            store.set_meta(&key, &(n + 1).to_string())
-        });
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "rating not counted");
-        }
-    }
 }
 
 impl KioskDevices {
@@ -236,17 +261,14 @@ impl KioskDevices {
             Err(anjungan_drivers::dispenser::DispenserError::Refused(_)) => "ISSUE NAK",
             Err(_) => return,
         };
-        let result = Store::open(&self.db).and_then(|s| {
-            diag::counters::record_frame(&s, frame, now)?;
+        self.count("ticket", |s| {
+            diag::counters::record_frame(s, frame, now)?;
             if issued.is_ok() {
                 let day = now.with_timezone(&self.zone).date_naive();
-                diag::counters::record_ticket(&s, day, service)?;
+                diag::counters::record_ticket(s, day, service)?;
             }
             Ok(())
         });
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "ticket not counted");
-        }
     }
 }
 

@@ -11,17 +11,15 @@ use super::{AppWindow, apply, connect, view};
 use crate::kiosk::{Controller, Effect, Event, Fault, Issued, Lang, Now, Outcome, Settings, Slip};
 use crate::store::Store;
 
-/// What the kiosk's effects need from the world: the printer, the dispenser and the rating
-/// counter. (Change requests go to the outbox in the store, which the controller owns.) Calls may block for seconds; the runtime calls them off the UI and
-/// controller threads.
+/// What the kiosk's effects need from the world: the printer and the dispenser. (Change
+/// requests and ratings go to the store, which the controller owns.) Calls may block for
+/// seconds; the runtime calls them off the UI and controller threads.
 pub trait Devices: Send + Sync + 'static {
     /// Prints a slip in the member's language.
     fn print(&self, slip: &Slip, lang: Lang) -> Result<(), Fault>;
     /// Takes a number; the same `request_id` must give the same number. A kiosk whose
     /// printer cannot print the ticket takes none.
     fn take_ticket(&self, service: &str, priority: bool, request_id: u32) -> Result<Issued, Fault>;
-    /// Counts an anonymous rating.
-    fn rate(&self, stars: u8);
 }
 
 /// The kiosk's clock: monotonic time for timers, wall time in the kiosk's zone for dates.
@@ -145,7 +143,7 @@ fn run_effect(effect: Effect, lang: Lang, devices: Arc<dyn Devices>, tx: mpsc::S
 }
 
 /// Carries out one effect on the devices, blocking, and gives the outcome the controller
-/// waits for (none for a rating).
+/// waits for.
 pub fn carry_out(effect: Effect, lang: Lang, devices: &dyn Devices) -> Option<Outcome> {
     match effect {
         Effect::Print(slip) => Some(Outcome::Printed(devices.print(&slip, lang))),
@@ -156,9 +154,5 @@ pub fn carry_out(effect: Effect, lang: Lang, devices: &dyn Devices) -> Option<Ou
         } => Some(Outcome::TicketTaken(
             devices.take_ticket(&service, priority, request_id),
         )),
-        Effect::Rate(stars) => {
-            devices.rate(stars);
-            None
-        }
     }
 }

@@ -170,15 +170,14 @@ impl Rig {
             },
         )
         .unwrap();
-        let devices = KioskDevices {
-            printer: Some(printer_uri.clone()),
-            paper: PaperWidth::Mm80,
-            dispenser: Some(Arc::new(Mutex::new(client))),
-            print_gate: anjungan::diag::probe::print_gate(),
-            kiosk_name: settings.kiosk_name.clone(),
-            zone: chrono_tz::Asia::Jakarta,
-            db: db.clone(),
-        };
+        let devices = KioskDevices::with_client(
+            Some(printer_uri.clone()),
+            PaperWidth::Mm80,
+            Some(Arc::new(Mutex::new(client))),
+            settings.kiosk_name.clone(),
+            chrono_tz::Asia::Jakarta,
+            db.clone(),
+        );
 
         let window = AppWindow::new().unwrap();
         window
