@@ -1250,3 +1250,50 @@ fn a_non_active_member_is_told_the_recorded_reason_and_its_counter() {
     assert!(v.result_note.contains("DTKS"), "{}", v.result_note);
     assert_eq!(v.member_ticket, "Antrean loket C");
 }
+
+#[test]
+fn a_sync_shows_on_the_next_data_check_not_at_every_render() {
+    use anjungan::kiosk::DATA_CHECK_MS;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("kiosk.db");
+    let mut store = Store::open(&db).unwrap();
+    import_dir(&mut store, &common::fixture(), common::today()).unwrap();
+    let mut c = Controller::new(store, Settings::default(), at(0)).unwrap();
+    let before = anjungan::ui::view::render(&c, at(1)).data_as_of;
+
+    // Another handle (the sync agent's) brings a new version: new freshness, one more
+    // counter service.
+    let mut other = Store::open(&db).unwrap();
+    other
+        .set_meta("data_loaded_at", "2026-11-22T06:30:00Z")
+        .unwrap();
+    other.set_meta("data_version", "99").unwrap();
+    other
+        .connection()
+        .execute(
+            "INSERT INTO counter_services (code, name_id, name_en, minutes) \
+             VALUES ('J', 'Layanan baru', 'New service', 10)",
+            [],
+        )
+        .unwrap();
+
+    // Renders before the next check read nothing from the store.
+    c.handle(Event::Tick, at(DATA_CHECK_MS - 1));
+    assert_eq!(
+        anjungan::ui::view::render(&c, at(DATA_CHECK_MS - 1)).data_as_of,
+        before
+    );
+    // The check after a member opened the queue list waits for home to change the list.
+    c.handle(Event::Tile(Tile::Queue), at(DATA_CHECK_MS - 1));
+    c.handle(Event::Tick, at(DATA_CHECK_MS));
+    let v = anjungan::ui::view::render(&c, at(DATA_CHECK_MS));
+    assert_ne!(v.data_as_of, before, "freshness is read on the tick");
+    assert!(v.data_as_of.contains("13.30"), "{}", v.data_as_of);
+    assert_eq!(v.items.len(), 9, "the list a member is choosing from stays");
+    c.handle(Event::Home, at(DATA_CHECK_MS + 1));
+    c.handle(Event::Tick, at(2 * DATA_CHECK_MS + 1));
+    c.handle(Event::Tile(Tile::Queue), at(2 * DATA_CHECK_MS + 2));
+    let v = anjungan::ui::view::render(&c, at(2 * DATA_CHECK_MS + 2));
+    assert_eq!(v.items.len(), 10, "{:?}", v.items);
+    assert!(v.items[9].title.starts_with("J"), "{:?}", v.items[9]);
+}

@@ -262,7 +262,31 @@ pub struct Controller {
     pending_ticket: Option<(String, bool, u32)>,
     services: Vec<CounterService>,
     articles: Vec<InfoArticle>,
+    /// What the store said about the data at the last check: read on ticks, not at every
+    /// render.
+    data: DataState,
 }
+
+/// The data's freshness and version as last read from the store.
+struct DataState {
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+    version: i64,
+    checked_ms: u64,
+}
+
+impl DataState {
+    fn read(store: &Store, now_ms: u64) -> Self {
+        Self {
+            as_of: store.data_as_of().ok().flatten(),
+            version: store.dataset_info().map_or(0, |d| d.version),
+            checked_ms: now_ms,
+        }
+    }
+}
+
+/// How often a tick reads the data's freshness and version again: a sync (another thread or
+/// process) shows within this time.
+pub const DATA_CHECK_MS: u64 = 5_000;
 
 /// The search results shown at once.
 const SEARCH_LIMIT: usize = 30;
@@ -293,7 +317,9 @@ impl Controller {
                 lock_secs: i64::try_from(settings.lockout_ms.div_ceil(1000)).unwrap_or(i64::MAX),
             },
         );
+        let data = DataState::read(&store, now.mono_ms);
         Ok(Self {
+            data,
             store,
             settings,
             lang: Lang::Id,
@@ -374,7 +400,7 @@ impl Controller {
     /// When the data was last known current (last sync or import), in the kiosk's zone, and
     /// whether it is too old for change requests.
     pub fn data_freshness(&self, now: Now) -> (Option<NaiveDateTime>, bool) {
-        let as_of = self.store.data_as_of().ok().flatten();
+        let as_of = self.data.as_of;
         let stale = !request::data_fresh(as_of, self.utc(now), self.settings.max_data_age_hours);
         let local = as_of.map(|t| t.with_timezone(&self.settings.zone).naive_local());
         (local, stale)
@@ -450,6 +476,9 @@ impl Controller {
     }
 
     fn tick(&mut self, now: Now) {
+        if now.mono_ms.saturating_sub(self.data.checked_ms) >= DATA_CHECK_MS {
+            self.check_data(now);
+        }
         if matches!(self.screen, Screen::Thanks)
             && now.mono_ms.saturating_sub(self.entered_ms) >= self.settings.thanks_ms
         {
@@ -464,6 +493,37 @@ impl Controller {
             && idle >= self.settings.idle_ms + self.settings.countdown_ms
         {
             self.end_session(now);
+        }
+    }
+
+    /// Reads the data's freshness again and, when a sync or import brought a new version,
+    /// the counter services and Info JKN articles too. Those are picked by their place in a
+    /// list, so they are replaced only while the home screen shows (at the latest when the
+    /// member's visit ends).
+    fn check_data(&mut self, now: Now) {
+        let version = self.data.version;
+        self.data = DataState::read(&self.store, now.mono_ms);
+        if self.data.version != version {
+            self.reload_content(version);
+        }
+    }
+
+    fn reload_content(&mut self, seen: i64) {
+        if !matches!(self.screen, Screen::Home) {
+            // Not now: keep the old version number so the next check tries again.
+            self.data.version = seen;
+            return;
+        }
+        match (self.store.counter_services(), self.store.info_articles()) {
+            (Ok(services), Ok(articles)) => {
+                self.services = services;
+                self.articles = articles;
+                tracing::info!(version = self.data.version, "content reloaded");
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                self.data.version = seen;
+                tracing::warn!(error = %e, "content not reloaded");
+            }
         }
     }
 
