@@ -1297,3 +1297,32 @@ fn a_sync_shows_on_the_next_data_check_not_at_every_render() {
     assert_eq!(v.items.len(), 10, "{:?}", v.items);
     assert!(v.items[9].title.starts_with("J"), "{:?}", v.items[9]);
 }
+
+#[test]
+fn a_tap_meant_for_another_list_does_nothing() {
+    // The queue list shows; taps that say they were on the articles, FKTP or kelas list (a
+    // list drawn before the screen changed) must not take a ticket or open anything.
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Queue), at(0));
+    for (i, e) in [
+        Event::OpenArticle(0),
+        Event::ChooseFacility(0),
+        Event::ChooseKelas(1),
+        Event::OpenResult(0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let label = format!("{e:?}");
+        assert!(c.handle(e, at(1 + i as u64)).is_empty(), "{label}");
+        assert!(
+            matches!(c.screen(), Screen::Queue { .. }),
+            "{label}: {:?}",
+            c.screen()
+        );
+    }
+    assert!(matches!(
+        c.handle(Event::TakeTicket(0), at(9)).as_slice(),
+        [Effect::TakeTicket { .. }]
+    ));
+}

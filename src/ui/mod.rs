@@ -16,7 +16,7 @@ use std::rc::Rc;
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use crate::kiosk::identify::Field;
-use crate::kiosk::{Event, IdKind, SearchFilter, Tile};
+use crate::kiosk::{Event, IdKind, SearchFilter, Tile as KioskTile};
 use view::{KioskView, ListKindData, PageKind, ToneKind};
 
 slint::include_modules!();
@@ -107,7 +107,14 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_article_body(s(&v.article_body));
     k.set_article_source(s(&v.article_source));
     k.set_search_text(s(&v.search_text));
-    k.set_search_filter(v.search_filter);
+    k.set_search_filter(match v.search_filter {
+        SearchFilter::All => Filter::All,
+        SearchFilter::Fktp => Filter::Fktp,
+        SearchFilter::Hospital => Filter::Hospital,
+        SearchFilter::Pharmacy => Filter::Pharmacy,
+        SearchFilter::Optic => Filter::Optic,
+        SearchFilter::Office => Filter::Office,
+    });
     k.set_ticket_number(s(&v.ticket_number));
     k.set_ticket_service(s(&v.ticket_service));
     k.set_ticket_info(s(&v.ticket_info));
@@ -159,16 +166,16 @@ pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
             k.$setter(move |$($arg),*| send($event));
         }};
     }
-    on!(on_tile, |i| Event::Tile(match i {
-        0 => Tile::Status,
-        1 => Tile::Dues,
-        2 => Tile::Va,
-        3 => Tile::Info,
-        4 => Tile::Search,
-        5 => Tile::ChangeFktp,
-        6 => Tile::ChangeKelas,
-        7 => Tile::Queue,
-        _ => Tile::Request,
+    on!(on_tile, |t| Event::Tile(match t {
+        Tile::Status => KioskTile::Status,
+        Tile::Dues => KioskTile::Dues,
+        Tile::Va => KioskTile::Va,
+        Tile::Info => KioskTile::Info,
+        Tile::Search => KioskTile::Search,
+        Tile::ChangeFktp => KioskTile::ChangeFktp,
+        Tile::ChangeKelas => KioskTile::ChangeKelas,
+        Tile::Queue => KioskTile::Queue,
+        Tile::Request => KioskTile::Request,
     }));
     on!(on_home, || Event::Home);
     on!(on_back, || Event::Back);
@@ -191,14 +198,21 @@ pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
     }));
     on!(on_submit, || Event::Submit);
     on!(on_key, |c| Event::Key(c.chars().next().unwrap_or(' ')));
-    on!(on_set_filter, |i| Event::SearchFilter(match i {
-        1 => SearchFilter::Fktp,
-        2 => SearchFilter::Hospital,
-        3 => SearchFilter::Pharmacy,
-        4 => SearchFilter::Optic,
-        5 => SearchFilter::Office,
-        _ => SearchFilter::All,
+    on!(on_set_filter, |f| Event::SearchFilter(match f {
+        Filter::All => SearchFilter::All,
+        Filter::Fktp => SearchFilter::Fktp,
+        Filter::Hospital => SearchFilter::Hospital,
+        Filter::Pharmacy => SearchFilter::Pharmacy,
+        Filter::Optic => SearchFilter::Optic,
+        Filter::Office => SearchFilter::Office,
     }));
+    on!(on_open_result, |i| Event::OpenResult(index(i)));
+    on!(on_open_item, |kind, i| match kind {
+        ListKind::Services => Event::TakeTicket(index(i)),
+        ListKind::Articles => Event::OpenArticle(index(i)),
+        ListKind::Fktp => Event::ChooseFacility(index(i)),
+        ListKind::Kelas => Event::ChooseKelas(u8::try_from(i + 1).unwrap_or(0)),
+    });
     on!(on_print, || Event::Print);
     on!(on_done, || Event::Done);
     on!(on_confirm, || Event::Confirm);
@@ -212,20 +226,9 @@ pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
         MemberAction::ChangeKelas => crate::kiosk::MemberAction::ChangeKelas,
         MemberAction::Ticket => crate::kiosk::MemberAction::Ticket,
     }));
-    let weak = window.as_weak();
-    let send_item = send.clone();
-    k.on_open_item(move |i| {
-        let Some(window) = weak.upgrade() else { return };
-        let i = usize::try_from(i).unwrap_or(usize::MAX);
-        let kiosk = window.global::<Kiosk>();
-        let event = match (kiosk.get_page(), kiosk.get_list_kind()) {
-            (Page::Search, _) => Event::OpenResult(i),
-            (Page::List, ListKind::Services) => Event::TakeTicket(i),
-            (Page::List, ListKind::Articles) => Event::OpenArticle(i),
-            (Page::List, ListKind::Fktp) => Event::ChooseFacility(i),
-            (Page::List, ListKind::Kelas) => Event::ChooseKelas(u8::try_from(i + 1).unwrap_or(0)),
-            _ => return,
-        };
-        send_item(event);
-    });
+}
+
+/// A list position from Slint; a negative one (never sent) matches no entry.
+fn index(i: i32) -> usize {
+    usize::try_from(i).unwrap_or(usize::MAX)
 }

@@ -105,7 +105,7 @@ pub struct KioskView {
     pub article_body: String,
     pub article_source: String,
     pub search_text: String,
-    pub search_filter: i32,
+    pub search_filter: SearchFilter,
     pub ticket_number: String,
     pub ticket_service: String,
     pub ticket_info: String,
@@ -158,7 +158,7 @@ impl KioskView {
             article_body: String::new(),
             article_source: String::new(),
             search_text: String::new(),
-            search_filter: 0,
+            search_filter: SearchFilter::All,
             ticket_number: String::new(),
             ticket_service: String::new(),
             ticket_info: String::new(),
@@ -596,14 +596,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.page = PageKind::Search;
             v.page_title = t(lang, "Cari Faskes & Kantor", "Find Facilities & Offices");
             v.search_text = text.clone();
-            v.search_filter = match filter {
-                SearchFilter::All => 0,
-                SearchFilter::Fktp => 1,
-                SearchFilter::Hospital => 2,
-                SearchFilter::Pharmacy => 3,
-                SearchFilter::Optic => 4,
-                SearchFilter::Office => 5,
-            };
+            v.search_filter = *filter;
             v.items = results.iter().map(|p| place_item(lang, p)).collect();
         }
         Screen::PlaceDetail(place) => {
