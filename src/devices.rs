@@ -10,23 +10,17 @@ use crate::domain::{Bilingual, Explain};
 
 fn printer_fault(f: Fault) -> Bilingual {
     match f {
-        Fault::PaperEnd => Bilingual::new(
+        Fault::PaperEnd => Bilingual::tr(
             "Kertas printer habis. Slip tidak tercetak. Mohon hubungi petugas untuk mengganti \
              kertas, lalu coba cetak lagi.",
-            "The printer is out of paper. The slip was not printed. Please ask a staff member to \
-             load paper, then print again.",
         ),
-        Fault::CoverOpen => Bilingual::new(
+        Fault::CoverOpen => Bilingual::tr(
             "Penutup printer terbuka. Slip tidak tercetak. Mohon hubungi petugas untuk menutupnya, \
              lalu coba cetak lagi.",
-            "The printer cover is open. The slip was not printed. Please ask a staff member to \
-             close it, then print again.",
         ),
-        Fault::Offline => Bilingual::new(
+        Fault::Offline => Bilingual::tr(
             "Printer tidak dapat digunakan saat ini. Slip tidak tercetak. Mohon hubungi petugas; \
              informasi Anda tetap tersedia di layar dan di Mobile JKN.",
-            "The printer is not available right now. The slip was not printed. Please ask a staff \
-             member; your information is still on screen and in Mobile JKN.",
         ),
     }
 }
@@ -96,18 +90,11 @@ impl Explain for PrinterError {
                 )
             }
             Self::Connect { .. } | Self::Io(_) => printer_fault(Fault::Offline),
-            Self::Flooding => Bilingual::new(
+            Self::Flooding => Bilingual::tr(
                 "Printer mengirim data terus-menerus dan tidak dapat dipakai. Matikan lalu nyalakan printer, atau periksa alamatnya.",
-                "The printer keeps sending data and cannot be used. Switch it off and on, or check its address.",
             ),
-            Self::Uri(e) => Bilingual::new(
-                format!("Alamat printer salah: {e}"),
-                format!("Bad printer address: {e}"),
-            ),
-            Self::Render(e) => Bilingual::new(
-                format!("Slip tidak dapat disusun: {e}"),
-                format!("The slip cannot be laid out: {e}"),
-            ),
+            Self::Uri(e) => Bilingual::tr_with("Alamat printer salah: {e}", &[("e", &e)]),
+            Self::Render(e) => Bilingual::tr_with("Slip tidak dapat disusun: {e}", &[("e", &e)]),
         }
     }
 }
@@ -115,29 +102,22 @@ impl Explain for PrinterError {
 impl Explain for DispenserError {
     fn explain(&self) -> Bilingual {
         match self {
-            Self::Refused(NakCode::PaperOut) => Bilingual::new(
+            Self::Refused(NakCode::PaperOut) => Bilingual::tr(
                 "Kertas mesin antrean habis. Mohon hubungi petugas untuk mendapatkan nomor antrean.",
-                "The ticket machine is out of paper. Please ask a staff member for a queue number.",
             ),
-            Self::Refused(NakCode::SeriesFull) => Bilingual::new(
+            Self::Refused(NakCode::SeriesFull) => Bilingual::tr(
                 "Kuota antrean layanan ini untuk hari ini sudah penuh. Silakan datang kembali besok \
                  atau gunakan Mobile JKN / Pandawa 08118165165.",
-                "Today's queue for this service is full. Please come back tomorrow or use Mobile \
-                 JKN / Pandawa 08118165165.",
             ),
-            Self::Refused(NakCode::UnknownService) => Bilingual::new(
-                "Layanan tidak dikenal. Pilih layanan A sampai I.",
-                "Unknown service. Choose a service from A to I.",
-            ),
-            Self::Uri(_) | Self::NotSerial(_) => Bilingual::new(
-                format!("Alamat mesin antrean salah: {self}"),
-                format!("Bad ticket dispenser address: {self}"),
-            ),
-            _ => Bilingual::new(
+            Self::Refused(NakCode::UnknownService) => {
+                Bilingual::tr("Layanan tidak dikenal. Pilih layanan A sampai I.")
+            }
+            Self::Uri(_) | Self::NotSerial(_) => {
+                Bilingual::tr_with("Alamat mesin antrean salah: {self}", &[("self", &self)])
+            }
+            _ => Bilingual::tr(
                 "Mesin antrean tidak merespons. Nomor antrean belum diambil. Mohon hubungi petugas \
                  atau coba lagi sebentar lagi.",
-                "The ticket machine is not responding. No queue number was taken. Please ask a \
-                 staff member or try again in a moment.",
             ),
         }
     }

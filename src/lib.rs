@@ -20,6 +20,7 @@ pub mod devices;
 pub mod diag;
 pub mod domain;
 pub mod hub;
+pub mod i18n;
 pub mod kiosk;
 pub mod private;
 pub mod secret;

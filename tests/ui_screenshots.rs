@@ -100,6 +100,9 @@ impl Tour {
 
     /// Back to the home screen, in the tour's language (home resets it).
     async fn home(&self) {
+        // The three tours' windows share one thread, and Slint one language per thread:
+        // render this window's state, which selects its language, before looking for labels.
+        self.r.render();
         if self.r.kiosk().get_page() != Page::Home {
             self.tap("Beranda", "Home").await;
         }

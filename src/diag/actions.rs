@@ -147,10 +147,7 @@ impl Toolbox {
                 ..failed(
                     action,
                     "PRINTER_NOT_CONFIGURED",
-                    Bilingual::new(
-                        "Printer belum diatur ([printer] uri).",
-                        "No printer is configured ([printer] uri).",
-                    ),
+                    Bilingual::tr("Printer belum diatur ([printer] uri)."),
                 )
             };
         };
@@ -172,10 +169,7 @@ impl Toolbox {
         match (result, fault) {
             (Ok(report), _) => ok(
                 action,
-                Bilingual::new(
-                    format!("Tercetak ({} byte).", report.bytes),
-                    format!("Printed ({} bytes).", report.bytes),
-                ),
+                Bilingual::tr_with("Tercetak ({0} byte).", &[("0", &report.bytes)]),
                 lines,
             ),
             (Err(e), code) => {
@@ -227,21 +221,15 @@ impl Toolbox {
                 lines.reverse();
                 ok(
                     action,
-                    Bilingual::new(
-                        format!(
-                            "{} baris log terakhir, terbaru di atas (nomor panjang disamarkan).",
-                            lines.len()
-                        ),
-                        format!(
-                            "The last {} log lines, newest first (long numbers masked).",
-                            lines.len()
-                        ),
+                    Bilingual::tr_with(
+                        "{0} baris log terakhir, terbaru di atas (nomor panjang disamarkan).",
+                        &[("0", &lines.len())],
                     ),
                     lines,
                 )
             }
             Action::Refresh | Action::Restart | Action::LeaveKiosk => {
-                ok(action, Bilingual::new("Selesai.", "Done."), Vec::new())
+                ok(action, Bilingual::tr("Selesai."), Vec::new())
             }
         }
     }
@@ -253,10 +241,7 @@ impl Toolbox {
             return failed(
                 action,
                 "DISPENSER_NOT_CONFIGURED",
-                Bilingual::new(
-                    "Mesin antrean belum diatur ([dispenser] uri).",
-                    "No ticket dispenser is configured ([dispenser] uri).",
-                ),
+                Bilingual::tr("Mesin antrean belum diatur ([dispenser] uri)."),
             );
         };
         let services = self
@@ -331,7 +316,7 @@ impl Toolbox {
             return failed(
                 action,
                 "HUB_NOT_CONFIGURED",
-                Bilingual::new("Hub belum diatur ([hub]).", "No hub is configured ([hub])."),
+                Bilingual::tr("Hub belum diatur ([hub])."),
             );
         };
         let run = || -> Result<Bilingual, crate::sync::SyncError> {
@@ -341,9 +326,9 @@ impl Toolbox {
                 .build()?;
             if action == Action::ResendOutbox {
                 let sent = rt.block_on(agent.push_outbox())?;
-                Ok(Bilingual::new(
-                    format!("{sent} permohonan terkirim ke hub."),
-                    format!("{sent} requests delivered to the hub."),
+                Ok(Bilingual::tr_with(
+                    "{sent} permohonan terkirim ke hub.",
+                    &[("sent", &sent)],
                 ))
             } else {
                 let report = rt.block_on(async {
@@ -353,15 +338,9 @@ impl Toolbox {
                             crate::sync::SyncError::Network("timed out after 120 s".into())
                         })?
                 })?;
-                Ok(Bilingual::new(
-                    format!(
-                        "Sinkron selesai: versi data {}, {} permohonan terkirim.",
-                        report.applied.version, report.delivered
-                    ),
-                    format!(
-                        "Sync done: data version {}, {} requests delivered.",
-                        report.applied.version, report.delivered
-                    ),
+                Ok(Bilingual::tr_with(
+                    "Sinkron selesai: versi data {0}, {1} permohonan terkirim.",
+                    &[("0", &report.applied.version), ("1", &report.delivered)],
                 ))
             }
         };
@@ -370,10 +349,7 @@ impl Toolbox {
             Err(e) => failed(
                 action,
                 e.code(),
-                Bilingual::new(
-                    format!("Sinkronisasi gagal: {e}"),
-                    format!("Sync failed: {e}"),
-                ),
+                Bilingual::tr_with("Sinkronisasi gagal: {e}", &[("e", &e)]),
             ),
         }
     }

@@ -321,9 +321,9 @@ impl DiagMode {
     fn locked_message(&self, now_ms: u64) -> PinMessage {
         let minutes = self.locked_for(now_ms).unwrap_or(0).div_ceil(60);
         PinMessage {
-            text: Bilingual::new(
-                format!("Terlalu banyak PIN salah. Coba lagi dalam {minutes} menit."),
-                format!("Too many wrong PINs. Try again in {minutes} minutes."),
+            text: Bilingual::tr_with(
+                "Terlalu banyak PIN salah. Coba lagi dalam {minutes} menit.",
+                &[("minutes", &minutes)],
             ),
             error: true,
         }
@@ -341,9 +341,8 @@ impl DiagMode {
         let Some(hash) = &self.settings.pin_hash else {
             self.pin.clear();
             self.message = Some(PinMessage {
-                text: Bilingual::new(
+                text: Bilingual::tr(
                     "PIN teknisi belum diatur. Jalankan `anjungan diag set-pin --config FILE`.",
-                    "No technician PIN is set. Run `anjungan diag set-pin --config FILE`.",
                 ),
                 error: true,
             });
@@ -394,10 +393,7 @@ impl DiagMode {
         } else {
             let left = self.settings.max_failures - self.failures;
             self.message = Some(PinMessage {
-                text: Bilingual::new(
-                    format!("PIN salah. Sisa {left} percobaan."),
-                    format!("Wrong PIN. {left} tries left."),
-                ),
+                text: Bilingual::tr_with("PIN salah. Sisa {left} percobaan.", &[("left", &left)]),
                 error: true,
             });
         }

@@ -16,10 +16,7 @@ pub fn check_format(pin: &str) -> Result<(), Bilingual> {
     if (MIN_PIN..=MAX_PIN).contains(&pin.len()) && pin.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Bilingual::new(
-            "PIN harus 6 sampai 12 angka.",
-            "The PIN must be 6 to 12 digits.",
-        ))
+        Err(Bilingual::tr("PIN harus 6 sampai 12 angka."))
     }
 }
 
@@ -28,16 +25,11 @@ pub fn hash(pin: &str) -> Result<String, Bilingual> {
     check_format(pin)?;
     let salt_bytes: [u8; 16] = rand::random();
     let salt = SaltString::encode_b64(&salt_bytes)
-        .map_err(|e| Bilingual::new(format!("Garam gagal: {e}"), format!("Salt failed: {e}")))?;
+        .map_err(|e| Bilingual::tr_with("Garam gagal: {e}", &[("e", &e)]))?;
     Argon2::default()
         .hash_password(pin.as_bytes(), &salt)
         .map(|h| h.to_string())
-        .map_err(|e| {
-            Bilingual::new(
-                format!("PIN tidak dapat di-hash: {e}"),
-                format!("The PIN cannot be hashed: {e}"),
-            )
-        })
+        .map_err(|e| Bilingual::tr_with("PIN tidak dapat di-hash: {e}", &[("e", &e)]))
 }
 
 /// Whether `pin` matches the stored hash. A malformed hash matches nothing.

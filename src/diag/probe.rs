@@ -194,25 +194,16 @@ fn text(id: impl Into<String>, en: impl Into<String>) -> Bilingual {
 /// The technician's wording for a printer fault.
 pub fn printer_problem(code: &str) -> Bilingual {
     match code {
-        "PRINTER_PAPER_END" => text(
-            "Kertas printer habis. Pasang gulungan kertas baru.",
-            "The printer is out of paper. Load a new roll.",
-        ),
-        "PRINTER_COVER_OPEN" => text(
-            "Penutup printer terbuka. Tutup hingga terkunci.",
-            "The printer cover is open. Close it until it latches.",
-        ),
-        "PRINTER_UNREACHABLE" => text(
-            "Printer tidak dapat dihubungi. Periksa kabel, daya dan alamat printer.",
-            "The printer cannot be reached. Check its cable, power and address.",
-        ),
-        "PRINTER_FLOODING" => text(
+        "PRINTER_PAPER_END" => Bilingual::tr("Kertas printer habis. Pasang gulungan kertas baru."),
+        "PRINTER_COVER_OPEN" => Bilingual::tr("Penutup printer terbuka. Tutup hingga terkunci."),
+        "PRINTER_UNREACHABLE" => {
+            Bilingual::tr("Printer tidak dapat dihubungi. Periksa kabel, daya dan alamat printer.")
+        }
+        "PRINTER_FLOODING" => Bilingual::tr(
             "Printer mengirim data terus-menerus. Matikan lalu nyalakan printer, atau periksa alamatnya.",
-            "The printer keeps sending data. Switch it off and on, or check its address.",
         ),
-        _ => text(
+        _ => Bilingual::tr(
             "Printer melaporkan dirinya offline. Periksa lampu error dan daya printer.",
-            "The printer reports itself offline. Check its error light and power.",
         ),
     }
 }
@@ -283,17 +274,12 @@ fn printer(uri: Option<&str>, gate: &PrintGate, store: Option<&Store>) -> Printe
 /// The technician's wording for a dispenser problem.
 pub fn dispenser_problem(code: &str) -> Bilingual {
     match code {
-        "DISPENSER_PAPER_OUT" => text(
-            "Kertas mesin antrean habis. Pasang gulungan tiket baru.",
-            "The ticket dispenser is out of paper. Load a new ticket roll.",
-        ),
-        "DISPENSER_URI" => text(
-            "Alamat mesin antrean salah. Periksa [dispenser] uri.",
-            "The dispenser address is wrong. Check [dispenser] uri.",
-        ),
-        _ => text(
+        "DISPENSER_PAPER_OUT" => {
+            Bilingual::tr("Kertas mesin antrean habis. Pasang gulungan tiket baru.")
+        }
+        "DISPENSER_URI" => Bilingual::tr("Alamat mesin antrean salah. Periksa [dispenser] uri."),
+        _ => Bilingual::tr(
             "Mesin antrean tidak menjawab. Periksa kabel serial/USB dan daya mesin antrean.",
-            "The ticket dispenser does not answer. Check its serial/USB cable and power.",
         ),
     }
 }
@@ -388,15 +374,9 @@ fn sync(setup: &ProbeSetup, hub: Option<&HubCheck>, db_ok: bool) -> SyncReport {
     r.health = if r.mismatched_outbox > 0 {
         Health::problem(
             "REQUEST_CONTENT_MISMATCH",
-            text(
-                format!(
-                    "{} permohonan berbeda isinya di hub (diubah di jalan atau di hub); tidak dianggap terkirim. Periksa `anjungan diag` dan laporkan ke hub.",
-                    r.mismatched_outbox
-                ),
-                format!(
-                    "{} request(s) hold different content at the hub (altered on the way or at the hub); not counted as sent. Check `anjungan diag` and report it to the hub.",
-                    r.mismatched_outbox
-                ),
+            Bilingual::tr_with(
+                "{0} permohonan berbeda isinya di hub (diubah di jalan atau di hub); tidak dianggap terkirim. Periksa `anjungan diag` dan laporkan ke hub.",
+                &[("0", &r.mismatched_outbox)],
             ),
         )
     } else if !hub.reachable {
@@ -472,15 +452,9 @@ fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
     if !db.is_file() {
         r.health = Health::problem(
             "DB_MISSING",
-            text(
-                format!(
-                    "Basis data {} tidak ada. Jalankan sinkronisasi atau `anjungan import`.",
-                    db.display()
-                ),
-                format!(
-                    "The database {} does not exist. Run a sync or `anjungan import`.",
-                    db.display()
-                ),
+            Bilingual::tr_with(
+                "Basis data {0} tidak ada. Jalankan sinkronisasi atau `anjungan import`.",
+                &[("0", &db.display())],
             ),
         );
         return (r, None);
@@ -509,9 +483,8 @@ fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
             if empty {
                 r.health = Health::problem(
                     "DB_EMPTY",
-                    text(
+                    Bilingual::tr(
                         "Basis data belum berisi data peserta atau faskes. Jalankan sinkronisasi atau `anjungan import`.",
-                        "The database holds no members or facilities yet. Run a sync or `anjungan import`.",
                     ),
                 );
             }
@@ -530,9 +503,8 @@ fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
         // Lookups answer; change requests, sync and imports cannot be saved.
         r.health = Health::problem(
             "DB_READ_ONLY",
-            text(
+            Bilingual::tr(
                 "Basis data hanya dapat dibaca (disk atau berkas hanya-baca): pencarian tetap berjalan, tetapi permintaan perubahan, sinkronisasi dan impor gagal. Periksa disk kiosk.",
-                "The database is read-only (read-only disk or file): lookups still answer, but change requests, sync and imports fail. Check the kiosk's disk.",
             ),
         );
     }
@@ -625,10 +597,7 @@ fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
     } else if r.disk_free_bytes.is_some_and(|f| f < MIN_DISK_FREE) {
         Health::problem(
             "DISK_LOW",
-            text(
-                "Ruang disk hampir habis; sinkronisasi bisa gagal. Kosongkan disk.",
-                "The disk is nearly full; syncs may fail. Free some space.",
-            ),
+            Bilingual::tr("Ruang disk hampir habis; sinkronisasi bisa gagal. Kosongkan disk."),
         )
     } else if r
         .memory_available_bytes
@@ -636,10 +605,7 @@ fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
     {
         Health::problem(
             "MEMORY_LOW",
-            text(
-                "Memori hampir habis. Mulai ulang aplikasi.",
-                "Memory is nearly exhausted. Restart the app.",
-            ),
+            Bilingual::tr("Memori hampir habis. Mulai ulang aplikasi."),
         )
     } else {
         Health::ok()

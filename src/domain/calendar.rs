@@ -41,16 +41,11 @@ impl DateFormatError {
 impl Explain for DateFormatError {
     fn explain(&self) -> Bilingual {
         if self.expected == "YYYY-MM" {
-            Bilingual::new(
-                "Bulan tidak dikenali. Tulis sebagai tahun-bulan, misalnya 2025-03.",
-                "Month not recognised. Write it as year-month, for example 2025-03.",
-            )
+            Bilingual::tr("Bulan tidak dikenali. Tulis sebagai tahun-bulan, misalnya 2025-03.")
         } else {
-            Bilingual::new(
+            Bilingual::tr(
                 "Tanggal tidak dikenali atau tidak ada di kalender. Periksa tanggal lahir Anda \
                  pada KTP dan masukkan sebagai tahun-bulan-tanggal, misalnya 1985-08-17.",
-                "Date not recognised or not on the calendar. Check the date of birth on your KTP \
-                 and enter it as year-month-day, for example 1985-08-17.",
             )
         }
     }

@@ -123,30 +123,16 @@ impl Segment {
     /// Human name of the segment.
     pub fn label(&self) -> Bilingual {
         match self {
-            Self::PbiApbn => Bilingual::new(
-                "PBI APBN (iuran dibayar Pemerintah Pusat)",
-                "PBI APBN (contributions paid by the central government)",
-            ),
-            Self::PbiApbd => Bilingual::new(
-                "PBI APBD / PBPU Pemda (iuran dibayar Pemerintah Daerah)",
-                "PBI APBD / PBPU Pemda (contributions paid by the regional government)",
-            ),
-            Self::PpuPn => Bilingual::new(
+            Self::PbiApbn => Bilingual::tr("PBI APBN (iuran dibayar Pemerintah Pusat)"),
+            Self::PbiApbd => {
+                Bilingual::tr("PBI APBD / PBPU Pemda (iuran dibayar Pemerintah Daerah)")
+            }
+            Self::PpuPn => Bilingual::tr(
                 "Pekerja Penerima Upah Penyelenggara Negara (PNS, TNI, Polri, pejabat negara)",
-                "Wage earner, state (civil servants, TNI, Polri, officials)",
             ),
-            Self::PpuBu => Bilingual::new(
-                "Pekerja Penerima Upah Badan Usaha (karyawan swasta)",
-                "Wage earner, private employer",
-            ),
-            Self::Pbpu => Bilingual::new(
-                "Pekerja Bukan Penerima Upah (mandiri)",
-                "Self-employed (mandiri)",
-            ),
-            Self::Bp => Bilingual::new(
-                "Bukan Pekerja (investor, pensiunan, dan lainnya)",
-                "Non-worker (investors, pensioners and others)",
-            ),
+            Self::PpuBu => Bilingual::tr("Pekerja Penerima Upah Badan Usaha (karyawan swasta)"),
+            Self::Pbpu => Bilingual::tr("Pekerja Bukan Penerima Upah (mandiri)"),
+            Self::Bp => Bilingual::tr("Bukan Pekerja (investor, pensiunan, dan lainnya)"),
         }
     }
 }
@@ -196,25 +182,20 @@ impl NonActiveReason {
     /// What the member does next, in one sentence that names the counter and what to bring.
     pub fn next_step(self) -> Bilingual {
         match self {
-            Self::PbiDtks => Bilingual::new(
+            Self::PbiDtks => Bilingual::tr(
                 "Hubungi Dinas Sosial setempat untuk didaftarkan kembali sebagai PBI, atau ambil antrean loket C dengan membawa KK dan KTP untuk beralih menjadi peserta mandiri.",
-                "Ask your local Dinas Sosial (social affairs office) to register you as PBI again, or take a ticket for counter C and bring your KK and KTP to become a self-paying member.",
             ),
-            Self::PemberiKerjaBerhenti => Bilingual::new(
+            Self::PemberiKerjaBerhenti => Bilingual::tr(
                 "Tanyakan ke bagian SDM pemberi kerja Anda. Jika Anda tidak lagi bekerja di sana, ambil antrean loket C dengan membawa KK dan KTP untuk beralih menjadi peserta mandiri.",
-                "Ask your employer's HR department. If you no longer work there, take a ticket for counter C and bring your KK and KTP to become a self-paying member.",
             ),
-            Self::UsiaTanggungan => Bilingual::new(
+            Self::UsiaTanggungan => Bilingual::tr(
                 "Ambil antrean loket C dengan membawa KK dan KTP untuk mendaftar sebagai peserta sendiri. Jika Anda berusia di bawah 25 tahun dan masih sekolah atau kuliah, bawa juga surat keterangan dari sekolah atau kampus.",
-                "Take a ticket for counter C and bring your KK and KTP to register as a member in your own right. If you are under 25 and still studying, also bring a letter from your school or university.",
             ),
-            Self::DataGanda => Bilingual::new(
+            Self::DataGanda => Bilingual::tr(
                 "Ambil antrean loket E (perubahan data) dengan membawa KTP dan KK agar data Anda digabungkan.",
-                "Take a ticket for counter E (data change) and bring your KTP and KK so your records can be merged.",
             ),
-            Self::LuarNegeri => Bilingual::new(
+            Self::LuarNegeri => Bilingual::tr(
                 "Setelah kembali ke Indonesia, ambil antrean loket G dengan membawa paspor, KTP dan KK untuk mengaktifkan kembali kepesertaan Anda.",
-                "Once you are back in Indonesia, take a ticket for counter G and bring your passport, KTP and KK to reactivate your membership.",
             ),
         }
     }
@@ -225,25 +206,20 @@ impl Explain for NonActiveReason {
     /// to do about it (the screens show both, the reason under the status, the step first).
     fn explain(&self) -> Bilingual {
         match self {
-            Self::PbiDtks => Bilingual::new(
+            Self::PbiDtks => Bilingual::tr(
                 "Status NON-AKTIF: Anda tidak lagi terdaftar dalam Data Terpadu Kesejahteraan Sosial (DTKS), sehingga bantuan iuran (PBI) dihentikan.",
-                "Status NON-ACTIVE: you are no longer on the social welfare register (DTKS), so your contribution assistance (PBI) has ended.",
             ),
-            Self::PemberiKerjaBerhenti => Bilingual::new(
+            Self::PemberiKerjaBerhenti => Bilingual::tr(
                 "Status NON-AKTIF: pemberi kerja Anda tidak lagi melaporkan dan membayar iuran untuk Anda.",
-                "Status NON-ACTIVE: your employer no longer reports you or pays your contribution.",
             ),
-            Self::UsiaTanggungan => Bilingual::new(
+            Self::UsiaTanggungan => Bilingual::tr(
                 "Status NON-AKTIF: Anda telah melewati batas usia anak tanggungan (21 tahun, atau 25 tahun bila masih sekolah).",
-                "Status NON-ACTIVE: you have passed the age limit for a dependent child (21, or 25 while studying).",
             ),
-            Self::DataGanda => Bilingual::new(
+            Self::DataGanda => Bilingual::tr(
                 "Status NON-AKTIF: data kepesertaan Anda tercatat ganda dengan data lain.",
-                "Status NON-ACTIVE: your membership record duplicates another record.",
             ),
-            Self::LuarNegeri => Bilingual::new(
+            Self::LuarNegeri => Bilingual::tr(
                 "Status NON-AKTIF: Anda tercatat tinggal di luar negeri selama enam bulan atau lebih.",
-                "Status NON-ACTIVE: you are recorded as living abroad for six months or more.",
             ),
         }
     }
@@ -267,12 +243,10 @@ impl Status {
     /// The status as a word for screens and slips, in both languages.
     pub fn label(&self) -> Bilingual {
         match self {
-            Self::Aktif => Bilingual::new("AKTIF", "ACTIVE"),
-            Self::TidakAktifMenunggak => {
-                Bilingual::new("TIDAK AKTIF – MENUNGGAK", "INACTIVE – IN ARREARS")
-            }
-            Self::NonAktif => Bilingual::new("NON-AKTIF", "NOT ACTIVE"),
-            Self::Meninggal => Bilingual::new("MENINGGAL", "DECEASED"),
+            Self::Aktif => Bilingual::tr("AKTIF"),
+            Self::TidakAktifMenunggak => Bilingual::tr("TIDAK AKTIF – MENUNGGAK"),
+            Self::NonAktif => Bilingual::tr("NON-AKTIF"),
+            Self::Meninggal => Bilingual::tr("MENINGGAL"),
         }
     }
 }
@@ -280,39 +254,26 @@ impl Status {
 impl Explain for Status {
     fn explain(&self) -> Bilingual {
         match self {
-            Self::Aktif => Bilingual::new(
+            Self::Aktif => Bilingual::tr(
                 "Status AKTIF: Anda dapat berobat dengan JKN, mulai dari FKTP Anda. \
                  Bawa KTP atau kartu JKN (KIS) saat berobat.",
-                "Status ACTIVE: you can get care with JKN, starting at your FKTP. \
-                 Bring your ID card or JKN card (KIS) when you go.",
             ),
-            Self::TidakAktifMenunggak => Bilingual::new(
+            Self::TidakAktifMenunggak => Bilingual::tr(
                 "Status TIDAK AKTIF – MENUNGGAK: penjaminan dihentikan sementara karena ada iuran \
                  yang belum dibayar. Status aktif kembali setelah tunggakan beserta iuran bulan ini \
                  dibayar melalui Virtual Account keluarga Anda. \
                  Jika tunggakan 4–24 bulan, Anda dapat mencicil melalui program REHAB.",
-                "Status INACTIVE – IN ARREARS: coverage is suspended because contributions are unpaid. \
-                 Coverage resumes once the arrears and this month's contribution are paid to your \
-                 family's Virtual Account. \
-                 With 4–24 months of arrears you may pay in instalments through the REHAB programme.",
             ),
-            Self::NonAktif => Bilingual::new(
+            Self::NonAktif => Bilingual::tr(
                 "Status NON-AKTIF: kepesertaan Anda tidak aktif, misalnya karena PBI dinonaktifkan, \
                  pemberi kerja berhenti membayar, atau anak melewati batas usia tanggungan. \
                  Ambil antrean loket C (peralihan jenis kepesertaan) dengan membawa KK dan KTP. \
                  Peserta PBI dapat menghubungi Dinas Sosial setempat untuk pengaktifan kembali.",
-                "Status NON-ACTIVE: your membership is inactive, for example because PBI support ended, \
-                 your employer stopped paying, or a child passed the age limit. \
-                 Take a ticket for counter C (change of membership type) and bring your KK and KTP. \
-                 PBI members can ask their local Dinas Sosial (social affairs office) to reactivate it.",
             ),
-            Self::Meninggal => Bilingual::new(
+            Self::Meninggal => Bilingual::tr(
                 "Status MENINGGAL: peserta tercatat telah meninggal dunia. Jika data ini keliru, \
                  atau untuk melaporkan perubahan anggota keluarga, keluarga dapat datang ke loket \
                  (layanan D) dengan KK dan surat keterangan kematian.",
-                "Status DECEASED: the member is recorded as deceased. If this is wrong, or to report \
-                 a change in the family, a family member can come to the counter (service D) with the \
-                 KK and the death certificate.",
             ),
         }
     }
@@ -338,13 +299,11 @@ impl Relation {
     /// Human name of the relation.
     pub fn label(&self) -> Bilingual {
         match self {
-            Self::Peserta => Bilingual::new("Peserta", "Member"),
-            Self::Suami => Bilingual::new("Suami", "Husband"),
-            Self::Istri => Bilingual::new("Istri", "Wife"),
-            Self::Anak => Bilingual::new("Anak", "Child"),
-            Self::Tambahan => {
-                Bilingual::new("Anggota keluarga tambahan", "Additional family member")
-            }
+            Self::Peserta => Bilingual::tr("Peserta"),
+            Self::Suami => Bilingual::tr("Suami"),
+            Self::Istri => Bilingual::tr("Istri"),
+            Self::Anak => Bilingual::tr("Anak"),
+            Self::Tambahan => Bilingual::tr("Anggota keluarga tambahan"),
         }
     }
 }
@@ -363,8 +322,8 @@ impl Sex {
     /// Human name.
     pub fn label(&self) -> Bilingual {
         match self {
-            Self::L => Bilingual::new("Laki-laki", "Male"),
-            Self::P => Bilingual::new("Perempuan", "Female"),
+            Self::L => Bilingual::tr("Laki-laki"),
+            Self::P => Bilingual::tr("Perempuan"),
         }
     }
 }
@@ -435,21 +394,17 @@ impl FacilityType {
     /// Human name of the facility type.
     pub fn label(&self) -> Bilingual {
         match self {
-            Self::Puskesmas => Bilingual::new("Puskesmas", "Community health centre (Puskesmas)"),
-            Self::KlinikPratama => Bilingual::new("Klinik Pratama", "Primary clinic"),
-            Self::DokterPraktik => {
-                Bilingual::new("Dokter Praktik Perorangan", "Private practice doctor")
-            }
-            Self::DokterGigi => Bilingual::new("Dokter Gigi", "Dentist"),
-            Self::RsDPratama => {
-                Bilingual::new("Rumah Sakit Kelas D Pratama", "Class D primary hospital")
-            }
-            Self::RsKelasA => Bilingual::new("Rumah Sakit Kelas A", "Class A hospital"),
-            Self::RsKelasB => Bilingual::new("Rumah Sakit Kelas B", "Class B hospital"),
-            Self::RsKelasC => Bilingual::new("Rumah Sakit Kelas C", "Class C hospital"),
-            Self::RsKelasD => Bilingual::new("Rumah Sakit Kelas D", "Class D hospital"),
-            Self::Apotek => Bilingual::new("Apotek", "Pharmacy"),
-            Self::Optik => Bilingual::new("Optik", "Optician"),
+            Self::Puskesmas => Bilingual::tr("Puskesmas"),
+            Self::KlinikPratama => Bilingual::tr("Klinik Pratama"),
+            Self::DokterPraktik => Bilingual::tr("Dokter Praktik Perorangan"),
+            Self::DokterGigi => Bilingual::tr("Dokter Gigi"),
+            Self::RsDPratama => Bilingual::tr("Rumah Sakit Kelas D Pratama"),
+            Self::RsKelasA => Bilingual::tr("Rumah Sakit Kelas A"),
+            Self::RsKelasB => Bilingual::tr("Rumah Sakit Kelas B"),
+            Self::RsKelasC => Bilingual::tr("Rumah Sakit Kelas C"),
+            Self::RsKelasD => Bilingual::tr("Rumah Sakit Kelas D"),
+            Self::Apotek => Bilingual::tr("Apotek"),
+            Self::Optik => Bilingual::tr("Optik"),
         }
     }
 }
@@ -478,14 +433,11 @@ impl OfficeLevel {
     /// Human name of the office level.
     pub fn label(&self) -> Bilingual {
         match self {
-            Self::Pusat => Bilingual::new("Kantor Pusat", "Head office"),
-            Self::Kedeputian => Bilingual::new("Kedeputian Wilayah", "Regional deputy office"),
-            Self::Cabang => Bilingual::new("Kantor Cabang", "Branch office"),
-            Self::KabKota => Bilingual::new("Kantor Kabupaten/Kota", "Regency/city office"),
-            Self::Mpp => Bilingual::new(
-                "Mal Pelayanan Publik (MPP)",
-                "Public service mall (MPP) counter",
-            ),
+            Self::Pusat => Bilingual::tr("Kantor Pusat"),
+            Self::Kedeputian => Bilingual::tr("Kedeputian Wilayah"),
+            Self::Cabang => Bilingual::tr("Kantor Cabang"),
+            Self::KabKota => Bilingual::tr("Kantor Kabupaten/Kota"),
+            Self::Mpp => Bilingual::tr("Mal Pelayanan Publik (MPP)"),
         }
     }
 }
@@ -521,7 +473,7 @@ impl Kelas {
             2 => "II",
             _ => "III",
         };
-        Bilingual::new(format!("Kelas {roman}"), format!("Class {roman}"))
+        Bilingual::tr_with("Kelas {roman}", &[("roman", &roman)])
     }
 }
 

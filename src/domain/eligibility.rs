@@ -105,31 +105,22 @@ fn kelas_wait(months: u32, earliest: Option<NaiveDate>) -> Bilingual {
 /// one message for the member's own case, not a list of every segment's.
 pub fn segment_refusal(segment: Segment, employer: Option<Employer>, kelas: bool) -> Bilingual {
     match (kelas, segment.is_pbi(), segment.is_ppu()) {
-        (false, true, _) => Bilingual::new(
+        (false, true, _) => Bilingual::tr(
             "Peserta PBI tidak dapat mengubah FKTP di anjungan. Ambil antrean loket F, atau \
              hubungi Pandawa (WhatsApp 08118165165).",
-            "PBI members cannot change their FKTP at the kiosk. Take a ticket for counter F, or \
-             contact Pandawa (WhatsApp 08118165165).",
         ),
-        (false, _, _) if employer.is_some() => Bilingual::new(
+        (false, _, _) if employer.is_some() => Bilingual::tr(
             "Peserta TNI dan Polri mengubah FKTP melalui satuan kerja masing-masing, tidak di \
              anjungan. Ambil antrean loket F bila perlu bantuan.",
-            "TNI and Polri members change their FKTP through their own unit, not at the kiosk. \
-             Take a ticket for counter F if you need help.",
         ),
-        (true, true, _) => Bilingual::new(
+        (true, true, _) => Bilingual::tr(
             "Peserta PBI dirawat di kelas 3 yang iurannya dibayar pemerintah, jadi kelasnya tidak \
              dapat diubah di anjungan. Untuk memilih kelas lain, Anda perlu beralih menjadi \
              peserta mandiri: ambil antrean loket C.",
-            "PBI members are covered in class 3, paid by the government, so the class cannot be \
-             changed at the kiosk. To choose another class you would need to become a \
-             self-paying member: take a ticket for counter C.",
         ),
-        (true, _, true) => Bilingual::new(
+        (true, _, true) => Bilingual::tr(
             "Kelas pekerja penerima upah mengikuti gaji dan diatur pemberi kerja. Tanyakan ke \
              bagian SDM pemberi kerja Anda, atau ambil antrean loket H.",
-            "For wage earners the class follows the wage and is set through the employer. Ask \
-             your employer's HR department, or take a ticket for counter H.",
         ),
         _ => Reason::SegmentNotAllowed.explain(),
     }
@@ -138,50 +129,36 @@ pub fn segment_refusal(segment: Segment, employer: Option<Employer>, kelas: bool
 impl Explain for Reason {
     fn explain(&self) -> Bilingual {
         match self {
-            Self::NotActive => Bilingual::new(
+            Self::NotActive => Bilingual::tr(
                 "Perubahan hanya dapat dilakukan saat status kepesertaan AKTIF. Lihat status Anda \
                  untuk langkah mengaktifkannya kembali.",
-                "Changes are only possible while your membership is ACTIVE. See your status for \
-                 how to reactivate it.",
             ),
-            Self::SegmentNotAllowed => Bilingual::new(
+            Self::SegmentNotAllowed => Bilingual::tr(
                 "Perubahan ini tidak dapat dilakukan di anjungan untuk jenis kepesertaan Anda. \
                  Ambil antrean loket, atau hubungi Pandawa (WhatsApp 08118165165).",
-                "This change cannot be made at the kiosk for your membership type. Take a counter \
-                 ticket, or contact Pandawa (WhatsApp 08118165165).",
             ),
             Self::FktpMin3Months => fktp_wait(3, None),
-            Self::FktpFull => Bilingual::new(
-                "FKTP tujuan sudah penuh. Pilih FKTP lain di sekitar Anda.",
-                "The chosen FKTP is full. Choose another FKTP near you.",
-            ),
-            Self::FktpInactive => Bilingual::new(
-                "FKTP tujuan sedang tidak menerima peserta JKN. Pilih FKTP lain.",
-                "The chosen FKTP is not accepting JKN members now. Choose another FKTP.",
-            ),
-            Self::NotFktp => Bilingual::new(
+            Self::FktpFull => {
+                Bilingual::tr("FKTP tujuan sudah penuh. Pilih FKTP lain di sekitar Anda.")
+            }
+            Self::FktpInactive => {
+                Bilingual::tr("FKTP tujuan sedang tidak menerima peserta JKN. Pilih FKTP lain.")
+            }
+            Self::NotFktp => Bilingual::tr(
                 "Faskes tujuan bukan FKTP (misalnya rumah sakit, apotek, atau optik). Pilih \
                  puskesmas, klinik pratama, dokter praktik, dokter gigi, atau RS kelas D pratama.",
-                "The chosen facility is not a first-level facility (e.g. a hospital, pharmacy or \
-                 optician). Choose a puskesmas, primary clinic, private doctor, dentist or class D \
-                 primary hospital.",
             ),
-            Self::UnknownFacility => Bilingual::new(
+            Self::UnknownFacility => Bilingual::tr(
                 "Kode faskes tidak ditemukan. Periksa kodenya (8 karakter, misalnya 0301R001) atau \
                  cari faskes melalui menu Pencarian Lokasi.",
-                "Facility code not found. Check the code (8 characters, e.g. 0301R001) or find the \
-                 facility with the Location Search menu.",
             ),
-            Self::SameAsCurrent => Bilingual::new(
+            Self::SameAsCurrent => Bilingual::tr(
                 "Pilihan baru sama dengan yang sekarang, jadi tidak ada yang perlu diubah.",
-                "The new choice is the same as your current one, so there is nothing to change.",
             ),
             Self::KelasMin12Months => kelas_wait(12, None),
-            Self::HasArrears => Bilingual::new(
+            Self::HasArrears => Bilingual::tr(
                 "Masih ada tunggakan iuran. Lunasi melalui Virtual Account keluarga Anda, lalu \
                  ajukan perubahan kelas kembali.",
-                "There are unpaid contributions. Pay them to your family's Virtual Account, then \
-                 request the class change again.",
             ),
         }
     }

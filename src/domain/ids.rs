@@ -53,43 +53,24 @@ impl IdError {
 impl Explain for IdError {
     fn explain(&self) -> Bilingual {
         match self {
-            Self::CardLength { len } => Bilingual::new(
-                format!(
-                    "Nomor kartu JKN harus 13 angka; Anda memasukkan {len}. \
-                     Periksa kartu JKN Anda atau aplikasi Mobile JKN."
-                ),
-                format!(
-                    "A JKN card number has 13 digits; you entered {len}. \
-                     Check your JKN card or the Mobile JKN app."
-                ),
+            Self::CardLength { len } => Bilingual::tr_with(
+                "Nomor kartu JKN harus 13 angka; Anda memasukkan {len}. \
+                     Periksa kartu JKN Anda atau aplikasi Mobile JKN.",
+                &[("len", &len)],
             ),
-            Self::CardNonDigit { position } => Bilingual::new(
-                format!(
-                    "Nomor kartu JKN hanya berisi angka; karakter ke-{position} bukan angka. \
-                     Periksa kartu JKN Anda dan ketik ulang."
-                ),
-                format!(
-                    "A JKN card number has digits only; character {position} is not a digit. \
-                     Check your JKN card and type it again."
-                ),
+            Self::CardNonDigit { position } => Bilingual::tr_with(
+                "Nomor kartu JKN hanya berisi angka; karakter ke-{position} bukan angka. \
+                     Periksa kartu JKN Anda dan ketik ulang.",
+                &[("position", &position)],
             ),
-            Self::KkLength { len } => Bilingual::new(
-                format!(
-                    "Nomor KK harus 16 angka; Anda memasukkan {len}. Periksa Kartu Keluarga Anda."
-                ),
-                format!(
-                    "A KK number has 16 digits; you entered {len}. Check your family card (KK)."
-                ),
+            Self::KkLength { len } => Bilingual::tr_with(
+                "Nomor KK harus 16 angka; Anda memasukkan {len}. Periksa Kartu Keluarga Anda.",
+                &[("len", &len)],
             ),
-            Self::KkNonDigit { position } => Bilingual::new(
-                format!(
-                    "Nomor KK hanya berisi angka; karakter ke-{position} bukan angka. \
-                     Periksa Kartu Keluarga Anda dan ketik ulang."
-                ),
-                format!(
-                    "A KK number has digits only; character {position} is not a digit. \
-                     Check your family card (KK) and type it again."
-                ),
+            Self::KkNonDigit { position } => Bilingual::tr_with(
+                "Nomor KK hanya berisi angka; karakter ke-{position} bukan angka. \
+                     Periksa Kartu Keluarga Anda dan ketik ulang.",
+                &[("position", &position)],
             ),
         }
     }

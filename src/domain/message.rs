@@ -19,11 +19,29 @@ pub struct Bilingual {
 }
 
 impl Bilingual {
-    /// Builds a message from its two texts.
+    /// Builds a message from its two texts. For texts of the kiosk's own (not from a
+    /// dataset, a device or a peer), use the catalog: [`Bilingual::tr`].
     pub fn new(id: impl Into<String>, en: impl Into<String>) -> Self {
         Self {
             id: id.into(),
             en: en.into(),
+        }
+    }
+
+    /// A catalog message: the Indonesian `msgid`, with its English from
+    /// `ui/translations/en` (see [`crate::i18n`]).
+    pub fn tr(msgid: &str) -> Self {
+        Self {
+            id: msgid.to_owned(),
+            en: crate::i18n::translate("en", msgid).to_owned(),
+        }
+    }
+
+    /// [`Bilingual::tr`] with the named placeholders `{name}` filled in both languages.
+    pub fn tr_with(msgid: &str, args: &[(&str, &dyn std::fmt::Display)]) -> Self {
+        Self {
+            id: crate::i18n::fill(msgid, args),
+            en: crate::i18n::fill(crate::i18n::translate("en", msgid), args),
         }
     }
 }
@@ -73,6 +91,27 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The catalog's name for this language (`""` for Indonesian, the source language).
+    pub fn catalog(self) -> &'static str {
+        match self {
+            Self::Id => "",
+            Self::En => "en",
+        }
+    }
+
+    /// A catalog message (its Indonesian `msgid`) in this language.
+    pub fn tr(self, msgid: &str) -> &str {
+        match self {
+            Self::Id => msgid,
+            Self::En => crate::i18n::translate("en", msgid),
+        }
+    }
+
+    /// [`Lang::tr`] with the named placeholders `{name}` filled.
+    pub fn tr_with(self, msgid: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        crate::i18n::fill(self.tr(msgid), args)
+    }
+
     /// The text in this language.
     pub fn pick<'a>(self, id: &'a str, en: &'a str) -> &'a str {
         match self {

@@ -109,9 +109,9 @@ impl Explain for NikError {
         const CHECK_ID: &str = "Periksa kembali NIK pada KTP atau KK Anda dan ketik ulang.";
         const CHECK_EN: &str = "Check the NIK on your KTP or KK and type it again.";
         match self {
-            Self::Length { len } => Bilingual::new(
-                format!("NIK harus 16 angka; Anda memasukkan {len}. Periksa KTP Anda."),
-                format!("A NIK has 16 digits; you entered {len}. Check your KTP."),
+            Self::Length { len } => Bilingual::tr_with(
+                "NIK harus 16 angka; Anda memasukkan {len}. Periksa KTP Anda.",
+                &[("len", &len)],
             ),
             Self::NonDigit { position } => Bilingual::new(
                 format!("NIK hanya berisi angka; karakter ke-{position} bukan angka. {CHECK_ID}"),

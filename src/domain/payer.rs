@@ -106,53 +106,46 @@ pub fn pay_guidance(
     today: NaiveDate,
 ) -> PayGuidance {
     let payer = segment.payer();
-    let b = Bilingual::new;
     let (who_pays, what_to_do, amount_due) = match (payer, status) {
         (_, Status::Meninggal) => (
             who_pays(payer),
-            b(
+            Bilingual::tr(
                 "Tidak ada iuran yang perlu dibayar untuk peserta ini. Untuk melaporkan perubahan anggota keluarga, ambil antrean layanan D.",
-                "No contribution is to be paid for this member. To report a change in the family, take a ticket for service D.",
             ),
             None,
         ),
         (Payer::CentralGovernment | Payer::RegionalGovernment, Status::NonAktif) => (
             who_pays(payer),
-            b(
+            Bilingual::tr(
                 "Bantuan iuran (PBI) Anda tidak aktif. Hubungi Dinas Sosial setempat untuk pengaktifan kembali, atau ambil antrean loket C untuk beralih menjadi peserta mandiri.",
-                "Your contribution assistance (PBI) is not active. Ask your local Dinas Sosial (social affairs office) to reactivate it, or take a ticket for counter C to become a self-paying member.",
             ),
             None,
         ),
         (Payer::CentralGovernment | Payer::RegionalGovernment, _) => (
             who_pays(payer),
-            b(
+            Bilingual::tr(
                 "Anda tidak perlu membayar iuran, dan tidak ada Virtual Account yang perlu dibayar.",
-                "You do not need to pay any contribution, and there is no Virtual Account to pay.",
             ),
             None,
         ),
         (Payer::Employer, Status::NonAktif) => (
             who_pays(payer),
-            b(
+            Bilingual::tr(
                 "Iuran dari pemberi kerja tidak lagi diterima. Tanyakan ke bagian SDM pemberi kerja Anda, atau ambil antrean loket C untuk beralih menjadi peserta mandiri.",
-                "Contributions from your employer are no longer received. Ask your employer's HR department, or take a ticket for counter C to become a self-paying member.",
             ),
             None,
         ),
         (Payer::Employer, _) => (
             who_pays(payer),
-            b(
+            Bilingual::tr(
                 "Iuran dipotong dari gaji dan disetorkan oleh pemberi kerja setiap bulan. Anda tidak membayar lewat Virtual Account. Pertanyaan tentang potongan gaji: bagian SDM pemberi kerja.",
-                "Contributions are deducted from your wage and paid by your employer each month. You do not pay through a Virtual Account. Questions about the deduction: your employer's HR department.",
             ),
             None,
         ),
         (Payer::Member, Status::NonAktif) => (
             who_pays(payer),
-            b(
+            Bilingual::tr(
                 "Kepesertaan Anda tidak aktif, jadi belum ada iuran yang dapat dibayar. Ambil antrean loket C dengan membawa KK dan KTP.",
-                "Your membership is not active, so there is no contribution to pay yet. Take a ticket for counter C and bring your KK and KTP.",
             ),
             None,
         ),
@@ -215,22 +208,10 @@ pub fn pay_guidance(
 
 fn who_pays(payer: Payer) -> Bilingual {
     match payer {
-        Payer::CentralGovernment => Bilingual::new(
-            "Iuran dibayar Pemerintah Pusat",
-            "Contributions are paid by the central government",
-        ),
-        Payer::RegionalGovernment => Bilingual::new(
-            "Iuran dibayar Pemerintah Daerah",
-            "Contributions are paid by the regional government",
-        ),
-        Payer::Employer => Bilingual::new(
-            "Iuran dibayar melalui pemberi kerja",
-            "Contributions are paid through your employer",
-        ),
-        Payer::Member => Bilingual::new(
-            "Iuran dibayar sendiri melalui Virtual Account",
-            "Contributions are paid by the family through its Virtual Account",
-        ),
+        Payer::CentralGovernment => Bilingual::tr("Iuran dibayar Pemerintah Pusat"),
+        Payer::RegionalGovernment => Bilingual::tr("Iuran dibayar Pemerintah Daerah"),
+        Payer::Employer => Bilingual::tr("Iuran dibayar melalui pemberi kerja"),
+        Payer::Member => Bilingual::tr("Iuran dibayar sendiri melalui Virtual Account"),
     }
 }
 

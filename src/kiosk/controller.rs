@@ -293,13 +293,6 @@ const SEARCH_LIMIT: usize = 30;
 /// FKTPs offered for a change.
 const FKTP_CHOICES: usize = 12;
 
-fn text(id: &str, en: &str) -> Bilingual {
-    Bilingual {
-        id: id.into(),
-        en: en.into(),
-    }
-}
-
 impl Controller {
     /// The store the controller answers from (and counts ratings and requests in).
     pub fn store(&self) -> &Store {
@@ -630,9 +623,8 @@ impl Controller {
                 }
                 let message = message.or_else(|| {
                     submit.then(|| {
-                        text(
+                        Bilingual::tr(
                             "Lengkapi NIK atau nomor kartu dan tanggal lahir terlebih dahulu.",
-                            "Complete the NIK or card number and the date of birth first.",
                         )
                     })
                 });
@@ -756,9 +748,9 @@ impl Controller {
                 return self.choose_fktp(options, i, now);
             }
             (Screen::FktpConfirm { target, change }, Event::Confirm) => {
-                let what = text(
-                    &format!("Pindah FKTP ke {} ({})", target.name, target.code),
-                    &format!("Change FKTP to {} ({})", target.name, target.code),
+                let what = Bilingual::tr_with(
+                    "Pindah FKTP ke {0} ({1})",
+                    &[("0", &target.name), ("1", &target.code)],
                 );
                 let request = Change::Fktp(target.code.clone());
                 return self.submit(request, what, Screen::FktpConfirm { target, change }, now);
@@ -796,9 +788,9 @@ impl Controller {
             }
             (Screen::KelasConfirm { change }, Event::Confirm) => match change.to.parse::<Kelas>() {
                 Ok(to) => {
-                    let what = text(
-                        &format!("Pindah ke kelas {} untuk seluruh keluarga", to.get()),
-                        &format!("Change to class {} for the whole family", to.get()),
+                    let what = Bilingual::tr_with(
+                        "Pindah ke kelas {0} untuk seluruh keluarga",
+                        &[("0", &to.get())],
                     );
                     return self.submit(
                         Change::Kelas(to),
@@ -1067,10 +1059,7 @@ impl Controller {
             }
         };
         self.pending_ticket = Some((code.clone(), priority, request_id));
-        self.busy = Some(text(
-            "Mengambil nomor antrean…",
-            "Getting your queue number…",
-        ));
+        self.busy = Some(Bilingual::tr("Mengambil nomor antrean…"));
         vec![Effect::TakeTicket {
             service: code,
             priority,
@@ -1287,7 +1276,7 @@ impl Controller {
         match outcome {
             Outcome::Printed(Ok(())) => {
                 self.notice = Some(Notice {
-                    message: text("Silakan ambil struk Anda.", "Please take your slip."),
+                    message: Bilingual::tr("Silakan ambil struk Anda."),
                     error: false,
                 });
             }
@@ -1449,9 +1438,8 @@ fn counter_for(status: &StatusView) -> Option<String> {
 }
 
 fn search_unavailable() -> Bilingual {
-    text(
+    Bilingual::tr(
         "Pencarian sedang terganggu di anjungan ini. Silakan coba lagi, atau tanyakan ke loket informasi.",
-        "Search is not working on this kiosk right now. Please try again, or ask at the information counter.",
     )
 }
 
@@ -1467,5 +1455,5 @@ fn stale_notice(hours: u64) -> Bilingual {
 }
 
 fn printing() -> Bilingual {
-    text("Mencetak…", "Printing…")
+    Bilingual::tr("Mencetak…")
 }

@@ -120,15 +120,9 @@ impl IdentifyForm {
         match self.kind {
             IdKind::Nik => {
                 if n >= 2 && !domain::nik::is_known_province(&self.id[..2]) {
-                    return Some(text(
-                        &format!(
-                            "Dua angka pertama NIK ({}) bukan kode provinsi. Periksa KTP Anda.",
-                            &self.id[..2]
-                        ),
-                        &format!(
-                            "The first two digits of a NIK ({}) are not a province code. Check your KTP.",
-                            &self.id[..2]
-                        ),
+                    return Some(Bilingual::tr_with(
+                        "Dua angka pertama NIK ({0}) bukan kode provinsi. Periksa KTP Anda.",
+                        &[("0", &&self.id[..2])],
                     ));
                 }
                 if n == 16 {
@@ -172,37 +166,26 @@ impl IdentifyForm {
         if let Some(day) = num(0..2)
             && !(1..=31).contains(&day)
         {
-            return Some(text(
-                "Tanggal lahir harus 01–31.",
-                "The day of birth must be 01–31.",
-            ));
+            return Some(Bilingual::tr("Tanggal lahir harus 01–31."));
         }
         if let Some(month) = num(2..4)
             && !(1..=12).contains(&month)
         {
-            return Some(text(
-                "Bulan lahir harus 01–12.",
-                "The month of birth must be 01–12.",
-            ));
+            return Some(Bilingual::tr("Bulan lahir harus 01–12."));
         }
         if b.len() == BIRTH_DIGITS {
             match self.birth_date() {
                 None => {
-                    return Some(text(
+                    return Some(Bilingual::tr(
                         "Tanggal itu tidak ada di kalender. Periksa tanggal lahir Anda.",
-                        "That date does not exist. Check your date of birth.",
                     ));
                 }
                 Some(d) if d > today => {
-                    return Some(text(
-                        "Tanggal lahir tidak boleh di masa depan.",
-                        "The date of birth cannot be in the future.",
-                    ));
+                    return Some(Bilingual::tr("Tanggal lahir tidak boleh di masa depan."));
                 }
                 Some(d) if d.year_ce().1 < 1900 => {
-                    return Some(text(
+                    return Some(Bilingual::tr(
                         "Tahun lahir terlalu lama. Periksa tahun lahir Anda.",
-                        "That year of birth is too early. Check it.",
                     ));
                 }
                 _ => {}

@@ -86,21 +86,15 @@ impl ServiceError {
 
 impl Explain for ServiceError {
     fn explain(&self) -> Bilingual {
-        let text = |id: &str, en: &str| Bilingual {
-            id: id.into(),
-            en: en.into(),
-        };
         match self {
             Self::InvalidNik(e) => e.explain(),
             Self::InvalidCard(e) => e.explain(),
-            Self::InvalidDate => text(
+            Self::InvalidDate => Bilingual::tr(
                 "Tanggal lahir tidak valid. Tulis sebagai TTTT-BB-HH, misalnya 1985-08-17, dan pastikan tanggal itu ada.",
-                "That date of birth is not valid. Write it as YYYY-MM-DD, for example 1985-08-17, and make sure the date exists.",
             ),
             Self::IdentityMismatch { attempts_left } => {
-                let mut b = text(
+                let mut b = Bilingual::tr(
                     "Data tidak cocok. Periksa kembali NIK atau nomor kartu dan tanggal lahir. Jika tetap tidak cocok, silakan ke loket informasi.",
-                    "The details do not match. Check the NIK or card number and the date of birth. If they still do not match, please go to the information counter.",
                 );
                 if let Some(n) = attempts_left {
                     b.id.push_str(&format!(
@@ -125,10 +119,7 @@ impl Explain for ServiceError {
                     ),
                 }
             }
-            Self::InvalidKelas(_) => text(
-                "Kelas rawat hanya 1, 2 atau 3.",
-                "The treatment class can only be 1, 2 or 3.",
-            ),
+            Self::InvalidKelas(_) => Bilingual::tr("Kelas rawat hanya 1, 2 atau 3."),
             Self::InvalidFilter(w) => Bilingual {
                 id: format!(
                     "Jenis {w:?} tidak dikenal. Pilih jenis dari daftar, misalnya PUSKESMAS atau FKTP."
@@ -137,17 +128,14 @@ impl Explain for ServiceError {
                     "Unknown type {w:?}. Choose a type from the list, for example PUSKESMAS or FKTP."
                 ),
             },
-            Self::InvalidLocation(_) => text(
+            Self::InvalidLocation(_) => Bilingual::tr(
                 "Lokasi tidak valid. Tulis sebagai LINTANG,BUJUR, misalnya -6.90,107.59.",
-                "Invalid location. Write it as LAT,LON, for example -6.90,107.59.",
             ),
-            Self::NoFamilyHead => text(
+            Self::NoFamilyHead => Bilingual::tr(
                 "Nomor Virtual Account keluarga Anda tidak dapat ditampilkan karena data kepala keluarga belum lengkap. Silakan ke loket E (perubahan data).",
-                "Your family's Virtual Account cannot be shown because the head-of-family record is incomplete. Please go to counter E (data changes).",
             ),
-            Self::NoData => text(
+            Self::NoData => Bilingual::tr(
                 "Data peserta belum tersedia di anjungan ini. Silakan ke loket, atau coba lagi nanti.",
-                "Member data is not available on this kiosk yet. Please go to a counter, or try again later.",
             ),
             Self::DataTooOld { as_of, .. } => {
                 let when = as_of.as_deref().unwrap_or("-");
@@ -190,13 +178,11 @@ impl Explain for ServiceError {
                     ),
                 }
             }
-            Self::UnknownReference => text(
+            Self::UnknownReference => Bilingual::tr(
                 "Nomor referensi tidak ditemukan. Periksa nomor pada slip, atau tanyakan ke loket.",
-                "Reference number not found. Check the number on the slip, or ask at a counter.",
             ),
-            Self::Store(_) => text(
+            Self::Store(_) => Bilingual::tr(
                 "Terjadi gangguan pada anjungan. Silakan ke loket dan laporkan ke petugas.",
-                "The kiosk has a fault. Please go to a counter and tell the staff.",
             ),
         }
     }

@@ -208,27 +208,23 @@ pub fn request_status(store: &Store, typed: &str) -> Result<RequestStatusView, S
 
 fn state_message(state: OutboxState, reason: Option<&str>) -> Bilingual {
     match state {
-        OutboxState::Pending => Bilingual::new(
+        OutboxState::Pending => Bilingual::tr(
             "Permohonan tercatat di anjungan ini dan akan dikirim ke BPJS Kesehatan. Simpan slip dan nomor referensinya.",
-            "The request is recorded on this kiosk and will be sent to BPJS Kesehatan. Keep the slip and its reference number.",
         ),
-        OutboxState::Sent => Bilingual::new(
+        OutboxState::Sent => Bilingual::tr(
             "Permohonan sudah diterima BPJS Kesehatan dan sedang diproses. Cek lagi nanti dengan nomor referensi.",
-            "BPJS Kesehatan has received the request and is processing it. Check again later with the reference number.",
         ),
-        OutboxState::Approved => Bilingual::new(
+        OutboxState::Approved => Bilingual::tr(
             "Permohonan disetujui. Perubahan berlaku mulai tanggal efektif pada slip.",
-            "The request was approved. The change takes effect on the date shown on the slip.",
         ),
-        OutboxState::Mismatch => Bilingual::new(
+        OutboxState::Mismatch => Bilingual::tr(
             "Permohonan tercatat di anjungan ini, tetapi pengirimannya perlu diperiksa petugas. Silakan ke loket dengan slip dan nomor referensinya.",
-            "The request is recorded on this kiosk, but its delivery needs an officer's check. Please go to a counter with the slip and its reference number.",
         ),
         OutboxState::Rejected => {
             let r = reason.unwrap_or("-");
-            Bilingual::new(
-                format!("Permohonan ditolak. Alasan: {r}. Silakan ke loket untuk bantuan."),
-                format!("The request was rejected. Reason: {r}. Please go to a counter for help."),
+            Bilingual::tr_with(
+                "Permohonan ditolak. Alasan: {r}. Silakan ke loket untuk bantuan.",
+                &[("r", &r)],
             )
         }
     }

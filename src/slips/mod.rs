@@ -41,7 +41,7 @@ impl SlipContext {
         r.styled(
             format!(
                 "{} {}",
-                self.lang.pick("Dicetak", "Printed"),
+                self.lang.tr("Dicetak"),
                 self.printed_at
                     .format(&format!("%d-%m-%Y {}", self.lang.time_format()))
             ),
@@ -50,10 +50,7 @@ impl SlipContext {
             1,
         );
         r.styled(
-            self.lang.pick(
-                "Care Center 165 | Pandawa 08118165165",
-                "Care Center 165 | Pandawa 08118165165",
-            ),
+            self.lang.tr("Care Center 165 | Pandawa 08118165165"),
             Align::Center,
             false,
             1,
@@ -90,10 +87,7 @@ pub fn queue_ticket(ctx: &SlipContext, t: &TicketSlip<'_>) -> Receipt {
     r.styled(t.number.clone(), Align::Center, true, size);
     if t.priority {
         r.styled(
-            l.pick(
-                "PRIORITAS (lansia/disabilitas/hamil)",
-                "PRIORITY (elderly/disabled/pregnant)",
-            ),
+            l.tr("PRIORITAS (lansia/disabilitas/hamil)"),
             Align::Center,
             true,
             1,
@@ -111,46 +105,30 @@ pub fn queue_ticket(ctx: &SlipContext, t: &TicketSlip<'_>) -> Receipt {
     );
     r.separator();
     r.pair(
-        l.pick("Waktu", "Time"),
+        l.tr("Waktu"),
         ctx.printed_at
             .format(&format!("%d-%m-%Y {}", l.time_format()))
             .to_string(),
     );
+    r.pair(l.tr("Antrean di depan"), t.ahead.to_string());
     r.pair(
-        l.pick("Antrean di depan", "People ahead"),
-        t.ahead.to_string(),
-    );
-    r.pair(
-        l.pick("Perkiraan tunggu", "Estimated wait"),
-        format!("{} {}", t.wait_minutes(), l.pick("menit", "min")),
+        l.tr("Perkiraan tunggu"),
+        format!("{} {}", t.wait_minutes(), l.tr("menit")),
     );
     r.separator();
-    r.styled(
-        l.pick("Dokumen yang dibawa:", "Documents to bring:"),
-        Align::Left,
-        true,
-        1,
-    );
+    r.styled(l.tr("Dokumen yang dibawa:"), Align::Left, true, 1);
     for d in &t.service.documents {
         checkbox(&mut r, ctx.width.columns(), l.pick(&d.id, &d.en));
     }
     if !t.service.notes.is_empty() {
-        r.styled(
-            l.pick("Perlu diketahui:", "Good to know:"),
-            Align::Left,
-            true,
-            1,
-        );
+        r.styled(l.tr("Perlu diketahui:"), Align::Left, true, 1);
         for n in &t.service.notes {
             bullet(&mut r, ctx.width.columns(), l.pick(&n.id, &n.en));
         }
     }
     r.separator();
     r.styled(
-        l.pick(
-            "Tunggu nomor Anda dipanggil.",
-            "Wait for your number to be called.",
-        ),
+        l.tr("Tunggu nomor Anda dipanggil."),
         Align::Center,
         false,
         1,
@@ -182,28 +160,20 @@ pub fn status_slip(ctx: &SlipContext, v: &StatusView) -> Receipt {
     let l = ctx.lang;
     let mut r = ctx.start("STATUS KEPESERTAAN", "MEMBERSHIP STATUS");
     r.pair("NIK", v.nik_masked.clone());
-    r.pair(l.pick("No. Kartu", "Card no."), v.card_masked.clone());
+    r.pair(l.tr("No. Kartu"), v.card_masked.clone());
     r.styled(l.text(&v.status.label()).to_owned(), Align::Center, true, 2);
     r.line(l.text(&v.explanation));
     r.line(l.text(&v.pay.what_to_do));
     r.separator();
-    r.pair(
-        l.pick("Segmen", "Segment"),
-        l.text(&v.segment_label).to_owned(),
-    );
-    r.pair(l.pick("Kelas", "Class"), v.kelas.get().to_string());
+    r.pair(l.tr("Segmen"), l.text(&v.segment_label).to_owned());
+    r.pair(l.tr("Kelas"), v.kelas.get().to_string());
     r.pair("FKTP", v.fktp_code.clone());
     if let Some(name) = &v.fktp_name {
         r.styled(name.clone(), Align::Right, false, 1);
     }
     if v.family.len() > 1 {
         r.separator();
-        r.styled(
-            l.pick("Anggota keluarga:", "Family members:"),
-            Align::Left,
-            true,
-            1,
-        );
+        r.styled(l.tr("Anggota keluarga:"), Align::Left, true, 1);
         for m in &v.family {
             r.pair(
                 format!("{} {}", m.card_masked, l.text(&m.relation.label())),
@@ -220,7 +190,7 @@ pub fn dues_slip(ctx: &SlipContext, v: &DuesView) -> Receipt {
     let l = ctx.lang;
     let d = &v.dues;
     let mut r = ctx.start("TAGIHAN IURAN", "CONTRIBUTION BILL");
-    r.pair(l.pick("No. Kartu", "Card no."), v.card_masked.clone());
+    r.pair(l.tr("No. Kartu"), v.card_masked.clone());
     r.pair("Status", l.text(&v.status.label()).to_owned());
     r.separator();
     if v.pay.payer != crate::domain::Payer::Member {
@@ -230,29 +200,17 @@ pub fn dues_slip(ctx: &SlipContext, v: &DuesView) -> Receipt {
         ctx.end(&mut r);
         return r;
     }
-    r.pair(
-        l.pick("Iuran per bulan", "Monthly"),
-        rupiah(d.monthly_amount),
-    );
-    r.pair(
-        l.pick("Bulan tertunggak", "Months unpaid"),
-        d.unpaid_months.to_string(),
-    );
+    r.pair(l.tr("Iuran per bulan"), rupiah(d.monthly_amount));
+    r.pair(l.tr("Bulan tertunggak"), d.unpaid_months.to_string());
     for line in crate::domain::unpaid_months_by_year(&d.unpaid_periods, l) {
         r.styled(line, Align::Right, false, 1);
     }
     if d.unpaid_months > 0 {
-        r.pair(l.pick("Tunggakan", "Arrears"), rupiah(d.arrears_amount));
+        r.pair(l.tr("Tunggakan"), rupiah(d.arrears_amount));
     }
-    r.pair(
-        l.pick("Iuran bulan ini", "This month"),
-        rupiah(d.current_month_amount),
-    );
+    r.pair(l.tr("Iuran bulan ini"), rupiah(d.current_month_amount));
     if d.reactivation_amount > 0 {
-        r.pair(
-            l.pick("Bayar untuk aktif", "Pay to reactivate"),
-            rupiah(d.reactivation_amount),
-        );
+        r.pair(l.tr("Bayar untuk aktif"), rupiah(d.reactivation_amount));
     }
     if v.arrears_capped {
         r.line(match l {
@@ -303,10 +261,7 @@ const WHERE_TO_PAY: [(&str, &str); 3] = [
 pub fn va_slip(ctx: &SlipContext, v: &VaView) -> Receipt {
     let l = ctx.lang;
     let mut r = ctx.start("VIRTUAL ACCOUNT KELUARGA", "FAMILY VIRTUAL ACCOUNT");
-    r.pair(
-        l.pick("Kartu kepala keluarga", "Family head's card"),
-        v.head_card_masked.clone(),
-    );
+    r.pair(l.tr("Kartu kepala keluarga"), v.head_card_masked.clone());
     r.separator();
     if !v.pay.uses_va {
         r.styled(l.text(&v.pay.who_pays).to_owned(), Align::Left, true, 1);
@@ -319,12 +274,7 @@ pub fn va_slip(ctx: &SlipContext, v: &VaView) -> Receipt {
         r.styled(va.clone(), Align::Right, false, 1);
     }
     r.separator();
-    r.styled(
-        l.pick("Tempat pembayaran:", "Where to pay:"),
-        Align::Left,
-        true,
-        1,
-    );
+    r.styled(l.tr("Tempat pembayaran:"), Align::Left, true, 1);
     for (id, en) in WHERE_TO_PAY {
         r.line(format!("- {}", l.pick(id, en)));
     }
@@ -349,22 +299,17 @@ pub fn change_slip(
     let l = ctx.lang;
     let mut r = ctx.start("PERMOHONAN PERUBAHAN DATA", "CHANGE REQUEST");
     // The reference large: it is what the member types back in.
-    r.styled(
-        l.pick("Nomor referensi:", "Reference:"),
-        Align::Center,
-        false,
-        1,
-    );
+    r.styled(l.tr("Nomor referensi:"), Align::Center, false, 1);
     r.styled(reference.to_owned(), Align::Center, true, 2);
     let what = match kind {
-        ChangeKind::Fktp => l.pick("Pindah FKTP", "FKTP change"),
-        ChangeKind::Kelas => l.pick("Pindah kelas", "Class change"),
+        ChangeKind::Fktp => l.tr("Pindah FKTP"),
+        ChangeKind::Kelas => l.tr("Pindah kelas"),
     };
-    r.pair(l.pick("Perubahan", "Change"), what.to_owned());
+    r.pair(l.tr("Perubahan"), what.to_owned());
     // Names, with the code small under them.
     for (label, name, code) in [
-        (l.pick("Dari", "From"), v.from_name.as_deref(), &v.from),
-        (l.pick("Ke", "To"), v.to_name.as_deref(), &v.to),
+        (l.tr("Dari"), v.from_name.as_deref(), &v.from),
+        (l.tr("Ke"), v.to_name.as_deref(), &v.to),
     ] {
         match name {
             Some(n) => {
@@ -378,14 +323,11 @@ pub fn change_slip(
     }
     if v.eligible {
         r.pair(
-            l.pick("Berlaku mulai", "Effective"),
+            l.tr("Berlaku mulai"),
             v.effective_date.format("%d-%m-%Y").to_string(),
         );
         if let Some(a) = v.new_family_monthly_amount {
-            r.pair(
-                l.pick("Iuran keluarga baru", "New family monthly"),
-                rupiah(a),
-            );
+            r.pair(l.tr("Iuran keluarga baru"), rupiah(a));
         }
         if !v.family.is_empty() {
             for m in &v.family {
@@ -397,17 +339,9 @@ pub fn change_slip(
             }
         }
         // The same words as the screen.
-        r.line(l.pick(
-            "Permohonan Anda tercatat. Simpan nomor ini untuk mengecek hasilnya di anjungan mana pun (menu Cek Permohonan).",
-            "Your request is recorded. Keep this number to check the outcome at any kiosk (Check a Request).",
-        ));
+        r.line(l.tr("Permohonan Anda tercatat. Simpan nomor ini untuk mengecek hasilnya di anjungan mana pun (menu Cek Permohonan)."));
     } else {
-        r.styled(
-            l.pick("TIDAK MEMENUHI SYARAT", "NOT ELIGIBLE"),
-            Align::Center,
-            true,
-            1,
-        );
+        r.styled(l.tr("TIDAK MEMENUHI SYARAT"), Align::Center, true, 1);
         for message in &v.messages {
             r.line(format!("- {}", l.text(message)));
         }
@@ -425,17 +359,14 @@ pub fn place_slip(ctx: &SlipContext, place: &PlaceSlip<'_>) -> Receipt {
     r.styled(place.name.to_owned(), Align::Left, true, 1);
     r.line(place.kind.to_owned());
     r.separator();
-    r.pair(l.pick("Alamat", "Address"), place.address.to_owned());
-    r.pair(l.pick("Jam buka", "Hours"), place.hours.to_owned());
-    r.pair(l.pick("Telepon", "Phone"), place.phone.to_owned());
+    r.pair(l.tr("Alamat"), place.address.to_owned());
+    r.pair(l.tr("Jam buka"), place.hours.to_owned());
+    r.pair(l.tr("Telepon"), place.phone.to_owned());
     if let Some(km) = place.distance_km {
-        r.pair(
-            l.pick("Jarak dari sini", "Distance from here"),
-            format!("{km:.1} km"),
-        );
+        r.pair(l.tr("Jarak dari sini"), format!("{km:.1} km"));
     }
     r.separator();
-    r.line(l.pick("Pindai untuk membuka peta:", "Scan to open the map:"));
+    r.line(l.tr("Pindai untuk membuka peta:"));
     r.qr(maps_link(place.lat, place.lon));
     ctx.end(&mut r);
     r
@@ -468,9 +399,9 @@ pub fn test_slip(ctx: &SlipContext) -> Receipt {
     let mut r = ctx.start("HALAMAN UJI PRINTER", "PRINTER TEST PAGE");
     r.line(format!(
         "{} {} {}",
-        l.pick("Lebar", "Width"),
+        l.tr("Lebar"),
         ctx.width.columns(),
-        l.pick("kolom", "columns")
+        l.tr("kolom")
     ));
     r.line("0123456789".repeat(ctx.width.columns() / 10 + 1));
     r.styled("Left", Align::Left, false, 1);

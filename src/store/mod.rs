@@ -81,42 +81,31 @@ impl StoreError {
 impl Explain for StoreError {
     fn explain(&self) -> Bilingual {
         match self {
-            Self::KeyWrong { path } => Bilingual::new(
-                format!(
-                    "Kunci basis data tidak cocok dengan {path}. Pasang kembali kredensial \
-                     db-key atau berkas .key milik basis data ini, atau impor ulang data."
-                ),
-                format!(
-                    "The database key does not open {path}. Restore this database's db-key \
-                     credential or .key file, or import the data again."
-                ),
+            Self::KeyWrong { path } => Bilingual::tr_with(
+                "Kunci basis data tidak cocok dengan {path}. Pasang kembali kredensial \
+                     db-key atau berkas .key milik basis data ini, atau impor ulang data.",
+                &[("path", &path)],
             ),
-            Self::KeyMissing { path, key } => Bilingual::new(
-                format!(
-                    "{path} terenkripsi tetapi kuncinya tidak ada (tidak ada kredensial, \
-                     tidak ada {key}). Pulihkan kuncinya, atau hapus basis data lalu impor ulang."
-                ),
-                format!(
-                    "{path} is encrypted but its key is missing (no credential, no {key}). \
-                     Restore the key, or delete the database and import again."
-                ),
+            Self::KeyMissing { path, key } => Bilingual::tr_with(
+                "{path} terenkripsi tetapi kuncinya tidak ada (tidak ada kredensial, \
+                     tidak ada {key}). Pulihkan kuncinya, atau hapus basis data lalu impor ulang.",
+                &[("path", &path), ("key", &key)],
             ),
-            Self::KeyInvalid { path } => Bilingual::new(
-                format!("{path} bukan kunci basis data (harus 32 bita atau 64 digit heksa)."),
-                format!("{path} is not a database key (it must be 32 bytes or 64 hex digits)."),
+            Self::KeyInvalid { path } => Bilingual::tr_with(
+                "{path} bukan kunci basis data (harus 32 bita atau 64 digit heksa).",
+                &[("path", &path)],
             ),
-            Self::Busy { path } => Bilingual::new(
-                format!("{path} sedang dipakai proses lain. Hentikan proses itu lalu ulangi."),
-                format!("{path} is in use by another process. Stop it and try again."),
+            Self::Busy { path } => Bilingual::tr_with(
+                "{path} sedang dipakai proses lain. Hentikan proses itu lalu ulangi.",
+                &[("path", &path)],
             ),
-            Self::SchemaTooNew { .. } => Bilingual::new(
-                format!("Basis data dibuat oleh versi Anjungan yang lebih baru ({self})."),
-                format!("The database was written by a newer Anjungan ({self})."),
+            Self::SchemaTooNew { .. } => Bilingual::tr_with(
+                "Basis data dibuat oleh versi Anjungan yang lebih baru ({self}).",
+                &[("self", &self)],
             ),
-            Self::Sqlite(_) | Self::Io { .. } => Bilingual::new(
-                format!("Terjadi gangguan basis data: {self}"),
-                format!("Database error: {self}"),
-            ),
+            Self::Sqlite(_) | Self::Io { .. } => {
+                Bilingual::tr_with("Terjadi gangguan basis data: {self}", &[("self", &self)])
+            }
         }
     }
 }

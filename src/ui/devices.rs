@@ -180,9 +180,8 @@ impl Devices for KioskDevices {
         let Some(uri) = &self.printer else {
             return Err(fault(
                 "PRINTER_NOT_CONFIGURED",
-                Bilingual::new(
+                Bilingual::tr(
                     "Anjungan ini belum memiliki printer. Foto layar ini atau catat informasinya.",
-                    "This kiosk has no printer yet. Photograph the screen or write the details down.",
                 ),
             ));
         };
@@ -212,9 +211,8 @@ impl Devices for KioskDevices {
         let Some(client) = &self.dispenser else {
             return Err(fault(
                 "DISPENSER_NOT_CONFIGURED",
-                Bilingual::new(
+                Bilingual::tr(
                     "Mesin antrean belum tersedia di anjungan ini. Silakan ambil nomor di loket informasi.",
-                    "This kiosk has no ticket machine yet. Please get a number at the information counter.",
                 ),
             ));
         };

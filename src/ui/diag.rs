@@ -51,15 +51,15 @@ pub struct DiagView {
 
 fn action_label(a: Action, l: Lang) -> &'static str {
     match a {
-        Action::Refresh => l.pick("Periksa ulang", "Check again"),
-        Action::TestPrint => l.pick("Uji cetak", "Test print"),
-        Action::TestTicket => l.pick("Uji tiket", "Test ticket"),
-        Action::FeedCut => l.pick("Dorong & potong kertas", "Feed & cut"),
-        Action::SyncNow => l.pick("Sinkronkan sekarang", "Sync now"),
-        Action::ResendOutbox => l.pick("Kirim ulang outbox", "Resend outbox"),
-        Action::ShowLogs => l.pick("Log terakhir", "Recent log"),
-        Action::Restart => l.pick("Mulai ulang aplikasi", "Restart app"),
-        Action::LeaveKiosk => l.pick("Keluar mode kiosk", "Leave kiosk mode"),
+        Action::Refresh => l.tr("Periksa ulang"),
+        Action::TestPrint => l.tr("Uji cetak"),
+        Action::TestTicket => l.tr("Uji tiket"),
+        Action::FeedCut => l.tr("Dorong & potong kertas"),
+        Action::SyncNow => l.tr("Sinkronkan sekarang"),
+        Action::ResendOutbox => l.tr("Kirim ulang outbox"),
+        Action::ShowLogs => l.tr("Log terakhir"),
+        Action::Restart => l.tr("Mulai ulang aplikasi"),
+        Action::LeaveKiosk => l.tr("Keluar mode kiosk"),
     }
 }
 
@@ -84,13 +84,13 @@ fn word(v: &Option<String>, l: Lang) -> String {
     };
     match w {
         "ok" => "ok",
-        "out" => l.pick("habis", "out"),
-        "near-end" => l.pick("hampir habis", "near end"),
-        "low" => l.pick("menipis", "low"),
-        "open" => l.pick("terbuka", "open"),
-        "closed" => l.pick("tertutup", "closed"),
-        "up" => l.pick("tersambung", "up"),
-        "down" => l.pick("terputus", "down"),
+        "out" => l.tr("habis"),
+        "near-end" => l.tr("hampir habis"),
+        "low" => l.tr("menipis"),
+        "open" => l.tr("terbuka"),
+        "closed" => l.tr("tertutup"),
+        "up" => l.tr("tersambung"),
+        "down" => l.tr("terputus"),
         other => other,
     }
     .to_owned()
@@ -98,8 +98,8 @@ fn word(v: &Option<String>, l: Lang) -> String {
 
 fn yes_no(v: Option<bool>, l: Lang) -> String {
     match v {
-        Some(true) => l.pick("ya", "yes").into(),
-        Some(false) => l.pick("tidak", "no").into(),
+        Some(true) => l.tr("ya").into(),
+        Some(false) => l.tr("tidak").into(),
         None => "–".into(),
     }
 }
@@ -112,11 +112,11 @@ fn card(name: &str, h: &Health, details: String, l: Lang) -> CardData {
     CardData {
         name: name.to_owned(),
         state: if !h.configured {
-            l.pick("TIDAK DIATUR", "NOT CONFIGURED")
+            l.tr("TIDAK DIATUR")
         } else if h.healthy {
             "OK"
         } else {
-            l.pick("MASALAH", "PROBLEM")
+            l.tr("MASALAH")
         }
         .to_owned(),
         configured: h.configured,
@@ -160,93 +160,89 @@ pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
                 opt(&p.uri),
                 opt(&p.transport),
                 yes_no(p.online, l),
-                l.pick("Kertas", "Paper"),
+                l.tr("Kertas"),
                 word(&p.paper, l),
-                l.pick("Penutup", "Cover"),
+                l.tr("Penutup"),
                 word(&p.cover, l),
-                l.pick("Tercetak", "Printed"),
+                l.tr("Tercetak"),
                 p.printed,
-                l.pick("Gangguan terakhir", "Last fault"),
+                l.tr("Gangguan terakhir"),
                 opt(&p.last_fault),
                 when(&p.last_fault_at),
             ),
             l,
         ),
         card(
-            l.pick("Mesin antrean", "Ticket dispenser"),
+            l.tr("Mesin antrean"),
             d.health(),
             format!(
                 "{} · Link: {} · {}: {}\n{}: {} {} · {}: {} · {}: {}",
                 opt(&d.uri),
                 word(&d.link, l),
-                l.pick("Kertas", "Paper"),
+                l.tr("Kertas"),
                 word(&d.paper, l),
-                l.pick("Frame terakhir", "Last frame"),
+                l.tr("Frame terakhir"),
                 opt(&d.last_frame),
                 when(&d.last_frame_at),
-                l.pick("Tiket hari ini", "Tickets today"),
+                l.tr("Tiket hari ini"),
                 opt(&d.issued_today),
-                l.pick("per layanan", "per service"),
+                l.tr("per layanan"),
                 tickets,
             ),
             l,
         ),
         card(
-            l.pick("Sinkronisasi", "Sync"),
+            l.tr("Sinkronisasi"),
             s.health(),
             format!(
                 "Hub: {} · {}: {}\n{}: {} · {}: {} · {}: {} {}\n{}: {} · Outbox: {}",
                 opt(&s.hub_url),
-                l.pick("Terjangkau", "Reachable"),
+                l.tr("Terjangkau"),
                 yes_no(s.reachable, l),
-                l.pick("Sukses terakhir", "Last success"),
+                l.tr("Sukses terakhir"),
                 when(&s.last_success),
-                l.pick("Versi data", "Data version"),
+                l.tr("Versi data"),
                 s.data_version,
-                l.pick("Umur data", "Data age"),
+                l.tr("Umur data"),
                 s.data_age_secs
                     .map_or_else(|| "–".into(), |a| format!("{} h", a / 3600)),
-                if s.data_stale {
-                    l.pick("(basi)", "(stale)")
-                } else {
-                    ""
-                },
-                l.pick("Galat terakhir", "Last error"),
+                if s.data_stale { l.tr("(basi)") } else { "" },
+                l.tr("Galat terakhir"),
                 opt(&s.last_error),
                 s.pending_outbox,
             ),
             l,
         ),
         card(
-            l.pick("Basis data", "Database"),
+            l.tr("Basis data"),
             db.health(),
             format!(
                 "{} · {} · {} {}\n{}",
                 db.path,
                 mib(Some(db.size_bytes)),
-                l.pick("skema", "schema"),
+                l.tr("skema"),
                 db.schema_version,
                 rows
             ),
             l,
         ),
         card(
-            l.pick("Sistem", "System"),
+            l.tr("Sistem"),
             sys.health(),
             format!(
                 "{} {} · {} · {}: {} s · {}: {}\n{}: {} / {} · {}: {} / {}\nIP: {} · {}: {} · {}: {}",
-                l.pick("Versi", "Version"),
+                l.tr("Versi"),
                 sys.app_version,
                 opt(&sys.hostname),
-                l.pick("Aktif", "Uptime"),
+                l.tr("Aktif"),
                 sys.app_uptime_secs,
-                l.pick("sistem", "system"),
+                l.tr("sistem"),
                 sys.system_uptime_secs
                     .map_or_else(|| "–".into(), |s| format!("{s} s")),
-                l.pick("Disk kosong", "Disk free"),
+                l.tr("Disk kosong"),
                 mib(sys.disk_free_bytes),
                 mib(sys.disk_total_bytes),
-                l.pick("Memori tersedia", "Memory available"),
+                l.tr("Memori tersedia"),
                 mib(sys.memory_available_bytes),
                 mib(sys.memory_total_bytes),
                 if sys.ip_addresses.is_empty() {
@@ -254,10 +250,10 @@ pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
                 } else {
                     sys.ip_addresses.join(", ")
                 },
-                l.pick("Selisih jam dengan hub", "Clock vs hub"),
+                l.tr("Selisih jam dengan hub"),
                 sys.clock_skew_secs
                     .map_or_else(|| "–".into(), |s| format!("{s} s")),
-                l.pick("PIN terkunci (24 jam)", "PIN lockouts (24 h)"),
+                l.tr("PIN terkunci (24 jam)"),
                 sys.pin_lockouts_24h
                     .map_or_else(|| "–".into(), |n| n.to_string()),
             ),
@@ -286,20 +282,15 @@ pub fn render(mode: &DiagMode, now_ms: u64) -> DiagView {
         Some(r) => {
             v.healthy = r.healthy;
             v.summary = if r.healthy {
-                l.pick("Semua komponen sehat.", "Every component is healthy.")
-                    .to_owned()
+                l.tr("Semua komponen sehat.").to_owned()
             } else {
-                format!(
-                    "{}: {}",
-                    l.pick("Bermasalah", "Unhealthy"),
-                    r.unhealthy.join(", ")
-                )
+                format!("{}: {}", l.tr("Bermasalah"), r.unhealthy.join(", "))
             };
             v.cards = cards(r, l);
         }
         None => {
             v.healthy = true;
-            v.summary = l.pick("Memeriksa…", "Checking…").to_owned();
+            v.summary = l.tr("Memeriksa…").to_owned();
         }
     }
     if let Some(a) = mode.busy() {
@@ -327,6 +318,7 @@ pub fn apply(window: &AppWindow, v: &DiagView) {
     d.set_shown(v.shown);
     d.set_pin_pad(v.pin_pad);
     d.set_english(v.english);
+    super::select_translation(window);
     d.set_pin_dots(s(&v.pin_dots));
     d.set_pin_message(s(&v.pin_message));
     d.set_pin_error(v.pin_error);

@@ -42,6 +42,7 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     });
     let s = |x: &str| SharedString::from(x);
     k.set_english(v.english);
+    select_translation(window);
     k.set_page_title(s(&v.page_title));
     k.set_kiosk_name(s(&v.kiosk_name));
     k.set_data_as_of(s(&v.data_as_of));
@@ -149,6 +150,26 @@ fn qr_image(text: &str) -> slint::Image {
         }
         cache.1.clone()
     })
+}
+
+/// Shows the views' `@tr` texts in the language of whoever uses the screen: the
+/// technician's while diagnostics are open, the member's otherwise. Slint holds one
+/// language for the whole window.
+pub(crate) fn select_translation(window: &AppWindow) {
+    let diag = window.global::<Diag>();
+    let english = if diag.get_shown() {
+        diag.get_english()
+    } else {
+        window.global::<Kiosk>().get_english()
+    };
+    let lang = if english {
+        crate::domain::Lang::En
+    } else {
+        crate::domain::Lang::Id
+    };
+    if let Err(e) = slint::select_bundled_translation(lang.catalog()) {
+        tracing::warn!(error = %e, "translation not selected");
+    }
 }
 
 /// Forwards every adapter callback to `send` as a controller event.

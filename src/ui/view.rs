@@ -175,7 +175,9 @@ pub fn tr(lang: Lang, b: &Bilingual) -> String {
     lang.text(b).to_owned()
 }
 
-fn t(lang: Lang, id: &str, en: &str) -> String {
+/// Dataset content carries both languages itself (articles, counter services); it is not
+/// in the catalog.
+fn content(lang: Lang, id: &str, en: &str) -> String {
     lang.pick(id, en).to_owned()
 }
 
@@ -264,13 +266,13 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
     v.data_as_of = match loaded {
         Some(at) => format!(
             "{} {} {}",
-            t(lang, "Data per", "Data as of"),
+            lang.tr("Data per").to_owned(),
             at.format(&format!("%d-%m-%Y {}", lang.time_format())),
             zone_label(c.settings().zone)
         ),
-        None => t(lang, "Data belum tersedia", "No data loaded yet"),
+        None => lang.tr("Data belum tersedia").to_owned(),
     } + &if stale {
-        t(lang, " · mungkin tidak terbaru", " · may be out of date")
+        lang.tr(" · mungkin tidak terbaru").to_owned()
     } else {
         String::new()
     };
@@ -286,12 +288,12 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
     match c.screen() {
         Screen::Home => {
             v.page = PageKind::Home;
-            v.page_title = t(lang, "Anjungan Mandiri JKN", "JKN Self-Service Kiosk");
+            v.page_title = lang.tr("Anjungan Mandiri JKN").to_owned();
         }
         Screen::MemberHome(h) => {
             let s = &h.status;
             v.page = PageKind::MemberHome;
-            v.page_title = t(lang, "Layanan Peserta", "Member Services");
+            v.page_title = lang.tr("Layanan Peserta").to_owned();
             v.tone = status_tone(s.status);
             // First what to do (with the amount), then the amount and the VA, then who the
             // member is; the reason for the status closes the page. All of it scrolls
@@ -301,7 +303,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.rows = Vec::new();
             if let Some(amount) = s.pay.amount_due {
                 v.rows.push(strong(
-                    t(lang, "Yang perlu dibayar", "To pay"),
+                    lang.tr("Yang perlu dibayar").to_owned(),
                     domain::rupiah(amount),
                 ));
             }
@@ -320,13 +322,13 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 }
             }
             v.rows
-                .push(row(t(lang, "Iuran", "Dues"), tr(lang, &s.pay.who_pays)));
+                .push(row(lang.tr("Iuran").to_owned(), tr(lang, &s.pay.who_pays)));
             v.rows.push(row(
-                t(lang, "Peserta", "Member"),
+                lang.tr("Peserta").to_owned(),
                 format!("{} · {}", s.name, s.card_masked),
             ));
             v.rows.push(row(
-                t(lang, "Kelas rawat", "Class"),
+                lang.tr("Kelas rawat").to_owned(),
                 s.kelas.get().to_string(),
             ));
             v.rows.push(row(
@@ -382,7 +384,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         }
         Screen::Status(s) => {
             v.page = PageKind::Result;
-            v.page_title = t(lang, "Status Kepesertaan", "Membership Status");
+            v.page_title = lang.tr("Status Kepesertaan").to_owned();
             v.tone = status_tone(s.status);
             v.result_heading = status_word(lang, s.status);
             v.result_text = format!(
@@ -391,11 +393,11 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 tr(lang, &s.pay.what_to_do)
             );
             v.rows = vec![
-                row(t(lang, "Nama", "Name"), s.name.clone()),
+                row(lang.tr("Nama").to_owned(), s.name.clone()),
                 row("NIK".into(), s.nik_masked.clone()),
-                row(t(lang, "No. Kartu", "Card no."), s.card_masked.clone()),
-                row(t(lang, "Segmen", "Segment"), tr(lang, &s.segment_label)),
-                row(t(lang, "Kelas rawat", "Class"), s.kelas.get().to_string()),
+                row(lang.tr("No. Kartu").to_owned(), s.card_masked.clone()),
+                row(lang.tr("Segmen").to_owned(), tr(lang, &s.segment_label)),
+                row(lang.tr("Kelas rawat").to_owned(), s.kelas.get().to_string()),
                 row(
                     "FKTP".into(),
                     match &s.fktp_name {
@@ -419,7 +421,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         }
         Screen::Dues(d) => {
             v.page = PageKind::Result;
-            v.page_title = t(lang, "Tagihan Iuran", "Dues");
+            v.page_title = lang.tr("Tagihan Iuran").to_owned();
             let member_pays = d.pay.payer == domain::Payer::Member;
             v.tone = if d.status == Status::TidakAktifMenunggak {
                 ToneKind::Warn
@@ -431,24 +433,24 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             } else if d.status == Status::TidakAktifMenunggak {
                 format!(
                     "{} {}",
-                    t(lang, "Bayar", "Pay"),
+                    lang.tr("Bayar").to_owned(),
                     domain::rupiah(d.dues.reactivation_amount)
                 )
             } else if d.dues.current_month_amount > 0 {
                 format!(
                     "{} {}",
-                    t(lang, "Iuran bulan ini", "This month's dues"),
+                    lang.tr("Iuran bulan ini").to_owned(),
                     domain::rupiah(d.dues.current_month_amount)
                 )
             } else {
-                t(lang, "Iuran sudah lunas", "Dues are paid up")
+                lang.tr("Iuran sudah lunas").to_owned()
             };
             v.result_text = tr(lang, &d.pay.what_to_do);
-            v.rows = vec![row(t(lang, "No. Kartu", "Card no."), d.card_masked.clone())];
+            v.rows = vec![row(lang.tr("No. Kartu").to_owned(), d.card_masked.clone())];
             if member_pays {
                 if d.dues.unpaid_months > 0 {
                     v.rows.push(row(
-                        t(lang, "Bulan belum dibayar", "Unpaid months"),
+                        lang.tr("Bulan belum dibayar").to_owned(),
                         format!(
                             "{}\n{}",
                             d.dues.unpaid_months,
@@ -456,40 +458,36 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                         ),
                     ));
                     v.rows.push(row(
-                        t(lang, "Tunggakan ditagihkan", "Arrears billed"),
+                        lang.tr("Tunggakan ditagihkan").to_owned(),
                         format!(
                             "{} ({} {})",
                             domain::rupiah(d.dues.arrears_amount),
                             d.dues.billed_arrears_months,
-                            t(lang, "bulan", "months")
+                            lang.tr("bulan").to_owned()
                         ),
                     ));
                 }
                 v.rows.push(row(
-                    t(lang, "Iuran bulan ini", "This month"),
+                    lang.tr("Iuran bulan ini").to_owned(),
                     if d.dues.current_month_amount > 0 {
                         domain::rupiah(d.dues.current_month_amount)
                     } else {
-                        t(lang, "Lunas", "Paid")
+                        lang.tr("Lunas").to_owned()
                     },
                 ));
                 if d.status == Status::TidakAktifMenunggak {
                     v.rows.push(strong(
-                        t(lang, "Total untuk aktif kembali", "Total to reactivate"),
+                        lang.tr("Total untuk aktif kembali").to_owned(),
                         domain::rupiah(d.dues.reactivation_amount),
                     ));
                 }
                 v.rows.push(row(
-                    t(lang, "Iuran per bulan", "Monthly dues"),
+                    lang.tr("Iuran per bulan").to_owned(),
                     domain::rupiah(d.dues.monthly_amount),
                 ));
             } else if d.dues.monthly_amount > 0 {
                 v.rows.push(row(
-                    t(
-                        lang,
-                        "Iuran per bulan (bukan tagihan Anda)",
-                        "Monthly dues (not billed to you)",
-                    ),
+                    lang.tr("Iuran per bulan (bukan tagihan Anda)").to_owned(),
                     domain::rupiah(d.dues.monthly_amount),
                 ));
             }
@@ -525,7 +523,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         }
         Screen::Va(va) => {
             v.page = PageKind::Result;
-            v.page_title = t(lang, "Info Virtual Account", "Virtual Account");
+            v.page_title = lang.tr("Info Virtual Account").to_owned();
             v.tone = ToneKind::Neutral;
             if !va.pay.uses_va {
                 // PBI and PPU: nobody in the family pays into a VA, so none is shown.
@@ -535,19 +533,11 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 v.can_print = false;
                 return v;
             }
-            v.result_heading = t(
-                lang,
-                "Nomor Virtual Account keluarga",
-                "Family Virtual Account numbers",
-            );
+            v.result_heading = lang.tr("Nomor Virtual Account keluarga").to_owned();
             v.result_text = format!(
                 "{}\n{}",
                 tr(lang, &va.pay.what_to_do),
-                t(
-                    lang,
-                    "Bayar dengan nomor ini di bank, ATM, mobile banking, kantor pos, minimarket atau Mobile JKN.",
-                    "Pay with these numbers at a bank, ATM, mobile banking, post office, minimarket or Mobile JKN.",
-                )
+                lang.tr("Bayar dengan nomor ini di bank, ATM, mobile banking, kantor pos, minimarket atau Mobile JKN.").to_owned()
             );
             v.rows = va
                 .va
@@ -567,12 +557,12 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.page = PageKind::List;
             v.page_title = "Info JKN".into();
             v.list_kind = ListKindData::Articles;
-            v.list_intro = t(lang, "Pilih topik.", "Choose a topic.");
+            v.list_intro = lang.tr("Pilih topik.").to_owned();
             v.items = c
                 .articles()
                 .iter()
                 .map(|a| ItemData {
-                    title: t(lang, &a.title_id, &a.title_en),
+                    title: content(lang, &a.title_id, &a.title_en),
                     subtitle: category_label(lang, &a.category),
                     enabled: true,
                     ..ItemData::default()
@@ -583,8 +573,8 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.page = PageKind::Article;
             v.page_title = "Info JKN".into();
             if let Some(a) = c.articles().get(*i) {
-                v.article_title = t(lang, &a.title_id, &a.title_en);
-                v.article_body = t(lang, &a.body_id, &a.body_en);
+                v.article_title = content(lang, &a.title_id, &a.title_en);
+                v.article_body = content(lang, &a.body_id, &a.body_en);
                 v.article_source = a.source.clone();
             }
         }
@@ -594,14 +584,14 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             results,
         } => {
             v.page = PageKind::Search;
-            v.page_title = t(lang, "Cari Faskes & Kantor", "Find Facilities & Offices");
+            v.page_title = lang.tr("Cari Faskes & Kantor").to_owned();
             v.search_text = text.clone();
             v.search_filter = *filter;
             v.items = results.iter().map(|p| place_item(lang, p)).collect();
         }
         Screen::PlaceDetail(place) => {
             v.page = PageKind::Result;
-            v.page_title = t(lang, "Detail Lokasi", "Location Details");
+            v.page_title = lang.tr("Detail Lokasi").to_owned();
             v.tone = ToneKind::Neutral;
             let (name, address, hours, phone, kind, distance) = match &**place {
                 Place::Facility(f) => (
@@ -624,40 +614,32 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.result_heading = name;
             v.result_text = kind;
             v.rows = vec![
-                row(t(lang, "Alamat", "Address"), address),
-                row(t(lang, "Jam buka", "Hours"), hours),
-                row(t(lang, "Telepon", "Phone"), phone),
+                row(lang.tr("Alamat").to_owned(), address),
+                row(lang.tr("Jam buka").to_owned(), hours),
+                row(lang.tr("Telepon").to_owned(), phone),
             ];
             if let Some(d) = distance {
                 v.rows
-                    .push(row(t(lang, "Jarak", "Distance"), format!("{d:.1} km")));
+                    .push(row(lang.tr("Jarak").to_owned(), format!("{d:.1} km")));
             }
-            v.result_note = t(
-                lang,
-                "Cetak struk ini untuk membawa alamat dan kode QR peta.",
-                "Print a slip to take the address and a map QR code with you.",
-            );
+            v.result_note = lang
+                .tr("Cetak struk ini untuk membawa alamat dan kode QR peta.")
+                .to_owned();
             let (lat, lon) = match &**place {
                 Place::Facility(f) => (f.lat, f.lon),
                 Place::Office(o) => (o.lat, o.lon),
             };
             v.qr_text = super::qr::maps_url(lat, lon);
-            v.qr_caption = t(
-                lang,
-                "Pindai untuk membuka lokasi ini di aplikasi peta ponsel Anda.",
-                "Scan to open this place in your phone's maps app.",
-            );
+            v.qr_caption = lang
+                .tr("Pindai untuk membuka lokasi ini di aplikasi peta ponsel Anda.")
+                .to_owned();
             v.can_print = true;
         }
         Screen::Refused { purpose, change } => {
             v.page = PageKind::Result;
             v.page_title = purpose_title(lang, *purpose);
             v.tone = ToneKind::Bad;
-            v.result_heading = t(
-                lang,
-                "Perubahan belum dapat diajukan",
-                "The change cannot be requested yet",
-            );
+            v.result_heading = lang.tr("Perubahan belum dapat diajukan").to_owned();
             v.result_text = change
                 .messages
                 .iter()
@@ -666,24 +648,16 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 .join("\n");
             if let Some(d) = change.earliest_date {
                 v.rows.push(row(
-                    t(
-                        lang,
-                        "Paling cepat dapat diajukan",
-                        "Earliest date to request",
-                    ),
+                    lang.tr("Paling cepat dapat diajukan").to_owned(),
                     date_text(d),
                 ));
             }
         }
         Screen::FktpChoose { options } => {
             v.page = PageKind::List;
-            v.page_title = t(lang, "Ubah FKTP", "Change FKTP");
+            v.page_title = lang.tr("Ubah FKTP").to_owned();
             v.list_kind = ListKindData::Fktp;
-            v.list_intro = t(
-                lang,
-                "Pilih FKTP baru. Hanya FKTP yang masih menerima peserta yang ditampilkan, terdekat lebih dulu.",
-                "Choose a new FKTP. Only FKTPs still taking members are shown, nearest first.",
-            );
+            v.list_intro = lang.tr("Pilih FKTP baru. Hanya FKTP yang masih menerima peserta yang ditampilkan, terdekat lebih dulu.").to_owned();
             v.items = options
                 .iter()
                 .map(|f| place_item(lang, &Place::Facility(f.clone())))
@@ -691,35 +665,31 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         }
         Screen::FktpConfirm { target, change } => {
             v.page = PageKind::Result;
-            v.page_title = t(lang, "Ubah FKTP", "Change FKTP");
+            v.page_title = lang.tr("Ubah FKTP").to_owned();
             v.tone = ToneKind::Ok;
-            v.result_heading = t(lang, "Periksa lalu ajukan", "Check, then request");
-            v.result_text = t(
-                lang,
-                "Permohonan Anda akan dikirim ke BPJS Kesehatan. Anda mendapat nomor permohonan untuk mengecek hasilnya.",
-                "Your request goes to BPJS Kesehatan. You get a reference number to check the outcome.",
-            );
+            v.result_heading = lang.tr("Periksa lalu ajukan").to_owned();
+            v.result_text = lang.tr("Permohonan Anda akan dikirim ke BPJS Kesehatan. Anda mendapat nomor permohonan untuk mengecek hasilnya.").to_owned();
             v.rows = vec![
                 row(
-                    t(lang, "FKTP sekarang", "Current FKTP"),
+                    lang.tr("FKTP sekarang").to_owned(),
                     named(change.from_name.as_deref(), &change.from),
                 ),
-                strong(t(lang, "FKTP baru", "New FKTP"), target.name.clone()),
+                strong(lang.tr("FKTP baru").to_owned(), target.name.clone()),
                 row(
-                    t(lang, "Alamat", "Address"),
+                    lang.tr("Alamat").to_owned(),
                     format!("{}, {}", target.address, target.kecamatan),
                 ),
                 strong(
-                    t(lang, "Berlaku mulai", "Takes effect"),
+                    lang.tr("Berlaku mulai").to_owned(),
                     date_text(change.effective_date),
                 ),
             ];
             v.can_confirm = true;
-            v.confirm_label = t(lang, "Ajukan", "Submit");
+            v.confirm_label = lang.tr("Ajukan").to_owned();
         }
         Screen::KelasChoose { current, prices } => {
             v.page = PageKind::List;
-            v.page_title = t(lang, "Ubah Kelas", "Change Class");
+            v.page_title = lang.tr("Ubah Kelas").to_owned();
             v.list_kind = ListKindData::Kelas;
             v.list_intro = match lang {
                 Lang::Id => format!(
@@ -733,7 +703,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             };
             v.items = (1..=3u8)
                 .map(|k| ItemData {
-                    title: format!("{} {k}", t(lang, "Kelas", "Class")),
+                    title: format!("{} {k}", lang.tr("Kelas").to_owned()),
                     subtitle: {
                         // Every choice with its price for the whole family.
                         let price = prices[usize::from(k - 1)]
@@ -745,10 +715,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                             })
                             .unwrap_or_default();
                         if k == current.get() {
-                            format!(
-                                "{} · {price}",
-                                t(lang, "Kelas Anda sekarang", "Your current class")
-                            )
+                            format!("{} · {price}", lang.tr("Kelas Anda sekarang").to_owned())
                         } else {
                             price
                         }
@@ -760,19 +727,15 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         }
         Screen::KelasConfirm { change } => {
             v.page = PageKind::Result;
-            v.page_title = t(lang, "Ubah Kelas", "Change Class");
+            v.page_title = lang.tr("Ubah Kelas").to_owned();
             v.tone = ToneKind::Ok;
             v.result_heading = format!(
                 "{} {} → {}",
-                t(lang, "Kelas", "Class"),
+                lang.tr("Kelas").to_owned(),
                 change.from,
                 change.to
             );
-            v.result_text = t(
-                lang,
-                "Perubahan berlaku untuk semua anggota keluarga berikut. Periksa iuran bulanan yang baru sebelum mengajukan.",
-                "The change applies to every family member below. Check the new monthly dues before you submit.",
-            );
+            v.result_text = lang.tr("Perubahan berlaku untuk semua anggota keluarga berikut. Periksa iuran bulanan yang baru sebelum mengajukan.").to_owned();
             for m in &change.family {
                 v.rows.push(row(
                     tr(lang, &m.relation.label()),
@@ -781,57 +744,49 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             }
             if let Some(amount) = change.current_family_monthly_amount {
                 v.rows.push(row(
-                    t(lang, "Iuran keluarga sekarang", "Family dues now"),
+                    lang.tr("Iuran keluarga sekarang").to_owned(),
                     domain::rupiah(amount),
                 ));
             }
             if let Some(amount) = change.new_family_monthly_amount {
                 v.rows.push(strong(
-                    t(lang, "Iuran keluarga per bulan", "Family dues per month"),
+                    lang.tr("Iuran keluarga per bulan").to_owned(),
                     domain::rupiah(amount),
                 ));
             }
             v.rows.push(strong(
-                t(lang, "Berlaku mulai", "Takes effect"),
+                lang.tr("Berlaku mulai").to_owned(),
                 date_text(change.effective_date),
             ));
             v.can_confirm = true;
-            v.confirm_label = t(lang, "Ajukan", "Submit");
+            v.confirm_label = lang.tr("Ajukan").to_owned();
         }
         Screen::RequestDone(r) => {
             v.page = PageKind::Result;
-            v.page_title = t(lang, "Permohonan Diterima", "Request Accepted");
+            v.page_title = lang.tr("Permohonan Diterima").to_owned();
             v.tone = ToneKind::Ok;
             v.result_heading = r.reference.clone();
-            v.result_text = t(
-                lang,
-                "Permohonan Anda tercatat. Simpan nomor ini untuk mengecek hasilnya di anjungan mana pun (menu Cek Permohonan).",
-                "Your request is recorded. Keep this number to check the outcome at any kiosk (Check a Request).",
-            );
+            v.result_text = lang.tr("Permohonan Anda tercatat. Simpan nomor ini untuk mengecek hasilnya di anjungan mana pun (menu Cek Permohonan).").to_owned();
             v.rows = vec![
-                row(t(lang, "Permohonan", "Request"), tr(lang, &r.what)),
-                row(t(lang, "No. Kartu", "Card no."), r.card_masked.clone()),
+                row(lang.tr("Permohonan").to_owned(), tr(lang, &r.what)),
+                row(lang.tr("No. Kartu").to_owned(), r.card_masked.clone()),
                 row(
-                    t(lang, "Berlaku mulai", "Takes effect"),
+                    lang.tr("Berlaku mulai").to_owned(),
                     date_text(r.effective_date),
                 ),
             ];
             v.qr_text = r.reference.clone();
-            v.qr_caption = t(
-                lang,
-                "Pindai untuk menyimpan nomor permohonan di ponsel Anda.",
-                "Scan to keep the request number on your phone.",
-            );
+            v.qr_caption = lang
+                .tr("Pindai untuk menyimpan nomor permohonan di ponsel Anda.")
+                .to_owned();
             v.can_print = true;
         }
         Screen::Queue { priority } => {
             v.page = PageKind::List;
-            v.page_title = t(lang, "Ambil Antrean", "Take a Queue Number");
-            v.list_intro = t(
-                lang,
-                "Pilih layanan. Setiap layanan menampilkan dokumen yang perlu dibawa.",
-                "Choose a service. Each shows the documents to bring.",
-            );
+            v.page_title = lang.tr("Ambil Antrean").to_owned();
+            v.list_intro = lang
+                .tr("Pilih layanan. Setiap layanan menampilkan dokumen yang perlu dibawa.")
+                .to_owned();
             v.show_priority = true;
             v.list_kind = ListKindData::Services;
             v.priority = *priority;
@@ -839,15 +794,18 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 .services()
                 .iter()
                 .map(|s| ItemData {
-                    title: format!("{} — {}", s.code, t(lang, &s.name_id, &s.name_en)),
+                    title: format!("{} — {}", s.code, content(lang, &s.name_id, &s.name_en)),
                     // Short: the first documents, and how many more; the whole checklist
                     // is on the ticket screen and slip.
                     subtitle: {
-                        let docs: Vec<String> =
-                            s.documents.iter().map(|d| t(lang, &d.id, &d.en)).collect();
+                        let docs: Vec<String> = s
+                            .documents
+                            .iter()
+                            .map(|d| content(lang, &d.id, &d.en))
+                            .collect();
                         let shown = docs.iter().take(2).cloned().collect::<Vec<_>>().join(", ");
                         let more = docs.len().saturating_sub(2);
-                        let bring = t(lang, "Bawa", "Bring");
+                        let bring = lang.tr("Bawa").to_owned();
                         if more > 0 {
                             match lang {
                                 Lang::Id => format!("{bring}: {shown} +{more} lainnya"),
@@ -869,9 +827,9 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         }
         Screen::QueueTicket(ticket) => {
             v.page = PageKind::Ticket;
-            v.page_title = t(lang, "Nomor Antrean", "Queue Number");
+            v.page_title = lang.tr("Nomor Antrean").to_owned();
             v.ticket_number = ticket.number.clone();
-            v.ticket_service = t(lang, &ticket.service.name_id, &ticket.service.name_en);
+            v.ticket_service = content(lang, &ticket.service.name_id, &ticket.service.name_en);
             v.ticket_info = match lang {
                 Lang::Id => format!(
                     "{} orang di depan Anda · perkiraan tunggu {} menit · diambil pukul {}",
@@ -890,28 +848,28 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
                 .service
                 .documents
                 .iter()
-                .map(|d| t(lang, &d.id, &d.en))
+                .map(|d| content(lang, &d.id, &d.en))
                 .collect();
             v.ticket_notes = ticket
                 .service
                 .notes
                 .iter()
-                .map(|d| t(lang, &d.id, &d.en))
+                .map(|d| content(lang, &d.id, &d.en))
                 .collect();
         }
         Screen::RequestCheck { reference, answer } => {
             v.page = PageKind::RequestCheck;
-            v.page_title = t(lang, "Cek Permohonan", "Check a Request");
+            v.page_title = lang.tr("Cek Permohonan").to_owned();
             v.reference_text = reference.clone();
             v.reference_answer = answer.as_ref().map(|a| tr(lang, a)).unwrap_or_default();
         }
         Screen::Rating => {
             v.page = PageKind::Rating;
-            v.page_title = t(lang, "Penilaian", "Rating");
+            v.page_title = lang.tr("Penilaian").to_owned();
         }
         Screen::Thanks => {
             v.page = PageKind::Thanks;
-            v.page_title = t(lang, "Terima Kasih", "Thank You");
+            v.page_title = lang.tr("Terima Kasih").to_owned();
         }
     }
     v
@@ -929,32 +887,32 @@ fn zone_label(zone: chrono_tz::Tz) -> String {
 
 fn purpose_title(lang: Lang, p: Purpose) -> String {
     match p {
-        Purpose::Status => t(lang, "Cek Status", "Check Status"),
-        Purpose::Dues => t(lang, "Cek Tagihan", "Check Dues"),
-        Purpose::Va => t(lang, "Info Virtual Account", "Virtual Account"),
-        Purpose::ChangeFktp => t(lang, "Ubah FKTP", "Change FKTP"),
-        Purpose::ChangeKelas => t(lang, "Ubah Kelas", "Change Class"),
+        Purpose::Status => lang.tr("Cek Status").to_owned(),
+        Purpose::Dues => lang.tr("Cek Tagihan").to_owned(),
+        Purpose::Va => lang.tr("Info Virtual Account").to_owned(),
+        Purpose::ChangeFktp => lang.tr("Ubah FKTP").to_owned(),
+        Purpose::ChangeKelas => lang.tr("Ubah Kelas").to_owned(),
     }
 }
 
 fn category_label(lang: Lang, category: &str) -> String {
-    let (id, en) = match category {
-        "HAK" => ("Hak peserta", "Members' rights"),
-        "KEWAJIBAN" => ("Kewajiban peserta", "Members' obligations"),
-        "MANFAAT_FKTP" => ("Manfaat di FKTP", "Benefits at the FKTP"),
-        "MANFAAT_FKRTL" => ("Manfaat di rumah sakit", "Hospital benefits"),
-        "ALAT_BANTU" => ("Alat bantu kesehatan", "Medical aids"),
-        "TIDAK_DIJAMIN" => ("Yang tidak dijamin", "Not covered"),
-        "IURAN" => ("Iuran", "Dues"),
-        "DENDA" => ("Denda pelayanan", "Service penalty"),
-        "KANAL" => ("Kanal layanan", "Service channels"),
-        "PENGADUAN" => ("Pengaduan", "Complaints"),
-        "AMAN_JKN" => ("Anjungan AMAN JKN", "AMAN JKN kiosk"),
-        "REHAB" => ("Program REHAB", "REHAB programme"),
-        "PRIVASI" => ("Data pribadi", "Personal data"),
-        other => (other, other),
+    let msgid = match category {
+        "HAK" => crate::i18n::n_("Hak peserta"),
+        "KEWAJIBAN" => crate::i18n::n_("Kewajiban peserta"),
+        "MANFAAT_FKTP" => crate::i18n::n_("Manfaat di FKTP"),
+        "MANFAAT_FKRTL" => crate::i18n::n_("Manfaat di rumah sakit"),
+        "ALAT_BANTU" => crate::i18n::n_("Alat bantu kesehatan"),
+        "TIDAK_DIJAMIN" => crate::i18n::n_("Yang tidak dijamin"),
+        "IURAN" => crate::i18n::n_("Iuran"),
+        "DENDA" => crate::i18n::n_("Denda pelayanan"),
+        "KANAL" => crate::i18n::n_("Kanal layanan"),
+        "PENGADUAN" => crate::i18n::n_("Pengaduan"),
+        "AMAN_JKN" => crate::i18n::n_("Anjungan AMAN JKN"),
+        "REHAB" => crate::i18n::n_("Program REHAB"),
+        "PRIVASI" => crate::i18n::n_("Data pribadi"),
+        other => return other.to_owned(),
     };
-    t(lang, id, en)
+    lang.tr(msgid).to_owned()
 }
 
 fn place_item(lang: Lang, p: &Place) -> ItemData {
