@@ -55,13 +55,6 @@ impl Default for IdentifyForm {
     }
 }
 
-fn text(id: &str, en: &str) -> Bilingual {
-    Bilingual {
-        id: id.into(),
-        en: en.into(),
-    }
-}
-
 impl IdentifyForm {
     /// Switches between NIK and card number, clearing what was typed for the other.
     pub fn set_kind(&mut self, kind: IdKind) {
@@ -145,18 +138,15 @@ impl IdentifyForm {
         if n == 0 || n >= want || (self.field != Field::BirthDate && self.birth.is_empty()) {
             return None;
         }
-        let (id_name, en_name) = match self.kind {
-            IdKind::Nik => ("NIK", "The NIK"),
-            IdKind::Card => ("Nomor kartu", "The card number"),
+        let msgid = match self.kind {
+            IdKind::Nik => crate::i18n::n_(
+                "NIK harus {want} angka; baru {n} angka. Sentuh kolomnya untuk melengkapi.",
+            ),
+            IdKind::Card => crate::i18n::n_(
+                "Nomor kartu harus {want} angka; baru {n} angka. Sentuh kolomnya untuk melengkapi.",
+            ),
         };
-        Some(text(
-            &format!(
-                "{id_name} harus {want} angka; baru {n} angka. Sentuh kolomnya untuk melengkapi."
-            ),
-            &format!(
-                "{en_name} has {want} digits; only {n} are typed. Touch its field to complete it."
-            ),
-        ))
+        Some(Bilingual::tr_with(msgid, &[("want", &want), ("n", &n)]))
     }
 
     /// What is wrong with the birth date typed so far, if anything can already be said.
