@@ -5,6 +5,7 @@
 
 pub mod controller;
 pub mod effects;
+pub mod flows;
 pub mod identify;
 
 pub use controller::{

@@ -1,0 +1,133 @@
+//! Identification: the NIK or card number and the date of birth, checked as they are typed,
+//! then looked up through the lockout.
+
+use super::Step;
+use crate::domain::{Bilingual, Explain};
+use crate::kiosk::controller::{Controller, Event, Now, Purpose, Screen};
+use crate::kiosk::effects::Effect;
+use crate::kiosk::identify::{Field, IdentifyForm};
+use crate::services::ServiceError;
+
+impl Controller {
+    /// Events on the identify screen.
+    pub(in crate::kiosk) fn on_identify(&mut self, screen: Screen, event: Event, now: Now) -> Step {
+        let today = now.today();
+        let (screen, effects) = match (screen, event) {
+            (
+                Screen::Identify {
+                    purpose, mut form, ..
+                },
+                event,
+            ) => {
+                let mut submit = false;
+                match event {
+                    Event::IdKind(kind) => form.set_kind(kind),
+                    Event::Digit(d) => form.digit(d),
+                    Event::Backspace => form.backspace(),
+                    Event::Clear => form.clear(),
+                    Event::FocusField(field) => form.field = field,
+                    Event::Submit => submit = true,
+                    Event::Back => {
+                        self.go_home(now);
+                        return Step::Moved(Vec::new());
+                    }
+                    _ => {}
+                }
+                let message = form
+                    .id_problem_at(Some(today))
+                    .or_else(|| form.birth_problem(today));
+                if submit && message.is_none() {
+                    return Step::Moved(self.identify(purpose, form, now));
+                }
+                let message = message.or_else(|| {
+                    submit.then(|| {
+                        Bilingual::tr(
+                            "Lengkapi NIK atau nomor kartu dan tanggal lahir terlebih dahulu.",
+                        )
+                    })
+                });
+                (
+                    Screen::Identify {
+                        purpose,
+                        form,
+                        message,
+                    },
+                    Vec::new(),
+                )
+            }
+            (screen, event) => return Step::Pass(screen, event),
+        };
+        Step::Show(screen, effects)
+    }
+
+    /// Looks the member up; a mismatch counts towards the lockout and says nothing about
+    /// whether the identifier exists.
+    pub(in crate::kiosk) fn identify(
+        &mut self,
+        purpose: Purpose,
+        form: IdentifyForm,
+        now: Now,
+    ) -> Vec<Effect> {
+        let today = now.today();
+        let Some(identity) = form.identity(today) else {
+            self.set_screen(
+                Screen::Identify {
+                    purpose,
+                    form,
+                    message: None,
+                },
+                now,
+            );
+            return Vec::new();
+        };
+        match self.lockout.identify(&self.store, &identity, self.utc(now)) {
+            Ok(session) => {
+                self.session = Some(session);
+                self.show_result(purpose, now)
+            }
+            Err(e) => {
+                let mut form = form;
+                match &e {
+                    ServiceError::IdentityMismatch { .. } => {
+                        tracing::info!("identification did not match");
+                        form.birth.clear();
+                        form.field = Field::BirthDate;
+                    }
+                    ServiceError::IdentityLocked { .. } => {
+                        // Nothing of the locked identifier stays on screen.
+                        tracing::info!("identification refused: identifier locked");
+                        form = IdentifyForm {
+                            kind: form.kind,
+                            ..IdentifyForm::default()
+                        };
+                    }
+                    _ => {
+                        tracing::warn!(code = e.code(), "identification failed");
+                        form.birth.clear();
+                        form.field = Field::BirthDate;
+                    }
+                }
+                self.set_screen(
+                    Screen::Identify {
+                        purpose,
+                        form,
+                        message: Some(e.explain()),
+                    },
+                    now,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    pub(in crate::kiosk) fn show_result(&mut self, purpose: Purpose, now: Now) -> Vec<Effect> {
+        if self.session.is_none() {
+            return Vec::new();
+        }
+        match purpose {
+            // Status, dues and VA are one visit: the member home answers all three.
+            Purpose::Status | Purpose::Dues | Purpose::Va => self.member_home(now),
+            Purpose::ChangeFktp | Purpose::ChangeKelas => self.start_change(purpose, now),
+        }
+    }
+}
