@@ -8,7 +8,7 @@ mod common;
 use std::rc::Rc;
 use std::time::Duration;
 
-use anjungan::ui::Page;
+use anjungan::ui::{IdentifyAdapter, Page, TicketAdapter};
 use anjungan_drivers::dispenser::ClientConfig;
 use anjungan_drivers::dispenser::sim::Faults;
 use anjungan_drivers::printer_sim::StatusPreset;
@@ -116,7 +116,11 @@ async fn device_faults(r: Rc<Rig>) {
     assert!(r.kiosk().get_notice_error());
     let notice = r.notice();
     assert!(notice.contains("antrean"), "{notice}");
-    assert_eq!(r.kiosk().get_ticket_number(), "", "no number shown");
+    assert_eq!(
+        r.adapter::<TicketAdapter>().get_ticket_number(),
+        "",
+        "no number shown"
+    );
     tap(w, "English").await;
     assert!(r.notice().contains("queue"), "{}", r.notice());
     tap(w, "Bahasa Indonesia").await;
@@ -165,7 +169,7 @@ async fn device_faults(r: Rc<Rig>) {
     assert_eq!(r.kiosk().get_page(), Page::Ticket, "{}", r.notice());
     assert_eq!(late.log().len(), 1);
     assert_eq!(
-        r.kiosk().get_ticket_number(),
+        r.adapter::<TicketAdapter>().get_ticket_number(),
         late.log()[0].display().as_str()
     );
     assert!(r.page_text(pages + 1).contains(&late.log()[0].display()));
@@ -192,7 +196,11 @@ async fn empty_database(r: Rc<Rig>) {
     tap(w, "Cek Status").await;
     identify(w, BUDI.0, BUDI.1).await;
     assert_ne!(r.kiosk().get_page(), Page::MemberHome);
-    let said = format!("{} {}", r.kiosk().get_id_message(), r.notice());
+    let said = format!(
+        "{} {}",
+        r.adapter::<IdentifyAdapter>().get_id_message(),
+        r.notice()
+    );
     assert!(
         said.contains("Data peserta belum tersedia"),
         "the empty database is named: {said}"

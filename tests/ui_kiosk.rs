@@ -9,7 +9,10 @@ mod common;
 use std::rc::Rc;
 
 use anjungan::store::Store;
-use anjungan::ui::Page;
+use anjungan::ui::{
+    IdentifyAdapter, ListAdapter, MemberHomeAdapter, Page, RequestCheckAdapter, ResultAdapter,
+    SearchAdapter, TicketAdapter,
+};
 use common::{Data, Rig, identify, position, settings, shown, tap, type_digits, type_keys};
 use slint::ComponentHandle;
 
@@ -50,7 +53,7 @@ async fn walk(r: Rc<Rig>) {
         let px = shot.as_slice()[(y as usize + 20) * shot.width() as usize + x as usize + 20];
         (u32::from(px.r) + u32::from(px.g) + u32::from(px.b)) / 3
     };
-    assert!(!r.kiosk().get_id_ready());
+    assert!(!r.adapter::<IdentifyAdapter>().get_id_ready());
     assert!(
         bg("Lanjut") < 60,
         "disabled Lanjut background {}",
@@ -78,7 +81,9 @@ async fn walk(r: Rc<Rig>) {
     let before: Vec<(f32, f32)> = pad.iter().map(|k| position(w, k)).collect();
     type_digits(w, "20").await;
     assert!(
-        r.kiosk().get_id_message().contains("provinsi"),
+        r.adapter::<IdentifyAdapter>()
+            .get_id_message()
+            .contains("provinsi"),
         "live check"
     );
     let with_error: Vec<(f32, f32)> = pad.iter().map(|k| position(w, k)).collect();
@@ -88,33 +93,50 @@ async fn walk(r: Rc<Rig>) {
     );
     tap(w, "Kosongkan").await;
     type_digits(w, BUDI.0).await;
-    assert!(r.kiosk().get_dob_focused(), "a full NIK moves to the date");
+    assert!(
+        r.adapter::<IdentifyAdapter>().get_dob_focused(),
+        "a full NIK moves to the date"
+    );
     type_digits(w, "3113198").await;
     type_digits(w, "0").await;
     assert!(
-        r.kiosk().get_id_message().contains("Bulan lahir"),
+        r.adapter::<IdentifyAdapter>()
+            .get_id_message()
+            .contains("Bulan lahir"),
         "an impossible date is named: {}",
-        r.kiosk().get_id_message()
+        r.adapter::<IdentifyAdapter>().get_id_message()
     );
-    assert!(!r.kiosk().get_id_ready());
+    assert!(!r.adapter::<IdentifyAdapter>().get_id_ready());
     tap(w, "Kosongkan").await;
     // Clearing the date field leaves the NIK; type the right date.
     type_digits(w, BUDI.1).await;
-    assert!(r.kiosk().get_id_ready(), "{}", r.kiosk().get_id_message());
+    assert!(
+        r.adapter::<IdentifyAdapter>().get_id_ready(),
+        "{}",
+        r.adapter::<IdentifyAdapter>().get_id_message()
+    );
     tap(w, "Lanjut").await;
     // One identification: the member home answers status, what to pay and the VA.
     assert_eq!(r.kiosk().get_page(), Page::MemberHome);
-    assert_eq!(r.kiosk().get_result_heading(), "TIDAK AKTIF – MENUNGGAK");
+    assert_eq!(
+        r.adapter::<ResultAdapter>().get_result_heading(),
+        "TIDAK AKTIF – MENUNGGAK"
+    );
     let home = r.rows().join("\n");
     assert!(home.contains("Rp2.565.000"), "{home}");
     assert!(home.contains("8888801000000011"), "{home}");
     assert!(
-        r.kiosk().get_member_ticket().contains("G"),
+        r.adapter::<MemberHomeAdapter>()
+            .get_member_ticket()
+            .contains("G"),
         "the reactivation counter"
     );
     tap(w, "Rincian status & keluarga").await;
     assert_eq!(r.kiosk().get_page(), Page::Result);
-    assert_eq!(r.kiosk().get_result_heading(), "TIDAK AKTIF – MENUNGGAK");
+    assert_eq!(
+        r.adapter::<ResultAdapter>().get_result_heading(),
+        "TIDAK AKTIF – MENUNGGAK"
+    );
     assert!(r.rows().contains(&"NIK=3273**********01".to_string()));
     tap(w, "Cetak").await;
     let slip = r.page_text(1);
@@ -129,7 +151,10 @@ async fn walk(r: Rc<Rig>) {
 
     // The language toggle is on every screen; the next slip follows it.
     tap(w, "English").await;
-    assert_eq!(r.kiosk().get_result_heading(), "INACTIVE – IN ARREARS");
+    assert_eq!(
+        r.adapter::<ResultAdapter>().get_result_heading(),
+        "INACTIVE – IN ARREARS"
+    );
     tap(w, "Print").await;
     let slip = r.page_text(2);
     assert!(slip.contains("INACTIVE"), "{slip}");
@@ -192,7 +217,7 @@ async fn walk(r: Rc<Rig>) {
     assert!(articles.len() >= 7, "{articles:?}");
     tap(w, &articles[0]).await;
     assert_eq!(r.kiosk().get_page(), Page::Article);
-    assert!(!r.kiosk().get_article_body().is_empty());
+    assert!(!r.adapter::<ListAdapter>().get_article_body().is_empty());
     tap(w, "Kembali").await;
     assert_eq!(r.kiosk().get_page(), Page::List);
     tap(w, "Beranda").await;
@@ -218,12 +243,12 @@ async fn walk(r: Rc<Rig>) {
         "the results did shrink: {:?}",
         r.items()
     );
-    assert_eq!(r.kiosk().get_search_text(), "PUSK CIBEU");
+    assert_eq!(r.adapter::<SearchAdapter>().get_search_text(), "PUSK CIBEU");
     for _ in 0.."pusk cibeu".len() {
         tap(w, "Hapus").await;
     }
     type_keys(w, "pusk").await;
-    assert_eq!(r.kiosk().get_search_text(), "PUSK");
+    assert_eq!(r.adapter::<SearchAdapter>().get_search_text(), "PUSK");
     assert!(r.items().contains(&"Puskesmas Cibeunying".to_string()));
     tap(w, "Kantor BPJS").await;
     assert!(
@@ -233,15 +258,22 @@ async fn walk(r: Rc<Rig>) {
     );
     tap(w, "Semua").await;
     tap(w, "Puskesmas Cibeunying").await;
-    assert_eq!(r.kiosk().get_result_heading(), "Puskesmas Cibeunying");
+    assert_eq!(
+        r.adapter::<ResultAdapter>().get_result_heading(),
+        "Puskesmas Cibeunying"
+    );
     // A QR on screen that opens the place in a phone's maps app.
     assert!(shown(w, "Kode QR"), "a QR code on screen");
     assert!(
-        r.kiosk().get_qr().size().width >= 21 * 8,
+        r.adapter::<ResultAdapter>().get_qr().size().width >= 21 * 8,
         "{:?}",
-        r.kiosk().get_qr().size()
+        r.adapter::<ResultAdapter>().get_qr().size()
     );
-    assert!(r.kiosk().get_qr_caption().contains("peta"));
+    assert!(
+        r.adapter::<ResultAdapter>()
+            .get_qr_caption()
+            .contains("peta")
+    );
     tap(w, "Cetak").await;
     let (pages, _) = r.printer.wait_pages(5, std::time::Duration::from_secs(10));
     let place = &pages[4];
@@ -270,7 +302,10 @@ async fn walk(r: Rc<Rig>) {
         r.rows()
     );
     tap(w, "Ajukan").await;
-    let fktp_ref = r.kiosk().get_result_heading().to_string();
+    let fktp_ref = r
+        .adapter::<ResultAdapter>()
+        .get_result_heading()
+        .to_string();
     assert!(fktp_ref.starts_with("AJ-"), "{fktp_ref}");
     let slip = r.page_text(6);
     assert!(slip.contains(&fktp_ref), "{slip}");
@@ -305,7 +340,10 @@ async fn walk(r: Rc<Rig>) {
     tap(w, "Ubah kelas").await;
     tap(w, "Kelas 1").await;
     tap(w, "Ajukan").await;
-    let kelas_ref = r.kiosk().get_result_heading().to_string();
+    let kelas_ref = r
+        .adapter::<ResultAdapter>()
+        .get_result_heading()
+        .to_string();
     assert!(kelas_ref.starts_with("AJ-") && kelas_ref != fktp_ref);
     let slip = r.page_text(7);
     assert!(slip.contains(&kelas_ref), "{slip}");
@@ -318,7 +356,10 @@ async fn walk(r: Rc<Rig>) {
     tap(w, "Cek Permohonan").await;
     type_keys(w, &kelas_ref).await;
     tap(w, "Cek").await;
-    let answer = r.kiosk().get_reference_answer().to_string();
+    let answer = r
+        .adapter::<RequestCheckAdapter>()
+        .get_reference_answer()
+        .to_string();
     assert!(answer.contains("tercatat"), "{answer}");
     tap(w, "Beranda").await;
 
@@ -330,7 +371,7 @@ async fn walk(r: Rc<Rig>) {
     assert_eq!(services.len(), 9, "{services:?}");
     tap(w, &services[0]).await;
     assert_eq!(r.kiosk().get_page(), Page::Ticket);
-    let number = r.kiosk().get_ticket_number().to_string();
+    let number = r.adapter::<TicketAdapter>().get_ticket_number().to_string();
     assert_eq!(number, "A-P01", "a priority number from the simulator");
     let ticket = r.page_text(8);
     assert!(ticket.contains("A-P01"), "{ticket}");
@@ -346,7 +387,7 @@ async fn walk(r: Rc<Rig>) {
         tap(w, "Cek Status").await;
         identify(w, BUDI.0, "13051980").await;
         assert_eq!(r.kiosk().get_page(), Page::Identify);
-        let message = r.kiosk().get_id_message().to_string();
+        let message = r.adapter::<IdentifyAdapter>().get_id_message().to_string();
         if attempt < 5 {
             assert!(
                 message.contains(&format!("Sisa {} kali", 5 - attempt)),
@@ -363,7 +404,9 @@ async fn walk(r: Rc<Rig>) {
     tap(w, "Cek Status").await;
     identify(w, BUDI.0, BUDI.1).await;
     assert!(
-        r.kiosk().get_id_message().contains("dikunci"),
+        r.adapter::<IdentifyAdapter>()
+            .get_id_message()
+            .contains("dikunci"),
         "the right date of birth does not open a locked NIK"
     );
     tap(w, "Beranda").await;
@@ -407,7 +450,9 @@ async fn walk(r: Rc<Rig>) {
     assert!(!r.controller.borrow().holds_member_data());
     assert!(r.rows().is_empty(), "no rows left in the UI model");
     assert!(
-        !r.kiosk().get_id_text().contains("3273"),
+        !r.adapter::<IdentifyAdapter>()
+            .get_id_text()
+            .contains("3273"),
         "no NIK left in the UI model"
     );
 }

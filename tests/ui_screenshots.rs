@@ -9,7 +9,7 @@ mod common;
 
 use std::rc::Rc;
 
-use anjungan::ui::Page;
+use anjungan::ui::{IdentifyAdapter, Page, RequestCheckAdapter, ResultAdapter};
 use common::{Data, Rig, settings, shown, tap, type_digits, type_keys};
 use slint::ComponentHandle;
 
@@ -138,7 +138,7 @@ impl Tour {
         type_digits(w, "00001").await;
         type_digits(w, "13051980").await;
         self.tap("Lanjut", "Continue").await;
-        assert!(!r.kiosk().get_id_message().is_empty());
+        assert!(!r.adapter::<IdentifyAdapter>().get_id_message().is_empty());
         self.shot("identify-mismatch", wanted);
         self.tap("Kosongkan", "Clear").await;
         type_digits(w, BUDI.1).await;
@@ -212,7 +212,10 @@ impl Tour {
         assert_eq!(self.page(), Page::Result);
         self.shot("fktp-confirm", wanted);
         self.tap("Ajukan", "Submit").await;
-        let reference = r.kiosk().get_result_heading().to_string();
+        let reference = r
+            .adapter::<ResultAdapter>()
+            .get_result_heading()
+            .to_string();
         assert!(reference.starts_with("AJ-"));
         self.shot("request-done", wanted);
         self.home().await;
@@ -229,7 +232,11 @@ impl Tour {
         self.tap("Cek Permohonan", "Check a Request").await;
         type_keys(w, &reference).await;
         self.tap("Cek", "Check").await;
-        assert!(!r.kiosk().get_reference_answer().is_empty());
+        assert!(
+            !r.adapter::<RequestCheckAdapter>()
+                .get_reference_answer()
+                .is_empty()
+        );
         self.shot("request-check", wanted);
         self.home().await;
 

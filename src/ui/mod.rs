@@ -1,13 +1,22 @@
 //! The Slint skin over the kiosk controller.
 //!
-//! `ui/*.slint` declares the window and one adapter global, `Kiosk`. This module copies a
-//! rendered [`view::KioskView`] into that global ([`apply`]) and turns the global's callbacks
-//! into controller [`Event`]s ([`connect`]). It holds no state of its own.
+//! `ui/*.slint` declares the window, the shell's `Kiosk` global and one adapter global per
+//! view (`HomeAdapter`, `IdentifyAdapter`, …, each in its view's file). This module and its
+//! `*_adapter` modules copy a rendered [`view::KioskView`] into them ([`apply`]) and turn
+//! their callbacks into controller [`Event`]s ([`connect`]). They hold no state of their own.
 
 pub mod devices;
 pub mod diag;
+mod home_adapter;
+mod identify_adapter;
+mod list_adapter;
 pub mod qr;
+mod rating_adapter;
+mod request_check_adapter;
+mod result_adapter;
 pub mod runtime;
+mod search_adapter;
+mod ticket_adapter;
 pub mod view;
 pub mod watchdog;
 
@@ -15,13 +24,13 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
-use crate::kiosk::identify::Field;
-use crate::kiosk::{Event, IdKind, SearchFilter, Tile as KioskTile};
-use view::{KioskView, ListKindData, PageKind, ToneKind};
+use crate::kiosk::Event;
+use view::{KioskView, PageKind};
 
 slint::include_modules!();
 
-/// Copies the rendered view into the window's adapter and theme.
+/// Copies the rendered view into the window: the shell's `Kiosk` global and theme here,
+/// each view's adapter global in its `*_adapter` module.
 pub fn apply(window: &AppWindow, v: &KioskView) {
     let k = window.global::<Kiosk>();
     let theme = window.global::<Theme>();
@@ -40,7 +49,6 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
         PageKind::Rating => Page::Rating,
         PageKind::Thanks => Page::Thanks,
     });
-    let s = |x: &str| SharedString::from(x);
     k.set_english(v.english);
     select_translation(window);
     k.set_page_title(s(&v.page_title));
@@ -51,83 +59,34 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_notice_error(v.notice_error);
     k.set_busy(s(&v.busy));
     k.set_countdown(v.countdown);
-    k.set_id_is_nik(v.id_is_nik);
-    k.set_id_text(s(&v.id_text));
-    k.set_dob_text(s(&v.dob_text));
-    k.set_dob_focused(v.dob_focused);
-    k.set_id_message(s(&v.id_message));
-    k.set_id_ready(v.id_ready);
-    k.set_tone(match v.tone {
-        ToneKind::Neutral => Tone::Neutral,
-        ToneKind::Ok => Tone::Ok,
-        ToneKind::Warn => Tone::Warn,
-        ToneKind::Bad => Tone::Bad,
-    });
-    k.set_result_heading(s(&v.result_heading));
-    k.set_result_text(s(&v.result_text));
-    k.set_rows(ModelRc::from(Rc::new(VecModel::from(
-        v.rows
-            .iter()
-            .map(|r| Row {
-                label: s(&r.label),
-                value: s(&r.value),
-                strong: r.strong,
-            })
-            .collect::<Vec<_>>(),
-    ))));
-    k.set_result_note(s(&v.result_note));
-    k.set_can_print(v.can_print);
-    k.set_member_va(v.member_va);
-    k.set_qr_caption(s(&v.qr_caption));
-    k.set_qr(qr_image(&v.qr_text));
-    k.set_member_ticket(s(&v.member_ticket));
-    k.set_can_confirm(v.can_confirm);
-    k.set_confirm_label(s(&v.confirm_label));
-    k.set_items(ModelRc::from(Rc::new(VecModel::from(
-        v.items
-            .iter()
-            .map(|i| Item {
-                title: s(&i.title),
-                subtitle: s(&i.subtitle),
-                detail: s(&i.detail),
-                badge: s(&i.badge),
-                enabled: i.enabled,
-            })
-            .collect::<Vec<_>>(),
-    ))));
-    k.set_list_kind(match v.list_kind {
-        ListKindData::Articles => ListKind::Articles,
-        ListKindData::Services => ListKind::Services,
-        ListKindData::Fktp => ListKind::Fktp,
-        ListKindData::Kelas => ListKind::Kelas,
-    });
-    k.set_list_intro(s(&v.list_intro));
-    k.set_show_priority(v.show_priority);
-    k.set_priority(v.priority);
-    k.set_article_title(s(&v.article_title));
-    k.set_article_body(s(&v.article_body));
-    k.set_article_source(s(&v.article_source));
-    k.set_search_text(s(&v.search_text));
-    k.set_search_filter(match v.search_filter {
-        SearchFilter::All => Filter::All,
-        SearchFilter::Fktp => Filter::Fktp,
-        SearchFilter::Hospital => Filter::Hospital,
-        SearchFilter::Pharmacy => Filter::Pharmacy,
-        SearchFilter::Optic => Filter::Optic,
-        SearchFilter::Office => Filter::Office,
-    });
-    k.set_ticket_number(s(&v.ticket_number));
-    k.set_ticket_service(s(&v.ticket_service));
-    k.set_ticket_info(s(&v.ticket_info));
-    k.set_ticket_notes(ModelRc::from(Rc::new(VecModel::from(
-        v.ticket_notes.iter().map(|d| s(d)).collect::<Vec<_>>(),
-    ))));
-    k.set_ticket_documents(ModelRc::from(Rc::new(VecModel::from(
-        v.ticket_documents.iter().map(|d| s(d)).collect::<Vec<_>>(),
-    ))));
-    k.set_reference_text(s(&v.reference_text));
-    k.set_reference_answer(s(&v.reference_answer));
+    identify_adapter::apply(window, v);
+    result_adapter::apply(window, v);
+    list_adapter::apply(window, v);
+    search_adapter::apply(window, v);
+    ticket_adapter::apply(window, v);
+    request_check_adapter::apply(window, v);
 }
+
+fn s(x: &str) -> SharedString {
+    SharedString::from(x)
+}
+
+/// A Slint list model of `items`.
+fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::from(Rc::new(VecModel::from(items)))
+}
+
+/// Forwards `$event` for each `$setter` callback of a global to `$send`.
+macro_rules! forward {
+    ($global:expr, $send:expr, { $($setter:ident ($($arg:ident),*) => $event:expr),* $(,)? }) => {{
+        let g = $global;
+        $(
+            let send = $send.clone();
+            g.$setter(move |$($arg),*| send($event));
+        )*
+    }};
+}
+pub(crate) use forward;
 
 thread_local! {
     /// The last QR drawn: `apply` runs on every tick, the code only changes with the screen.
@@ -172,84 +131,23 @@ pub(crate) fn select_translation(window: &AppWindow) {
     }
 }
 
-/// Forwards every adapter callback to `send` as a controller event.
-///
-/// `open-item` means different things on different pages; the page shown decides.
+/// Forwards every adapter callback to `send` as a controller event: the shell's here,
+/// each view's in its `*_adapter` module.
 pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
-    let k = window.global::<Kiosk>();
-    macro_rules! on {
-        ($setter:ident, || $event:expr) => {{
-            let send = send.clone();
-            k.$setter(move || send($event));
-        }};
-        ($setter:ident, |$($arg:ident),*| $event:expr) => {{
-            let send = send.clone();
-            k.$setter(move |$($arg),*| send($event));
-        }};
-    }
-    on!(on_tile, |t| Event::Tile(match t {
-        Tile::Status => KioskTile::Status,
-        Tile::Dues => KioskTile::Dues,
-        Tile::Va => KioskTile::Va,
-        Tile::Info => KioskTile::Info,
-        Tile::Search => KioskTile::Search,
-        Tile::ChangeFktp => KioskTile::ChangeFktp,
-        Tile::ChangeKelas => KioskTile::ChangeKelas,
-        Tile::Queue => KioskTile::Queue,
-        Tile::Request => KioskTile::Request,
-    }));
-    on!(on_home, || Event::Home);
-    on!(on_back, || Event::Back);
-    on!(on_toggle_language, || Event::ToggleLang);
-    on!(on_toggle_large_text, || Event::ToggleLargeText);
-    on!(on_toggle_contrast, || Event::ToggleContrast);
-    on!(on_still_here, || Event::StillHere);
-    on!(on_choose_id_kind, |nik| Event::IdKind(if nik {
-        IdKind::Nik
-    } else {
-        IdKind::Card
-    }));
-    on!(on_digit, |d| Event::Digit(d.chars().next().unwrap_or(' ')));
-    on!(on_backspace, || Event::Backspace);
-    on!(on_clear, || Event::Clear);
-    on!(on_focus_dob, |dob| Event::FocusField(if dob {
-        Field::BirthDate
-    } else {
-        Field::Id
-    }));
-    on!(on_submit, || Event::Submit);
-    on!(on_key, |c| Event::Key(c.chars().next().unwrap_or(' ')));
-    on!(on_set_filter, |f| Event::SearchFilter(match f {
-        Filter::All => SearchFilter::All,
-        Filter::Fktp => SearchFilter::Fktp,
-        Filter::Hospital => SearchFilter::Hospital,
-        Filter::Pharmacy => SearchFilter::Pharmacy,
-        Filter::Optic => SearchFilter::Optic,
-        Filter::Office => SearchFilter::Office,
-    }));
-    on!(on_open_result, |i| Event::OpenResult(index(i)));
-    on!(on_open_item, |kind, i| match kind {
-        ListKind::Services => Event::TakeTicket(index(i)),
-        ListKind::Articles => Event::OpenArticle(index(i)),
-        ListKind::Fktp => Event::ChooseFacility(index(i)),
-        ListKind::Kelas => Event::ChooseKelas(u8::try_from(i + 1).unwrap_or(0)),
+    forward!(window.global::<Kiosk>(), send, {
+        on_home() => Event::Home,
+        on_back() => Event::Back,
+        on_toggle_language() => Event::ToggleLang,
+        on_toggle_large_text() => Event::ToggleLargeText,
+        on_toggle_contrast() => Event::ToggleContrast,
+        on_still_here() => Event::StillHere,
     });
-    on!(on_print, || Event::Print);
-    on!(on_done, || Event::Done);
-    on!(on_confirm, || Event::Confirm);
-    on!(on_toggle_priority, || Event::TogglePriority);
-    on!(on_rate, |n| Event::Rate(n.clamp(0, 5) as u8));
-    on!(on_member, |a| Event::Member(match a {
-        MemberAction::Status => crate::kiosk::MemberAction::Status,
-        MemberAction::Dues => crate::kiosk::MemberAction::Dues,
-        MemberAction::Va => crate::kiosk::MemberAction::Va,
-        MemberAction::ChangeFktp => crate::kiosk::MemberAction::ChangeFktp,
-        MemberAction::ChangeKelas => crate::kiosk::MemberAction::ChangeKelas,
-        MemberAction::Ticket => crate::kiosk::MemberAction::Ticket,
-    }));
-}
-
-/// A list position from Slint; a negative one (never sent) matches no entry.
-fn index(i: i32) -> usize {
-    usize::try_from(i).unwrap_or(usize::MAX)
+    home_adapter::connect(window, send.clone());
+    identify_adapter::connect(window, send.clone());
+    result_adapter::connect(window, send.clone());
+    list_adapter::connect(window, send.clone());
+    search_adapter::connect(window, send.clone());
+    ticket_adapter::connect(window, send.clone());
+    request_check_adapter::connect(window, send.clone());
+    rating_adapter::connect(window, send);
 }

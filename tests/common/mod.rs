@@ -23,7 +23,7 @@ use anjungan::kiosk::{Controller, Event, Now, Settings};
 use anjungan::store::Store;
 use anjungan::ui::devices::KioskDevices;
 use anjungan::ui::runtime;
-use anjungan::ui::{self, AppWindow, Kiosk, view};
+use anjungan::ui::{self, AppWindow, Kiosk, ListAdapter, ResultAdapter, SearchAdapter, view};
 use anjungan_drivers::dispenser::sim::{DispenserSim, Faults, SimConfig, SimPort};
 use anjungan_drivers::dispenser::{ClientConfig, DispenserClient};
 use anjungan_drivers::escpos_decode::Page as PrintedPage;
@@ -241,6 +241,11 @@ impl Rig {
         self.window.global::<Kiosk>()
     }
 
+    /// A view's adapter global, e.g. `rig.adapter::<IdentifyAdapter>()`.
+    pub fn adapter<'a, T: slint::Global<'a, AppWindow>>(&'a self) -> T {
+        self.window.global::<T>()
+    }
+
     /// The printer's status from now on.
     pub fn printer_is(&self, preset: StatusPreset) {
         self.printer.set_status(preset.status());
@@ -303,14 +308,17 @@ impl Rig {
 
     /// The rows of the result screen as `label=value`.
     pub fn rows(&self) -> Vec<String> {
-        slint::Model::iter(&self.kiosk().get_rows())
+        slint::Model::iter(&self.adapter::<ResultAdapter>().get_rows())
             .map(|r| format!("{}={}", r.label, r.value))
             .collect()
     }
 
     /// The titles of the list or search items.
     pub fn items(&self) -> Vec<String> {
-        slint::Model::iter(&self.kiosk().get_items())
+        let list = self.adapter::<ListAdapter>().get_items();
+        let found = self.adapter::<SearchAdapter>().get_results();
+        slint::Model::iter(&list)
+            .chain(slint::Model::iter(&found))
             .map(|i| i.title.to_string())
             .collect()
     }
