@@ -292,24 +292,14 @@ pub fn parse_services<R: Read>(r: R) -> Result<Vec<CounterService>, ContentError
             Ok(m) if m >= 1 => m,
             _ => return Err(err(ContentErrorReason::BadMinutes(rec[3].to_string()))),
         };
-        let docs_id = split_documents(&rec[4]);
-        let docs_en = split_documents(&rec[5]);
-        if docs_id.len() != docs_en.len() {
-            return Err(err(ContentErrorReason::DocumentCountMismatch {
-                id: docs_id.len(),
-                en: docs_en.len(),
-            }));
-        }
-        if docs_id.is_empty() {
+        let documents = bilingual_list(
+            (&rec[4], &rec[5]),
+            ("documents_id", "documents_en"),
+            |id, en| ContentErrorReason::DocumentCountMismatch { id, en },
+        )
+        .map_err(err)?;
+        if documents.is_empty() {
             return Err(err(ContentErrorReason::Empty("documents_id")));
-        }
-        if docs_id.iter().chain(&docs_en).any(|d| d.is_empty()) {
-            let field = if docs_id.iter().any(|d| d.is_empty()) {
-                "documents_id"
-            } else {
-                "documents_en"
-            };
-            return Err(err(ContentErrorReason::Empty(field)));
         }
         if !seen.insert(code.clone()) {
             return Err(err(ContentErrorReason::Duplicate {
@@ -317,35 +307,19 @@ pub fn parse_services<R: Read>(r: R) -> Result<Vec<CounterService>, ContentError
                 value: code,
             }));
         }
-        let notes_id = split_documents(rec.get(6).unwrap_or(""));
-        let notes_en = split_documents(rec.get(7).unwrap_or(""));
-        if notes_id.len() != notes_en.len() {
-            return Err(err(ContentErrorReason::NoteCountMismatch {
-                id: notes_id.len(),
-                en: notes_en.len(),
-            }));
-        }
-        if notes_id.iter().chain(&notes_en).any(|d| d.is_empty()) {
-            let field = if notes_id.iter().any(|d| d.is_empty()) {
-                "notes_id"
-            } else {
-                "notes_en"
-            };
-            return Err(err(ContentErrorReason::Empty(field)));
-        }
-        let pairs = |ids: Vec<String>, ens: Vec<String>| {
-            ids.into_iter()
-                .zip(ens)
-                .map(|(id, en)| Document { id, en })
-                .collect()
-        };
+        let notes = bilingual_list(
+            (rec.get(6).unwrap_or(""), rec.get(7).unwrap_or("")),
+            ("notes_id", "notes_en"),
+            |id, en| ContentErrorReason::NoteCountMismatch { id, en },
+        )
+        .map_err(err)?;
         out.push(CounterService {
             code,
             name_id,
             name_en,
             minutes,
-            documents: pairs(docs_id, docs_en),
-            notes: pairs(notes_id, notes_en),
+            documents,
+            notes,
         });
         Ok(())
     })?;
@@ -474,6 +448,31 @@ fn csv_error(file: &'static str, e: csv::Error) -> ContentError {
 
 fn normalize(s: &str) -> String {
     s.replace("\r\n", "\n")
+}
+
+/// Two `|`-separated lists that translate each other entry by entry (`documents_id` and
+/// `documents_en`, or the notes): the same count, no empty entry.
+fn bilingual_list(
+    (id, en): (&str, &str),
+    (id_field, en_field): (&'static str, &'static str),
+    mismatch: fn(usize, usize) -> ContentErrorReason,
+) -> Result<Vec<Document>, ContentErrorReason> {
+    let ids = split_documents(id);
+    let ens = split_documents(en);
+    if ids.len() != ens.len() {
+        return Err(mismatch(ids.len(), ens.len()));
+    }
+    if ids.iter().any(|d| d.is_empty()) {
+        return Err(ContentErrorReason::Empty(id_field));
+    }
+    if ens.iter().any(|d| d.is_empty()) {
+        return Err(ContentErrorReason::Empty(en_field));
+    }
+    Ok(ids
+        .into_iter()
+        .zip(ens)
+        .map(|(id, en)| Document { id, en })
+        .collect())
 }
 
 fn split_documents(s: &str) -> Vec<String> {
