@@ -26,6 +26,7 @@ pub mod private;
 pub mod secret;
 pub mod services;
 pub mod slips;
+pub mod speech;
 pub mod store;
 pub mod sync;
 pub mod ui;

@@ -34,6 +34,7 @@ mod output;
 mod print;
 mod query;
 mod request;
+mod say;
 mod stdio;
 mod sync;
 mod ticket;
@@ -93,6 +94,8 @@ enum Command {
     PrinterSim(print::PrinterSimArgs),
     /// Run the simulated ticket dispenser (pty or tty).
     DispenserSim(ticket::DispenserSimArgs),
+    /// Speak a text (as the kiosk would) into a WAV file: tests the speech engine.
+    Say(say::SayArgs),
     /// Health report of printer, dispenser, sync, database and system (exit 3 when any is
     /// unhealthy); `diag set-pin`, `diag audit`.
     Diag(diag::DiagArgs),
@@ -225,6 +228,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Print(p) => (p.json(), print::run(&p)),
         Command::Printer(p) => (p.json(), print::printer(&p)),
         Command::Ticket(args) => (args.json, ticket::ticket(&args)),
+        Command::Say(args) => (args.json, say::say(&args)),
         Command::PrinterSim(args) => (false, print::printer_sim(&args)),
         Command::DispenserSim(args) => (false, ticket::dispenser_sim(&args)),
         Command::Diag(args) => return diag::run(&args),

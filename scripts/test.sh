@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The README's test command. Installs what the tests need and a fresh Debian 12 machine
+# lacks (espeak-ng: `anjungan say` and the speech tests synthesise real WAV), then runs the
+# whole suite. Extra arguments go to `cargo test` (e.g. `scripts/test.sh --locked`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing for the tests: ${need[*]}"
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+exec cargo test --workspace "$@"
