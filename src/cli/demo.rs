@@ -32,6 +32,14 @@ pub struct DemoArgs {
     /// it: change requests go to the hub, decisions come back (window only).
     #[arg(long)]
     with_hub: bool,
+    /// Start in headphone speech mode: every screen says its title and guidance, and what it
+    /// shows (window only; needs espeak-ng).
+    #[arg(long)]
+    speech: bool,
+    /// With --speech: write each utterance as NNNN.wav and NNNN.txt (the words) in DIR,
+    /// instead of playing it. For the demo only: a kiosk never writes speech to disk.
+    #[arg(long, requires = "speech")]
+    speech_dir: Option<PathBuf>,
     #[command(flatten)]
     today: Today,
 }
@@ -109,7 +117,12 @@ pub fn run(args: &DemoArgs) -> Result<Answer, Failure> {
             dataset: &data,
             today,
         });
-        super::demo_window::run(&dir, &db, args.today.tz, hub)?;
+        let voice = if args.speech {
+            Some(voice(args.speech_dir.as_deref())?)
+        } else {
+            None
+        };
+        super::demo_window::run(&dir, &db, args.today.tz, hub, voice)?;
         return Ok(Answer::json_or_text(
             &serde_json::json!({ "demo": "closed" }),
         ));
@@ -275,4 +288,29 @@ fn pick_samples(
             Some((format!("Peserta {label}: NIK {masked}"), id))
         })
         .collect())
+}
+
+/// The demo's voice: headphone mode, played through ALSA or recorded into `dir`.
+fn voice(dir: Option<&std::path::Path>) -> Result<anjungan::ui::runtime::Voice, Failure> {
+    use anjungan::speech::{Aplay, Espeak, Recorder, Speaker};
+    let engine = Espeak::default();
+    // Said once at start, so a missing engine is known before the first screen.
+    engine
+        .synthesize("Anjungan", anjungan::domain::Lang::Id)
+        .map_err(|e| Failure::new(e.code(), anjungan::domain::Explain::explain(&e), 1))?;
+    let speaker = match dir {
+        Some(dir) => {
+            let rec = Recorder::new(dir.to_path_buf()).map_err(Failure::internal)?;
+            outln!("Suara / Speech: {} (NNNN.wav + NNNN.txt)", dir.display());
+            Speaker::start(engine, rec)
+        }
+        None => {
+            outln!("Suara / Speech: ALSA (aplay), mode headphone");
+            Speaker::start(engine, Aplay::new(None))
+        }
+    };
+    Ok(anjungan::ui::runtime::Voice {
+        speaker,
+        output: anjungan::ui::speech::Output::Headphones,
+    })
 }

@@ -44,6 +44,7 @@ pub fn run(
     db: &Path,
     zone: chrono_tz::Tz,
     hub: Option<LocalHub<'_>>,
+    voice: Option<anjungan::ui::runtime::Voice>,
 ) -> Result<(), Failure> {
     let slips = dir.join("slips");
     std::fs::create_dir_all(&slips).map_err(Failure::internal)?;
@@ -127,6 +128,7 @@ pub fn run(
         Clock::new(zone),
         false,
         Some(diag),
+        voice,
     )
     .map_err(Failure::internal);
     if let Some(stop) = stop_hub {

@@ -197,6 +197,7 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         Clock::new(zone),
         !args.windowed,
         Some(diag),
+        None,
     );
     let _ = stop.send(true);
     if let Some(t) = agent_thread {

@@ -16,6 +16,7 @@ mod request_check_adapter;
 mod result_adapter;
 pub mod runtime;
 mod search_adapter;
+pub mod speech;
 mod ticket_adapter;
 pub mod view;
 pub mod watchdog;

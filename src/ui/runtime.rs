@@ -56,7 +56,40 @@ pub fn run(
     clock: Clock,
     fullscreen: bool,
 ) -> Result<(), String> {
-    run_with_diag(open_store, settings, devices, clock, fullscreen, None)
+    run_with_diag(open_store, settings, devices, clock, fullscreen, None, None)
+}
+
+/// The kiosk's voice, when speech is on: the worker, and where it is heard.
+pub struct Voice {
+    pub speaker: crate::speech::Speaker,
+    pub output: super::speech::Output,
+}
+
+impl Voice {
+    /// Says what is new on the screen, as one utterance (a new one cuts the old).
+    pub fn speak(&self, before: Option<&view::KioskView>, now: &view::KioskView) {
+        let sentences = super::speech::utterances(before, now, self.output);
+        if sentences.is_empty() {
+            return;
+        }
+        let lang = if now.english { Lang::En } else { Lang::Id };
+        let text = sentences
+            .iter()
+            .map(|s| {
+                let s = s.trim();
+                if s.ends_with(['.', '!', '?', ':']) {
+                    s.to_owned()
+                } else {
+                    format!("{s}.")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.speaker.say(crate::speech::Say {
+            spoken: crate::speech::normalize(&text, lang),
+            lang,
+        });
+    }
 }
 
 /// [`run`], with technician diagnostics behind the logo when `diag` is given.
@@ -67,6 +100,7 @@ pub fn run_with_diag(
     clock: Clock,
     fullscreen: bool,
     diag: Option<super::diag::DiagSetup>,
+    voice: Option<Voice>,
 ) -> Result<(), String> {
     let window = AppWindow::new().map_err(|e| e.to_string())?;
     if fullscreen {
@@ -116,6 +150,9 @@ pub fn run_with_diag(
                 }
                 let v = view::render(&controller, now);
                 if shown.as_ref() != Some(&v) {
+                    if let Some(voice) = &voice {
+                        voice.speak(shown.as_ref(), &v);
+                    }
                     shown = Some(v.clone());
                     let _ = weak.upgrade_in_event_loop(move |w| apply(&w, &v));
                 }
