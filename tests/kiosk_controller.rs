@@ -10,7 +10,7 @@ use std::path::Path;
 use anjungan::dataset::import_dir;
 use anjungan::domain::Status;
 use anjungan::kiosk::{
-    Controller, Effect, Event, Fault, IdKind, Issued, MemberAction, Now, Outcome, Screen,
+    Controller, Effect, Event, Fault, IdKind, Issued, MemberAction, Now, Outcome, Purpose, Screen,
     SearchFilter, Settings, Slip, Tile,
 };
 use anjungan::store::Store;
@@ -1325,4 +1325,69 @@ fn a_tap_meant_for_another_list_does_nothing() {
         c.handle(Event::TakeTicket(0), at(9)).as_slice(),
         [Effect::TakeTicket { .. }]
     ));
+}
+
+#[test]
+fn a_scanned_card_leaves_only_the_date_of_birth_to_type() {
+    // From the home screen: identification for the status, the card filled in.
+    let mut c = kiosk();
+    c.handle(Event::Scanned(Some("0001000000011".into())), at(0));
+    let Screen::Identify { purpose, form, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert_eq!(*purpose, Purpose::Status);
+    assert_eq!(
+        (form.kind, form.id.as_str()),
+        (IdKind::Card, "0001000000011")
+    );
+    assert_eq!(form.field, anjungan::kiosk::Field::BirthDate);
+    for d in "12051980".chars() {
+        c.handle(Event::Digit(d), at(1));
+    }
+    c.handle(Event::Submit, at(2));
+    assert!(
+        matches!(c.screen(), Screen::MemberHome(_)),
+        "{:?}",
+        c.screen()
+    );
+
+    // On the identify screen of another purpose, it fills the card and keeps the purpose.
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Dues), at(0));
+    for d in "3273".chars() {
+        c.handle(Event::Digit(d), at(1));
+    }
+    c.handle(Event::Scanned(Some(" 0001000000012 ".into())), at(2));
+    let Screen::Identify { purpose, form, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert_eq!(
+        (*purpose, form.id.as_str()),
+        (Purpose::Dues, "0001000000012")
+    );
+
+    // Not a card number: a message in both languages, and nothing changes.
+    for bad in [
+        Some("https://example.com/x"),
+        Some("000100000001"),
+        Some("3273011205800001"),
+        None,
+    ] {
+        let mut c = kiosk();
+        c.handle(Event::Scanned(bad.map(String::from)), at(0));
+        assert!(matches!(c.screen(), Screen::Home), "{bad:?}");
+        let n = c.notice().expect("a message");
+        assert!(
+            n.error && n.message.id.contains("bukan nomor kartu JKN"),
+            "{bad:?}"
+        );
+        assert!(n.message.en.contains("not a JKN card number"), "{bad:?}");
+    }
+
+    // During another flow a scan does not take over.
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Queue), at(0));
+    c.handle(Event::Scanned(Some("0001000000011".into())), at(1));
+    assert!(matches!(c.screen(), Screen::Queue { .. }));
+    assert!(c.notice().unwrap().message.en.contains("go back to Home"));
 }

@@ -20,4 +20,5 @@ pub mod printer;
 pub mod printer_sim;
 pub mod pty;
 pub mod receipt;
+pub mod scanner;
 pub mod transport;

@@ -135,6 +135,8 @@ pub enum Event {
     TogglePriority,
     TakeTicket(usize),
     Rate(u8),
+    /// The card scanner read a line (`None`: something it could not read).
+    Scanned(Option<String>),
     /// Time passes (drives the idle countdown and the lockout).
     Tick,
     /// A device or outbox answered.
@@ -417,6 +419,7 @@ impl Controller {
                 Vec::new()
             }
             Event::Tile(tile) => self.open_tile(tile, now),
+            Event::Scanned(line) => self.scanned(line, now),
             other => self.on_screen(other, now),
         }
     }

@@ -3,9 +3,9 @@
 
 use super::Step;
 use crate::domain::{Bilingual, Explain};
-use crate::kiosk::controller::{Controller, Event, Now, Purpose, Screen};
+use crate::kiosk::controller::{Controller, Event, Notice, Now, Purpose, Screen};
 use crate::kiosk::effects::Effect;
-use crate::kiosk::identify::{Field, IdentifyForm};
+use crate::kiosk::identify::{Field, IdKind, IdentifyForm};
 use crate::services::ServiceError;
 
 impl Controller {
@@ -129,5 +129,62 @@ impl Controller {
             Purpose::Status | Purpose::Dues | Purpose::Va => self.member_home(now),
             Purpose::ChangeFktp | Purpose::ChangeKelas => self.start_change(purpose, now),
         }
+    }
+}
+
+impl Controller {
+    /// A scan from the card scanner. On the home screen a JKN card number opens
+    /// identification for the status with the card filled in; on the identify screen it
+    /// fills the card field. Either way only the date of birth is left to type. Anything
+    /// else gets a message that says what to scan.
+    pub(in crate::kiosk) fn scanned(&mut self, line: Option<String>, now: Now) -> Vec<Effect> {
+        let card = line
+            .as_deref()
+            .and_then(|l| crate::domain::CardNo::parse(l.trim()).ok());
+        let Some(card) = card else {
+            self.notice = Some(Notice {
+                message: Bilingual::tr(
+                    "Kode yang dipindai bukan nomor kartu JKN. Pindai barcode pada kartu JKN (KIS), atau ketik nomornya.",
+                ),
+                error: true,
+            });
+            return Vec::new();
+        };
+        let filled = |mut form: IdentifyForm| {
+            form.set_kind(IdKind::Card);
+            form.id = card.as_str().to_owned();
+            form.field = Field::BirthDate;
+            form
+        };
+        match std::mem::replace(&mut self.screen, Screen::Home) {
+            Screen::Home => {
+                self.set_screen(
+                    Screen::Identify {
+                        purpose: Purpose::Status,
+                        form: filled(IdentifyForm::default()),
+                        message: None,
+                    },
+                    now,
+                );
+            }
+            Screen::Identify { purpose, form, .. } => {
+                self.screen = Screen::Identify {
+                    purpose,
+                    form: filled(form),
+                    message: None,
+                };
+            }
+            // Elsewhere a member is busy with something: a scan does not take over.
+            other => {
+                self.screen = other;
+                self.notice = Some(Notice {
+                    message: Bilingual::tr(
+                        "Untuk memakai kartu, kembali ke Beranda lalu pindai kartu Anda.",
+                    ),
+                    error: false,
+                });
+            }
+        }
+        Vec::new()
     }
 }
