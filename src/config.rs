@@ -17,6 +17,7 @@ pub struct Config {
     pub kiosk: KioskConfig,
     pub printer: Option<PrinterConfig>,
     pub dispenser: Option<DispenserConfig>,
+    pub scanner: Option<ScannerConfig>,
     pub hub: Option<HubConfig>,
     #[serde(default)]
     pub sync: SyncConfig,
@@ -76,6 +77,14 @@ pub struct DispenserConfig {
     /// The local hour at which ticket numbers start again from 1.
     #[serde(default)]
     pub day_reset_hour: u32,
+}
+
+/// The card scanner (a serial barcode/QR scanner).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerConfig {
+    /// `serial:///dev/anjungan-scanner?baud=9600`.
+    pub uri: String,
 }
 
 /// The upstream hub.
@@ -368,6 +377,13 @@ impl Config {
                 ));
             }
         }
+        if let Some(s) = &config.scanner {
+            match s.uri.parse::<anjungan_drivers::transport::DeviceUri>() {
+                Ok(anjungan_drivers::transport::DeviceUri::Serial { .. }) => {}
+                Ok(_) => return Err("scanner.uri must be serial:///dev/...".into()),
+                Err(e) => return Err(format!("scanner.uri: {e}")),
+            }
+        }
         config.diag.check()?;
         config.sync.check()?;
         if let Some(h) = &config.hub
@@ -519,5 +535,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.dispenser.unwrap().day_reset_hour, 5);
+        let e = Config::parse("[scanner]\nuri = \"tcp://s:1\"\n").unwrap_err();
+        assert!(e.contains("scanner.uri"), "{e}");
+        let c = Config::parse("[scanner]\nuri = \"serial:///dev/anjungan-scanner\"\n").unwrap();
+        assert_eq!(c.scanner.unwrap().uri, "serial:///dev/anjungan-scanner");
     }
 }

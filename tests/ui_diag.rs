@@ -226,6 +226,7 @@ fn technician_diagnostics_through_the_real_ui() {
                 .dispenser
                 .clone()
                 .map(|c| (dispenser_uri.clone(), c)),
+            scanner: None,
             print_gate: devices.print_gate.clone(),
             db: db.clone(),
             hub_url: Some(hub.url.clone()),

@@ -64,6 +64,13 @@ pub fn run(
         slips.display()
     );
     outln!("Dispenser: {dispenser_uri} (simulated)");
+    let scanner_uri = format!(
+        "serial://{}?baud=9600",
+        super::scanner::spawn_from_stdin()
+            .map_err(Failure::internal)?
+            .display()
+    );
+    outln!("Scanner: {scanner_uri} (simulated: type a JKN card number here and press Enter)");
     outln!("Tutup jendela untuk selesai / Close the window to finish.");
     let devices = KioskDevices::new(
         Some(format!("tcp://{addr}")),
@@ -102,6 +109,7 @@ pub fn run(
                     .dispenser
                     .clone()
                     .map(|client| (dispenser_uri.clone(), client)),
+                scanner: Some(scanner_uri.clone()),
                 print_gate: devices.print_gate.clone(),
                 db: db.to_path_buf(),
                 hub_url: None,
@@ -127,8 +135,11 @@ pub fn run(
         Arc::new(devices),
         Clock::new(zone),
         false,
-        Some(diag),
-        voice,
+        runtime::Extras {
+            diag: Some(diag),
+            voice,
+            scanner: Some(scanner_uri),
+        },
     )
     .map_err(Failure::internal);
     if let Some(stop) = stop_hub {

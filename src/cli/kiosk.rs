@@ -43,6 +43,9 @@ pub struct KioskArgs {
     /// The ticket dispenser: serial:///dev/anjungan-dispenser?baud=9600.
     #[arg(long)]
     dispenser: Option<String>,
+    /// The card scanner: serial:///dev/anjungan-scanner?baud=9600.
+    #[arg(long)]
+    scanner: Option<String>,
     /// Shown on screen and slips.
     #[arg(long)]
     kiosk_name: Option<String>,
@@ -109,6 +112,10 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         file.as_ref()
             .and_then(|c| c.dispenser.as_ref().map(|d| d.uri.clone()))
     });
+    let scanner_uri = args.scanner.clone().or_else(|| {
+        file.as_ref()
+            .and_then(|c| c.scanner.as_ref().map(|s| s.uri.clone()))
+    });
     let devices = KioskDevices::new(
         printer_uri.clone(),
         paper,
@@ -145,6 +152,7 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         printer: printer_uri,
         dispenser: dispenser_uri.zip(devices.dispenser.clone()),
         // One gate for member prints and the heartbeat's printer probe.
+        scanner: scanner_uri.clone(),
         print_gate: devices.print_gate.clone(),
         db: db.clone(),
         hub_url: agent.as_ref().map(|a| a.hub_url.clone()),
@@ -196,8 +204,11 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         Arc::new(devices),
         Clock::new(zone),
         !args.windowed,
-        Some(diag),
-        None,
+        runtime::Extras {
+            diag: Some(diag),
+            voice: None,
+            scanner: scanner_uri,
+        },
     );
     let _ = stop.send(true);
     if let Some(t) = agent_thread {

@@ -35,6 +35,7 @@ mod print;
 mod query;
 mod request;
 mod say;
+mod scanner;
 mod stdio;
 mod sync;
 mod ticket;
@@ -96,6 +97,8 @@ enum Command {
     DispenserSim(ticket::DispenserSimArgs),
     /// Speak a text (as the kiosk would) into a WAV file: tests the speech engine.
     Say(say::SayArgs),
+    /// Run a simulated card scanner on a pty: lines typed on stdin are sent as scans.
+    ScannerSim(scanner::ScannerSimArgs),
     /// Health report of printer, dispenser, sync, database and system (exit 3 when any is
     /// unhealthy); `diag set-pin`, `diag audit`.
     Diag(diag::DiagArgs),
@@ -229,6 +232,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Printer(p) => (p.json(), print::printer(&p)),
         Command::Ticket(args) => (args.json, ticket::ticket(&args)),
         Command::Say(args) => (args.json, say::say(&args)),
+        Command::ScannerSim(args) => (false, scanner::scanner_sim(&args)),
         Command::PrinterSim(args) => (false, print::printer_sim(&args)),
         Command::DispenserSim(args) => (false, ticket::dispenser_sim(&args)),
         Command::Diag(args) => return diag::run(&args),

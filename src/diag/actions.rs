@@ -418,6 +418,7 @@ mod tests {
                 kiosk_id: "k1".into(),
                 printer: None,
                 dispenser: None,
+                scanner: None,
                 print_gate: probe::print_gate(),
                 db,
                 hub_url: None,

@@ -42,6 +42,8 @@ pub struct ProbeSetup {
     pub printer: Option<String>,
     /// The dispenser URI and its client, when one is configured.
     pub dispenser: Option<(String, SharedDispenser)>,
+    /// The card scanner URI, when one is configured.
+    pub scanner: Option<String>,
     /// Shared with the kiosk's printing (see [`PrintGate`]).
     pub print_gate: PrintGate,
     pub db: PathBuf,
@@ -174,6 +176,7 @@ pub fn report(setup: &ProbeSetup, hub: Option<&HubCheck>) -> DiagReport {
         generated_at: now.to_rfc3339(),
         printer: printer(setup.printer.as_deref(), &setup.print_gate, store.as_ref()),
         dispenser: dispenser(setup.dispenser.as_ref(), store.as_mut(), today),
+        scanner: scanner(setup.scanner.as_deref()),
         sync: sync(setup, hub, store.is_some()),
         database,
         system: SystemReport {
@@ -269,6 +272,45 @@ fn printer(uri: Option<&str>, gate: &PrintGate, store: Option<&Store>) -> Printe
         }
     }
     r
+}
+
+/// The scanner: not configured, or whether its serial device is there.
+fn scanner(uri: Option<&str>) -> super::report::ScannerReport {
+    use super::report::ScannerReport;
+    use anjungan_drivers::transport::DeviceUri;
+    let Some(uri) = uri else {
+        return ScannerReport {
+            health: Health::not_configured(),
+            ..ScannerReport::default()
+        };
+    };
+    let (health, present) = match uri.parse::<DeviceUri>() {
+        Ok(DeviceUri::Serial { path, .. }) if path.exists() => (Health::ok(), Some(true)),
+        Ok(DeviceUri::Serial { path, .. }) => (
+            Health::problem(
+                "SCANNER_ABSENT",
+                Bilingual::tr_with(
+                    "Pemindai kartu tidak ditemukan di {path}. Periksa kabel USB-nya; anggota tetap bisa mengetik nomornya.",
+                    &[("path", &path.display())],
+                ),
+            ),
+            Some(false),
+        ),
+        _ => (
+            Health::problem(
+                "SCANNER_URI",
+                Bilingual::tr(
+                    "Alamat pemindai kartu salah. Periksa [scanner] uri (serial:///dev/…).",
+                ),
+            ),
+            None,
+        ),
+    };
+    ScannerReport {
+        health,
+        uri: Some(uri.to_owned()),
+        device_present: present,
+    }
 }
 
 /// The technician's wording for a dispenser problem.
@@ -615,6 +657,30 @@ fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn the_scanner_is_not_configured_present_or_missing_never_read() {
+        let none = super::scanner(None);
+        assert!(!none.health.configured && none.health.healthy);
+        let pty = anjungan_drivers::pty::Pty::open().unwrap();
+        let here = super::scanner(Some(&format!("serial://{}", pty.path().display())));
+        assert!(
+            here.health.healthy && here.device_present == Some(true),
+            "{here:?}"
+        );
+        let gone = super::scanner(Some("serial:///dev/anjungan-no-such-scanner"));
+        assert!(!gone.health.healthy && gone.device_present == Some(false));
+        assert_eq!(gone.health.code.as_deref(), Some("SCANNER_ABSENT"));
+        assert!(
+            gone.health
+                .problem_en
+                .as_deref()
+                .unwrap()
+                .contains("USB cable")
+        );
+        let bad = super::scanner(Some("tcp://127.0.0.1:1"));
+        assert_eq!(bad.health.code.as_deref(), Some("SCANNER_URI"));
+    }
+
     use super::*;
 
     /// Holds `gate`, starts `open_printer` (which opens `tcp://` to the returned listener's

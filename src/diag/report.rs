@@ -112,6 +112,17 @@ pub struct DispenserReport {
     pub tickets_today: BTreeMap<String, i64>,
 }
 
+/// The card scanner. Only its device is checked: reading from it here would take scans
+/// from the kiosk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScannerReport {
+    #[serde(flatten)]
+    pub health: Health,
+    pub uri: Option<String>,
+    /// The serial device exists (plugged in).
+    pub device_present: Option<bool>,
+}
+
 /// Sync with the hub.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncReport {
@@ -185,6 +196,9 @@ pub struct DiagReport {
     pub generated_at: String,
     pub printer: PrinterReport,
     pub dispenser: DispenserReport,
+    /// Absent in the reports of builds before the scanner: not configured.
+    #[serde(default)]
+    pub scanner: ScannerReport,
     pub sync: SyncReport,
     pub database: DatabaseReport,
     pub system: SystemReport,
@@ -199,9 +213,21 @@ macro_rules! component {
         }
     )*};
 }
+/// No scanner: not configured (and so never unhealthy).
+impl Default for ScannerReport {
+    fn default() -> Self {
+        Self {
+            health: Health::not_configured(),
+            uri: None,
+            device_present: None,
+        }
+    }
+}
+
 component!(
     PrinterReport,
     DispenserReport,
+    ScannerReport,
     SyncReport,
     DatabaseReport,
     SystemReport
@@ -209,10 +235,11 @@ component!(
 
 impl DiagReport {
     /// The components by name, in report order.
-    pub fn components(&self) -> [(&'static str, &Health); 5] {
+    pub fn components(&self) -> [(&'static str, &Health); 6] {
         [
             ("printer", self.printer.health()),
             ("dispenser", self.dispenser.health()),
+            ("scanner", self.scanner.health()),
             ("sync", self.sync.health()),
             ("database", self.database.health()),
             ("system", self.system.health()),

@@ -141,6 +141,7 @@ impl SyncAgent {
             kiosk_id: config.cons_id.clone(),
             printer: None,
             dispenser: None,
+            scanner: None,
             print_gate: probe::print_gate(),
             db: config.db.clone(),
             hub_url: Some(config.hub_url.clone()),

@@ -129,7 +129,7 @@ fn card(name: &str, h: &Health, details: String, l: Lang) -> CardData {
     }
 }
 
-/// The five status cards, in the technician's language.
+/// The six status cards, in the technician's language.
 pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
     let p = &r.printer;
     let d = &r.dispenser;
@@ -188,6 +188,17 @@ pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
                 opt(&d.issued_today),
                 l.tr("per layanan"),
                 tickets,
+            ),
+            l,
+        ),
+        card(
+            l.tr("Pemindai kartu"),
+            r.scanner.health(),
+            format!(
+                "{} · {}: {}",
+                opt(&r.scanner.uri),
+                l.tr("Terpasang"),
+                yes_no(r.scanner.device_present, l),
             ),
             l,
         ),

@@ -56,7 +56,25 @@ pub fn run(
     clock: Clock,
     fullscreen: bool,
 ) -> Result<(), String> {
-    run_with_diag(open_store, settings, devices, clock, fullscreen, None, None)
+    run_with_diag(
+        open_store,
+        settings,
+        devices,
+        clock,
+        fullscreen,
+        Extras::default(),
+    )
+}
+
+/// What a kiosk may have besides its screen and devices.
+#[derive(Default)]
+pub struct Extras {
+    /// Technician diagnostics behind the logo.
+    pub diag: Option<super::diag::DiagSetup>,
+    /// Speech mode.
+    pub voice: Option<Voice>,
+    /// The card scanner's URI (`serial://…`).
+    pub scanner: Option<String>,
 }
 
 /// The kiosk's voice, when speech is on: the worker, and where it is heard.
@@ -99,9 +117,13 @@ pub fn run_with_diag(
     devices: Arc<dyn Devices>,
     clock: Clock,
     fullscreen: bool,
-    diag: Option<super::diag::DiagSetup>,
-    voice: Option<Voice>,
+    extras: Extras,
 ) -> Result<(), String> {
+    let Extras {
+        diag,
+        voice,
+        scanner,
+    } = extras;
     let window = AppWindow::new().map_err(|e| e.to_string())?;
     if fullscreen {
         window.window().set_fullscreen(true);
@@ -118,6 +140,9 @@ pub fn run_with_diag(
         super::diag::start(&window, diag, kiosk)?;
     }
     connect(&window, send);
+    if let Some(uri) = scanner {
+        start_scanner(uri, tx.clone());
+    }
     let weak = window.as_weak();
     let controller_thread = std::thread::Builder::new()
         .name("kiosk-controller".into())
@@ -168,6 +193,58 @@ pub fn run_with_diag(
     // only inside effects, which finish on their own.
     drop(controller_thread);
     result
+}
+
+/// Reads the card scanner on its own thread and forwards each scan to the controller. A
+/// scanner that is missing or unplugged is retried every few seconds and logged once; it
+/// never stops the kiosk.
+fn start_scanner(uri: String, tx: mpsc::Sender<Event>) {
+    use anjungan_drivers::scanner::{Scan, Scanner};
+    let spawned = std::thread::Builder::new()
+        .name("kiosk-scanner".into())
+        .spawn(move || {
+            let mut warned = false;
+            loop {
+                let mut scanner = match Scanner::open(&uri) {
+                    Ok(s) => {
+                        tracing::info!("card scanner open");
+                        warned = false;
+                        s
+                    }
+                    Err(e) => {
+                        if !warned {
+                            tracing::warn!(error = %e, "card scanner not available; retrying");
+                            warned = true;
+                        }
+                        std::thread::sleep(Duration::from_secs(3));
+                        continue;
+                    }
+                };
+                loop {
+                    match scanner.poll(Duration::from_millis(200)) {
+                        Ok(scans) => {
+                            for scan in scans {
+                                // The scan itself is never logged: it is a card number.
+                                let line = match scan {
+                                    Scan::Line(l) => Some(l),
+                                    Scan::Unreadable => None,
+                                };
+                                if tx.send(Event::Scanned(line)).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "card scanner lost; reopening");
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "card scanner thread not started");
+    }
 }
 
 /// Carries out one effect on a worker thread and reports its outcome.
