@@ -54,7 +54,8 @@ pub struct PayGuidance {
     pub what_to_do: Bilingual,
 }
 
-const MONTHS_ID: [&str; 12] = [
+/// Month names, January first (also what speech reads a date with).
+pub(crate) const MONTHS_ID: [&str; 12] = [
     "Januari",
     "Februari",
     "Maret",
@@ -68,7 +69,7 @@ const MONTHS_ID: [&str; 12] = [
     "November",
     "Desember",
 ];
-const MONTHS_EN: [&str; 12] = [
+pub(crate) const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
     "March",

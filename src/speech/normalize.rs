@@ -22,35 +22,7 @@
 
 use super::words::{digits, number};
 use crate::domain::Lang;
-
-const MONTHS_ID: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+use crate::domain::payer::{MONTHS_EN, MONTHS_ID};
 
 /// Abbreviations said as words, or in full, rather than spelled.
 const SAID_AS_WORDS: [(&str, &str, &str); 5] = [
