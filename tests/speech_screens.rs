@@ -159,3 +159,17 @@ fn wait_for_txt(dir: &Path, words: &str) -> String {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn f1_says_the_screen_again() {
+    use anjungan::kiosk::Press;
+    let mut c = kiosk();
+    let first = render(&c, at(0));
+    assert!(utterances(Some(&first), &render(&c, at(1)), Output::Loudspeaker).is_empty());
+    c.handle(Event::Physical(Press::Help), at(2));
+    let again = utterances(Some(&first), &render(&c, at(2)), Output::Loudspeaker);
+    assert!(
+        again.iter().any(|s| s.contains("Silakan pilih layanan")),
+        "{again:?}"
+    );
+}

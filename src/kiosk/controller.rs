@@ -102,6 +102,18 @@ pub enum Screen {
     Thanks,
 }
 
+/// A physical key, as the controller understands it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Press {
+    Digit(char),
+    Letter(char),
+    Backspace,
+    Enter,
+    Escape,
+    /// Repeat the screen's guidance (F1).
+    Help,
+}
+
 /// A touch or a timer, as the UI forwards it.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -137,6 +149,8 @@ pub enum Event {
     Rate(u8),
     /// The card scanner read a line (`None`: something it could not read).
     Scanned(Option<String>),
+    /// A key of a USB keypad or keyboard.
+    Physical(Press),
     /// Time passes (drives the idle countdown and the lockout).
     Tick,
     /// A device or outbox answered.
@@ -222,6 +236,8 @@ pub struct Controller {
     pub(in crate::kiosk) pending_ticket: Option<(String, bool, u32)>,
     pub(in crate::kiosk) services: Vec<CounterService>,
     pub(in crate::kiosk) articles: Vec<InfoArticle>,
+    /// F1 presses (see [`Controller::repeat`]).
+    pub(in crate::kiosk) repeat: u32,
     /// What the store said about the data at the last check: read on ticks, not at every
     /// render.
     pub(in crate::kiosk) data: DataState,
@@ -267,6 +283,7 @@ impl Controller {
         );
         let data = DataState::read(&store, now.mono_ms);
         Ok(Self {
+            repeat: 0,
             data,
             store,
             settings,
@@ -420,6 +437,7 @@ impl Controller {
             }
             Event::Tile(tile) => self.open_tile(tile, now),
             Event::Scanned(line) => self.scanned(line, now),
+            Event::Physical(press) => self.physical(press, now),
             other => self.on_screen(other, now),
         }
     }
@@ -545,6 +563,36 @@ impl Controller {
         };
         self.set_screen(screen, now);
         Vec::new()
+    }
+
+    /// A physical key: what it means depends on the screen. Digits and Backspace type into
+    /// the identify keypad or the on-screen keyboards, Enter submits (and on the home screen
+    /// opens the first tile, Cek Status), Escape goes back, F1 asks to hear the screen again.
+    fn physical(&mut self, press: Press, now: Now) -> Vec<Effect> {
+        let event = match (&self.screen, press) {
+            (_, Press::Help) => {
+                self.repeat = self.repeat.wrapping_add(1);
+                return Vec::new();
+            }
+            (_, Press::Escape) => Event::Back,
+            (Screen::Home, Press::Enter) => Event::Tile(Tile::Status),
+            (Screen::Identify { .. }, Press::Digit(d)) => Event::Digit(d),
+            (Screen::Identify { .. } | Screen::RequestCheck { .. }, Press::Enter) => Event::Submit,
+            (Screen::Search { .. } | Screen::RequestCheck { .. }, Press::Digit(c))
+            | (Screen::Search { .. } | Screen::RequestCheck { .. }, Press::Letter(c)) => {
+                Event::Key(c.to_ascii_uppercase())
+            }
+            (_, Press::Backspace) => Event::Backspace,
+            // Without a focus to act on (not built yet), other keys do nothing here.
+            _ => return Vec::new(),
+        };
+        self.handle(event, now)
+    }
+
+    /// How many times the member asked to hear the screen again (F1); speech repeats the
+    /// screen whenever it changes.
+    pub fn repeat(&self) -> u32 {
+        self.repeat
     }
 
     /// Routes an event to the flow whose screen shows (`kiosk::flows`), then applies what

@@ -9,8 +9,8 @@ pub mod flows;
 pub mod identify;
 
 pub use controller::{
-    Controller, DATA_CHECK_MS, Event, Lang, MemberAction, MemberHome, Now, Place, Purpose, Screen,
-    SearchFilter, Settings, Tile,
+    Controller, DATA_CHECK_MS, Event, Lang, MemberAction, MemberHome, Now, Place, Press, Purpose,
+    Screen, SearchFilter, Settings, Tile,
 };
 pub use effects::{Effect, Fault, Issued, Outcome, RequestReceipt, Slip, Ticket};
 pub use identify::{Field, IdKind, IdentifyForm};

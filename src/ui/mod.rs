@@ -68,6 +68,32 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     request_check_adapter::apply(window, v);
 }
 
+/// A physical key as Slint names it, for the controller; `None` for keys it does not use.
+pub fn press(text: &str) -> Option<crate::kiosk::Press> {
+    use crate::kiosk::Press;
+    use slint::platform::Key;
+    let is = |k: Key| text == SharedString::from(k).as_str();
+    let mut chars = text.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return None;
+    };
+    Some(if c.is_ascii_digit() {
+        Press::Digit(c)
+    } else if c.is_ascii_alphabetic() || c == ' ' || c == '-' {
+        Press::Letter(c)
+    } else if is(Key::Return) || c == '\r' {
+        Press::Enter
+    } else if is(Key::Escape) {
+        Press::Escape
+    } else if is(Key::Backspace) || is(Key::Delete) {
+        Press::Backspace
+    } else if is(Key::F1) {
+        Press::Help
+    } else {
+        return None;
+    })
+}
+
 fn s(x: &str) -> SharedString {
     SharedString::from(x)
 }
@@ -142,6 +168,12 @@ pub fn connect(window: &AppWindow, send: impl Fn(Event) + Clone + 'static) {
         on_toggle_large_text() => Event::ToggleLargeText,
         on_toggle_contrast() => Event::ToggleContrast,
         on_still_here() => Event::StillHere,
+    });
+    let keys = send.clone();
+    window.global::<Kiosk>().on_key_pressed(move |text| {
+        if let Some(press) = press(&text) {
+            keys(Event::Physical(press));
+        }
     });
     home_adapter::connect(window, send.clone());
     identify_adapter::connect(window, send.clone());

@@ -23,7 +23,9 @@ pub enum Output {
 pub fn utterances(before: Option<&KioskView>, now: &KioskView, output: Output) -> Vec<String> {
     let lang = if now.english { Lang::En } else { Lang::Id };
     let mut out = Vec::new();
-    let new_screen = before.is_none_or(|b| b.page != now.page || b.page_title != now.page_title);
+    let new_screen = before.is_none_or(|b| {
+        b.page != now.page || b.page_title != now.page_title || b.repeat != now.repeat
+    });
     if new_screen {
         out.extend(screen(now, lang, output));
     } else if let Some(b) = before {

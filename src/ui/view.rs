@@ -114,6 +114,8 @@ pub struct KioskView {
     pub ticket_notes: Vec<String>,
     pub reference_text: String,
     pub reference_answer: String,
+    /// F1 presses: speech says the screen again when this changes.
+    pub repeat: u32,
 }
 
 impl KioskView {
@@ -166,6 +168,7 @@ impl KioskView {
             ticket_notes: Vec::new(),
             reference_text: String::new(),
             reference_answer: String::new(),
+            repeat: 0,
         }
     }
 }
@@ -283,6 +286,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
     if let Some(b) = c.busy() {
         v.busy = tr(lang, b);
     }
+    v.repeat = c.repeat();
     v.countdown = c.countdown(now).map_or(0, |s| s as i32);
 
     match c.screen() {
