@@ -23,6 +23,29 @@ pub struct Config {
     pub sync: SyncConfig,
     #[serde(default)]
     pub diag: DiagConfig,
+    #[serde(default)]
+    pub speech: SpeechConfig,
+}
+
+/// Spoken guidance (docs/accessibility.md). Off unless set: until headphone detection is
+/// built, a technician chooses where the kiosk's voice is heard.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SpeechConfig {
+    /// `off`, `headphones` (personal data may be spoken) or `loudspeaker` (guidance only).
+    pub mode: SpeechMode,
+    /// The ALSA device for `aplay -D`, e.g. `plughw:1,0`; default: ALSA's default.
+    pub device: Option<String>,
+}
+
+/// Where the kiosk's voice is heard, if anywhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpeechMode {
+    #[default]
+    Off,
+    Headphones,
+    Loudspeaker,
 }
 
 /// Who and where this kiosk is.
@@ -535,6 +558,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(c.dispenser.unwrap().day_reset_hour, 5);
+        let c =
+            Config::parse("[speech]\nmode = \"loudspeaker\"\ndevice = \"plughw:1,0\"\n").unwrap();
+        assert_eq!(c.speech.mode, SpeechMode::Loudspeaker);
+        assert_eq!(Config::parse("").unwrap().speech.mode, SpeechMode::Off);
+        let e = Config::parse("[speech]\nmode = \"loud\"\n").unwrap_err();
+        assert!(e.contains("mode") || e.contains("loud"), "{e}");
         let e = Config::parse("[scanner]\nuri = \"tcp://s:1\"\n").unwrap_err();
         assert!(e.contains("scanner.uri"), "{e}");
         let c = Config::parse("[scanner]\nuri = \"serial:///dev/anjungan-scanner\"\n").unwrap();

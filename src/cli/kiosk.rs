@@ -46,6 +46,10 @@ pub struct KioskArgs {
     /// The card scanner: serial:///dev/anjungan-scanner?baud=9600.
     #[arg(long)]
     scanner: Option<String>,
+    /// Spoken guidance: off, headphones (personal data may be spoken) or loudspeaker
+    /// (guidance only); default: [speech] mode, else off.
+    #[arg(long, value_parser = parse_speech_mode)]
+    speech: Option<anjungan::config::SpeechMode>,
     /// Shown on screen and slips.
     #[arg(long)]
     kiosk_name: Option<String>,
@@ -198,6 +202,8 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         None => None,
     };
 
+    let speech = file.as_ref().map(|c| c.speech.clone()).unwrap_or_default();
+    let voice = voice(args.speech.unwrap_or(speech.mode), speech.device);
     let result = runtime::run_with_diag(
         move || Store::open_for_lookups(&db).map_err(|e| e.to_string()),
         settings,
@@ -206,7 +212,7 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         !args.windowed,
         runtime::Extras {
             diag: Some(diag),
-            voice: None,
+            voice,
             scanner: scanner_uri,
         },
     );
@@ -223,4 +229,38 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
     Ok(Answer::json_or_text(
         &serde_json::json!({ "stopped": true }),
     ))
+}
+
+fn parse_speech_mode(s: &str) -> Result<anjungan::config::SpeechMode, String> {
+    use anjungan::config::SpeechMode;
+    match s {
+        "off" => Ok(SpeechMode::Off),
+        "headphones" => Ok(SpeechMode::Headphones),
+        "loudspeaker" => Ok(SpeechMode::Loudspeaker),
+        _ => Err(format!(
+            "{s:?}: harus off, headphones atau loudspeaker / must be off, headphones or loudspeaker"
+        )),
+    }
+}
+
+/// The kiosk's voice for `mode`, played through ALSA. Speech needs espeak-ng; without it
+/// the kiosk runs silent and says so in the log, never failing to start.
+fn voice(mode: anjungan::config::SpeechMode, device: Option<String>) -> Option<runtime::Voice> {
+    use anjungan::config::SpeechMode;
+    use anjungan::speech::{Aplay, Espeak, Speaker};
+    use anjungan::ui::speech::Output;
+    let output = match mode {
+        SpeechMode::Off => return None,
+        SpeechMode::Headphones => Output::Headphones,
+        SpeechMode::Loudspeaker => Output::Loudspeaker,
+    };
+    let engine = Espeak::default();
+    if let Err(e) = engine.synthesize("Anjungan", anjungan::domain::Lang::Id) {
+        tracing::warn!(code = e.code(), "speech is off: the engine does not work");
+        return None;
+    }
+    Some(runtime::Voice {
+        speaker: Speaker::start(engine, Aplay::new(device)),
+        output,
+    })
 }
