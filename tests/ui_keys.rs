@@ -5,7 +5,7 @@ mod common;
 
 use anjungan::kiosk::Press;
 use anjungan::ui::{IdentifyAdapter, Page};
-use common::{Data, Rig, settings};
+use common::Rig;
 use slint::ComponentHandle;
 use slint::platform::{Key, WindowEvent};
 
@@ -25,11 +25,7 @@ fn keys(rig: &Rig, s: &str) {
 fn identification_by_keys_alone() {
     common::start_backend();
     let data = common::movable_fixture();
-    let rig = Rig::new(
-        Data::From(data.path().to_path_buf()),
-        settings(),
-        (1080, 1920),
-    );
+    let rig = common::portrait(&data);
     assert_eq!(rig.kiosk().get_page(), Page::Home);
     // Enter on the home screen: its first tile, Cek Status.
     key(&rig, Key::Return.into());

@@ -13,7 +13,7 @@ use anjungan::ui::{
     IdentifyAdapter, ListAdapter, MemberHomeAdapter, Page, RequestCheckAdapter, ResultAdapter,
     SearchAdapter, TicketAdapter,
 };
-use common::{Data, Rig, identify, position, settings, shown, tap, type_digits, type_keys};
+use common::{Rig, identify, position, shown, tap, type_digits, type_keys};
 use slint::ComponentHandle;
 
 const BUDI: (&str, &str) = ("3273011205800001", "12051980");
@@ -23,11 +23,7 @@ const DEWI: (&str, &str) = ("3273016802900004", "28021990");
 fn every_flow_from_home_to_its_printed_slip() {
     common::start_backend();
     let data = common::movable_fixture();
-    let rig = Rig::new(
-        Data::From(data.path().to_path_buf()),
-        settings(),
-        (1080, 1920),
-    );
+    let rig = common::portrait(&data);
     let r2 = rig.clone();
     slint::spawn_local(async move {
         walk(r2).await;

@@ -402,6 +402,15 @@ pub fn screenshot(window: &AppWindow, name: &str) {
         .unwrap();
 }
 
+/// A portrait (1080×1920) kiosk on a copy of `data`, with the test settings.
+pub fn portrait(data: &tempfile::TempDir) -> Rc<Rig> {
+    Rig::new(
+        Data::From(data.path().to_path_buf()),
+        settings(),
+        (1080, 1920),
+    )
+}
+
 /// A copy of the fixture with Dewi's FKTP registered long enough ago (10 months) to move.
 pub fn movable_fixture() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
