@@ -150,6 +150,10 @@ impl Controller {
             });
             return Vec::new();
         };
+        let read = Notice {
+            message: Bilingual::tr("Kartu terbaca. Ketik tanggal lahir Anda."),
+            error: false,
+        };
         let filled = |mut form: IdentifyForm| {
             form.set_kind(IdKind::Card);
             form.id = card.as_str().to_owned();
@@ -166,6 +170,7 @@ impl Controller {
                     },
                     now,
                 );
+                self.notice = Some(read);
             }
             Screen::Identify { purpose, form, .. } => {
                 self.screen = Screen::Identify {
@@ -173,6 +178,7 @@ impl Controller {
                     form: filled(form),
                     message: None,
                 };
+                self.notice = Some(read);
             }
             // Elsewhere a member is busy with something: a scan does not take over.
             other => {
