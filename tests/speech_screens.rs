@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use anjungan::dataset::import_dir;
 use anjungan::kiosk::{Controller, Event, IdKind, Settings, Tile};
-use anjungan::speech::{Espeak, Recorder, Speaker};
+use anjungan::speech::Recorder;
 use anjungan::store::Store;
 use anjungan::ui::runtime::Voice;
 use anjungan::ui::speech::{Output, utterances};
@@ -113,13 +113,11 @@ fn the_idle_warning_is_said_once_when_it_appears() {
 #[test]
 fn the_voice_records_normalised_words_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let voice = Voice {
-        speaker: Speaker::start(
-            Espeak::default(),
-            Recorder::new(dir.path().join("speech")).unwrap(),
-        ),
-        output: Output::Headphones,
-    };
+    let voice = Voice::start(
+        Output::Headphones,
+        Recorder::new(dir.path().join("speech")).unwrap(),
+    )
+    .unwrap();
     let mut c = kiosk();
     let views = to_member_home(&mut c);
     let mut before: Option<&KioskView> = None;

@@ -292,25 +292,21 @@ fn pick_samples(
 
 /// The demo's voice: headphone mode, played through ALSA or recorded into `dir`.
 fn voice(dir: Option<&std::path::Path>) -> Result<anjungan::ui::runtime::Voice, Failure> {
-    use anjungan::speech::{Aplay, Espeak, Recorder, Speaker};
-    let engine = Espeak::default();
-    // Said once at start, so a missing engine is known before the first screen.
-    engine
-        .synthesize("Anjungan", anjungan::domain::Lang::Id)
-        .map_err(|e| Failure::new(e.code(), anjungan::domain::Explain::explain(&e), 1))?;
-    let speaker = match dir {
+    use anjungan::speech::{Aplay, Recorder};
+    use anjungan::ui::runtime::Voice;
+    use anjungan::ui::speech::Output::Headphones;
+    let explained = |e: anjungan::speech::SpeechError| {
+        Failure::new(e.code(), anjungan::domain::Explain::explain(&e), 1)
+    };
+    match dir {
         Some(dir) => {
             let rec = Recorder::new(dir.to_path_buf()).map_err(Failure::internal)?;
             outln!("Suara / Speech: {} (NNNN.wav + NNNN.txt)", dir.display());
-            Speaker::start(engine, rec)
+            Voice::start(Headphones, rec).map_err(explained)
         }
         None => {
             outln!("Suara / Speech: ALSA (aplay), mode headphone");
-            Speaker::start(engine, Aplay::new(None))
+            Voice::start(Headphones, Aplay::new(None)).map_err(explained)
         }
-    };
-    Ok(anjungan::ui::runtime::Voice {
-        speaker,
-        output: anjungan::ui::speech::Output::Headphones,
-    })
+    }
 }

@@ -247,20 +247,13 @@ fn parse_speech_mode(s: &str) -> Result<anjungan::config::SpeechMode, String> {
 /// the kiosk runs silent and says so in the log, never failing to start.
 fn voice(mode: anjungan::config::SpeechMode, device: Option<String>) -> Option<runtime::Voice> {
     use anjungan::config::SpeechMode;
-    use anjungan::speech::{Aplay, Espeak, Speaker};
     use anjungan::ui::speech::Output;
     let output = match mode {
         SpeechMode::Off => return None,
         SpeechMode::Headphones => Output::Headphones,
         SpeechMode::Loudspeaker => Output::Loudspeaker,
     };
-    let engine = Espeak::default();
-    if let Err(e) = engine.synthesize("Anjungan", anjungan::domain::Lang::Id) {
-        tracing::warn!(code = e.code(), "speech is off: the engine does not work");
-        return None;
-    }
-    Some(runtime::Voice {
-        speaker: Speaker::start(engine, Aplay::new(device)),
-        output,
-    })
+    runtime::Voice::start(output, anjungan::speech::Aplay::new(device))
+        .inspect_err(|e| tracing::warn!(code = e.code(), "speech is off: the engine does not work"))
+        .ok()
 }

@@ -16,8 +16,8 @@
 //! - ranges `4–24`: "empat sampai dua puluh empat" / "four to twenty-four"; `±15`: "sekitar
 //!   lima belas" / "about fifteen"; `5%`: "lima persen" / "five percent";
 //! - abbreviations: spelled with the language's letter names (FKTP: "ef ka te pe" / "F K T
-//!   P"), except those said as words (KIS, NIK, REHAB) and VA, said in full ("Virtual
-//!   Account");
+//!   P"), for the abbreviations the kiosk uses (`SPELLED`); KIS, NIK and REHAB said as
+//!   words, VA in full ("Virtual Account"); other words in capitals (AKTIF) read as words;
 //! - `·` and a dash between words become a pause (a comma), `/` between words "atau" / "or".
 
 use super::words::{digits, number};
@@ -25,12 +25,19 @@ use crate::domain::Lang;
 use crate::domain::payer::{MONTHS_EN, MONTHS_ID};
 
 /// Abbreviations said as words, or in full, rather than spelled.
-const SAID_AS_WORDS: [(&str, &str, &str); 5] = [
+const SAID_AS_WORDS: [(&str, &str, &str); 4] = [
     ("KIS", "kis", "K I S"),
     ("NIK", "nik", "N I K"),
     ("REHAB", "rehab", "rehab"),
     ("VA", "Virtual Account", "Virtual Account"),
-    ("HRD", "ha er de", "H R D"),
+];
+
+/// The abbreviations the kiosk's texts use, spelled letter by letter. Any other word in
+/// capitals (a status such as AKTIF or MENUNGGAK) is read as a word.
+const SPELLED: [&str; 31] = [
+    "FKTP", "FKRTL", "BPJS", "JKN", "KTP", "KK", "PBI", "PBPU", "PPU", "BP", "PN", "BU", "RS",
+    "RSUD", "SDM", "HRD", "DTKS", "APBN", "APBD", "PNS", "TNI", "ASN", "SK", "BCA", "BNI", "BRI",
+    "BTN", "IGD", "SKM", "MPP", "KC",
 ];
 
 /// Indonesian letter names, A to Z.
@@ -341,19 +348,16 @@ fn range(s: &str, lang: Lang) -> Option<String> {
     ))
 }
 
-/// All capitals, 2–6 letters: spelled with the language's letter names, or said as a word.
+/// A word in capitals: a known abbreviation spelled with the language's letter names, a few
+/// said as words or in full, anything else read as a word.
 fn abbreviation(s: &str, lang: Lang) -> Option<String> {
     if let Some((_, id, en)) = SAID_AS_WORDS.iter().find(|(a, _, _)| *a == s) {
         return Some(pick(lang, id, en).to_owned());
     }
-    if !(2..=6).contains(&s.len()) || !s.chars().all(|c| c.is_ascii_uppercase()) {
+    if s.len() < 2 || !s.chars().all(|c| c.is_ascii_uppercase()) {
         return None;
     }
-    // Words that happen to be in capitals (status words) are read as words.
-    if matches!(
-        s,
-        "AKTIF" | "TIDAK" | "MENINGGAL" | "ACTIVE" | "NOT" | "DECEASED" | "IN"
-    ) {
+    if !SPELLED.contains(&s) {
         return Some(s.to_lowercase());
     }
     Some(

@@ -153,9 +153,21 @@ pub(crate) fn select_translation(window: &AppWindow) {
     } else {
         crate::domain::Lang::Id
     };
-    if let Err(e) = slint::select_bundled_translation(lang.catalog()) {
-        tracing::warn!(error = %e, "translation not selected");
+    // Selecting re-evaluates every `@tr` in the window: only when the language changes,
+    // not at every render.
+    if SELECTED.get() == Some(lang) {
+        return;
     }
+    match slint::select_bundled_translation(lang.catalog()) {
+        Ok(()) => SELECTED.set(Some(lang)),
+        Err(e) => tracing::warn!(error = %e, "translation not selected"),
+    }
+}
+
+thread_local! {
+    /// The language last selected for this thread's windows (Slint keeps one per thread).
+    static SELECTED: std::cell::Cell<Option<crate::domain::Lang>> =
+        const { std::cell::Cell::new(None) };
 }
 
 /// Forwards every adapter callback to `send` as a controller event: the shell's here,

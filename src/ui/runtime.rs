@@ -84,6 +84,20 @@ pub struct Voice {
 }
 
 impl Voice {
+    /// A voice heard at `output`, its sound going to `sink`. The engine says one word first,
+    /// so one that does not work is known at start, not at the first screen.
+    pub fn start(
+        output: super::speech::Output,
+        sink: impl crate::speech::Sink,
+    ) -> Result<Self, crate::speech::SpeechError> {
+        let engine = crate::speech::Espeak::default();
+        engine.synthesize("Anjungan", Lang::Id)?;
+        Ok(Self {
+            speaker: crate::speech::Speaker::start(engine, sink),
+            output,
+        })
+    }
+
     /// Says what is new on the screen, as one utterance (a new one cuts the old).
     pub fn speak(&self, before: Option<&view::KioskView>, now: &view::KioskView) {
         let sentences = super::speech::utterances(before, now, self.output);
