@@ -12,7 +12,7 @@ mkdir -p "$out"
 # Old shots of screens that no longer exist must not linger.
 find "$out" -maxdepth 1 -name '*.png' -delete
 export ANJUNGAN_SCREENSHOTS="$PWD/$out"
-cargo test --locked --test ui_screenshots --test ui_degraded --test ui_diag -- --nocapture
+cargo test --locked --test ui_screenshots --test ui_degraded --test ui_diag --test ui_keys -- --nocapture
 count=$(find "$out" -maxdepth 1 -name '*.png' | wc -l)
 echo "screenshots: $count PNGs in $out"
 if [ "$count" -lt 20 ]; then

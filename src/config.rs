@@ -25,10 +25,45 @@ pub struct Config {
     pub diag: DiagConfig,
     #[serde(default)]
     pub speech: SpeechConfig,
+    #[serde(default)]
+    pub display: DisplayConfig,
+}
+
+/// The panel's physical size, which turns pixels into millimetres: `tests/ui_sizes.rs`
+/// holds every target, gap and letter of the UI to sizes in mm (docs/ui.md).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DisplayConfig {
+    /// The diagonal of the visible area, in inches.
+    pub diagonal_inches: f64,
+    /// Its resolution.
+    pub width_px: u32,
+    pub height_px: u32,
+}
+
+impl Default for DisplayConfig {
+    /// The common kiosk panel: 21.5 inches, 1080×1920 portrait.
+    fn default() -> Self {
+        Self {
+            diagonal_inches: 21.5,
+            width_px: 1080,
+            height_px: 1920,
+        }
+    }
+}
+
+impl DisplayConfig {
+    /// Millimetres per pixel (square pixels).
+    pub fn mm_per_px(&self) -> f64 {
+        let diagonal_px = f64::from(self.width_px).hypot(f64::from(self.height_px));
+        self.diagonal_inches * 25.4 / diagonal_px
+    }
 }
 
 /// Spoken guidance (docs/accessibility.md). Off unless set: until headphone detection is
-/// built, a technician chooses where the kiosk's voice is heard.
+/// built, a technician chooses where the kiosk's voice is heard. With a mode set, the
+/// kiosk speaks once the member presses the speech key (F4), or from the start of every
+/// visit with `always = true`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SpeechConfig {
@@ -36,6 +71,8 @@ pub struct SpeechConfig {
     pub mode: SpeechMode,
     /// The ALSA device for `aplay -D`, e.g. `plughw:1,0`; default: ALSA's default.
     pub device: Option<String>,
+    /// Speak from the start of every visit, not only after the speech key.
+    pub always: bool,
 }
 
 /// Where the kiosk's voice is heard, if anywhere.

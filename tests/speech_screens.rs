@@ -117,7 +117,8 @@ fn the_voice_records_normalised_words_in_order() {
         Output::Headphones,
         Recorder::new(dir.path().join("speech")).unwrap(),
     )
-    .unwrap();
+    .unwrap()
+    .always_on();
     let mut c = kiosk();
     let views = to_member_home(&mut c);
     let mut before: Option<&KioskView> = None;

@@ -302,11 +302,15 @@ fn voice(dir: Option<&std::path::Path>) -> Result<anjungan::ui::runtime::Voice, 
         Some(dir) => {
             let rec = Recorder::new(dir.to_path_buf()).map_err(Failure::internal)?;
             outln!("Suara / Speech: {} (NNNN.wav + NNNN.txt)", dir.display());
-            Voice::start(Headphones, rec).map_err(explained)
+            Voice::start(Headphones, rec)
+                .map(Voice::always_on)
+                .map_err(explained)
         }
         None => {
             outln!("Suara / Speech: ALSA (aplay), mode headphone");
-            Voice::start(Headphones, Aplay::new(None)).map_err(explained)
+            Voice::start(Headphones, Aplay::new(None))
+                .map(Voice::always_on)
+                .map_err(explained)
         }
     }
 }

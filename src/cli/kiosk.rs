@@ -203,7 +203,11 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
     };
 
     let speech = file.as_ref().map(|c| c.speech.clone()).unwrap_or_default();
-    let voice = voice(args.speech.unwrap_or(speech.mode), speech.device);
+    let voice = voice(
+        args.speech.unwrap_or(speech.mode),
+        speech.device,
+        speech.always,
+    );
     let result = runtime::run_with_diag(
         move || Store::open_for_lookups(&db).map_err(|e| e.to_string()),
         settings,
@@ -245,7 +249,11 @@ fn parse_speech_mode(s: &str) -> Result<anjungan::config::SpeechMode, String> {
 
 /// The kiosk's voice for `mode`, played through ALSA. Speech needs espeak-ng; without it
 /// the kiosk runs silent and says so in the log, never failing to start.
-fn voice(mode: anjungan::config::SpeechMode, device: Option<String>) -> Option<runtime::Voice> {
+fn voice(
+    mode: anjungan::config::SpeechMode,
+    device: Option<String>,
+    always: bool,
+) -> Option<runtime::Voice> {
     use anjungan::config::SpeechMode;
     use anjungan::ui::speech::Output;
     let output = match mode {
@@ -254,6 +262,7 @@ fn voice(mode: anjungan::config::SpeechMode, device: Option<String>) -> Option<r
         SpeechMode::Loudspeaker => Output::Loudspeaker,
     };
     runtime::Voice::start(output, anjungan::speech::Aplay::new(device))
+        .map(|v| if always { v.always_on() } else { v })
         .inspect_err(|e| tracing::warn!(code = e.code(), "speech is off: the engine does not work"))
         .ok()
 }

@@ -412,18 +412,20 @@ mod tests {
     }
 }
 
+/// Months as the dues screen writes them in short ("Sep–Des"); speech reads them in full.
+pub(crate) const MONTHS_SHORT_ID: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
+];
+pub(crate) const MONTHS_SHORT_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
 /// Unpaid months grouped by year, one line per year, runs of months joined:
 /// `["2025: Sep–Des", "2026: Jan–Mar, Mei"]`. For screens and slips.
 pub fn unpaid_months_by_year(periods: &[YearMonth], lang: super::Lang) -> Vec<String> {
-    const ID: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
-    ];
-    const EN: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let names = match lang {
-        super::Lang::Id => &ID,
-        super::Lang::En => &EN,
+        super::Lang::Id => &MONTHS_SHORT_ID,
+        super::Lang::En => &MONTHS_SHORT_EN,
     };
     let mut sorted: Vec<YearMonth> = periods.to_vec();
     sorted.sort();

@@ -112,6 +112,44 @@ pub enum Press {
     Escape,
     /// Repeat the screen's guidance (F1).
     Help,
+    /// The focus to the next control in reading order (Down, Right, Tab).
+    Next,
+    /// The focus to the previous control (Up, Left, Shift+Tab).
+    Prev,
+    VolumeDown,
+    VolumeUp,
+    /// Speech mode on or off (for a member without headphones to plug in).
+    Speech,
+}
+
+/// The softest and loudest volume steps, and the one each visit starts at.
+pub const VOLUME_MIN: u8 = 1;
+pub const VOLUME_MAX: u8 = 10;
+pub const VOLUME_DEFAULT: u8 = 5;
+
+/// How the member uses the kiosk without the touch screen: the keypad's focus, speech mode
+/// and its volume. All of it ends with the visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    /// A physical key was pressed in this visit: the focus ring shows.
+    pub keys_used: bool,
+    /// The focus, in steps from the screen's first control (the view knows the controls
+    /// and wraps it); back to 0 on every new screen.
+    pub focus: i32,
+    /// Speech mode asked for with the speech key.
+    pub speech: bool,
+    pub volume: u8,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Self {
+            keys_used: false,
+            focus: 0,
+            speech: false,
+            volume: VOLUME_DEFAULT,
+        }
+    }
 }
 
 /// A touch or a timer, as the UI forwards it.
@@ -238,6 +276,7 @@ pub struct Controller {
     pub(in crate::kiosk) articles: Vec<InfoArticle>,
     /// F1 presses (see [`Controller::repeat`]).
     pub(in crate::kiosk) repeat: u32,
+    pub(in crate::kiosk) access: Access,
     /// What the store said about the data at the last check: read on ticks, not at every
     /// render.
     pub(in crate::kiosk) data: DataState,
@@ -284,6 +323,7 @@ impl Controller {
         let data = DataState::read(&store, now.mono_ms);
         Ok(Self {
             repeat: 0,
+            access: Access::default(),
             data,
             store,
             settings,
@@ -511,11 +551,14 @@ impl Controller {
         self.lang = Lang::Id;
         self.large_text = false;
         self.high_contrast = false;
+        // The next member starts at the default volume, without speech or the focus ring.
+        self.access = Access::default();
     }
 
     pub(in crate::kiosk) fn set_screen(&mut self, screen: Screen, now: Now) {
         self.screen = screen;
         self.entered_ms = now.mono_ms;
+        self.access.focus = 0;
     }
 
     fn open_tile(&mut self, tile: Tile, now: Now) -> Vec<Effect> {
@@ -566,12 +609,35 @@ impl Controller {
     }
 
     /// A physical key: what it means depends on the screen. Digits and Backspace type into
-    /// the identify keypad or the on-screen keyboards, Enter submits (and on the home screen
-    /// opens the first tile, Cek Status), Escape goes back, F1 asks to hear the screen again.
+    /// the identify keypad or the on-screen keyboards, the arrows move the focus, Escape
+    /// goes back, F1 asks to hear the screen again. Enter activates the focused control:
+    /// the view knows the controls and turns it into that control's event
+    /// (`ui::view::handle`); here it only submits a form or opens the first tile.
     fn physical(&mut self, press: Press, now: Now) -> Vec<Effect> {
+        self.access.keys_used = true;
         let event = match (&self.screen, press) {
             (_, Press::Help) => {
                 self.repeat = self.repeat.wrapping_add(1);
+                return Vec::new();
+            }
+            (_, Press::Next) => {
+                self.access.focus = self.access.focus.wrapping_add(1);
+                return Vec::new();
+            }
+            (_, Press::Prev) => {
+                self.access.focus = self.access.focus.wrapping_sub(1);
+                return Vec::new();
+            }
+            (_, Press::VolumeUp) => {
+                self.access.volume = (self.access.volume + 1).min(VOLUME_MAX);
+                return Vec::new();
+            }
+            (_, Press::VolumeDown) => {
+                self.access.volume = self.access.volume.saturating_sub(1).max(VOLUME_MIN);
+                return Vec::new();
+            }
+            (_, Press::Speech) => {
+                self.access.speech = !self.access.speech;
                 return Vec::new();
             }
             (_, Press::Escape) => Event::Back,
@@ -583,7 +649,6 @@ impl Controller {
                 Event::Key(c.to_ascii_uppercase())
             }
             (_, Press::Backspace) => Event::Backspace,
-            // Without a focus to act on (not built yet), other keys do nothing here.
             _ => return Vec::new(),
         };
         self.handle(event, now)
@@ -593,6 +658,16 @@ impl Controller {
     /// screen whenever it changes.
     pub fn repeat(&self) -> u32 {
         self.repeat
+    }
+
+    /// The keypad focus, speech mode and volume of this visit.
+    pub fn access(&self) -> Access {
+        self.access
+    }
+
+    /// A key was pressed that the view turned into a control's event (Enter on the focus).
+    pub fn key_used(&mut self) {
+        self.access.keys_used = true;
     }
 
     /// Routes an event to the flow whose screen shows (`kiosk::flows`), then applies what

@@ -9,8 +9,8 @@ pub mod flows;
 pub mod identify;
 
 pub use controller::{
-    Controller, DATA_CHECK_MS, Event, Lang, MemberAction, MemberHome, Now, Place, Press, Purpose,
-    Screen, SearchFilter, Settings, Tile,
+    Access, Controller, DATA_CHECK_MS, Event, Lang, MemberAction, MemberHome, Now, Place, Press,
+    Purpose, Screen, SearchFilter, Settings, Tile, VOLUME_DEFAULT, VOLUME_MAX, VOLUME_MIN,
 };
 pub use effects::{Effect, Fault, Issued, Outcome, RequestReceipt, Slip, Ticket};
 pub use identify::{Field, IdKind, IdentifyForm};

@@ -110,10 +110,25 @@ impl Espeak {
         Ok(Utterance { spoken, wav })
     }
 
-    /// Synthesises words already normalised.
+    /// Synthesises words already normalised, at the default volume.
     pub fn synthesize(&self, spoken: &str, lang: Lang) -> Result<Wav, SpeechError> {
+        self.synthesize_at(spoken, lang, crate::kiosk::VOLUME_DEFAULT)
+    }
+
+    /// Synthesises words already normalised at a volume step: the engine's amplitude
+    /// (`-a`, 100 is its normal) is 20 per step, so the default step 5 is the normal
+    /// loudness and 10 twice it.
+    pub fn synthesize_at(&self, spoken: &str, lang: Lang, volume: u8) -> Result<Wav, SpeechError> {
+        let amplitude =
+            u32::from(volume.clamp(crate::kiosk::VOLUME_MIN, crate::kiosk::VOLUME_MAX)) * 20;
         let mut child = Command::new(&self.program)
-            .args(["-v", Self::voice(lang), "--stdout"])
+            .args([
+                "-v",
+                Self::voice(lang),
+                "-a",
+                &amplitude.to_string(),
+                "--stdout",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

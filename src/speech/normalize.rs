@@ -192,6 +192,12 @@ fn word(token: &str, lang: Lang, before: Option<&String>) -> String {
             .collect::<Vec<_>>()
             .join(or);
     }
+    // A range of months ("Sep–Des"): in full, "September sampai Desember".
+    if let Some((a, b)) = token.split_once('–')
+        && let (Some(a), Some(b)) = (month_in_full(a, lang), month_in_full(b, lang))
+    {
+        return format!("{a} {} {b}", pick(lang, "sampai", "to"));
+    }
     if token.contains(['–', '—']) {
         return token
             .split(['–', '—'])
@@ -336,6 +342,18 @@ fn masked(s: &str, lang: Lang) -> String {
     }
 }
 
+/// A month as the dues screen shortens it ("Sep"), in full.
+fn month_in_full(short: &str, lang: Lang) -> Option<&'static str> {
+    use crate::domain::dues::{MONTHS_SHORT_EN, MONTHS_SHORT_ID};
+    use crate::domain::payer::{MONTHS_EN, MONTHS_ID};
+    let (shorts, full) = match lang {
+        Lang::Id => (&MONTHS_SHORT_ID, &MONTHS_ID),
+        Lang::En => (&MONTHS_SHORT_EN, &MONTHS_EN),
+    };
+    let i = shorts.iter().position(|m| *m == short)?;
+    Some(full[i])
+}
+
 /// `4–24` or `4-24`: "empat sampai dua puluh empat".
 fn range(s: &str, lang: Lang) -> Option<String> {
     let (a, b) = s.split_once(['–', '-'])?;
@@ -472,6 +490,16 @@ mod tests {
                 "Nomor antrean A, dua belas",
             ),
             (Lang::En, "Your number A-P01", "Your number A P, one"),
+            (
+                Lang::Id,
+                "2025: Jan–Des. 2026: Feb, Sep–Okt.",
+                "dua ribu dua puluh lima: Januari sampai Desember. dua ribu dua puluh enam: Feb, September sampai Oktober.",
+            ),
+            (
+                Lang::En,
+                "2026: Aug–Dec.",
+                "two thousand twenty-six: August to December.",
+            ),
             (Lang::Id, "NIK 3273**********01", "nik berakhiran nol satu"),
             (
                 Lang::En,

@@ -21,6 +21,8 @@ use crate::domain::Lang;
 pub struct Say {
     pub spoken: String,
     pub lang: Lang,
+    /// `kiosk::VOLUME_MIN..=VOLUME_MAX`; `VOLUME_DEFAULT` is the engine's normal loudness.
+    pub volume: u8,
 }
 
 /// Where sound goes.
@@ -187,7 +189,7 @@ fn work(engine: Espeak, mut sink: impl Sink, rx: Receiver<Order>) {
             continue;
         };
         sink.cut();
-        match engine.synthesize(&say.spoken, say.lang) {
+        match engine.synthesize_at(&say.spoken, say.lang, say.volume) {
             Ok(wav) => {
                 if let Err(e) = sink.start(&wav, &say.spoken) {
                     tracing::debug!(error = %e, "utterance not played");
@@ -267,6 +269,7 @@ mod tests {
         let say = |s: &str| Say {
             spoken: s.into(),
             lang: Lang::Id,
+            volume: crate::kiosk::VOLUME_DEFAULT,
         };
         speaker.say(say("satu"));
         let deadline = Instant::now() + Duration::from_secs(5);

@@ -7,6 +7,7 @@
 
 pub mod devices;
 pub mod diag;
+pub mod focus;
 mod home_adapter;
 mod identify_adapter;
 mod list_adapter;
@@ -60,6 +61,8 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_notice_error(v.notice_error);
     k.set_busy(s(&v.busy));
     k.set_countdown(v.countdown);
+    // The ring shows once the member uses keys; a touch-only visit never sees it.
+    k.set_focus(s(if v.keys_used { &v.focus_id } else { "" }));
     identify_adapter::apply(window, v);
     result_adapter::apply(window, v);
     list_adapter::apply(window, v);
@@ -89,6 +92,16 @@ pub fn press(text: &str) -> Option<crate::kiosk::Press> {
         Press::Backspace
     } else if is(Key::F1) {
         Press::Help
+    } else if is(Key::DownArrow) || is(Key::RightArrow) || is(Key::Tab) {
+        Press::Next
+    } else if is(Key::UpArrow) || is(Key::LeftArrow) || is(Key::Backtab) {
+        Press::Prev
+    } else if is(Key::F2) {
+        Press::VolumeDown
+    } else if is(Key::F3) {
+        Press::VolumeUp
+    } else if is(Key::F4) {
+        Press::Speech
     } else {
         return None;
     })

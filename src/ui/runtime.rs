@@ -77,15 +77,18 @@ pub struct Extras {
     pub scanner: Option<String>,
 }
 
-/// The kiosk's voice, when speech is on: the worker, and where it is heard.
+/// The kiosk's voice: the worker, where it is heard, and whether it speaks from the start
+/// of every visit (the demo) or only once the member turns speech on (the speech key).
 pub struct Voice {
     pub speaker: crate::speech::Speaker,
     pub output: super::speech::Output,
+    pub always: bool,
 }
 
 impl Voice {
-    /// A voice heard at `output`, its sound going to `sink`. The engine says one word first,
-    /// so one that does not work is known at start, not at the first screen.
+    /// A voice heard at `output`, its sound going to `sink`, silent until the member turns
+    /// speech on. The engine says one word first, so one that does not work is known at
+    /// start, not at the first screen.
     pub fn start(
         output: super::speech::Output,
         sink: impl crate::speech::Sink,
@@ -95,16 +98,35 @@ impl Voice {
         Ok(Self {
             speaker: crate::speech::Speaker::start(engine, sink),
             output,
+            always: false,
         })
     }
 
-    /// Says what is new on the screen, as one utterance (a new one cuts the old).
+    /// Speaking from the start of every visit, without the speech key.
+    pub fn always_on(mut self) -> Self {
+        self.always = true;
+        self
+    }
+
+    /// Says what is new on the screen, as one utterance (a new one cuts the old). Silent
+    /// while speech is off; when the member turns it on, the whole screen.
     pub fn speak(&self, before: Option<&view::KioskView>, now: &view::KioskView) {
-        let sentences = super::speech::utterances(before, now, self.output);
+        let on = |v: &view::KioskView| self.always || v.speech_on;
+        let lang = if now.english { Lang::En } else { Lang::Id };
+        let sentences = match before {
+            _ if !on(now) => {
+                if before.is_some_and(on) {
+                    vec![lang.tr("Suara dimatikan.").to_owned()]
+                } else {
+                    return;
+                }
+            }
+            Some(b) if on(b) => super::speech::utterances(Some(b), now, self.output),
+            _ => super::speech::utterances(None, now, self.output),
+        };
         if sentences.is_empty() {
             return;
         }
-        let lang = if now.english { Lang::En } else { Lang::Id };
         let text = sentences
             .iter()
             .map(|s| {
@@ -120,6 +142,7 @@ impl Voice {
         self.speaker.say(crate::speech::Say {
             spoken: crate::speech::normalize(&text, lang),
             lang,
+            volume: now.volume,
         });
     }
 }
@@ -183,7 +206,7 @@ pub fn run_with_diag(
                     Err(RecvTimeoutError::Disconnected) => break,
                 };
                 let now = clock.now();
-                let effects = controller.handle(event, now);
+                let effects = view::handle(&mut controller, event, now);
                 for effect in effects {
                     run_effect(effect, controller.lang, devices.clone(), tx.clone());
                 }

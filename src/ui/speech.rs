@@ -4,7 +4,11 @@
 //! **Privacy.** Through headphones the member hears what the screen shows (status, amounts,
 //! the VA, names as shown, masked). On the loudspeaker, which the whole queue hears, only
 //! what is not personal: the screen's title and guidance, notices, the queue number, the
-//! idle warning. Typed digits are never read back here.
+//! idle warning. Typed digits are echoed one by one through headphones only, never read
+//! back whole.
+//!
+//! Once the member uses keys, the focused control is said too: after a new screen's
+//! guidance, and whenever the focus moves.
 
 use super::view::{KioskView, PageKind};
 use crate::domain::Lang;
@@ -45,6 +49,43 @@ pub fn utterances(before: Option<&KioskView>, now: &KioskView, output: Output) -
         if b.english != now.english {
             out.extend(screen(now, lang, output));
         }
+        // Through headphones, each digit as it is typed (never on the loudspeaker).
+        if output == Output::Headphones && now.page == PageKind::Identify {
+            for (was, is) in [(&b.id_text, &now.id_text), (&b.dob_text, &now.dob_text)] {
+                if let Some(d) = typed_digit(was, is) {
+                    out.push(d.to_string());
+                }
+            }
+        }
+        if b.high_contrast != now.high_contrast {
+            out.push(
+                lang.tr(if now.high_contrast {
+                    "Kontras tinggi aktif."
+                } else {
+                    "Kontras tinggi mati."
+                })
+                .to_owned(),
+            );
+        }
+        if b.large_text != now.large_text {
+            out.push(
+                lang.tr(if now.large_text {
+                    "Teks besar aktif."
+                } else {
+                    "Teks besar mati."
+                })
+                .to_owned(),
+            );
+        }
+        if b.volume != now.volume {
+            out.push(lang.tr_with("Volume {level}", &[("level", &now.volume)]));
+        }
+        if b.focus_id != now.focus_id || (!b.keys_used && now.keys_used) {
+            push_focus(&mut out, now);
+        }
+    }
+    if new_screen {
+        push_focus(&mut out, now);
     }
     if !now.notice.is_empty() && before.is_none_or(|b| b.notice != now.notice) {
         out.push(now.notice.clone());
@@ -57,6 +98,20 @@ pub fn utterances(before: Option<&KioskView>, now: &KioskView, output: Output) -
         ));
     }
     out
+}
+
+/// The focused control, once the member uses keys (a touch-only visit hears no focus).
+fn push_focus(out: &mut Vec<String>, v: &KioskView) {
+    if v.keys_used && !v.focus_spoken.is_empty() {
+        out.push(v.focus_spoken.clone());
+    }
+}
+
+/// The digit just typed into a field, if the field grew by exactly one digit.
+fn typed_digit(was: &str, is: &str) -> Option<char> {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<Vec<_>>();
+    let (was, is) = (digits(was), digits(is));
+    (is.len() == was.len() + 1 && is.starts_with(&was)).then(|| is[is.len() - 1])
 }
 
 /// A screen as it first shows: its title, then its guidance.
@@ -80,7 +135,8 @@ fn screen(v: &KioskView, lang: Lang, output: Output) -> Vec<String> {
             out.push(v.result_heading.clone());
             out.push(v.result_text.clone());
             for row in &v.rows {
-                out.push(format!("{}: {}.", row.label, row.value));
+                // A value on several lines is several sentences.
+                out.push(format!("{}: {}.", row.label, row.value.replace('\n', ". ")));
             }
             if !v.result_note.is_empty() {
                 out.push(v.result_note.clone());

@@ -5,7 +5,10 @@
 //! window; `ui::apply` copies it into the Slint adapter.
 
 use crate::domain::{self, Bilingual, Status};
-use crate::kiosk::controller::{Controller, Lang, Now, Place, Purpose, Screen, SearchFilter};
+use crate::kiosk::controller::{
+    Controller, Event, Lang, Now, Place, Press, Purpose, Screen, SearchFilter,
+};
+use crate::kiosk::effects::Effect;
 use crate::kiosk::identify::{Field, IdKind};
 
 /// Which Slint page to show.
@@ -116,10 +119,20 @@ pub struct KioskView {
     pub reference_answer: String,
     /// F1 presses: speech says the screen again when this changes.
     pub repeat: u32,
+    /// The control the keypad's focus is on (`ui::focus`): its widget's `fid`, and what
+    /// speech says of it.
+    pub focus_id: String,
+    pub focus_spoken: String,
+    /// A physical key was pressed in this visit: the focus ring shows.
+    pub keys_used: bool,
+    /// The member turned speech on with the speech key.
+    pub speech_on: bool,
+    /// Speech volume, `VOLUME_MIN..=VOLUME_MAX`.
+    pub volume: u8,
 }
 
 impl KioskView {
-    fn empty(lang: Lang) -> Self {
+    pub(super) fn empty(lang: Lang) -> Self {
         Self {
             page: PageKind::Home,
             english: lang == Lang::En,
@@ -169,6 +182,11 @@ impl KioskView {
             reference_text: String::new(),
             reference_answer: String::new(),
             repeat: 0,
+            focus_id: String::new(),
+            focus_spoken: String::new(),
+            keys_used: false,
+            speech_on: false,
+            volume: crate::kiosk::VOLUME_DEFAULT,
         }
     }
 }
@@ -287,6 +305,10 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
         v.busy = tr(lang, b);
     }
     v.repeat = c.repeat();
+    let access = c.access();
+    v.keys_used = access.keys_used;
+    v.speech_on = access.speech;
+    v.volume = access.volume;
     v.countdown = c.countdown(now).map_or(0, |s| s as i32);
 
     match c.screen() {
@@ -876,7 +898,34 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
             v.page_title = lang.tr("Terima Kasih").to_owned();
         }
     }
+    if let Some(f) = super::focus::controls(&v).at(access.focus) {
+        v.focus_id = f.id.clone();
+        v.focus_spoken = if f.enabled {
+            f.spoken.clone()
+        } else {
+            format!("{}, {}", f.spoken, lang.tr("tidak tersedia"))
+        };
+    }
     v
+}
+
+/// Hands `event` to the controller, as [`Controller::handle`] does, except Enter on a
+/// physical keypad: that activates the control the focus is on, as a tap on it would (a
+/// disabled control does nothing; a text box moves the focus on). The runtime and the UI
+/// tests both drive the controller through this.
+pub fn handle(c: &mut Controller, event: Event, now: Now) -> Vec<Effect> {
+    if let Event::Physical(Press::Enter) = event {
+        let v = render(c, now);
+        if let Some(f) = super::focus::controls(&v).at(c.access().focus) {
+            c.key_used();
+            return match (&f.event, f.enabled) {
+                (Some(e), true) => c.handle(e.clone(), now),
+                (None, _) => c.handle(Event::Physical(Press::Next), now),
+                (Some(_), false) => c.handle(Event::StillHere, now),
+            };
+        }
+    }
+    c.handle(event, now)
 }
 
 /// WIB, WITA or WIT for Indonesia's zones; the IANA name otherwise.

@@ -125,6 +125,10 @@ pub struct Rig {
     pub devices: RefCell<KioskDevices>,
     /// Where the virtual printer listens (for plugging it back in).
     pub printer_uri: String,
+    /// Speech, when a test gives the kiosk a voice ([`Rig::speak_into`]), and the view it
+    /// last spoke from.
+    pub voice: RefCell<Option<runtime::Voice>>,
+    pub spoken_view: RefCell<Option<view::KioskView>>,
 }
 
 impl Rig {
@@ -194,6 +198,8 @@ impl Rig {
             port: RefCell::new(Some(port)),
             devices: RefCell::new(devices),
             printer_uri,
+            voice: RefCell::new(None),
+            spoken_view: RefCell::new(None),
         });
         {
             let weak = Rc::downgrade(&rig);
@@ -215,7 +221,7 @@ impl Rig {
     /// Handles a touch at once and carries out its effects on the real devices, in order.
     pub fn handle(self: &Rc<Self>, event: Event) {
         let t = self.clock.get();
-        let effects = self.controller.borrow_mut().handle(event, Self::now_at(t));
+        let effects = view::handle(&mut self.controller.borrow_mut(), event, Self::now_at(t));
         let lang = self.controller.borrow().lang;
         for effect in effects {
             let outcome = runtime::carry_out(effect, lang, &*self.devices.borrow());
@@ -228,7 +234,29 @@ impl Rig {
 
     pub fn render(&self) {
         let v = view::render(&self.controller.borrow(), Self::now_at(self.clock.get()));
+        if let Some(voice) = &*self.voice.borrow() {
+            let mut before = self.spoken_view.borrow_mut();
+            if before.as_ref() != Some(&v) {
+                voice.speak(before.as_ref(), &v);
+                *before = Some(v.clone());
+            }
+        }
         ui::apply(&self.window, &v);
+    }
+
+    /// Gives the kiosk a voice (headphone mode, silent until the speech key) that records
+    /// each utterance into `dir` as the demo's `--speech-dir` does.
+    pub fn speak_into(&self, dir: &Path) {
+        let voice = runtime::Voice::start(
+            ui::speech::Output::Headphones,
+            anjungan::speech::Recorder::new(dir.to_path_buf()).unwrap(),
+        )
+        .expect("scripts/test.sh installs espeak-ng");
+        *self.spoken_view.borrow_mut() = Some(view::render(
+            &self.controller.borrow(),
+            Self::now_at(self.clock.get()),
+        ));
+        *self.voice.borrow_mut() = Some(voice);
     }
 
     /// Moves the mock clock on and lets the kiosk's timers see it.
