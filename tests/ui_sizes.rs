@@ -245,16 +245,31 @@ fn walk(rig: &std::rc::Rc<Rig>, mode: &str, mm: f64) -> Vec<Measured> {
     }
     at(rig, "kelas-confirm", Page::Result);
     rig.handle(Event::Home);
-    rig.handle(Event::Tile(Tile::Info));
-    at(rig, "info", Page::List);
-    rig.handle(Event::OpenArticle(0));
-    at(rig, "article", Page::Article);
-    rig.handle(Event::Home);
-    rig.handle(Event::Tile(Tile::Search));
-    at(rig, "search", Page::Search);
-    rig.handle(Event::OpenResult(0));
-    at(rig, "place", Page::Result);
-    rig.handle(Event::Home);
+    // A list and its first entry.
+    for (tile, list, list_page, open, entry, entry_page) in [
+        (
+            Tile::Info,
+            "info",
+            Page::List,
+            Event::OpenArticle(0),
+            "article",
+            Page::Article,
+        ),
+        (
+            Tile::Search,
+            "search",
+            Page::Search,
+            Event::OpenResult(0),
+            "place",
+            Page::Result,
+        ),
+    ] {
+        rig.handle(Event::Tile(tile));
+        at(rig, list, list_page);
+        rig.handle(open);
+        at(rig, entry, entry_page);
+        rig.handle(Event::Home);
+    }
     rig.handle(Event::Tile(Tile::Request));
     for c in "AB".chars() {
         rig.handle(Event::Key(c));

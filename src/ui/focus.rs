@@ -78,16 +78,8 @@ pub fn controls(v: &KioskView) -> Controls {
             },
             Event::ToggleLang,
         ),
-        Control::new(
-            "large-text",
-            lang.tr("Teks besar").to_owned(),
-            Event::ToggleLargeText,
-        ),
-        Control::new(
-            "contrast",
-            lang.tr("Kontras").to_owned(),
-            Event::ToggleContrast,
-        ),
+        Control::new("large-text", lang.tr("Teks besar"), Event::ToggleLargeText),
+        Control::new("contrast", lang.tr("Kontras"), Event::ToggleContrast),
     ];
     let start = list.len();
     match v.page {
@@ -115,7 +107,7 @@ pub fn controls(v: &KioskView) -> Controls {
             list.push(Control::new("id-nik", "NIK", Event::IdKind(IdKind::Nik)));
             list.push(Control::new(
                 "id-card",
-                lang.tr("Nomor Kartu JKN").to_owned(),
+                lang.tr("Nomor Kartu JKN"),
                 Event::IdKind(IdKind::Card),
             ));
             let id_label = if v.id_is_nik {
@@ -126,47 +118,38 @@ pub fn controls(v: &KioskView) -> Controls {
             list.push(Control::new("id-field", id_label, Event::Submit));
             list.push(Control::new(
                 "dob-field",
-                lang.tr("Tanggal lahir (hari-bulan-tahun)").to_owned(),
+                lang.tr("Tanggal lahir (hari-bulan-tahun)"),
                 Event::Submit,
             ));
             list.push(
-                Control::new("continue", lang.tr("Lanjut").to_owned(), Event::Submit)
-                    .enabled(v.id_ready),
+                Control::new("continue", lang.tr("Lanjut"), Event::Submit).enabled(v.id_ready),
             );
         }
         PageKind::MemberHome => {
             use MemberAction as M;
-            list.push(Control::new(
-                "member-dues",
-                lang.tr("Rincian tagihan").to_owned(),
-                Event::Member(M::Dues),
-            ));
-            list.push(Control::new(
-                "member-status",
-                lang.tr("Rincian status & keluarga").to_owned(),
-                Event::Member(M::Status),
-            ));
-            list.push(Control::new(
-                "member-fktp",
-                lang.tr("Ubah FKTP").to_owned(),
-                Event::Member(M::ChangeFktp),
-            ));
-            list.push(Control::new(
-                "member-kelas",
-                lang.tr("Ubah kelas").to_owned(),
-                Event::Member(M::ChangeKelas),
-            ));
+            for (id, label, action) in [
+                ("member-dues", lang.tr("Rincian tagihan"), M::Dues),
+                (
+                    "member-status",
+                    lang.tr("Rincian status & keluarga"),
+                    M::Status,
+                ),
+                ("member-fktp", lang.tr("Ubah FKTP"), M::ChangeFktp),
+                ("member-kelas", lang.tr("Ubah kelas"), M::ChangeKelas),
+            ] {
+                list.push(Control::new(id, label, Event::Member(action)));
+            }
             list.push(
                 Control::new(
                     "member-va",
-                    lang.tr("Info Virtual Account").to_owned(),
+                    lang.tr("Info Virtual Account"),
                     Event::Member(M::Va),
                 )
                 .enabled(v.member_va),
             );
             list.push(Control::new(
                 "print",
-                lang.tr("Cetak ringkasan").to_owned(),
+                lang.tr("Cetak ringkasan"),
                 Event::Print,
             ));
             list.push(
@@ -177,26 +160,14 @@ pub fn controls(v: &KioskView) -> Controls {
                 )
                 .enabled(!v.member_ticket.is_empty()),
             );
-            list.push(Control::new(
-                "done",
-                lang.tr("Selesai").to_owned(),
-                Event::Done,
-            ));
+            list.push(Control::new("done", lang.tr("Selesai"), Event::Done));
         }
         PageKind::Result => {
             if v.can_confirm {
-                list.push(Control::new(
-                    "cancel",
-                    lang.tr("Batal").to_owned(),
-                    Event::Done,
-                ));
+                list.push(Control::new("cancel", lang.tr("Batal"), Event::Done));
             }
             if v.can_print {
-                list.push(Control::new(
-                    "print",
-                    lang.tr("Cetak").to_owned(),
-                    Event::Print,
-                ));
+                list.push(Control::new("print", lang.tr("Cetak"), Event::Print));
             }
             if v.can_confirm {
                 list.push(Control::new(
@@ -205,11 +176,7 @@ pub fn controls(v: &KioskView) -> Controls {
                     Event::Confirm,
                 ));
             } else {
-                list.push(Control::new(
-                    "done",
-                    lang.tr("Selesai").to_owned(),
-                    Event::Done,
-                ));
+                list.push(Control::new("done", lang.tr("Selesai"), Event::Done));
             }
         }
         PageKind::List => {
@@ -290,16 +257,8 @@ pub fn controls(v: &KioskView) -> Controls {
             }
         }
         PageKind::Ticket => {
-            list.push(Control::new(
-                "print",
-                lang.tr("Cetak ulang").to_owned(),
-                Event::Print,
-            ));
-            list.push(Control::new(
-                "done",
-                lang.tr("Selesai").to_owned(),
-                Event::Done,
-            ));
+            list.push(Control::new("print", lang.tr("Cetak ulang"), Event::Print));
+            list.push(Control::new("done", lang.tr("Selesai"), Event::Done));
         }
         PageKind::RequestCheck => {
             list.push(Control {
@@ -310,7 +269,7 @@ pub fn controls(v: &KioskView) -> Controls {
                 enabled: true,
             });
             list.push(
-                Control::new("check", lang.tr("Cek").to_owned(), Event::Submit)
+                Control::new("check", lang.tr("Cek"), Event::Submit)
                     .enabled(!v.reference_text.is_empty()),
             );
         }
@@ -321,30 +280,18 @@ pub fn controls(v: &KioskView) -> Controls {
                         .spoken(lang.tr_with("{n} bintang", &[("n", &n)])),
                 );
             }
-            list.push(Control::new(
-                "skip",
-                lang.tr("Lewati").to_owned(),
-                Event::Done,
-            ));
+            list.push(Control::new("skip", lang.tr("Lewati"), Event::Done));
         }
         PageKind::Thanks => list.push(Control::new(
             "done",
-            lang.tr("Kembali ke awal").to_owned(),
+            lang.tr("Kembali ke awal"),
             Event::Done,
         )),
     }
     let page_end = list.len();
     if v.page != PageKind::Home {
-        list.push(Control::new(
-            "back",
-            lang.tr("Kembali").to_owned(),
-            Event::Back,
-        ));
-        list.push(Control::new(
-            "home",
-            lang.tr("Beranda").to_owned(),
-            Event::Home,
-        ));
+        list.push(Control::new("back", lang.tr("Kembali"), Event::Back));
+        list.push(Control::new("home", lang.tr("Beranda"), Event::Home));
     }
     // The identify screen starts on the number: digits type there and Enter continues.
     let first = match v.page {

@@ -12,6 +12,7 @@
 
 use super::view::{KioskView, PageKind};
 use crate::domain::Lang;
+use crate::i18n::n_;
 
 /// Where the kiosk's voice is heard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,25 +58,24 @@ pub fn utterances(before: Option<&KioskView>, now: &KioskView, output: Output) -
                 }
             }
         }
-        if b.high_contrast != now.high_contrast {
-            out.push(
-                lang.tr(if now.high_contrast {
-                    "Kontras tinggi aktif."
-                } else {
-                    "Kontras tinggi mati."
-                })
-                .to_owned(),
-            );
-        }
-        if b.large_text != now.large_text {
-            out.push(
-                lang.tr(if now.large_text {
-                    "Teks besar aktif."
-                } else {
-                    "Teks besar mati."
-                })
-                .to_owned(),
-            );
+        // A display toggle says its new state.
+        for (was, is, on, off) in [
+            (
+                b.high_contrast,
+                now.high_contrast,
+                n_("Kontras tinggi aktif."),
+                n_("Kontras tinggi mati."),
+            ),
+            (
+                b.large_text,
+                now.large_text,
+                n_("Teks besar aktif."),
+                n_("Teks besar mati."),
+            ),
+        ] {
+            if was != is {
+                out.push(lang.tr(if is { on } else { off }).to_owned());
+            }
         }
         if b.volume != now.volume {
             out.push(lang.tr_with("Volume {level}", &[("level", &now.volume)]));
