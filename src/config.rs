@@ -416,6 +416,13 @@ impl Config {
                 config.kiosk.zone
             ));
         }
+        let d = config.display;
+        if !(5.0..=100.0).contains(&d.diagonal_inches) || d.width_px == 0 || d.height_px == 0 {
+            return Err(format!(
+                "display: diagonal_inches {} must be 5-100 and width_px/height_px above 0",
+                d.diagonal_inches
+            ));
+        }
         if let Some(p) = &config.printer {
             p.uri
                 .parse::<anjungan_drivers::transport::DeviceUri>()
@@ -471,6 +478,34 @@ mod tests {
         assert_eq!(c.kiosk.zone, "WIB");
         assert!(c.printer.is_none() && c.dispenser.is_none() && c.hub.is_none());
         assert_eq!(c.sync.max_data_age_hours, 48);
+    }
+
+    #[test]
+    fn the_panel_size_turns_pixels_into_millimetres() {
+        let default = Config::parse("").unwrap().display;
+        // 21.5 inches over a 1080x1920 diagonal of 2202.9 px.
+        assert!(
+            (default.mm_per_px() - 0.2479).abs() < 1e-4,
+            "{}",
+            default.mm_per_px()
+        );
+        let small =
+            Config::parse("[display]\ndiagonal_inches = 15.6\nwidth_px = 1920\nheight_px = 1080\n")
+                .unwrap()
+                .display;
+        assert!(
+            (small.mm_per_px() - 0.1799).abs() < 1e-4,
+            "{}",
+            small.mm_per_px()
+        );
+        for bad in [
+            "diagonal_inches = 0.0",
+            "width_px = 0",
+            "diagonal_inches = 400.0",
+        ] {
+            let err = Config::parse(&format!("[display]\n{bad}\n")).unwrap_err();
+            assert!(err.starts_with("display:"), "{bad}: {err}");
+        }
     }
 
     #[test]

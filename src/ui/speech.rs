@@ -12,7 +12,7 @@
 
 use super::view::{KioskView, PageKind};
 use crate::domain::Lang;
-use crate::i18n::n_;
+use crate::i18n;
 
 /// Where the kiosk's voice is heard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,14 +63,14 @@ pub fn utterances(before: Option<&KioskView>, now: &KioskView, output: Output) -
             (
                 b.high_contrast,
                 now.high_contrast,
-                n_("Kontras tinggi aktif."),
-                n_("Kontras tinggi mati."),
+                i18n::n_("Kontras tinggi aktif."),
+                i18n::n_("Kontras tinggi mati."),
             ),
             (
                 b.large_text,
                 now.large_text,
-                n_("Teks besar aktif."),
-                n_("Teks besar mati."),
+                i18n::n_("Teks besar aktif."),
+                i18n::n_("Teks besar mati."),
             ),
         ] {
             if was != is {
