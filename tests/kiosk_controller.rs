@@ -318,6 +318,30 @@ fn idle_counts_down_then_wipes_the_session() {
 }
 
 #[test]
+fn enter_on_the_idle_warning_keeps_the_session_and_presses_nothing_underneath() {
+    use anjungan::kiosk::Press;
+    use anjungan::ui::view;
+    let mut c = kiosk();
+    c.handle(Event::Tile(Tile::Dues), at(0));
+    identify(&mut c, IdKind::Nik, "3273016802900004", "28021990", 1_000);
+    c.handle(Event::Member(MemberAction::Dues), at(1_000));
+    // The focus starts on the dues screen's first button, Cetak.
+    assert_eq!(view::render(&c, at(1_000)).focus_id, "print");
+    c.handle(Event::Tick, at(62_000));
+    assert!(c.countdown(at(62_000)).is_some());
+    let effects = view::handle(&mut c, Event::Physical(Press::Enter), at(62_000));
+    assert!(
+        printed(&effects).is_none(),
+        "Enter printed under the warning"
+    );
+    assert_eq!(c.countdown(at(62_500)), None, "the session is kept");
+    assert!(matches!(c.screen(), Screen::Dues(_)));
+    // Without the warning, Enter is a tap on the focused button.
+    let effects = view::handle(&mut c, Event::Physical(Press::Enter), at(63_000));
+    assert!(matches!(printed(&effects), Some(Slip::Dues(_))));
+}
+
+#[test]
 fn fktp_change_refusals_list_every_reason_with_the_earliest_date() {
     let mut c = kiosk();
     c.handle(Event::Tile(Tile::ChangeFktp), at(0));

@@ -916,6 +916,12 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
 pub fn handle(c: &mut Controller, event: Event, now: Now) -> Vec<Effect> {
     if let Event::Physical(Press::Enter) = event {
         let v = render(c, now);
+        // The idle warning covers the screen: Enter answers it ("Lanjutkan"), never the
+        // control underneath (which might print or submit).
+        if v.countdown > 0 {
+            c.key_used();
+            return c.handle(Event::StillHere, now);
+        }
         if let Some(f) = super::focus::controls(&v).at(c.access().focus) {
             c.key_used();
             return match (&f.event, f.enabled) {
