@@ -610,9 +610,9 @@ impl Controller {
 
     /// A physical key: what it means depends on the screen. Digits and Backspace type into
     /// the identify keypad or the on-screen keyboards, the arrows move the focus, Escape
-    /// goes back, F1 asks to hear the screen again. Enter activates the focused control:
-    /// the view knows the controls and turns it into that control's event
-    /// (`ui::view::handle`); here it only submits a form or opens the first tile.
+    /// goes back, F1 asks to hear the screen again. Enter is not handled here: it activates
+    /// the focused control, which only the rendered screen knows (`ui::view::handle` turns
+    /// it into that control's event).
     fn physical(&mut self, press: Press, now: Now) -> Vec<Effect> {
         self.access.keys_used = true;
         let event = match (&self.screen, press) {
@@ -641,9 +641,7 @@ impl Controller {
                 return Vec::new();
             }
             (_, Press::Escape) => Event::Back,
-            (Screen::Home, Press::Enter) => Event::Tile(Tile::Status),
             (Screen::Identify { .. }, Press::Digit(d)) => Event::Digit(d),
-            (Screen::Identify { .. } | Screen::RequestCheck { .. }, Press::Enter) => Event::Submit,
             (Screen::Search { .. } | Screen::RequestCheck { .. }, Press::Digit(c))
             | (Screen::Search { .. } | Screen::RequestCheck { .. }, Press::Letter(c)) => {
                 Event::Key(c.to_ascii_uppercase())

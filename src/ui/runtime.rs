@@ -113,16 +113,13 @@ impl Voice {
     pub fn speak(&self, before: Option<&view::KioskView>, now: &view::KioskView) {
         let on = |v: &view::KioskView| self.always || v.speech_on;
         let lang = if now.english { Lang::En } else { Lang::Id };
-        let sentences = match before {
-            _ if !on(now) => {
-                if before.is_some_and(on) {
-                    vec![lang.tr("Suara dimatikan.").to_owned()]
-                } else {
-                    return;
-                }
-            }
-            Some(b) if on(b) => super::speech::utterances(Some(b), now, self.output),
-            _ => super::speech::utterances(None, now, self.output),
+        let sentences = if on(now) {
+            // Just turned on: the whole screen, as if it had just appeared.
+            super::speech::utterances(before.filter(|b| on(b)), now, self.output)
+        } else if before.is_some_and(on) {
+            vec![lang.tr("Suara dimatikan.").to_owned()]
+        } else {
+            return;
         };
         if sentences.is_empty() {
             return;
