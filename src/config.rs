@@ -85,6 +85,17 @@ pub enum SpeechMode {
     Loudspeaker,
 }
 
+impl SpeechMode {
+    /// As the config writes it; `None` when off.
+    pub fn output(self) -> Option<&'static str> {
+        match self {
+            Self::Off => None,
+            Self::Headphones => Some("headphones"),
+            Self::Loudspeaker => Some("loudspeaker"),
+        }
+    }
+}
+
 /// Who and where this kiosk is.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -200,6 +200,7 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
         printer: Some(format!("tcp://{addr}")),
         dispenser: None,
         scanner: None,
+        speech: None,
         print_gate: probe::print_gate(),
         db: db.clone(),
         hub_url: Some(hub.url.clone()),

@@ -227,6 +227,7 @@ fn technician_diagnostics_through_the_real_ui() {
                 .clone()
                 .map(|c| (dispenser_uri.clone(), c)),
             scanner: None,
+            speech: None,
             print_gate: devices.print_gate.clone(),
             db: db.clone(),
             hub_url: Some(hub.url.clone()),
@@ -434,6 +435,15 @@ fn technician_diagnostics_through_the_real_ui() {
         tap(w, "Kirim ulang outbox").await;
         assert!(h.d().get_result_ok(), "{}", h.d().get_result_text());
 
+        // Speech is not set up on this kiosk: the speech test says how to set it up.
+        tap(w, "Uji suara").await;
+        assert!(!h.d().get_result_ok());
+        assert!(
+            h.d().get_result_text().contains("[speech] mode"),
+            "{}",
+            h.d().get_result_text()
+        );
+
         // The log view: masked, and no member data after the member session.
         tap(w, "Log terakhir").await;
         let log = lines(&h);
@@ -494,6 +504,7 @@ fn technician_diagnostics_through_the_real_ui() {
             "ACTION_SYNC_NOW",
             "ACTION_RESEND_OUTBOX",
             "ACTION_SHOW_LOGS",
+            "ACTION_TEST_SPEECH",
             "ACTION_RESTART",
             "ACTION_LEAVE_KIOSK",
             "EXIT_IDLE",

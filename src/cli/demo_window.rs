@@ -110,6 +110,9 @@ pub fn run(
                     .clone()
                     .map(|client| (dispenser_uri.clone(), client)),
                 scanner: Some(scanner_uri.clone()),
+                speech: voice
+                    .as_ref()
+                    .map(|_| anjungan::diag::probe::SpeechSetup::new("headphones", None)),
                 print_gate: devices.print_gate.clone(),
                 db: db.to_path_buf(),
                 hub_url: None,

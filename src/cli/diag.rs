@@ -153,6 +153,11 @@ fn setup(args: &ReportArgs) -> Result<probe::ProbeSetup, Failure> {
             .or_else(|| file.printer.as_ref().map(|p| p.uri.clone())),
         dispenser,
         scanner: file.scanner.as_ref().map(|s| s.uri.clone()),
+        speech: file
+            .speech
+            .mode
+            .output()
+            .map(|o| probe::SpeechSetup::new(o, file.speech.device.clone())),
         // Its own process: it cannot share the kiosk's gate (see docs/diagnostics.md).
         print_gate: probe::print_gate(),
         db,

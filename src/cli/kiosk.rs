@@ -149,6 +149,8 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
     };
     // Diagnostics probes the same devices (sharing the dispenser's line) and its report is
     // the agent's heartbeat.
+    let speech = file.as_ref().map(|c| c.speech.clone()).unwrap_or_default();
+    let speech_mode = args.speech.unwrap_or(speech.mode);
     let probe_setup = ProbeSetup {
         kiosk_id: file
             .as_ref()
@@ -157,6 +159,9 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         dispenser: dispenser_uri.zip(devices.dispenser.clone()),
         // One gate for member prints and the heartbeat's printer probe.
         scanner: scanner_uri.clone(),
+        speech: speech_mode
+            .output()
+            .map(|o| anjungan::diag::probe::SpeechSetup::new(o, speech.device.clone())),
         print_gate: devices.print_gate.clone(),
         db: db.clone(),
         hub_url: agent.as_ref().map(|a| a.hub_url.clone()),
@@ -202,12 +207,7 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         None => None,
     };
 
-    let speech = file.as_ref().map(|c| c.speech.clone()).unwrap_or_default();
-    let voice = voice(
-        args.speech.unwrap_or(speech.mode),
-        speech.device,
-        speech.always,
-    );
+    let voice = voice(speech_mode, speech.device, speech.always);
     let result = runtime::run_with_diag(
         move || Store::open_for_lookups(&db).map_err(|e| e.to_string()),
         settings,

@@ -28,6 +28,8 @@ pub enum Action {
     SyncNow,
     ResendOutbox,
     ShowLogs,
+    /// Say a sentence through the speech engine and the sound card.
+    TestSpeech,
     /// Exit with [`super::EXIT_RESTART`].
     Restart,
     /// Exit with [`super::EXIT_MAINTENANCE`].
@@ -45,6 +47,7 @@ impl Action {
             Self::SyncNow => "ACTION_SYNC_NOW",
             Self::ResendOutbox => "ACTION_RESEND_OUTBOX",
             Self::ShowLogs => "ACTION_SHOW_LOGS",
+            Self::TestSpeech => "ACTION_TEST_SPEECH",
             Self::Restart => "ACTION_RESTART",
             Self::LeaveKiosk => "ACTION_LEAVE_KIOSK",
         }
@@ -62,6 +65,10 @@ pub struct ActionResult {
     /// Lines to show under the message: the decoded test page, or the log.
     pub lines: Vec<String>,
 }
+
+/// What "Uji suara" says: a number, a date and an abbreviation, so the normaliser is heard
+/// too.
+const TEST_SENTENCE: &str = "Tes suara Anjungan JKN. Iuran Rp35.000, dibayar sebelum 10-12-2026.";
 
 /// The kiosk's devices and links, for actions and probes.
 #[derive(Clone)]
@@ -214,6 +221,7 @@ impl Toolbox {
                 }
             }
             Action::TestTicket => self.test_ticket(),
+            Action::TestSpeech => self.test_speech(),
             Action::SyncNow => self.sync(action),
             Action::ResendOutbox => self.sync(action),
             Action::ShowLogs => {
@@ -232,6 +240,61 @@ impl Toolbox {
                 ok(action, Bilingual::tr("Selesai."), Vec::new())
             }
         }
+    }
+
+    /// Says a test sentence as `anjungan say` does (the same normaliser and engine) and
+    /// plays it on the kiosk's sound device, waiting until it is heard.
+    fn test_speech(&self) -> ActionResult {
+        let action = Action::TestSpeech;
+        let Some(speech) = &self.probe.speech else {
+            return failed(
+                action,
+                "SPEECH_OFF",
+                Bilingual::tr(
+                    "Suara tidak diatur. Atur [speech] mode = \"headphones\" atau \"loudspeaker\".",
+                ),
+            );
+        };
+        let said = match speech.engine.say(TEST_SENTENCE, Lang::Id) {
+            Ok(u) => u,
+            Err(e) => return failed(action, e.code(), e.explain()),
+        };
+        let lines = vec![
+            said.spoken.clone(),
+            format!(
+                "{:.1} s · {} Hz · {}",
+                said.wav.seconds(),
+                said.wav.sample_rate,
+                speech.device.as_deref().unwrap_or("default")
+            ),
+        ];
+        let mut player = crate::speech::Aplay::new(speech.device.clone());
+        player.program = speech.player.clone();
+        use crate::speech::Sink as _;
+        if player.start(&said.wav, &said.spoken).is_err() {
+            return ActionResult {
+                lines,
+                ..failed(
+                    action,
+                    "SPEECH_NO_OUTPUT",
+                    Bilingual::tr(
+                        "Suara dibuat, tetapi tidak bisa diputar: pemutar aplay atau kartu suara tidak ada. Pasang alsa-utils dan periksa perangkat suara.",
+                    ),
+                )
+            };
+        }
+        let deadline = std::time::Instant::now()
+            + Duration::from_secs_f64(said.wav.seconds())
+            + Duration::from_secs(3);
+        while player.playing() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        player.cut();
+        ok(
+            action,
+            Bilingual::tr("Kalimat uji diputar. Terdengar jelas dari speaker atau headphone?"),
+            lines,
+        )
     }
 
     /// Takes a real number for the first counter service and prints its ticket.
@@ -419,6 +482,7 @@ mod tests {
                 printer: None,
                 dispenser: None,
                 scanner: None,
+                speech: None,
                 print_gate: probe::print_gate(),
                 db,
                 hub_url: None,
@@ -431,6 +495,43 @@ mod tests {
             kiosk_name: "Test".into(),
             agent: None,
         }
+    }
+
+    #[test]
+    fn the_speech_test_says_its_sentence_and_tells_a_missing_player_from_speech_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tb = toolbox(dir.path().join("kiosk.db"));
+        let off = tb.run(Action::TestSpeech);
+        assert_eq!((off.ok, off.code.as_str()), (false, "SPEECH_OFF"));
+
+        // A player that takes the sound and ends: the sentence was said.
+        let mut setup = probe::SpeechSetup::new("loudspeaker", None);
+        setup.player = "true".into();
+        tb.probe.speech = Some(setup.clone());
+        let said = tb.run(Action::TestSpeech);
+        assert!(said.ok, "{said:?}");
+        assert!(
+            said.lines[0].contains("tiga puluh lima ribu rupiah"),
+            "through the normaliser: {:?}",
+            said.lines
+        );
+        assert!(said.lines[1].contains("22050 Hz"), "{:?}", said.lines);
+
+        // No player (a fresh machine without alsa-utils): made, not heard, and said so.
+        setup.player = "anjungan-no-such-aplay".into();
+        tb.probe.speech = Some(setup.clone());
+        let unheard = tb.run(Action::TestSpeech);
+        assert_eq!(
+            (unheard.ok, unheard.code.as_str()),
+            (false, "SPEECH_NO_OUTPUT")
+        );
+        assert!(unheard.lines[0].contains("rupiah"), "{:?}", unheard.lines);
+
+        // No engine.
+        setup.engine.program = "anjungan-no-such-espeak".into();
+        tb.probe.speech = Some(setup);
+        let silent = tb.run(Action::TestSpeech);
+        assert_eq!(silent.code, "SPEECH_NOT_INSTALLED");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct ProbeSetup {
     pub dispenser: Option<(String, SharedDispenser)>,
     /// The card scanner URI, when one is configured.
     pub scanner: Option<String>,
+    /// Speech, when it is on.
+    pub speech: Option<SpeechSetup>,
     /// Shared with the kiosk's printing (see [`PrintGate`]).
     pub print_gate: PrintGate,
     pub db: PathBuf,
@@ -177,6 +179,7 @@ pub fn report(setup: &ProbeSetup, hub: Option<&HubCheck>) -> DiagReport {
         printer: printer(setup.printer.as_deref(), &setup.print_gate, store.as_ref()),
         dispenser: dispenser(setup.dispenser.as_ref(), store.as_mut(), today),
         scanner: scanner(setup.scanner.as_deref()),
+        speech: speech(setup.speech.as_ref(), Path::new("/proc/asound/cards")),
         sync: sync(setup, hub, store.is_some()),
         database,
         system: SystemReport {
@@ -310,6 +313,68 @@ fn scanner(uri: Option<&str>) -> super::report::ScannerReport {
         health,
         uri: Some(uri.to_owned()),
         device_present: present,
+    }
+}
+
+/// Speech as the kiosk uses it.
+#[derive(Debug, Clone)]
+pub struct SpeechSetup {
+    /// `headphones` or `loudspeaker`.
+    pub output: String,
+    /// The ALSA device for `aplay -D` (`None`: ALSA's default).
+    pub device: Option<String>,
+    pub engine: crate::speech::Espeak,
+    /// The program that plays the sound: `aplay`.
+    pub player: String,
+}
+
+impl SpeechSetup {
+    /// Speech heard at `output`, played by `aplay` on `device`.
+    pub fn new(output: &str, device: Option<String>) -> Self {
+        Self {
+            output: output.to_owned(),
+            device,
+            engine: crate::speech::Espeak::default(),
+            player: "aplay".into(),
+        }
+    }
+}
+
+/// Speech: off, its engine broken (a fault: the member hears nothing), no sound card (not
+/// configured, as the kiosk runs without one), or working.
+fn speech(setup: Option<&SpeechSetup>, cards_file: &Path) -> super::report::SpeechReport {
+    use super::report::SpeechReport;
+    let Some(setup) = setup else {
+        return SpeechReport::default();
+    };
+    // /proc/asound/cards: " 0 [PCH            ]: HDA-Intel - HDA Intel PCH" per card, or
+    // "--- no soundcards ---".
+    let sound_cards: Vec<String> = std::fs::read_to_string(cards_file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once("]: ").map(|(_, name)| name.trim().to_owned()))
+        .collect();
+    let engine = setup.engine.synthesize("tes", crate::domain::Lang::Id);
+    let health = match &engine {
+        Err(e) => Health::problem(e.code(), crate::domain::Explain::explain(e)),
+        Ok(_) if sound_cards.is_empty() => Health {
+            configured: false,
+            healthy: true,
+            ..Health::problem(
+                "SPEECH_NO_OUTPUT",
+                Bilingual::tr(
+                    "Tidak ada kartu suara: suara anjungan tidak terdengar. Pasang headphone atau speaker USB; anjungan tetap berjalan.",
+                ),
+            )
+        },
+        Ok(_) => Health::ok(),
+    };
+    SpeechReport {
+        health,
+        output: Some(setup.output.clone()),
+        device: setup.device.clone(),
+        engine_works: Some(engine.is_ok()),
+        sound_cards,
     }
 }
 
@@ -657,6 +722,43 @@ fn system(setup: &ProbeSetup, hub: Option<&HubCheck>) -> SystemReport {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn speech_is_off_working_unheard_or_broken() {
+        let dir = tempfile::tempdir().unwrap();
+        let cards = dir.path().join("cards");
+        assert!(!super::speech(None, &cards).health.configured);
+
+        let setup = super::SpeechSetup::new("headphones", Some("plughw:1,0".into()));
+        std::fs::write(
+            &cards,
+            " 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n                      HDA Intel PCH at 0xf7f10000 irq 32\n",
+        )
+        .unwrap();
+        let ok = super::speech(Some(&setup), &cards);
+        assert!(ok.health.configured && ok.health.healthy, "{ok:?}");
+        assert_eq!(ok.sound_cards, ["HDA-Intel - HDA Intel PCH"]);
+        assert_eq!(ok.engine_works, Some(true));
+        assert_eq!(ok.device.as_deref(), Some("plughw:1,0"));
+
+        // No sound card: speech still runs; not configured, never unhealthy.
+        std::fs::write(&cards, "--- no soundcards ---\n").unwrap();
+        let unheard = super::speech(Some(&setup), &cards);
+        assert!(
+            !unheard.health.configured && unheard.health.healthy,
+            "{unheard:?}"
+        );
+        assert_eq!(unheard.health.code.as_deref(), Some("SPEECH_NO_OUTPUT"));
+        let gone = super::speech(Some(&setup), &dir.path().join("no-such-file"));
+        assert!(gone.health.healthy && !gone.health.configured);
+
+        // The engine does not work: a fault, the member would hear nothing.
+        let mut broken = setup;
+        broken.engine.program = "anjungan-no-such-espeak".into();
+        let b = super::speech(Some(&broken), &cards);
+        assert!(b.health.configured && !b.health.healthy, "{b:?}");
+        assert_eq!(b.health.code.as_deref(), Some("SPEECH_NOT_INSTALLED"));
+    }
+
     #[test]
     fn the_scanner_is_not_configured_present_or_missing_never_read() {
         let none = super::scanner(None);

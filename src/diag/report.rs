@@ -123,6 +123,36 @@ pub struct ScannerReport {
     pub device_present: Option<bool>,
 }
 
+/// Speech: the engine, and whether there is a sound device to hear it on. Without one
+/// speech still runs (and the kiosk says so in its log): it is then shown as not
+/// configured, never as a fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeechReport {
+    #[serde(flatten)]
+    pub health: Health,
+    /// `headphones` or `loudspeaker`; `None` when speech is off.
+    pub output: Option<String>,
+    /// The ALSA device `aplay` plays on (`None`: ALSA's default).
+    pub device: Option<String>,
+    /// The engine said a word in Indonesian just now.
+    pub engine_works: Option<bool>,
+    /// The sound cards ALSA knows (`/proc/asound/cards`).
+    pub sound_cards: Vec<String>,
+}
+
+/// Speech off: not configured.
+impl Default for SpeechReport {
+    fn default() -> Self {
+        Self {
+            health: Health::not_configured(),
+            output: None,
+            device: None,
+            engine_works: None,
+            sound_cards: Vec::new(),
+        }
+    }
+}
+
 /// Sync with the hub.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncReport {
@@ -199,6 +229,9 @@ pub struct DiagReport {
     /// Absent in the reports of builds before the scanner: not configured.
     #[serde(default)]
     pub scanner: ScannerReport,
+    /// Absent in the reports of builds before speech: not configured.
+    #[serde(default)]
+    pub speech: SpeechReport,
     pub sync: SyncReport,
     pub database: DatabaseReport,
     pub system: SystemReport,
@@ -228,6 +261,7 @@ component!(
     PrinterReport,
     DispenserReport,
     ScannerReport,
+    SpeechReport,
     SyncReport,
     DatabaseReport,
     SystemReport
@@ -235,11 +269,12 @@ component!(
 
 impl DiagReport {
     /// The components by name, in report order.
-    pub fn components(&self) -> [(&'static str, &Health); 6] {
+    pub fn components(&self) -> [(&'static str, &Health); 7] {
         [
             ("printer", self.printer.health()),
             ("dispenser", self.dispenser.health()),
             ("scanner", self.scanner.health()),
+            ("speech", self.speech.health()),
             ("sync", self.sync.health()),
             ("database", self.database.health()),
             ("system", self.system.health()),

@@ -142,6 +142,7 @@ impl SyncAgent {
             printer: None,
             dispenser: None,
             scanner: None,
+            speech: None,
             print_gate: probe::print_gate(),
             db: config.db.clone(),
             hub_url: Some(config.hub_url.clone()),

@@ -58,6 +58,7 @@ fn action_label(a: Action, l: Lang) -> &'static str {
         Action::SyncNow => l.tr("Sinkronkan sekarang"),
         Action::ResendOutbox => l.tr("Kirim ulang outbox"),
         Action::ShowLogs => l.tr("Log terakhir"),
+        Action::TestSpeech => l.tr("Uji suara"),
         Action::Restart => l.tr("Mulai ulang aplikasi"),
         Action::LeaveKiosk => l.tr("Keluar mode kiosk"),
     }
@@ -199,6 +200,24 @@ pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
                 opt(&r.scanner.uri),
                 l.tr("Terpasang"),
                 yes_no(r.scanner.device_present, l),
+            ),
+            l,
+        ),
+        card(
+            l.tr("Suara"),
+            r.speech.health(),
+            format!(
+                "{} · {}: {} · Engine: {} · {}: {}",
+                opt(&r.speech.output),
+                l.tr("Perangkat"),
+                r.speech.device.as_deref().unwrap_or("default"),
+                yes_no(r.speech.engine_works, l),
+                l.tr("Kartu suara"),
+                if r.speech.sound_cards.is_empty() {
+                    "–".to_owned()
+                } else {
+                    r.speech.sound_cards.join(", ")
+                },
             ),
             l,
         ),
@@ -386,6 +405,7 @@ pub fn connect(window: &AppWindow, send: impl Fn(DiagEvent) + Clone + 'static) {
             6 => Action::ShowLogs,
             7 => Action::Restart,
             8 => Action::LeaveKiosk,
+            9 => Action::TestSpeech,
             _ => Action::Refresh,
         };
         send(DiagEvent::Action(action));
