@@ -73,6 +73,12 @@ pub struct SpeechConfig {
     pub device: Option<String>,
     /// Speak from the start of every visit, not only after the speech key.
     pub always: bool,
+    /// The sound card's headphone jack control (e.g. `Headphone Jack`): plugging headphones
+    /// in turns speech on, and speech is then private whatever `mode` says. Read with
+    /// `amixer`; unset: no detection.
+    pub jack: Option<String>,
+    /// The ALSA card of `jack`.
+    pub card: u32,
 }
 
 /// Where the kiosk's voice is heard, if anywhere.

@@ -172,3 +172,50 @@ fn f1_says_the_screen_again() {
         "{again:?}"
     );
 }
+
+#[test]
+fn plugged_headphones_turn_speech_on_and_make_it_private_on_a_loudspeaker_kiosk() {
+    let dir = tempfile::tempdir().unwrap();
+    let speech = dir.path().join("speech");
+    // A loudspeaker kiosk, silent until speech is asked for.
+    let voice = Voice::start(Output::Loudspeaker, Recorder::new(speech.clone()).unwrap()).unwrap();
+    let mut c = kiosk();
+    let views = to_member_home(&mut c);
+    let mut before: Option<&KioskView> = None;
+    for v in &views {
+        voice.speak(before, v);
+        before = Some(v);
+    }
+    let silent = render(&c, at(41));
+    assert!(!silent.speech_on);
+    // The jack reads headphones: speech on, and the member home is said in full, amount
+    // and all, though the kiosk's configured output is the loudspeaker.
+    c.handle(Event::Headphones(true), at(42));
+    let plugged = render(&c, at(42));
+    assert!(plugged.speech_on && plugged.headphones);
+    voice.speak(Some(&silent), &plugged);
+    let said = wait_for_txt(&speech, "Layanan Peserta");
+    assert!(
+        said.contains("dua juta lima ratus"),
+        "private through headphones: {said}"
+    );
+    let first = std::fs::read_dir(&speech).unwrap().count();
+    assert_eq!(
+        first, 2,
+        "nothing was said before the headphones (one wav, one txt)"
+    );
+
+    // Pulled out: speech off again.
+    c.handle(Event::Headphones(false), at(43));
+    let pulled = render(&c, at(43));
+    assert!(!pulled.speech_on && !pulled.headphones);
+    // A visit's end turns speech off but the jack's state stays what the hardware says.
+    c.handle(Event::Headphones(true), at(44));
+    c.handle(Event::Home, at(45));
+    let idle = Settings::default().idle_ms + Settings::default().countdown_ms;
+    c.handle(Event::Tile(Tile::Info), at(46));
+    c.handle(Event::Tick, at(46 + idle + 1));
+    let next = render(&c, at(46 + idle + 1));
+    assert!(!next.speech_on, "the next member starts without speech");
+    assert!(next.headphones, "still plugged in");
+}

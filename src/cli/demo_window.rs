@@ -142,6 +142,7 @@ pub fn run(
             diag: Some(diag),
             voice,
             scanner: Some(scanner_uri),
+            jack: None,
         },
     )
     .map_err(Failure::internal);

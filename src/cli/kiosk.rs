@@ -207,7 +207,8 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         None => None,
     };
 
-    let voice = voice(speech_mode, speech.device, speech.always);
+    let voice = voice(speech_mode, speech.device.clone(), speech.always);
+    let voice_configured = voice.is_some();
     let result = runtime::run_with_diag(
         move || Store::open_for_lookups(&db).map_err(|e| e.to_string()),
         settings,
@@ -218,6 +219,12 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
             diag: Some(diag),
             voice,
             scanner: scanner_uri,
+            // Only with speech on: a jack without a voice would have nothing to start.
+            jack: speech
+                .jack
+                .clone()
+                .filter(|_| voice_configured)
+                .map(|control| anjungan::speech::jack::Jack::new(speech.card, control)),
         },
     );
     let _ = stop.send(true);

@@ -189,6 +189,8 @@ pub enum Event {
     Scanned(Option<String>),
     /// A key of a USB keypad or keyboard.
     Physical(Press),
+    /// Headphones were plugged in (`true`) or pulled out, as the jack reads.
+    Headphones(bool),
     /// Time passes (drives the idle countdown and the lockout).
     Tick,
     /// A device or outbox answered.
@@ -277,6 +279,9 @@ pub struct Controller {
     /// F1 presses (see [`Controller::repeat`]).
     pub(in crate::kiosk) repeat: u32,
     pub(in crate::kiosk) access: Access,
+    /// Headphones are plugged in (the jack, when the kiosk reads one). The hardware's
+    /// state: it outlasts a visit.
+    pub(in crate::kiosk) headphones: bool,
     /// What the store said about the data at the last check: read on ticks, not at every
     /// render.
     pub(in crate::kiosk) data: DataState,
@@ -324,6 +329,7 @@ impl Controller {
         Ok(Self {
             repeat: 0,
             access: Access::default(),
+            headphones: false,
             data,
             store,
             settings,
@@ -432,6 +438,12 @@ impl Controller {
         }
         if let Event::Tick = event {
             self.tick(now);
+            return Vec::new();
+        }
+        // Plugging headphones in turns speech on, pulling them out turns it off.
+        if let Event::Headphones(plugged) = event {
+            self.headphones = plugged;
+            self.access.speech = plugged;
             return Vec::new();
         }
         // While a device works, only the language and display toggles respond.
@@ -661,6 +673,11 @@ impl Controller {
     /// The keypad focus, speech mode and volume of this visit.
     pub fn access(&self) -> Access {
         self.access
+    }
+
+    /// Headphones are plugged in, as the jack last read.
+    pub fn headphones(&self) -> bool {
+        self.headphones
     }
 
     /// A key was pressed that the view turned into a control's event (Enter on the focus).

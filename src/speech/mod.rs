@@ -4,6 +4,7 @@
 //! screen says is `ui::speech`. No Slint here. See docs/accessibility.md.
 
 pub mod engine;
+pub mod jack;
 pub mod normalize;
 pub mod speaker;
 pub mod wav;

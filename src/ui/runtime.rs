@@ -73,6 +73,8 @@ pub struct Extras {
     pub diag: Option<super::diag::DiagSetup>,
     /// Speech mode.
     pub voice: Option<Voice>,
+    /// The headphone jack to watch: plugging in turns speech on (`[speech] jack`).
+    pub jack: Option<crate::speech::jack::Jack>,
     /// The card scanner's URI (`serial://…`).
     pub scanner: Option<String>,
 }
@@ -113,9 +115,15 @@ impl Voice {
     pub fn speak(&self, before: Option<&view::KioskView>, now: &view::KioskView) {
         let on = |v: &view::KioskView| self.always || v.speech_on;
         let lang = if now.english { Lang::En } else { Lang::Id };
+        // Headphones the jack reads are private, whatever the configured output.
+        let output = if now.headphones {
+            super::speech::Output::Headphones
+        } else {
+            self.output
+        };
         let sentences = if on(now) {
             // Just turned on: the whole screen, as if it had just appeared.
-            super::speech::utterances(before.filter(|b| on(b)), now, self.output)
+            super::speech::utterances(before.filter(|b| on(b)), now, output)
         } else if before.is_some_and(on) {
             vec![lang.tr("Suara dimatikan.").to_owned()]
         } else {
@@ -157,6 +165,7 @@ pub fn run_with_diag(
         diag,
         voice,
         scanner,
+        jack,
     } = extras;
     let window = AppWindow::new().map_err(|e| e.to_string())?;
     if fullscreen {
@@ -176,6 +185,9 @@ pub fn run_with_diag(
     connect(&window, send);
     if let Some(uri) = scanner {
         start_scanner(uri, tx.clone());
+    }
+    if let Some(jack) = jack {
+        start_jack(jack, tx.clone());
     }
     let weak = window.as_weak();
     let controller_thread = std::thread::Builder::new()
@@ -278,6 +290,41 @@ fn start_scanner(uri: String, tx: mpsc::Sender<Event>) {
         });
     if let Err(e) = spawned {
         tracing::warn!(error = %e, "card scanner thread not started");
+    }
+}
+
+/// Reads the headphone jack every second on its own thread and tells the controller when it
+/// changes. An unreadable jack is logged once and read as unplugged: speech then waits for
+/// the speech key.
+fn start_jack(jack: crate::speech::jack::Jack, tx: mpsc::Sender<Event>) {
+    let spawned = std::thread::Builder::new()
+        .name("kiosk-jack".into())
+        .spawn(move || {
+            let mut last = None;
+            let mut warned = false;
+            loop {
+                let plugged = jack.plugged();
+                if plugged.is_none() && !warned {
+                    tracing::warn!(
+                        card = jack.card,
+                        control = %jack.control,
+                        "headphone jack unreadable (amixer, card or control missing)"
+                    );
+                    warned = true;
+                }
+                let plugged = plugged.unwrap_or(false);
+                if last != Some(plugged) {
+                    // The first reading only matters when something is plugged in.
+                    if (last.is_some() || plugged) && tx.send(Event::Headphones(plugged)).is_err() {
+                        return;
+                    }
+                    last = Some(plugged);
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "headphone jack thread not started");
     }
 }
 

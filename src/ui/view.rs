@@ -125,8 +125,10 @@ pub struct KioskView {
     pub focus_spoken: String,
     /// A physical key was pressed in this visit: the focus ring shows.
     pub keys_used: bool,
-    /// The member turned speech on with the speech key.
+    /// Speech is on: the speech key, or headphones plugged in.
     pub speech_on: bool,
+    /// Headphones are plugged in (the jack, where the kiosk reads one).
+    pub headphones: bool,
     /// Speech volume, `VOLUME_MIN..=VOLUME_MAX`.
     pub volume: u8,
 }
@@ -186,6 +188,7 @@ impl KioskView {
             focus_spoken: String::new(),
             keys_used: false,
             speech_on: false,
+            headphones: false,
             volume: crate::kiosk::VOLUME_DEFAULT,
         }
     }
@@ -308,6 +311,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
     let access = c.access();
     v.keys_used = access.keys_used;
     v.speech_on = access.speech;
+    v.headphones = c.headphones();
     v.volume = access.volume;
     v.countdown = c.countdown(now).map_or(0, |s| s as i32);
 
