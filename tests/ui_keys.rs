@@ -12,6 +12,7 @@ use anjungan::kiosk::Press;
 use anjungan::speech::wav::Wav;
 use anjungan::ui::{IdentifyAdapter, Page};
 use common::Rig;
+use i_slint_backend_testing::ElementHandle;
 use slint::ComponentHandle;
 use slint::platform::{Key, WindowEvent};
 
@@ -253,6 +254,36 @@ fn a_visit_by_keys_alone_is_heard_step_by_step() {
     assert_eq!(rig.kiosk().get_focus(), "tile-search");
     key(&rig, Key::Return.into());
     assert_eq!(rig.kiosk().get_page(), Page::Search);
+    // Up from the search box: the header's three toggles, then round to the footer's two
+    // buttons, then the last place found. Its list scrolls to show it whole.
+    let results = rig.adapter::<anjungan::ui::SearchAdapter>().get_results();
+    let last = slint::Model::row_count(&results) - 1;
+    let title = slint::Model::row_data(&results, last).unwrap().title;
+    for _ in 0..6 {
+        key(&rig, Key::UpArrow.into());
+    }
+    assert_eq!(rig.kiosk().get_focus(), format!("item-{last}"));
+    // The list scrolls on a timer of Slint's event loop (the kiosk's runs on its own).
+    std::thread::sleep(Duration::from_millis(5));
+    slint::platform::update_timers_and_animations();
+    let list = ElementHandle::find_by_element_type_name(&rig.window, "Flickable")
+        .next()
+        .expect("the results list");
+    let entry = ElementHandle::find_by_accessible_label(&rig.window, &title)
+        .next()
+        .expect("the last place, scrolled into view");
+    let (l, e) = (list.absolute_position().y, entry.absolute_position().y);
+    assert!(
+        e >= l - 0.5 && e + entry.size().height <= l + list.size().height + 0.5,
+        "the focused place ({e}..{}) is inside its list ({l}..{})",
+        e + entry.size().height,
+        l + list.size().height
+    );
+    common::screenshot(&rig.window, "keys-search-last-focus");
+    for _ in 0..6 {
+        key(&rig, Key::DownArrow.into());
+    }
+    assert_eq!(rig.kiosk().get_focus(), "search-box");
     keys(&rig, "pusk");
     assert_eq!(
         rig.adapter::<anjungan::ui::SearchAdapter>()
