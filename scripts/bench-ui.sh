@@ -4,7 +4,7 @@
 # 1M-member database, and tap-to-next-frame on the software renderer. All in one run, under
 # Xvfb, observed from outside both programs (scripts/bench_ui.py). Not part of CI.
 #
-# Usage: scripts/bench-ui.sh [--renderer winit-software|winit-femtovg] [--runs N] [--rounds N]
+# Usage: scripts/bench-ui.sh [--renderer winit-software|winit-femtovg] [--runs N] [--rounds N] [--speech]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
