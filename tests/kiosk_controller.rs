@@ -342,6 +342,43 @@ fn enter_on_the_idle_warning_keeps_the_session_and_presses_nothing_underneath() 
 }
 
 #[test]
+fn digits_type_into_the_identify_field_the_focus_is_on_and_the_focus_follows_the_typing() {
+    use anjungan::kiosk::Press;
+    use anjungan::ui::view;
+    let mut c = kiosk();
+    let key = |c: &mut Controller, p: Press| view::handle(c, Event::Physical(p), at(1));
+    key(&mut c, Press::Enter); // Cek Status, the first tile
+    assert_eq!(view::render(&c, at(1)).focus_id, "id-field");
+    for d in "3273016802900004".chars() {
+        key(&mut c, Press::Digit(d));
+    }
+    // The number is complete: the form and the focus move on to the date of birth.
+    let v = view::render(&c, at(1));
+    assert!(v.dob_focused);
+    assert_eq!(v.focus_id, "dob-field");
+    // Up to the number, Backspace there: the number loses its last digit, not the date.
+    key(&mut c, Press::Prev);
+    assert_eq!(view::render(&c, at(1)).focus_id, "id-field");
+    key(&mut c, Press::Backspace);
+    let v = view::render(&c, at(1));
+    assert!(!v.dob_focused);
+    assert!(v.id_text.contains('_'), "{}", v.id_text);
+    assert_eq!(v.focus_id, "id-field");
+    // The last digit again, then the date: the focus went along.
+    key(&mut c, Press::Digit('4'));
+    assert_eq!(view::render(&c, at(1)).focus_id, "dob-field");
+    for d in "28021990".chars() {
+        key(&mut c, Press::Digit(d));
+    }
+    key(&mut c, Press::Enter);
+    assert!(
+        matches!(c.screen(), Screen::MemberHome(_)),
+        "{:?}",
+        c.screen()
+    );
+}
+
+#[test]
 fn fktp_change_refusals_list_every_reason_with_the_earliest_date() {
     let mut c = kiosk();
     c.handle(Event::Tile(Tile::ChangeFktp), at(0));

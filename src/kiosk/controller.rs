@@ -680,6 +680,12 @@ impl Controller {
         self.headphones
     }
 
+    /// The focus back to the screen's first control (after the view moved the typing to the
+    /// field the focus was on, which is now that first control).
+    pub fn focus_to_start(&mut self) {
+        self.access.focus = 0;
+    }
+
     /// A key was pressed that the view turned into a control's event (Enter on the focus).
     pub fn key_used(&mut self) {
         self.access.keys_used = true;

@@ -49,7 +49,8 @@ impl Control {
 }
 
 /// A screen's controls in reading order, and where the focus starts (the page's first
-/// control, or the footer's when the page has none; the number on the identify screen).
+/// control, or the footer's when the page has none; on the identify screen the field being
+/// typed into).
 #[derive(Debug, Clone)]
 pub struct Controls {
     pub list: Vec<Control>,
@@ -293,9 +294,17 @@ pub fn controls(v: &KioskView) -> Controls {
         list.push(Control::new("back", lang.tr("Kembali"), Event::Back));
         list.push(Control::new("home", lang.tr("Beranda"), Event::Home));
     }
-    // The identify screen starts on the number: digits type there and Enter continues.
+    // The identify screen starts on the field digits type into (the number, then the date
+    // of birth as the form moves on), so the focus follows the typing.
     let first = match v.page {
-        PageKind::Identify => list.iter().position(|c| c.id == "id-field"),
+        PageKind::Identify => {
+            let field = if v.dob_focused {
+                "dob-field"
+            } else {
+                "id-field"
+            };
+            list.iter().position(|c| c.id == field)
+        }
         _ => None,
     };
     Controls {

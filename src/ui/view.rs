@@ -913,11 +913,33 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
     v
 }
 
-/// Hands `event` to the controller, as [`Controller::handle`] does, except Enter on a
-/// physical keypad: that activates the control the focus is on, as a tap on it would (a
-/// disabled control does nothing; a text box moves the focus on). The runtime and the UI
+/// Hands `event` to the controller, as [`Controller::handle`] does, except where a
+/// physical key depends on the focus: Enter activates the control the focus is on, as a
+/// tap on it would (a disabled control does nothing; a text box moves the focus on), and
+/// digits type into the identify field the focus is on. The runtime and the UI
 /// tests both drive the controller through this.
 pub fn handle(c: &mut Controller, event: Event, now: Now) -> Vec<Effect> {
+    // Digits and Backspace type into the identify field the focus is on: when the member
+    // moved the focus to the other field, the typing moves there first.
+    if let Event::Physical(Press::Digit(_) | Press::Backspace) = event {
+        let v = render(c, now);
+        if v.page == PageKind::Identify
+            && let Some(f) = super::focus::controls(&v).at(c.access().focus)
+        {
+            let dob = match f.id.as_str() {
+                "id-field" => Some(false),
+                "dob-field" => Some(true),
+                _ => None,
+            };
+            if let Some(dob) = dob.filter(|&d| d != v.dob_focused) {
+                c.handle(
+                    Event::FocusField(if dob { Field::BirthDate } else { Field::Id }),
+                    now,
+                );
+                c.focus_to_start();
+            }
+        }
+    }
     if let Event::Physical(Press::Enter) = event {
         let v = render(c, now);
         // The idle warning covers the screen: Enter answers it ("Lanjutkan"), never the
