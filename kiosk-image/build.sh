@@ -72,6 +72,9 @@ packages=(
   linux-image-amd64 initramfs-tools systemd-boot-efi
   systemd-timesyncd systemd-resolved ca-certificates
   libinput10 libxkbcommon0 libudev1 libfontconfig1 fonts-dejavu-core
+  # Speech (docs/accessibility.md): the engine, and aplay/amixer for the sound card and
+  # the headphone jack.
+  espeak-ng alsa-utils
 )
 include=$(IFS=,; echo "${packages[*]}")
 # debootstrap's result is kept in out/base.tar; REUSE_BASE=1 starts from it instead of
