@@ -210,7 +210,11 @@ pub fn cards(r: &DiagReport, l: Lang) -> Vec<CardData> {
                 "{} · {}: {} · Engine: {} · {}: {}",
                 opt(&r.speech.output),
                 l.tr("Perangkat"),
-                r.speech.device.as_deref().unwrap_or("default"),
+                match (&r.speech.output, &r.speech.device) {
+                    (None, _) => "–",
+                    (Some(_), None) => "default",
+                    (Some(_), Some(d)) => d.as_str(),
+                },
                 yes_no(r.speech.engine_works, l),
                 l.tr("Kartu suara"),
                 if r.speech.sound_cards.is_empty() {
