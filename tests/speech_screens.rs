@@ -35,6 +35,16 @@ fn to_member_home(c: &mut Controller) -> Vec<KioskView> {
     views
 }
 
+/// Each view to the voice in turn, as the runtime does, pausing `pause` after each.
+fn speak_all(voice: &Voice, views: &[KioskView], pause: Duration) {
+    let mut before: Option<&KioskView> = None;
+    for v in views {
+        voice.speak(before, v);
+        before = Some(v);
+        std::thread::sleep(pause);
+    }
+}
+
 fn said(views: &[KioskView], output: Output) -> Vec<String> {
     let mut out = Vec::new();
     let mut before: Option<&KioskView> = None;
@@ -120,14 +130,8 @@ fn the_voice_records_normalised_words_in_order() {
     .unwrap()
     .always_on();
     let mut c = kiosk();
-    let views = to_member_home(&mut c);
-    let mut before: Option<&KioskView> = None;
-    for v in &views {
-        voice.speak(before, v);
-        before = Some(v);
-        // Each screen gets its say before the next cuts it (the recorder keeps them all).
-        std::thread::sleep(Duration::from_millis(60));
-    }
+    // Each screen gets its say before the next cuts it (the recorder keeps them all).
+    speak_all(&voice, &to_member_home(&mut c), Duration::from_millis(60));
     let last = wait_for_txt(&dir.path().join("speech"), "dua juta lima ratus");
     assert!(!last.contains("Rp"), "normalised: {last}");
     assert!(!last.chars().any(|c| c.is_ascii_digit()), "{last}");
@@ -180,12 +184,7 @@ fn plugged_headphones_turn_speech_on_and_make_it_private_on_a_loudspeaker_kiosk(
     // A loudspeaker kiosk, silent until speech is asked for.
     let voice = Voice::start(Output::Loudspeaker, Recorder::new(speech.clone()).unwrap()).unwrap();
     let mut c = kiosk();
-    let views = to_member_home(&mut c);
-    let mut before: Option<&KioskView> = None;
-    for v in &views {
-        voice.speak(before, v);
-        before = Some(v);
-    }
+    speak_all(&voice, &to_member_home(&mut c), Duration::ZERO);
     let silent = render(&c, at(41));
     assert!(!silent.speech_on);
     // The jack reads headphones: speech on, and the member home is said in full, amount
