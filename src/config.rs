@@ -270,6 +270,16 @@ pub mod limits {
     pub const REQUEST_RETENTION_DAYS: RangeInclusive<u64> = 1..=3_650;
 }
 
+/// The ranges `[diag]` accepts; the diagnostics mode clamps settings made in code to them.
+pub mod diag_limits {
+    use std::ops::RangeInclusive;
+
+    pub const LONG_PRESS_SECS: RangeInclusive<u64> = 1..=60;
+    pub const MAX_PIN_FAILURES: RangeInclusive<u32> = 1..=20;
+    pub const LOCKOUT_SECS: RangeInclusive<u64> = 60..=24 * 60 * 60;
+    pub const IDLE_SECS: RangeInclusive<u64> = 30..=60 * 60;
+}
+
 impl SyncConfig {
     /// Refuses values outside [`limits`], in Indonesian and English.
     fn check(&self) -> Result<(), String> {
@@ -357,10 +367,10 @@ impl Default for DiagConfig {
 }
 
 impl DiagConfig {
-    /// Refuses values outside the ranges in `crate::diag::mode` (`lockout_secs = 0` would
-    /// switch the lockout off; huge values would overflow), in Indonesian and English.
+    /// Refuses values outside [`diag_limits`] (`lockout_secs = 0` would switch the lockout
+    /// off; huge values would overflow), in Indonesian and English.
     fn check(&self) -> Result<(), String> {
-        use crate::diag::mode::{IDLE_SECS, LOCKOUT_SECS, LONG_PRESS_SECS, MAX_PIN_FAILURES};
+        use diag_limits::{IDLE_SECS, LOCKOUT_SECS, LONG_PRESS_SECS, MAX_PIN_FAILURES};
         let out_of = |name: &str, value: u64, lo: u64, hi: u64| {
             Err(out_of_range("diag", name, value, &(lo..=hi)))
         };

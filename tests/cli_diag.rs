@@ -209,9 +209,11 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
         zone: chrono_tz::Asia::Jakarta,
         started: std::time::Instant::now(),
     };
-    let agent = SyncAgent::new(common::agent_config(dir.path(), &db, &hub.url))
-        .unwrap()
-        .with_health(Arc::new(move |h| probe::report(&setup, Some(h))));
+    let agent = SyncAgent::new(
+        common::agent_config(dir.path(), &db, &hub.url),
+        Arc::new(move |h: &_| probe::report(&setup, Some(h))),
+    )
+    .unwrap();
     // Two PIN lockouts today and one two days ago: the report counts the day's.
     {
         let store = Store::open(&db).unwrap();

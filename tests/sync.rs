@@ -967,7 +967,7 @@ fn the_same_request_submitted_twice_and_concurrently_is_stored_once() {
 
 #[test]
 fn the_agent_backs_off_while_the_hub_is_down_and_recovers() {
-    use anjungan::sync::{AgentConfig, SyncAgent};
+    use anjungan::sync::AgentConfig;
     let w = world(80);
     let db = imported_kiosk(&w, "kiosk.db");
     let port = {
@@ -988,7 +988,7 @@ fn the_agent_backs_off_while_the_hub_is_down_and_recovers() {
         limits: ClientLimits::default(),
         cycle_deadline: std::time::Duration::from_secs(120),
     };
-    let agent = SyncAgent::new(config).unwrap();
+    let agent = anjungan::diag::probe::headless_agent(config).unwrap();
     let status = agent.status_handle();
     let rt = tokio::runtime::Runtime::new().unwrap();
     for n in 1..=3 {
@@ -1017,11 +1017,11 @@ fn the_agent_backs_off_while_the_hub_is_down_and_recovers() {
 
 #[test]
 fn the_agent_task_syncs_at_once_on_start_and_stops_on_shutdown() {
-    use anjungan::sync::{AgentConfig, SyncAgent};
+    use anjungan::sync::AgentConfig;
     let w = world(60);
     let hub = w.hub();
     let db = w.db("kiosk.db");
-    let agent = SyncAgent::new(AgentConfig {
+    let agent = anjungan::diag::probe::headless_agent(AgentConfig {
         db: PathBuf::from(&db),
         hub_url: hub.url(),
         hub_ca: Some(w.ca()),

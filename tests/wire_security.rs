@@ -622,7 +622,7 @@ fn altering_proxy(
 }
 
 fn agent(dir: &Path, db: &Path, url: &str, public: &Path, ca: Option<PathBuf>) -> SyncAgent {
-    SyncAgent::new(AgentConfig {
+    anjungan::diag::probe::headless_agent(AgentConfig {
         db: db.to_path_buf(),
         hub_url: url.to_owned(),
         hub_ca: ca,
@@ -819,7 +819,7 @@ where
 }
 
 fn limited_agent(db: &Path, url: &str, public: &Path, max: u64, deadline: Duration) -> SyncAgent {
-    SyncAgent::new(AgentConfig {
+    anjungan::diag::probe::headless_agent(AgentConfig {
         db: db.to_path_buf(),
         hub_url: url.to_owned(),
         hub_ca: None,

@@ -13,7 +13,7 @@ use anjungan::hub::server::{Hub, ServeOptions, ServerLimits, router, serve_liste
 use anjungan::hub::state::default_state_path;
 use anjungan::kiosk::Settings;
 use anjungan::store::{Point, Store};
-use anjungan::sync::agent::{AgentConfig, SyncAgent};
+use anjungan::sync::agent::AgentConfig;
 use anjungan::sync::client::ClientLimits;
 use anjungan::sync::{keys, tls};
 use anjungan::ui::devices::KioskDevices;
@@ -203,7 +203,7 @@ fn start_local_hub(
         "https://localhost:{}",
         listener.local_addr().map_err(Failure::internal)?.port()
     );
-    let agent = SyncAgent::new(AgentConfig {
+    let agent = anjungan::diag::probe::headless_agent(AgentConfig {
         db: PathBuf::from(db),
         hub_url: url.clone(),
         hub_ca: Some(cert.clone()),

@@ -186,9 +186,8 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let agent_thread = match agent {
         Some(config) => {
-            let agent = SyncAgent::new(config)
-                .map_err(super::sync::sync_failure)?
-                .with_health(Arc::new(move |hub| probe::report(&probe_setup, Some(hub))));
+            let health = Arc::new(move |hub: &_| probe::report(&probe_setup, Some(hub)));
+            let agent = SyncAgent::new(config, health).map_err(super::sync::sync_failure)?;
             Some(
                 std::thread::Builder::new()
                     .name("sync-agent".into())

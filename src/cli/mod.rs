@@ -3,24 +3,24 @@
 //! Each command calls the same library services the kiosk UI uses, then hands its answer
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
-/// `print!` through [`stdio::write_out`]: a closed stdout ends the process quietly.
+/// `print!` through `stdio::write_out`: a closed stdout ends the process quietly.
 macro_rules! out {
-    ($($arg:tt)*) => { $crate::cli::stdio::write_out(format_args!($($arg)*)) };
+    ($($arg:tt)*) => { ::anjungan_core::cli::stdio::write_out(format_args!($($arg)*)) };
 }
 
-/// `println!` through [`stdio::write_out`].
+/// `println!` through `stdio::write_out`.
 macro_rules! outln {
-    () => { $crate::cli::stdio::write_out(format_args!("\n")) };
+    () => { ::anjungan_core::cli::stdio::write_out(format_args!("\n")) };
     ($($arg:tt)*) => {
-        $crate::cli::stdio::write_out(format_args!("{}\n", format_args!($($arg)*)))
+        ::anjungan_core::cli::stdio::write_out(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
-/// `eprintln!` through [`stdio::write_err`].
+/// `eprintln!` through `stdio::write_err`.
 macro_rules! errln {
-    () => { $crate::cli::stdio::write_err(format_args!("\n")) };
+    () => { ::anjungan_core::cli::stdio::write_err(format_args!("\n")) };
     ($($arg:tt)*) => {
-        $crate::cli::stdio::write_err(format_args!("{}\n", format_args!($($arg)*)))
+        ::anjungan_core::cli::stdio::write_err(format_args!("{}\n", format_args!($($arg)*)))
     };
 }
 
@@ -28,29 +28,24 @@ mod demo;
 mod demo_devices;
 mod demo_window;
 mod diag;
-mod hub;
 mod kiosk;
-mod output;
 mod print;
 mod query;
 mod request;
 mod say;
 mod scanner;
-mod stdio;
 mod sync;
 mod ticket;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anjungan::clock;
 use anjungan::dataset::{self, synth::GenOptions};
-use anjungan::domain::{self, Bilingual};
 use anjungan::store::Store;
-use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
-pub use output::Failure;
+pub use anjungan_core::cli::{Failure, output, usage_error};
+use anjungan_core::cli::{Today, bilingual, parse_in_range, parse_zone_arg};
 
 /// Anjungan: self-service kiosk for JKN members.
 #[derive(Debug, Parser)]
@@ -81,8 +76,9 @@ enum Command {
     Request(request::RequestCommand),
     /// Sync with the hub: push the outbox, then pull signed data (`--once` for one cycle).
     Sync(sync::SyncArgs),
-    /// The hub a branch runs: serve a dataset to kiosks, and its operator commands.
-    Hub(hub::HubArgs),
+    /// The hub a branch runs (the same commands as `anjungan-hub`): serve a dataset to
+    /// kiosks, and its operator commands.
+    Hub(anjungan_hub::cli::HubArgs),
     /// Print a slip: test, ticket, status, dues, va or request.
     #[command(subcommand)]
     Print(print::PrintCommand),
@@ -104,32 +100,6 @@ enum Command {
     Diag(diag::DiagArgs),
 }
 
-/// Options every date-dependent command shares.
-#[derive(Debug, Clone, Args)]
-struct Today {
-    /// The date to answer for (YYYY-MM-DD); default: today in --tz.
-    #[arg(long, value_parser = parse_date_arg)]
-    today: Option<NaiveDate>,
-    /// The kiosk's zone: WIB, WITA, WIT or an IANA name.
-    #[arg(long, default_value = "WIB", value_parser = parse_zone_arg)]
-    tz: chrono_tz::Tz,
-}
-
-impl Today {
-    fn resolve(&self) -> NaiveDate {
-        self.today.unwrap_or_else(|| clock::today_in(self.tz))
-    }
-}
-
-fn parse_date_arg(s: &str) -> Result<NaiveDate, String> {
-    domain::calendar::parse_date(s).map_err(|_| format!("{s:?} is not a date (YYYY-MM-DD)"))
-}
-
-fn parse_zone_arg(s: &str) -> Result<chrono_tz::Tz, String> {
-    clock::parse_zone(s)
-        .ok_or_else(|| format!("{s:?} is not a time zone (WIB, WITA, WIT, Asia/Jakarta...)"))
-}
-
 /// `--max-data-age-hours`: the range `[sync] max_data_age_hours` accepts.
 fn parse_max_age_hours(s: &str) -> Result<u64, String> {
     parse_in_range(s, anjungan::config::limits::MAX_DATA_AGE_HOURS)
@@ -143,16 +113,6 @@ fn parse_interval_secs(s: &str) -> Result<u64, String> {
 /// `kiosk --idle-secs`: 5 s to one hour (milliseconds of it must not overflow).
 fn parse_idle_secs(s: &str) -> Result<u64, String> {
     parse_in_range(s, 5..=3_600)
-}
-
-fn parse_in_range(s: &str, range: std::ops::RangeInclusive<u64>) -> Result<u64, String> {
-    let (lo, hi) = (range.start(), range.end());
-    match s.trim().parse::<u64>() {
-        Ok(n) if range.contains(&n) => Ok(n),
-        _ => Err(format!(
-            "{s:?} harus bilangan bulat {lo} sampai {hi} / must be a whole number from {lo} to {hi}"
-        )),
-    }
 }
 
 #[derive(Debug, Args)]
@@ -198,24 +158,6 @@ struct NikArgs {
     json: bool,
 }
 
-/// A command line clap could not parse: with `--json` anywhere on it, the usual
-/// `{"error": "USAGE", ...}` document; otherwise clap's own help text.
-pub fn usage_error(e: clap::Error) -> ExitCode {
-    use clap::error::ErrorKind;
-    let informational = matches!(
-        e.kind(),
-        ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    );
-    if informational || !std::env::args().any(|a| a == "--json") {
-        e.exit();
-    }
-    let failure = Failure::usage(&e.render().to_string());
-    failure.print(true);
-    ExitCode::from(failure.exit_code())
-}
-
 /// Runs the parsed command and turns its outcome into an exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let (json, result) = match cli.command {
@@ -227,7 +169,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Nik(args) => (args.json, nik(&args)),
         Command::Request(r) => (r.json(), request::run(&r)),
         Command::Sync(args) => (args.json, sync::run(&args)),
-        Command::Hub(args) => (args.json(), hub::run(&args)),
+        Command::Hub(args) => (args.json(), anjungan_hub::cli::run(&args)),
         Command::Print(p) => (p.json(), print::run(&p)),
         Command::Printer(p) => (p.json(), print::printer(&p)),
         Command::Ticket(args) => (args.json, ticket::ticket(&args)),
@@ -237,16 +179,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::DispenserSim(args) => (false, ticket::dispenser_sim(&args)),
         Command::Diag(args) => return diag::run(&args),
     };
-    match result {
-        Ok(answer) => {
-            answer.print(json);
-            ExitCode::from(answer.exit_code())
-        }
-        Err(failure) => {
-            failure.print(json);
-            ExitCode::from(failure.exit_code())
-        }
-    }
+    anjungan_core::cli::finish(json, result)
 }
 
 fn gen_dataset(args: &GenArgs) -> Result<output::Answer, Failure> {
@@ -273,12 +206,4 @@ fn import(args: &ImportArgs) -> Result<output::Answer, Failure> {
 fn nik(args: &NikArgs) -> Result<output::Answer, Failure> {
     let today = args.today.resolve();
     Ok(output::Answer::nik(&args.nik, today))
-}
-
-/// A message that exists in both languages, for the few texts the CLI writes itself.
-fn bilingual(id: impl Into<String>, en: impl Into<String>) -> Bilingual {
-    Bilingual {
-        id: id.into(),
-        en: en.into(),
-    }
 }

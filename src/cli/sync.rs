@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anjungan::config::{Config, HubConfig, SyncConfig};
-use anjungan::sync::agent::{AgentConfig, SyncAgent};
+use anjungan::sync::agent::AgentConfig;
 use anjungan::sync::client::ClientLimits;
 use anjungan::sync::{SyncError, keys};
 use clap::Args;
@@ -214,7 +214,7 @@ pub fn run(args: &SyncArgs) -> Result<Answer, Failure> {
         .enable_all()
         .build()
         .map_err(Failure::internal)?;
-    let agent = SyncAgent::new(config).map_err(sync_failure)?;
+    let agent = anjungan::diag::probe::headless_agent(config).map_err(sync_failure)?;
     if !args.once {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         runtime.block_on(async move {

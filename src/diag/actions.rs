@@ -7,64 +7,15 @@ use std::time::Duration;
 use anjungan_drivers::escpos_decode::{self, Event};
 use anjungan_drivers::printer::{EscPosPrinter, Timeouts};
 use anjungan_drivers::receipt::{PaperWidth, Receipt};
-use serde::Serialize;
 
 use super::counters;
+pub use super::mode::{Action, ActionResult};
 use super::mode::{DiagEffect, DiagEvent, DiagMode, DiagSettings};
 use super::probe::{self, ProbeSetup, dispenser_problem, printer_problem};
 use crate::domain::{Bilingual, Explain, Lang};
 use crate::slips::{self, SlipContext, TicketSlip};
 use crate::store::Store;
-use crate::sync::agent::{AgentConfig, SyncAgent};
-
-/// The diagnostics screen's buttons that do something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Action {
-    /// Probe everything again.
-    Refresh,
-    TestPrint,
-    TestTicket,
-    FeedCut,
-    SyncNow,
-    ResendOutbox,
-    ShowLogs,
-    /// Say a sentence through the speech engine and the sound card.
-    TestSpeech,
-    /// Exit with [`super::EXIT_RESTART`].
-    Restart,
-    /// Exit with [`super::EXIT_MAINTENANCE`].
-    LeaveKiosk,
-}
-
-impl Action {
-    /// The audit log's event code.
-    pub fn code(self) -> &'static str {
-        match self {
-            Self::Refresh => "ACTION_REFRESH",
-            Self::TestPrint => "ACTION_TEST_PRINT",
-            Self::TestTicket => "ACTION_TEST_TICKET",
-            Self::FeedCut => "ACTION_FEED_CUT",
-            Self::SyncNow => "ACTION_SYNC_NOW",
-            Self::ResendOutbox => "ACTION_RESEND_OUTBOX",
-            Self::ShowLogs => "ACTION_SHOW_LOGS",
-            Self::TestSpeech => "ACTION_TEST_SPEECH",
-            Self::Restart => "ACTION_RESTART",
-            Self::LeaveKiosk => "ACTION_LEAVE_KIOSK",
-        }
-    }
-}
-
-/// What an action did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ActionResult {
-    pub action: Action,
-    pub ok: bool,
-    /// `OK` or the fault's stable code.
-    pub code: String,
-    pub message: Bilingual,
-    /// Lines to show under the message: the decoded test page, or the log.
-    pub lines: Vec<String>,
-}
+use crate::sync::agent::AgentConfig;
 
 /// What "Uji suara" says: a number, a date and an abbreviation, so the normaliser is heard
 /// too.
@@ -383,7 +334,7 @@ impl Toolbox {
             );
         };
         let run = || -> Result<Bilingual, crate::sync::SyncError> {
-            let agent = SyncAgent::new(config)?;
+            let agent = crate::diag::probe::headless_agent(config)?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;

@@ -23,7 +23,9 @@ pub mod logbuf;
 pub mod mode;
 pub mod pin;
 pub mod probe;
-pub mod report;
+
+/// The report type is shared with the hub, which reads it back from heartbeats.
+pub use anjungan_core::report;
 
 pub use report::{Component, DiagReport, Health};
 

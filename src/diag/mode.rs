@@ -6,9 +6,61 @@
 //! themselves after `idle` without a touch. Every entry, failure and action leaves as an
 //! [`DiagEffect::Audit`]; nothing here reads devices or the store.
 
-use super::actions::{Action, ActionResult};
+use serde::Serialize;
+
 use super::report::DiagReport;
+// Settings made in code are clamped to the ranges the configuration file accepts.
+use crate::config::diag_limits::{IDLE_SECS, LOCKOUT_SECS, LONG_PRESS_SECS, MAX_PIN_FAILURES};
 use crate::domain::{Bilingual, Lang};
+
+/// The diagnostics screen's buttons that do something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Action {
+    /// Probe everything again.
+    Refresh,
+    TestPrint,
+    TestTicket,
+    FeedCut,
+    SyncNow,
+    ResendOutbox,
+    ShowLogs,
+    /// Say a sentence through the speech engine and the sound card.
+    TestSpeech,
+    /// Exit with [`super::EXIT_RESTART`].
+    Restart,
+    /// Exit with [`super::EXIT_MAINTENANCE`].
+    LeaveKiosk,
+}
+
+impl Action {
+    /// The audit log's event code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Refresh => "ACTION_REFRESH",
+            Self::TestPrint => "ACTION_TEST_PRINT",
+            Self::TestTicket => "ACTION_TEST_TICKET",
+            Self::FeedCut => "ACTION_FEED_CUT",
+            Self::SyncNow => "ACTION_SYNC_NOW",
+            Self::ResendOutbox => "ACTION_RESEND_OUTBOX",
+            Self::ShowLogs => "ACTION_SHOW_LOGS",
+            Self::TestSpeech => "ACTION_TEST_SPEECH",
+            Self::Restart => "ACTION_RESTART",
+            Self::LeaveKiosk => "ACTION_LEAVE_KIOSK",
+        }
+    }
+}
+
+/// What an action did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionResult {
+    pub action: Action,
+    pub ok: bool,
+    /// `OK` or the fault's stable code.
+    pub code: String,
+    pub message: Bilingual,
+    /// Lines to show under the message: the decoded test page, or the log.
+    pub lines: Vec<String>,
+}
 
 /// Timings and the PIN hash, from `[diag]` in the configuration file.
 #[derive(Clone)]
@@ -34,13 +86,6 @@ impl From<&crate::config::DiagConfig> for DiagSettings {
         }
     }
 }
-
-/// Allowed `[diag]` values; the configuration file is refused outside them
-/// ([`crate::config::Config::parse`]), and settings made in code are clamped to them.
-pub const LONG_PRESS_SECS: std::ops::RangeInclusive<u64> = 1..=60;
-pub const MAX_PIN_FAILURES: std::ops::RangeInclusive<u32> = 1..=20;
-pub const LOCKOUT_SECS: std::ops::RangeInclusive<u64> = 60..=24 * 60 * 60;
-pub const IDLE_SECS: std::ops::RangeInclusive<u64> = 30..=60 * 60;
 
 fn clamp_secs(secs: u64, range: std::ops::RangeInclusive<u64>) -> u64 {
     secs.clamp(*range.start(), *range.end()) * 1000

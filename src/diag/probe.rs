@@ -18,7 +18,7 @@ use super::report::{
 };
 use crate::domain::Bilingual;
 use crate::store::Store;
-use crate::sync::tls::HubEndpoint;
+pub use crate::sync::hubcheck::{HubCheck, check_hub, check_hub_blocking};
 
 /// The dispenser client the kiosk shares between tickets and diagnostics: one serial line,
 /// one request at a time.
@@ -75,16 +75,6 @@ pub fn dispenser_client(uri: &str) -> Result<SharedDispenser, DispenserError> {
     )?)))
 }
 
-/// What one look at the hub found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HubCheck {
-    /// The hub answered HTTP (any status).
-    pub reachable: bool,
-    /// Kiosk clock minus the hub's `Date` header, in seconds.
-    pub skew_secs: Option<i64>,
-    pub error: Option<String>,
-}
-
 /// Clocks further apart than this are a problem (the hub's request window is 300 s).
 pub const MAX_CLOCK_SKEW_SECS: i64 = 120;
 /// Less free disk than this is a problem (a sync download needs room beside the database).
@@ -92,69 +82,34 @@ pub const MIN_DISK_FREE: u64 = 256 * 1024 * 1024;
 /// Less available memory than this is a problem.
 pub const MIN_MEMORY_AVAILABLE: u64 = 64 * 1024 * 1024;
 
-/// Asks the hub for anything: an answer proves it is up (over TLS: with the certificate
-/// this kiosk trusts), and its `Date` header gives the clock check.
-pub async fn check_hub(endpoint: &HubEndpoint) -> HubCheck {
-    let unreachable = |error: String| HubCheck {
-        reachable: false,
-        skew_secs: None,
-        error: Some(error),
+/// The heartbeat's report for a sync agent that runs without the kiosk's devices
+/// (`anjungan sync`, a diagnostics action, the demo): sync, database and system.
+pub fn headless_health(
+    config: &crate::sync::agent::AgentConfig,
+) -> crate::sync::agent::HealthProbe {
+    let setup = ProbeSetup {
+        kiosk_id: config.cons_id.clone(),
+        printer: None,
+        dispenser: None,
+        scanner: None,
+        speech: None,
+        print_gate: print_gate(),
+        db: config.db.clone(),
+        hub_url: Some(config.hub_url.clone()),
+        hub_ca: config.hub_ca.clone(),
+        max_data_age_hours: 48,
+        zone: crate::clock::DEFAULT_ZONE,
+        started: Instant::now(),
     };
-    let client = match endpoint.client(Duration::from_secs(4), Duration::from_secs(4)) {
-        Ok(c) => c,
-        Err(e) => return unreachable(format!("{}: {e}", e.code())),
-    };
-    let sent = chrono::Utc::now();
-    match client
-        .get(format!("{}/v1/time", endpoint.base()))
-        .timeout(Duration::from_secs(4))
-        .send()
-        .await
-    {
-        Ok(resp) => {
-            let received = chrono::Utc::now();
-            let midpoint = sent + (received - sent) / 2;
-            let skew_secs = resp
-                .headers()
-                .get(reqwest::header::DATE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|d| chrono::DateTime::parse_from_rfc2822(d).ok())
-                .map(|hub| (midpoint - hub.to_utc()).num_seconds());
-            HubCheck {
-                reachable: true,
-                skew_secs,
-                error: None,
-            }
-        }
-        Err(e) => unreachable(e.to_string()),
-    }
+    Arc::new(move |hub: &HubCheck| report(&setup, Some(hub)))
 }
 
-/// [`check_hub`] for an address as configured; an address the policy refuses (plain
-/// http:// to another host, ftp://, an https:// hub without its certificate) is reported
-/// unreachable with the reason, without a connection.
-pub fn check_hub_blocking(url: &str, ca: Option<&Path>) -> HubCheck {
-    let endpoint = match HubEndpoint::new(url, ca) {
-        Ok(e) => e,
-        Err(e) => {
-            return HubCheck {
-                reachable: false,
-                skew_secs: None,
-                error: Some(format!("{}: {e}", e.code())),
-            };
-        }
-    };
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt.block_on(check_hub(&endpoint)),
-        Err(e) => HubCheck {
-            reachable: false,
-            skew_secs: None,
-            error: Some(e.to_string()),
-        },
-    }
+/// A sync agent whose heartbeats carry [`headless_health`]'s report.
+pub fn headless_agent(
+    config: crate::sync::agent::AgentConfig,
+) -> Result<crate::sync::SyncAgent, crate::sync::SyncError> {
+    let health = headless_health(&config);
+    crate::sync::SyncAgent::new(config, health)
 }
 
 /// The whole report, checking the hub first when one is configured.

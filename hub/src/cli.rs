@@ -1,19 +1,19 @@
-//! `anjungan hub ...`: run the hub, and the operator's commands beside it.
+//! `anjungan-hub ...` (and its alias `anjungan hub ...`): run the hub, and the operator's
+//! commands beside it.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anjungan::hub::kiosks::Kiosks;
-use anjungan::hub::server::{self, Hub, ServeOptions, ServerLimits};
-use anjungan::hub::state::{FleetStatus, default_state_path};
-use anjungan::hub::{HubError, HubStore};
-use anjungan::sync::{keys, tls};
+use anjungan_core::cli::{Answer, Failure, Today, bilingual};
+use anjungan_core::sync::{keys, tls};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::output::Answer;
-use super::{Failure, Today, bilingual};
+use crate::kiosks::Kiosks;
+use crate::server::{self, Hub, ServeOptions, ServerLimits};
+use crate::state::{FleetStatus, default_state_path};
+use crate::{HubError, HubStore};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -198,7 +198,7 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
             today,
         }) => {
             let mut store = common.open()?;
-            let options = anjungan::dataset::ImportOptions {
+            let options = anjungan_core::dataset::ImportOptions {
                 allow_empty: *allow_empty,
             };
             let summary = store

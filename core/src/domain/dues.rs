@@ -413,10 +413,10 @@ mod tests {
 }
 
 /// Months as the dues screen writes them in short ("Sep–Des"); speech reads them in full.
-pub(crate) const MONTHS_SHORT_ID: [&str; 12] = [
+pub const MONTHS_SHORT_ID: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des",
 ];
-pub(crate) const MONTHS_SHORT_EN: [&str; 12] = [
+pub const MONTHS_SHORT_EN: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 

@@ -4,7 +4,7 @@
 //! hostile client can hold: a connection cap, a TLS handshake deadline, a header-read
 //! timeout, an idle timeout on every connection, and per-endpoint body caps read with a
 //! deadline. Every call is authenticated (request-bound BPJS-style headers,
-//! [`crate::sync::auth`]) before its body is read, and a nonce is taken only once. Sync
+//! [`anjungan_core::sync::auth`]) before its body is read, and a nonce is taken only once. Sync
 //! answers are produced by a blocking thread inside one read transaction and streamed,
 //! compressed, as they are written; the signature comes last. Errors are JSON:
 //! `{"error": CODE, "message": Indonesian, "message_en": English}`, 404 and 405 included.
@@ -34,8 +34,8 @@ use tokio::sync::mpsc;
 use super::HubError;
 use super::kiosks::Kiosks;
 use super::state::{self, HubStore};
-use crate::sync::auth::{self, AuthError, NonceCache, Verified};
-use crate::sync::client::SubmitBody;
+use anjungan_core::sync::auth::{self, AuthError, NonceCache, Verified};
+use anjungan_core::sync::client::SubmitBody;
 
 /// The media type of a sync answer.
 pub const SYNC_CONTENT_TYPE: &str = "application/vnd.anjungan.sync+gzip";
@@ -79,8 +79,11 @@ impl Hub {
         if let Some(c) = self.readers.lock().ok().and_then(|mut v| v.pop()) {
             return Ok(c);
         }
-        let c =
-            crate::store::open_connection_as(&self.state_path, crate::store::DbRole::Hub, false)?;
+        let c = anjungan_core::store::open_connection_as(
+            &self.state_path,
+            anjungan_core::store::DbRole::Hub,
+            false,
+        )?;
         Ok(c)
     }
 
@@ -468,7 +471,7 @@ fn authenticate(hub: &Hub, parts: &Parts) -> Result<Verified, ApiError> {
         .uri
         .path_and_query()
         .map_or_else(|| parts.uri.path(), |p| p.as_str());
-    let now = crate::sync::unix_now();
+    let now = anjungan_core::sync::unix_now();
     let verified = auth::verify_request(&presented, parts.method.as_str(), target, now, |c| {
         hub.kiosks.secret(c)
     })
@@ -642,7 +645,7 @@ async fn submit(State(hub): State<Arc<Hub>>, request: Request) -> Result<Respons
     if !matches!(req.kind.as_str(), "FKTP" | "KELAS") {
         return Err(bad_request("kind must be FKTP or KELAS"));
     }
-    if crate::domain::CardNo::parse(&req.card_no).is_err() || !req.change.is_object() {
+    if anjungan_core::domain::CardNo::parse(&req.card_no).is_err() || !req.change.is_object() {
         return Err(bad_request(
             "card_no must be a JKN card number and change an object",
         ));

@@ -14,12 +14,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::HubError;
-use crate::dataset;
-use crate::store::{DbKey, DbRole, KEY_EPOCH, Store};
-use crate::sync::client::{Ack, SubmitBody, ack_message, request_digest};
-use crate::sync::keys;
-use crate::sync::payload::{Header, Kind, PayloadWriter};
-use crate::sync::tables::{self, Applier, Op, TableSpec};
+use anjungan_core::dataset;
+use anjungan_core::store::{DbKey, DbRole, KEY_EPOCH, Store};
+use anjungan_core::sync::client::{Ack, SubmitBody, ack_message, request_digest};
+use anjungan_core::sync::keys;
+use anjungan_core::sync::payload::{Header, Kind, PayloadWriter};
+use anjungan_core::sync::tables::{self, Applier, Op, TableSpec};
 
 const HUB_SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS hub_versions (
@@ -230,7 +230,7 @@ impl HubStore {
         let conn = store.connection();
         conn.execute_batch(HUB_SCHEMA)?;
         if store.meta(KEY_EPOCH)?.is_none() {
-            store.set_meta(KEY_EPOCH, &crate::sync::nonce())?;
+            store.set_meta(KEY_EPOCH, &anjungan_core::sync::nonce())?;
         }
         let mut hub = Self {
             store,
@@ -784,7 +784,7 @@ pub fn write_answer<W: Write>(
         &hub_epoch,
         from,
         current,
-        crate::sync::unix_now(),
+        anjungan_core::sync::unix_now(),
         nonce,
         cons_id,
     );
@@ -830,7 +830,7 @@ mod tests {
     use super::*;
 
     fn fixture() -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small")
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/small")
     }
 
     fn today() -> NaiveDate {

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::Value;
 
 use super::HubError;
-use crate::sync::client::SubmitBody;
+use anjungan_core::sync::client::SubmitBody;
 
 /// The largest `change` object, as compact JSON.
 pub const MAX_CHANGE_BYTES: usize = 1024;
@@ -58,7 +58,7 @@ pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<Option<St
             "reference must be 1-64 letters, digits or '-'",
         ));
     }
-    if crate::domain::CardNo::parse(&req.card_no).is_err() {
+    if anjungan_core::domain::CardNo::parse(&req.card_no).is_err() {
         return Err(invalid("INVALID_CARD", "card_no is not a JKN card number"));
     }
     check_created_at(&req.created_at)?;
@@ -131,7 +131,7 @@ fn check_fktp(conn: &Connection, to: Option<&Value>) -> Result<(), HubError> {
             "change.to must be an FKTP code of at most 16 characters",
         ));
     };
-    let fktp_types: Vec<&str> = crate::domain::FacilityType::ALL
+    let fktp_types: Vec<&str> = anjungan_core::domain::FacilityType::ALL
         .iter()
         .filter(|t| t.is_fktp())
         .map(|t| t.code())

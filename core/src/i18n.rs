@@ -127,16 +127,19 @@ mod tests {
     }
 
     fn used() -> (BTreeSet<String>, BTreeSet<String>) {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The workspace: the kiosk's views and code, this crate's, and the hub's.
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut slint = BTreeSet::new();
         msgids(&root.join("ui"), "slint", &["@tr("], &mut slint);
         let mut rust = BTreeSet::new();
-        msgids(
-            &root.join("src"),
-            "rs",
-            &["::tr(", ".tr(", "::tr_with(", ".tr_with(", "::n_("],
-            &mut rust,
-        );
+        for dir in ["src", "core/src", "hub/src"] {
+            msgids(
+                &root.join(dir),
+                "rs",
+                &["::tr(", ".tr(", "::tr_with(", ".tr_with(", "::n_("],
+                &mut rust,
+            );
+        }
         (slint, rust)
     }
 

@@ -1,10 +1,13 @@
-//! The hub a BPJS branch runs: versioned dataset, signed deltas, change requests, fleet.
+//! The hub a BPJS branch (or BPJS nationally) runs: versioned dataset, signed deltas,
+//! change requests, fleet. Its binary is `anjungan-hub`; the kiosk's `anjungan hub` is an
+//! alias for the same [`cli`].
 //!
 //! [`state`] owns the hub's SQLite file (the current rows in the kiosk schema, plus the
 //! version log, the per-version changes, the requests and the fleet). [`server`] is the
 //! axum HTTP API the kiosks call (docs/sync-protocol.md). The wire format, signing and
-//! change application are shared with the kiosk in [`crate::sync`].
+//! change application are shared with the kiosk in [`anjungan_core::sync`].
 
+pub mod cli;
 pub mod kiosks;
 pub mod server;
 pub mod state;
@@ -16,11 +19,11 @@ pub use state::HubStore;
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
     #[error(transparent)]
-    Import(#[from] crate::dataset::ImportError),
+    Import(#[from] anjungan_core::dataset::ImportError),
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] anjungan_core::store::StoreError),
     #[error("applying the new version failed: {0}")]
-    Apply(#[from] crate::sync::tables::ApplyError),
+    Apply(#[from] anjungan_core::sync::tables::ApplyError),
     #[error("no request with id or reference {0:?}")]
     UnknownRequest(String),
     #[error("request {reference} was already decided: {state}")]

@@ -15,11 +15,11 @@ use serde_json::json;
 
 use super::apply::{self, Applied};
 use super::client::{ClientLimits, HubClient};
+use super::hubcheck::{self, HubCheck};
 use super::payload::{self, Expect};
 use super::sealed::{self, SealedFile};
 use super::{SyncError, nonce, unix_now};
-use crate::diag::DiagReport;
-use crate::diag::probe::{self, HubCheck, ProbeSetup};
+use crate::report::DiagReport;
 use crate::store::{
     KEY_LAST_SYNC_ATTEMPT, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK, OutboxState, Store,
 };
@@ -124,7 +124,9 @@ pub fn next_delay(
 }
 
 impl SyncAgent {
-    pub fn new(config: AgentConfig) -> Result<Self, SyncError> {
+    /// An agent whose heartbeats carry `health`'s report (the kiosk's, with its devices;
+    /// `diag::probe::headless_health` without them).
+    pub fn new(config: AgentConfig, health: HealthProbe) -> Result<Self, SyncError> {
         let endpoint = super::tls::HubEndpoint::new(&config.hub_url, config.hub_ca.as_deref())?;
         let client = HubClient::new(
             &endpoint,
@@ -136,33 +138,12 @@ impl SyncAgent {
         // A download left by a process that died is unreadable without its key: remove it.
         sealed::remove_stale(&download_path(&config.db));
         let status = read_status(&config.db).unwrap_or_default();
-        // Without a kiosk's devices, the heartbeat reports sync, database and system.
-        let setup = ProbeSetup {
-            kiosk_id: config.cons_id.clone(),
-            printer: None,
-            dispenser: None,
-            scanner: None,
-            speech: None,
-            print_gate: probe::print_gate(),
-            db: config.db.clone(),
-            hub_url: Some(config.hub_url.clone()),
-            hub_ca: config.hub_ca.clone(),
-            max_data_age_hours: 48,
-            zone: crate::clock::DEFAULT_ZONE,
-            started: Instant::now(),
-        };
         Ok(Self {
             config,
             client,
             status: Arc::new(RwLock::new(status)),
-            health: Arc::new(move |hub: &HubCheck| probe::report(&setup, Some(hub))),
+            health,
         })
-    }
-
-    /// Sends `health`'s report as the heartbeat: the kiosk gives the one with its devices.
-    pub fn with_health(mut self, health: HealthProbe) -> Self {
-        self.health = health;
-        self
     }
 
     /// The live status, shared with the UI.
@@ -344,7 +325,7 @@ impl SyncAgent {
 
     /// Sends the same report `anjungan diag --json` prints.
     async fn heartbeat(&self) {
-        let hub = probe::check_hub(self.client.endpoint()).await;
+        let hub = hubcheck::check_hub(self.client.endpoint()).await;
         let health = Arc::clone(&self.health);
         let report = match tokio::task::spawn_blocking(move || health(&hub)).await {
             Ok(report) => report,

@@ -18,8 +18,11 @@ use crate::store::{
     set_meta,
 };
 
-/// Set to make the apply stop just before its commit and wait to be killed: the
-/// fault-injection hook the crash test uses (tests/sync_faults.rs). Never set in production.
+/// Set to make a snapshot's apply stop just before its commit and wait to be killed: the
+/// crash test's hook (tests/sync.rs). It exists only in builds with the `fault-injection`
+/// feature, which only the workspace's tests turn on (a dev-dependency); a release build
+/// has no such code.
+#[cfg(feature = "fault-injection")]
 pub const FAULT_STALL_BEFORE_COMMIT: &str = "ANJUNGAN_FAULT_STALL_BEFORE_COMMIT";
 
 /// What an apply did.
@@ -131,6 +134,7 @@ fn apply_in_tx(
         "DELETE FROM sync_meta WHERE key = ?1",
         [KEY_LAST_SYNC_ERROR],
     )?;
+    #[cfg(feature = "fault-injection")]
     if header.kind == Kind::Snapshot && std::env::var_os(FAULT_STALL_BEFORE_COMMIT).is_some() {
         eprintln!("fault: stalled before commit");
         loop {

@@ -85,7 +85,7 @@ impl DbKey {
     }
 
     /// The key as SQLCipher's raw key literal, `x'…'` (for `PRAGMA key` and `ATTACH … KEY`).
-    pub(crate) fn spec(&self) -> String {
+    pub fn spec(&self) -> String {
         format!("x'{}'", hex(&self.0))
     }
 }

@@ -37,7 +37,7 @@ impl Kiosks {
     /// Reads kiosks.toml; warns when the file, which holds every kiosk's secret, is readable
     /// by group or others.
     pub fn load(path: &Path) -> Result<Self, HubError> {
-        crate::secret::warn_if_readable(path);
+        anjungan_core::secret::warn_if_readable(path);
         let text = std::fs::read_to_string(path).map_err(|e| HubError::Kiosks {
             path: path.display().to_string(),
             message: e.to_string(),

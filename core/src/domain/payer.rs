@@ -55,7 +55,7 @@ pub struct PayGuidance {
 }
 
 /// Month names, January first (also what speech reads a date with).
-pub(crate) const MONTHS_ID: [&str; 12] = [
+pub const MONTHS_ID: [&str; 12] = [
     "Januari",
     "Februari",
     "Maret",
@@ -69,7 +69,7 @@ pub(crate) const MONTHS_ID: [&str; 12] = [
     "November",
     "Desember",
 ];
-pub(crate) const MONTHS_EN: [&str; 12] = [
+pub const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
     "March",

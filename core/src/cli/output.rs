@@ -4,15 +4,16 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anjungan::dataset::{ImportError, ImportReport};
-use anjungan::domain::{self, Bilingual, Explain};
-use anjungan::services::ServiceError;
-use anjungan::store::StoreError;
+use crate::dataset::{ImportError, ImportReport};
+use crate::domain::{self, Bilingual, Explain};
+use crate::services::ServiceError;
+use crate::store::StoreError;
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::bilingual;
+use crate::{errln, out, outln};
 
 /// A successful answer, kept as JSON so both renderings come from the same data.
 pub struct Answer {
@@ -248,7 +249,7 @@ impl Failure {
 
     /// A store error: a disk that refuses writes is a device fault (exit 3) with its own
     /// code, so the technician knows to look at the disk; anything else is internal.
-    pub fn store(e: anjungan::store::StoreError) -> Self {
+    pub fn store(e: crate::store::StoreError) -> Self {
         if e.is_read_only() {
             Self::device(
                 "DB_READ_ONLY",
@@ -265,7 +266,7 @@ impl Failure {
                     format!("The disk is full or failed a write; nothing was saved: {e}"),
                 ),
             )
-        } else if matches!(e, anjungan::store::StoreError::Sqlite(_)) {
+        } else if matches!(e, crate::store::StoreError::Sqlite(_)) {
             Self::internal(e)
         } else {
             Self::new(e.code(), e.explain(), 1)

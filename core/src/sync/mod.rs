@@ -4,12 +4,13 @@
 //! ([`keys`]), the signed payload format ([`payload`]), the synced tables and how a change
 //! is applied ([`tables`]), and the kiosk side: applying a verified payload in one
 //! transaction ([`apply`]), the HTTP client ([`client`]), the encrypted download file
-//! ([`sealed`]) and the background agent ([`agent`]). The hub server lives in [`crate::hub`]; it shares everything here.
+//! ([`sealed`]) and the background agent ([`agent`]). The hub server (the `anjungan-hub` crate) shares everything here.
 
 pub mod agent;
 pub mod apply;
 pub mod auth;
 pub mod client;
+pub mod hubcheck;
 pub mod keys;
 pub mod payload;
 pub mod sealed;
