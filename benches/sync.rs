@@ -16,10 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anjungan::dataset::{self, synth::GenOptions};
-use anjungan::hub::HubStore;
 use anjungan::hub::kiosks::Kiosks;
 use anjungan::hub::server::{Hub, ServeOptions, ServerLimits, router, serve_listener};
-use anjungan::hub::state::write_answer;
+use anjungan::hub::{HubStore, SqliteHub};
 use anjungan::services::MemberSession;
 use anjungan::store::Store;
 use anjungan::sync::payload::{self, Expect};
@@ -74,7 +73,7 @@ fn main() {
 
     // Hub state: version 1 = the dataset; version 2 = 10,000 members renamed.
     let state = root.join("hub.db");
-    let mut hub = HubStore::open(&state).expect("hub state");
+    let hub = SqliteHub::open(&state).expect("hub state");
     if hub.version().expect("version") == 0 {
         let t = Instant::now();
         let s = hub.import(&data, today).expect("hub import");
@@ -103,16 +102,18 @@ fn main() {
     let n_snap = "snap-nonce";
     let n_delta = "delta-nonce";
     let t = Instant::now();
-    let f = std::fs::File::create(&snap_file).expect("file");
-    write_answer(hub.connection(), f, 0, "", n_snap, "bench", &key).expect("snapshot");
+    let mut f = std::fs::File::create(&snap_file).expect("file");
+    hub.write_answer(&mut f, 0, "", n_snap, "bench", &key)
+        .expect("snapshot");
     println!(
         "hub writes snapshot v2: {:.1} s, {} MB compressed",
         t.elapsed().as_secs_f64(),
         std::fs::metadata(&snap_file).map(|m| m.len()).unwrap_or(0) / 1_000_000
     );
     let t = Instant::now();
-    let f = std::fs::File::create(&delta_file).expect("file");
-    write_answer(hub.connection(), f, 1, &epoch, n_delta, "bench", &key).expect("delta");
+    let mut f = std::fs::File::create(&delta_file).expect("file");
+    hub.write_answer(&mut f, 1, &epoch, n_delta, "bench", &key)
+        .expect("delta");
     println!("hub writes delta v1→v2: {:.3} s", t.elapsed().as_secs_f64());
 
     // The kiosk: a base database imported locally (old data), copied fresh for each run.
@@ -246,11 +247,9 @@ fn load_test(state: &Path, key: ed25519_dalek::SigningKey, n: usize, rounds: usi
         .map(|i| format!("[[kiosk]]\ncons_id = \"k{i}\"\nsecret = \"secret-of-k{i}\"\n"))
         .collect();
     let kiosks = Kiosks::parse(&toml).expect("kiosks");
-    let hub = Arc::new(Hub::new(state.to_owned(), key, kiosks).expect("hub"));
-    let (version, epoch) = {
-        let mut s = HubStore::open(state).expect("state");
-        (s.version().expect("v"), s.epoch().expect("e"))
-    };
+    let store = SqliteHub::open(state).expect("state");
+    let (version, epoch) = (store.version().expect("v"), store.epoch().expect("e"));
+    let hub = Arc::new(Hub::new(Arc::new(store), key, kiosks));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need and a fresh Debian 12 machine
-# lacks (espeak-ng: `anjungan say` and the speech tests synthesise real WAV), then runs the
-# whole suite. Extra arguments go to `cargo test` (e.g. `scripts/test.sh --locked`).
+# lacks (espeak-ng: `anjungan say` and the speech tests synthesise real WAV; postgresql:
+# every hub store test also runs on PostgreSQL), starts a throwaway PostgreSQL cluster
+# (scripts/pg.sh: a temp directory, loopback only, an unprivileged owner), runs the whole
+# suite, then stops and removes the cluster. Extra arguments go to `cargo test` (e.g.
+# `scripts/test.sh --locked`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,4 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-exec cargo test --workspace "$@"
+# shellcheck source=scripts/pg.sh
+source scripts/pg.sh start
+trap pg_stop EXIT
+cargo test --workspace "$@"

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use anjungan::diag::probe::{self, ProbeSetup};
-use anjungan::hub::HubStore;
+use anjungan::hub::{HubStore, SqliteHub};
 use anjungan::store::Store;
 use anjungan::sync::agent::SyncAgent;
 use anjungan_drivers::dispenser::sim::{DispenserSim, SimConfig};
@@ -234,7 +234,7 @@ fn the_heartbeat_is_the_report_and_the_fleet_flags_silent_and_unhealthy_kiosks()
     // A second kiosk that went quiet an hour ago, healthy when last heard.
     let state = dir.path().join("hub.db");
     {
-        let mut hub_store = HubStore::open(&state).unwrap();
+        let hub_store = SqliteHub::open(&state).unwrap();
         hub_store
             .heartbeat("k0", &serde_json::json!({ "healthy": true }))
             .unwrap();

@@ -19,9 +19,9 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anjungan::hub::HubStore;
 use anjungan::hub::kiosks::Kiosks;
 use anjungan::hub::server::{Hub, ServeOptions, ServerLimits, router, serve_listener};
+use anjungan::hub::{HubStore, SqliteHub};
 use anjungan::store::{OutboxState, Store};
 use anjungan::sync::agent::{AgentConfig, SyncAgent};
 use anjungan::sync::auth::{self, CallLine};
@@ -45,19 +45,15 @@ impl InHub {
     fn start(limits: ServerLimits, body_read: Duration, with_tls: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("hub.db");
-        HubStore::open(&state)
-            .unwrap()
-            .import(&fixture(), today())
-            .unwrap();
+        let store = SqliteHub::open(&state).unwrap();
+        store.import(&fixture(), today()).unwrap();
         let key = keys::generate();
         let kiosks = Kiosks::parse(&format!(
             "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"{SECRET}\"\n"
         ))
         .unwrap();
         let hub = Arc::new(
-            Hub::new(state, key.clone(), kiosks)
-                .unwrap()
-                .with_body_read_timeout(body_read),
+            Hub::new(Arc::new(store), key.clone(), kiosks).with_body_read_timeout(body_read),
         );
         let (cert, tls_key) = tls::self_signed(&[]).unwrap();
         std::fs::write(dir.path().join("tls.crt"), cert).unwrap();
@@ -108,8 +104,8 @@ impl InHub {
         self.dir.path().join("tls.crt")
     }
 
-    fn store(&self) -> HubStore {
-        HubStore::open(&self.dir.path().join("hub.db")).unwrap()
+    fn store(&self) -> SqliteHub {
+        SqliteHub::open(&self.dir.path().join("hub.db")).unwrap()
     }
 
     fn client(&self) -> reqwest::Client {

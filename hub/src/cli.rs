@@ -10,10 +10,10 @@ use anjungan_core::sync::{keys, tls};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+use crate::HubError;
 use crate::kiosks::Kiosks;
 use crate::server::{self, Hub, ServeOptions, ServerLimits};
-use crate::state::{FleetStatus, default_state_path};
-use crate::{HubError, HubStore};
+use crate::store::{Database, FleetStatus, HubStore};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -27,7 +27,7 @@ pub struct HubArgs {
 impl HubArgs {
     pub fn json(&self) -> bool {
         match &self.command {
-            None => false,
+            None | Some(HubCommand::Serve(_)) => false,
             Some(HubCommand::Keygen { json, .. }) => *json,
             Some(HubCommand::Import { common, .. } | HubCommand::Fleet { common, .. }) => {
                 common.json
@@ -44,10 +44,16 @@ impl HubArgs {
 
 /// Serve the dataset directory to kiosks.
 #[derive(Debug, Args)]
-struct ServeArgs {
-    /// The dataset directory (CSV files, docs/dataset.md).
+pub struct ServeArgs {
+    /// The dataset directory (CSV files, docs/dataset.md): imported first when the state
+    /// has no version yet. With --database it is optional (scratch space then defaults to
+    /// a temp directory).
     #[arg(long)]
     data: Option<PathBuf>,
+    /// The hub's state in PostgreSQL (`postgres://USER@HOST/DB`), shared by any number of
+    /// hubs serving it; default: the SQLite file (--state, else DIR/.hub/hub.db).
+    #[arg(long, env = "ANJUNGAN_HUB_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     /// The hub's signing key (`hub keygen`).
     #[arg(long)]
     key: Option<PathBuf>,
@@ -79,26 +85,56 @@ struct ServeArgs {
 /// Where the hub's state lives.
 #[derive(Debug, Args)]
 struct Common {
-    #[arg(long)]
-    data: PathBuf,
-    #[arg(long)]
+    /// The dataset directory (its `.hub/hub.db` is the SQLite state by default).
+    #[arg(long, required_unless_present = "database")]
+    data: Option<PathBuf>,
+    /// The SQLite state file (default: DIR/.hub/hub.db).
+    #[arg(long, conflicts_with = "database")]
     state: Option<PathBuf>,
+    /// The state in PostgreSQL (`postgres://USER@HOST/DB`) instead of SQLite.
+    #[arg(long, env = "ANJUNGAN_HUB_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     #[arg(long)]
     json: bool,
 }
 
 impl Common {
-    fn open(&self) -> Result<HubStore, Failure> {
-        let path = self
-            .state
-            .clone()
-            .unwrap_or_else(|| default_state_path(&self.data));
-        HubStore::open(&path).map_err(hub_failure)
+    fn open(&self) -> Result<Box<dyn HubStore>, Failure> {
+        open_store(
+            self.database.as_deref(),
+            self.state.as_deref(),
+            self.data.as_deref(),
+        )
     }
+
+    /// The dataset directory, which `import` needs whatever the store.
+    fn data(&self) -> Result<&Path, Failure> {
+        self.data.as_deref().ok_or_else(|| missing("--data"))
+    }
+}
+
+/// Where an import stages its dataset when the state is in PostgreSQL: DIR/.hub/ when a
+/// dataset directory is given, else a directory of this process's under the temp dir.
+fn scratch(data: Option<&Path>) -> PathBuf {
+    match data {
+        Some(d) => d.join(".hub"),
+        None => std::env::temp_dir().join(format!("anjungan-hub-{}", std::process::id())),
+    }
+}
+
+fn open_store(
+    database: Option<&str>,
+    state: Option<&Path>,
+    data: Option<&Path>,
+) -> Result<Box<dyn HubStore>, Failure> {
+    let db = Database::choose(database, state, data).map_err(hub_failure)?;
+    db.open(&scratch(data)).map_err(hub_failure)
 }
 
 #[derive(Debug, Subcommand)]
 enum HubCommand {
+    /// Serve signed data to kiosks and take their requests (also the bare `hub` command).
+    Serve(ServeArgs),
     /// Make the hub's Ed25519 key pair, DIR/hub.key (secret) and DIR/hub.pub (for kiosks),
     /// and its self-signed TLS certificate, DIR/tls.crt (for kiosks) and DIR/tls.key.
     Keygen {
@@ -170,6 +206,7 @@ enum RequestsCommand {
 pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
     match &args.command {
         None => serve(&args.serve),
+        Some(HubCommand::Serve(serve_args)) => serve(serve_args),
         Some(HubCommand::Keygen { out, names, .. }) => {
             let (cert, tls_key) = tls::self_signed(names).map_err(|e| {
                 Failure::new(
@@ -197,12 +234,12 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
             allow_empty,
             today,
         }) => {
-            let mut store = common.open()?;
+            let store = common.open()?;
             let options = anjungan_core::dataset::ImportOptions {
                 allow_empty: *allow_empty,
             };
             let summary = store
-                .import_with(&common.data, today.resolve(), options)
+                .import_with(common.data()?, today.resolve(), options)
                 .map_err(hub_failure)?;
             Ok(Answer::json_or_text(&summary))
         }
@@ -280,7 +317,9 @@ fn missing(flag: &str) -> Failure {
 }
 
 fn serve(args: &ServeArgs) -> Result<Answer, Failure> {
-    let data = args.data.as_deref().ok_or_else(|| missing("--data"))?;
+    if args.database.is_none() && args.data.is_none() && args.state.is_none() {
+        return Err(missing("--data"));
+    }
     let key_path = args.key.as_deref().ok_or_else(|| missing("--key"))?;
     let kiosks_path = args.kiosks.as_deref().ok_or_else(|| missing("--kiosks"))?;
     let addr: SocketAddr = args.listen.parse().map_err(|_| {
@@ -304,12 +343,16 @@ fn serve(args: &ServeArgs) -> Result<Answer, Failure> {
         )
     })?;
     let kiosks = Kiosks::load(kiosks_path).map_err(hub_failure)?;
-    let state = args
-        .state
-        .clone()
-        .unwrap_or_else(|| default_state_path(data));
-    first_import(&state, data, args.today.resolve())?;
-    let hub = Hub::new(state, key, kiosks).map_err(hub_failure)?;
+    let store = open_store(
+        args.database.as_deref(),
+        args.state.as_deref(),
+        args.data.as_deref(),
+    )?;
+    if let Some(data) = &args.data {
+        first_import(&*store, data, args.today.resolve())?;
+    }
+    tracing::info!(backend = store.backend(), "hub state open");
+    let hub = Hub::new(Arc::from(store), key, kiosks);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -369,8 +412,11 @@ fn listen_tls(
 }
 
 /// A hub with no version yet imports its directory before serving.
-fn first_import(state: &Path, data: &Path, today: chrono::NaiveDate) -> Result<(), Failure> {
-    let mut store = HubStore::open(state).map_err(hub_failure)?;
+fn first_import(
+    store: &dyn HubStore,
+    data: &Path,
+    today: chrono::NaiveDate,
+) -> Result<(), Failure> {
     if store.version().map_err(hub_failure)? == 0 {
         let summary = store.import(data, today).map_err(hub_failure)?;
         tracing::info!(version = summary.version, "first import done");
@@ -405,6 +451,26 @@ fn hub_failure(e: HubError) -> Failure {
                 format!("The kiosks file {path} is not valid: {message}"),
             ),
             2,
+        ),
+        HubError::BadRequest(m) => Failure::new(
+            "HUB_CONFIG",
+            bilingual(
+                format!("Hub tidak dapat dijalankan: {m}"),
+                format!("The hub cannot run: {m}"),
+            ),
+            2,
+        ),
+        HubError::Postgres(m) => Failure::new(
+            "DATABASE_UNAVAILABLE",
+            bilingual(
+                format!(
+                    "Basis data hub (PostgreSQL) tidak dapat dipakai: {m}. Periksa --database dan apakah server berjalan."
+                ),
+                format!(
+                    "The hub database (PostgreSQL) cannot be used: {m}. Check --database and that the server runs."
+                ),
+            ),
+            3,
         ),
         HubError::InvalidRequest { code, reason } => Failure::user(
             code,

@@ -2,18 +2,23 @@
 //! change requests, fleet. Its binary is `anjungan-hub`; the kiosk's `anjungan hub` is an
 //! alias for the same [`cli`].
 //!
-//! [`state`] owns the hub's SQLite file (the current rows in the kiosk schema, plus the
-//! version log, the per-version changes, the requests and the fleet). [`server`] is the
-//! axum HTTP API the kiosks call (docs/sync-protocol.md). The wire format, signing and
+//! [`store`] is the port to the hub's state (the current rows in the kiosk schema, plus the
+//! version log, the per-version changes, the requests and the fleet), with two
+//! implementations: [`sqlite`] for one branch and [`postgres`] for fleets of stateless
+//! replicas. [`server`] is the axum HTTP API the kiosks call (docs/sync-protocol.md). The wire format, signing and
 //! change application are shared with the kiosk in [`anjungan_core::sync`].
 
 pub mod cli;
 pub mod kiosks;
+pub mod postgres;
 pub mod server;
-pub mod state;
+pub mod sqlite;
+pub mod store;
 pub mod validate;
 
-pub use state::HubStore;
+pub use postgres::PgHub;
+pub use sqlite::SqliteHub;
+pub use store::{Database, HubStore};
 
 /// Why a hub operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +47,10 @@ pub enum HubError {
     Kiosks { path: String, message: String },
     #[error("file: {0}")]
     Io(#[from] std::io::Error),
+    /// PostgreSQL refused or failed (the message names no member data: parameters are
+    /// never part of it).
+    #[error("database: {0}")]
+    Postgres(String),
 }
 
 impl From<rusqlite::Error> for HubError {

@@ -11,9 +11,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -25,74 +24,44 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use ed25519_dalek::SigningKey;
-use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 
-use super::HubError;
-use super::kiosks::Kiosks;
-use super::state::{self, HubStore};
-use anjungan_core::sync::auth::{self, AuthError, NonceCache, Verified};
+use anjungan_core::sync::auth::{self, AuthError, Verified};
 use anjungan_core::sync::client::SubmitBody;
+
+use crate::HubError;
+use crate::kiosks::Kiosks;
+use crate::store::HubStore;
 
 /// The media type of a sync answer.
 pub const SYNC_CONTENT_TYPE: &str = "application/vnd.anjungan.sync+gzip";
 
-/// What every handler shares.
+/// What every handler shares. The state is all in the store, so any number of hubs
+/// over one PostgreSQL database answer alike.
 pub struct Hub {
-    state_path: PathBuf,
+    store: Arc<dyn HubStore>,
     key: SigningKey,
     kiosks: Kiosks,
-    writer: Mutex<HubStore>,
-    readers: Mutex<Vec<Connection>>,
-    nonces: Mutex<NonceCache>,
     body_read: Duration,
 }
 
-/// The most nonces the hub remembers: far above what a fleet sends in twice the window
-/// (a kiosk makes a handful of calls per cycle), small enough to bound memory (≈ 100 B each).
-pub const NONCE_CAPACITY: usize = 1_000_000;
-
 impl Hub {
-    pub fn new(state_path: PathBuf, key: SigningKey, kiosks: Kiosks) -> Result<Self, HubError> {
-        let writer = HubStore::open(&state_path)?;
-        Ok(Self {
-            state_path,
+    pub fn new(store: Arc<dyn HubStore>, key: SigningKey, kiosks: Kiosks) -> Self {
+        Self {
+            store,
             key,
             kiosks,
-            writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
-            nonces: Mutex::new(NonceCache::new(NONCE_CAPACITY)),
             body_read: BODY_READ_TIMEOUT,
-        })
+        }
     }
 
     /// Sets how long a client may take to send a request body.
     pub fn with_body_read_timeout(mut self, d: Duration) -> Self {
         self.body_read = d;
         self
-    }
-
-    fn reader(&self) -> Result<Connection, HubError> {
-        if let Some(c) = self.readers.lock().ok().and_then(|mut v| v.pop()) {
-            return Ok(c);
-        }
-        let c = anjungan_core::store::open_connection_as(
-            &self.state_path,
-            anjungan_core::store::DbRole::Hub,
-            false,
-        )?;
-        Ok(c)
-    }
-
-    fn give_back(&self, c: Connection) {
-        if let Ok(mut v) = self.readers.lock()
-            && v.len() < 16
-        {
-            v.push(c);
-        }
     }
 }
 
@@ -475,10 +444,7 @@ fn authenticate(hub: &Hub, parts: &Parts) -> Result<Verified, ApiError> {
     let verified = auth::verify_request(&presented, parts.method.as_str(), target, now, |c| {
         hub.kiosks.secret(c)
     })
-    .and_then(|v| {
-        let mut nonces = hub.nonces.lock().map_err(|_| AuthError::Busy)?;
-        nonces.check_and_remember(&v, now).map(|()| v)
-    })
+    .and_then(|v| hub.store.take_nonce(&v, now).map(|()| v))
     .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
     Ok(verified)
 }
@@ -543,27 +509,19 @@ async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response,
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let worker = Arc::clone(&hub);
     tokio::task::spawn_blocking(move || {
-        let mut conn = match worker.reader() {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
-                return;
-            }
-        };
-        let sink = ChannelWriter {
+        let mut sink = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        match state::write_answer(
-            &mut conn,
-            sink,
+        match worker.store.write_answer(
+            &mut sink,
             q.since,
             &q.epoch,
             &q.nonce,
             &cons_id,
             &worker.key,
         ) {
-            Ok(mut sink) => {
+            Ok(()) => {
                 if let Err(e) = sink.flush_chunk() {
                     tracing::debug!(error = %e, "client went away");
                 }
@@ -573,10 +531,6 @@ async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response,
                 tracing::warn!(error = %e, "sync answer aborted");
                 let _ = tx.blocking_send(Err(std::io::Error::other("aborted")));
             }
-        }
-        // A transaction left open by an abort is rolled back when `conn` is dropped.
-        if conn.is_autocommit() {
-            worker.give_back(conn);
         }
     });
     let stream = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -651,15 +605,9 @@ async fn submit(State(hub): State<Arc<Hub>>, request: Request) -> Result<Respons
         ));
     }
     let worker = Arc::clone(&hub);
-    let ack = tokio::task::spawn_blocking(move || {
-        let mut store = worker
-            .writer
-            .lock()
-            .map_err(|_| HubError::BadRequest("hub state lock poisoned".into()))?;
-        store.submit(&cons_id, &req, &worker.key)
-    })
-    .await
-    .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
+    let ack = tokio::task::spawn_blocking(move || worker.store.submit(&cons_id, &req, &worker.key))
+        .await
+        .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
     tracing::info!(reference = %ack.reference, duplicate = ack.duplicate, "request received");
     Ok(axum::Json(ack).into_response())
 }
@@ -677,14 +625,8 @@ async fn heartbeat(State(hub): State<Arc<Hub>>, request: Request) -> Result<Resp
         ));
     }
     let worker = Arc::clone(&hub);
-    tokio::task::spawn_blocking(move || {
-        let mut store = worker
-            .writer
-            .lock()
-            .map_err(|_| HubError::BadRequest("hub state lock poisoned".into()))?;
-        store.heartbeat(&cons_id, &health)
-    })
-    .await
-    .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
+    tokio::task::spawn_blocking(move || worker.store.heartbeat(&cons_id, &health))
+        .await
+        .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
     Ok(axum::Json(json!({ "ok": true })).into_response())
 }

@@ -7,11 +7,11 @@
 //! re-run the JKN eligibility rules. Messages never repeat a card
 //! number, a NIK or anything else the request carries about the member.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use anjungan_core::sync::client::SubmitBody;
 use serde_json::Value;
 
-use super::HubError;
-use anjungan_core::sync::client::SubmitBody;
+use crate::HubError;
+use crate::store::HubStore;
 
 /// The largest `change` object, as compact JSON.
 pub const MAX_CHANGE_BYTES: usize = 1024;
@@ -27,7 +27,7 @@ fn invalid(code: &'static str, reason: impl Into<String>) -> HubError {
     }
 }
 
-/// Checks a submitted request against the hub's rows (`conn`: the hub state).
+/// Checks a submitted request against the hub's rows.
 ///
 /// A repeat of a reference the hub already holds is not checked again: the first answer
 /// stands (idempotent), even if, say, the target FKTP was closed since.
@@ -35,15 +35,11 @@ fn invalid(code: &'static str, reason: impl Into<String>) -> HubError {
 /// `Ok(Some(existing))`: a well-formed request that duplicates one the hub already holds
 /// ([`conflicting_request`]); the hub takes it and decides it `REJECTED` at once, naming
 /// `existing`, so the member who checks the reference is told why.
-pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<Option<String>, HubError> {
-    let known: Option<i64> = conn
-        .query_row(
-            "SELECT 1 FROM hub_requests WHERE reference = ?1",
-            [&req.reference],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if known.is_some() {
+pub fn check_submission<S: HubStore + ?Sized>(
+    store: &S,
+    req: &SubmitBody,
+) -> Result<Option<String>, HubError> {
+    if store.has_reference(&req.reference)? {
         return Ok(None);
     }
     let valid_ref = !req.reference.is_empty()
@@ -74,38 +70,27 @@ pub fn check_submission(conn: &Connection, req: &SubmitBody) -> Result<Option<St
     }
     let to = change.get("to");
     match req.kind.as_str() {
-        "FKTP" => check_fktp(conn, to)?,
+        "FKTP" => check_fktp(store, to)?,
         "KELAS" => check_kelas(to)?,
         _ => return Err(invalid("INVALID_KIND", "kind must be FKTP or KELAS")),
     }
-    conflicting_request(conn, req)
+    conflicting_request(store, req)
 }
 
 /// The request this one duplicates, if any: one of the same kind that is still waiting
 /// (`RECEIVED`, any month) for the same card, or waiting or approved for the same effective
 /// month, for the same member (FKTP) or anyone on the same family card (kelas, which
 /// applies to the whole family).
-fn conflicting_request(conn: &Connection, req: &SubmitBody) -> Result<Option<String>, HubError> {
+fn conflicting_request<S: HubStore + ?Sized>(
+    store: &S,
+    req: &SubmitBody,
+) -> Result<Option<String>, HubError> {
     let month = req
         .change
         .get("effective_date")
         .and_then(Value::as_str)
         .map(|d| d.chars().take(7).collect::<String>());
-    Ok(conn
-        .query_row(
-            "SELECT reference FROM hub_requests \
-             WHERE kind = ?2 AND reference <> ?3 AND ( \
-               (card_no = ?1 AND state = 'RECEIVED') \
-               OR (state IN ('RECEIVED', 'APPROVED') \
-                   AND substr(json_extract(change, '$.effective_date'), 1, 7) = ?4 \
-                   AND (card_no = ?1 OR (kind = 'KELAS' AND card_no IN ( \
-                        SELECT card_no FROM members WHERE kk_no = \
-                          (SELECT kk_no FROM members WHERE card_no = ?1)))))) \
-             ORDER BY id LIMIT 1",
-            params![req.card_no, req.kind, req.reference, month],
-            |r| r.get(0),
-        )
-        .optional()?)
+    store.conflicting_request(req, month.as_deref())
 }
 
 /// `created_at`: an RFC 3339 time of at most [`MAX_CREATED_AT_CHARS`].
@@ -124,7 +109,7 @@ fn check_created_at(created_at: &str) -> Result<(), HubError> {
 }
 
 /// The target of an FKTP change: an active first-level facility the hub knows.
-fn check_fktp(conn: &Connection, to: Option<&Value>) -> Result<(), HubError> {
+fn check_fktp<S: HubStore + ?Sized>(store: &S, to: Option<&Value>) -> Result<(), HubError> {
     let Some(code) = to.and_then(Value::as_str).filter(|c| c.len() <= 16) else {
         return Err(invalid(
             "INVALID_CHANGE",
@@ -136,14 +121,7 @@ fn check_fktp(conn: &Connection, to: Option<&Value>) -> Result<(), HubError> {
         .filter(|t| t.is_fktp())
         .map(|t| t.code())
         .collect();
-    let row: Option<(String, bool)> = conn
-        .query_row(
-            "SELECT type, active FROM facilities WHERE code = ?1",
-            [code],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
+    match store.facility(code)? {
         Some((kind, true)) if fktp_types.contains(&kind.as_str()) => Ok(()),
         _ => Err(invalid(
             "UNKNOWN_FKTP",

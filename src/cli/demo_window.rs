@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anjungan::hub::HubStore;
 use anjungan::hub::kiosks::Kiosks;
 use anjungan::hub::server::{Hub, ServeOptions, ServerLimits, router, serve_listener};
-use anjungan::hub::state::default_state_path;
+use anjungan::hub::store::default_state_path;
+use anjungan::hub::{HubStore, SqliteHub};
 use anjungan::kiosk::Settings;
 use anjungan::store::{Point, Store};
 use anjungan::sync::agent::AgentConfig;
@@ -173,22 +173,20 @@ fn start_local_hub(
     }
     let key = keys::read_signing_key(&key_path).map_err(Failure::internal)?;
     let state = default_state_path(&hub_dir);
-    {
-        let mut store = HubStore::open(&state).map_err(|e| match e {
-            anjungan::hub::HubError::Store(s) => Failure::from(s),
-            other => Failure::internal(other),
-        })?;
-        if store.version().map_err(Failure::internal)? == 0 {
-            store
-                .import(hub.dataset, hub.today)
-                .map_err(Failure::internal)?;
-        }
+    let store = SqliteHub::open(&state).map_err(|e| match e {
+        anjungan::hub::HubError::Store(s) => Failure::from(s),
+        other => Failure::internal(other),
+    })?;
+    if store.version().map_err(Failure::internal)? == 0 {
+        store
+            .import(hub.dataset, hub.today)
+            .map_err(Failure::internal)?;
     }
     let kiosks = Kiosks::parse(&format!(
         "[[kiosk]]\ncons_id = \"{DEMO_CONS_ID}\"\nsecret = \"{DEMO_SECRET}\"\nname = \"Anjungan JKN (demo)\"\n"
     ))
     .map_err(Failure::internal)?;
-    let server = Arc::new(Hub::new(state, key.clone(), kiosks).map_err(Failure::internal)?);
+    let server = Arc::new(Hub::new(Arc::new(store), key.clone(), kiosks));
     // TLS like any hub: a certificate made once for this demo directory, trusted alone.
     let (cert, tls_key) = (hub_dir.join("tls.crt"), hub_dir.join("tls.key"));
     if !cert.exists() || !tls_key.exists() {
