@@ -1,4 +1,5 @@
-//! The hub's HTTP API (axum): `GET /v1/sync`, `POST /v1/requests`, `POST /v1/heartbeat`.
+//! The hub's HTTP API (axum): `GET /v1/sync`, `POST /v1/requests`, `POST /v1/heartbeat`
+//! (a kiosk's health report, answered with a signed receipt).
 //!
 //! Served over TLS (rustls) by its own accept loop ([`serve_listener`]), which bounds what a
 //! hostile client can hold: a connection cap, a TLS handshake deadline, a header-read
@@ -29,8 +30,10 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::mpsc;
 
+use anjungan_core::report::DiagReport;
 use anjungan_core::sync::auth::{self, AuthError, Verified};
-use anjungan_core::sync::client::SubmitBody;
+use anjungan_core::sync::client::{HeartbeatAck, SubmitBody, heartbeat_ack_message};
+use anjungan_core::sync::keys;
 
 use crate::HubError;
 use crate::kiosks::Kiosks;
@@ -425,9 +428,10 @@ fn too_large(max: usize) -> ApiError {
     }
 }
 
-/// Checks the call's credentials against its request line, then takes its nonce. Reads
+/// Checks the call's credentials against its request line, then takes its nonce (in the
+/// store, on a blocking thread: with PostgreSQL it is a write every replica sees). Reads
 /// nothing of the body.
-fn authenticate(hub: &Hub, parts: &Parts) -> Result<Verified, ApiError> {
+async fn authenticate(hub: &Arc<Hub>, parts: &Parts) -> Result<Verified, ApiError> {
     let h = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
     let presented = auth::Presented {
         cons_id: h(auth::H_CONS_ID),
@@ -444,9 +448,15 @@ fn authenticate(hub: &Hub, parts: &Parts) -> Result<Verified, ApiError> {
     let verified = auth::verify_request(&presented, parts.method.as_str(), target, now, |c| {
         hub.kiosks.secret(c)
     })
-    .and_then(|v| hub.store.take_nonce(&v, now).map(|()| v))
     .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
-    Ok(verified)
+    let worker = Arc::clone(hub);
+    let taken = tokio::task::spawn_blocking(move || {
+        worker.store.take_nonce(&verified, now).map(|()| verified)
+    })
+    .await
+    .unwrap_or(Err(AuthError::Busy))
+    .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
+    Ok(taken)
 }
 
 /// Reads an authenticated call's body: at most `max` bytes, within the body deadline, and
@@ -497,7 +507,7 @@ struct SyncQuery {
 
 async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let who = authenticate(&hub, &parts)?;
+    let who = authenticate(&hub, &parts).await?;
     declared_within(&parts, 0)?;
     read_body(&hub, &who, body, 0).await?;
     let cons_id = who.cons_id;
@@ -582,7 +592,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiErro
 
 async fn submit(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let who = authenticate(&hub, &parts)?;
+    let who = authenticate(&hub, &parts).await?;
     declared_within(&parts, SUBMIT_BODY_MAX)?;
     let body = read_body(&hub, &who, body, SUBMIT_BODY_MAX).await?;
     let cons_id = who.cons_id;
@@ -614,19 +624,37 @@ async fn submit(State(hub): State<Arc<Hub>>, request: Request) -> Result<Respons
 
 async fn heartbeat(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
-    let who = authenticate(&hub, &parts)?;
+    let who = authenticate(&hub, &parts).await?;
     declared_within(&parts, HEARTBEAT_BODY_MAX)?;
     let body = read_body(&hub, &who, body, HEARTBEAT_BODY_MAX).await?;
-    let cons_id = who.cons_id;
-    let health: Value = parse_json(&body)?;
-    if !health.is_object() {
-        return Err(bad_request(
-            "the health summary must be a JSON object under 64 KiB",
-        ));
+    // A heartbeat is the kiosk's health report: read as one, or refused. What is stored is
+    // the report as sent (a newer kiosk's fields kept).
+    if let Err(e) = serde_json::from_slice::<DiagReport>(&body) {
+        return Err(ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "BAD_REPORT",
+            id: format!("Isi heartbeat bukan laporan kesehatan anjungan: {e}"),
+            en: format!("The heartbeat is not a kiosk health report: {e}"),
+        });
     }
+    let health: Value = parse_json(&body)?;
+    let Verified {
+        cons_id,
+        nonce,
+        content_sha256,
+        ..
+    } = who;
     let worker = Arc::clone(&hub);
-    tokio::task::spawn_blocking(move || worker.store.heartbeat(&cons_id, &health))
+    let cons = cons_id.clone();
+    tokio::task::spawn_blocking(move || worker.store.heartbeat(&cons, &health))
         .await
         .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
-    Ok(axum::Json(json!({ "ok": true })).into_response())
+    let received_at = chrono::Utc::now().to_rfc3339();
+    let message = heartbeat_ack_message(&cons_id, &nonce, &content_sha256, &received_at);
+    Ok(axum::Json(HeartbeatAck {
+        ok: true,
+        signature: keys::sign_b64(&hub.key, message.as_bytes()),
+        received_at,
+    })
+    .into_response())
 }

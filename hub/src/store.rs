@@ -12,6 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anjungan_core::dataset::ImportOptions;
+use anjungan_core::report::DiagReport;
 use anjungan_core::sync::auth::{AuthError, Verified};
 use anjungan_core::sync::client::{Ack, SubmitBody, ack_message, request_digest};
 use anjungan_core::sync::keys;
@@ -363,20 +364,24 @@ impl FleetStatus {
             .ok()
             .map(|t| (now - t.to_utc()).num_seconds());
         let silent = silent_secs.is_none_or(|s| s > silent_after_secs);
-        let healthy = row.health.get("healthy").and_then(Value::as_bool);
-        let problems = ["printer", "dispenser", "sync", "database", "system"]
-            .iter()
-            .filter_map(|c| {
-                let part = row.health.get(*c)?;
-                (part.get("healthy")? == false).then(|| {
+        // The heartbeat is the kiosk's report; one this hub cannot read is flagged so.
+        let report = serde_json::from_value::<DiagReport>(row.health.clone()).ok();
+        let healthy = report.as_ref().map(|r| r.healthy);
+        let problems = match &report {
+            Some(r) => r
+                .components()
+                .iter()
+                .filter(|(_, h)| !h.healthy)
+                .map(|(name, h)| {
                     format!(
-                        "{c}: {}: {}",
-                        part.get("code").and_then(Value::as_str).unwrap_or("?"),
-                        part.get("problem_en").and_then(Value::as_str).unwrap_or("")
+                        "{name}: {}: {}",
+                        h.code.as_deref().unwrap_or("?"),
+                        h.problem_en.as_deref().unwrap_or("")
                     )
                 })
-            })
-            .collect();
+                .collect(),
+            None => vec!["report: not a health report this hub can read".to_owned()],
+        };
         let mut flags = Vec::new();
         if silent {
             flags.push("SILENT");

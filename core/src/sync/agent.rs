@@ -6,6 +6,7 @@
 //! read: last success, data version, data age, last error, pending outbox count.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,8 @@ use crate::store::{
 #[derive(Debug, Clone)]
 pub struct AgentConfig {
     pub db: PathBuf,
+    /// The hub's base URL, or several separated by commas (replicas of one hub, in order
+    /// of preference): a cycle that cannot reach one goes on with the next at once.
     pub hub_url: String,
     /// The hub's certificate (PEM), the only one trusted; required for an https:// hub.
     pub hub_ca: Option<PathBuf>,
@@ -100,7 +103,10 @@ pub type HealthProbe = Arc<dyn Fn(&HubCheck) -> DiagReport + Send + Sync>;
 /// The agent. Clone the status handle for the UI before spawning [`SyncAgent::run`].
 pub struct SyncAgent {
     config: AgentConfig,
-    client: HubClient,
+    /// One client per hub URL, in the configured order.
+    clients: Vec<HubClient>,
+    /// The client that last worked: cycles start with it.
+    current: AtomicUsize,
     status: Arc<RwLock<SyncStatus>>,
     health: HealthProbe,
 }
@@ -127,20 +133,26 @@ impl SyncAgent {
     /// An agent whose heartbeats carry `health`'s report (the kiosk's, with its devices;
     /// `diag::probe::headless_health` without them).
     pub fn new(config: AgentConfig, health: HealthProbe) -> Result<Self, SyncError> {
-        let endpoint = super::tls::HubEndpoint::new(&config.hub_url, config.hub_ca.as_deref())?;
-        let client = HubClient::new(
-            &endpoint,
-            &config.cons_id,
-            &config.secret,
-            config.hub_key,
-            config.limits,
-        )?;
+        let clients = super::tls::hub_urls(&config.hub_url)
+            .into_iter()
+            .map(|url| {
+                let endpoint = super::tls::HubEndpoint::new(url, config.hub_ca.as_deref())?;
+                HubClient::new(
+                    &endpoint,
+                    &config.cons_id,
+                    &config.secret,
+                    config.hub_key,
+                    config.limits,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         // A download left by a process that died is unreadable without its key: remove it.
         sealed::remove_stale(&download_path(&config.db));
         let status = read_status(&config.db).unwrap_or_default();
         Ok(Self {
             config,
-            client,
+            clients,
+            current: AtomicUsize::new(0),
             status: Arc::new(RwLock::new(status)),
             health,
         })
@@ -187,16 +199,49 @@ impl SyncAgent {
     }
 
     /// One cycle: push the outbox, pull, heartbeat. The status is updated either way.
+    /// With several hub URLs, a hub that cannot be reached (or that stops mid-answer)
+    /// hands the cycle to the next one at once; the one that worked is tried first next
+    /// time.
     pub async fn run_once(&self) -> Result<CycleReport, SyncError> {
         let started = Instant::now();
         let now = chrono::Utc::now().to_rfc3339();
+        let first = self.current.load(Ordering::Relaxed) % self.clients.len().max(1);
+        let mut result = Err(SyncError::Network("no hub URL".into()));
+        for step in 0..self.clients.len() {
+            let i = (first + step) % self.clients.len();
+            result = self.cycle(&self.clients[i]).await;
+            let unreachable = matches!(
+                result,
+                Err(SyncError::Network(_) | SyncError::Deadline { .. })
+            );
+            if !unreachable {
+                self.current.store(i, Ordering::Relaxed);
+                break;
+            }
+            if step + 1 < self.clients.len() {
+                tracing::warn!(
+                    hub = self.clients[i].endpoint().base(),
+                    "hub unreachable; trying the next"
+                );
+            }
+        }
+        let result = result.map(|mut report| {
+            report.seconds = started.elapsed().as_secs_f64();
+            report
+        });
+        self.record(&now, result).await
+    }
+
+    /// Push then pull through one hub, within the cycle's deadline.
+    async fn cycle(&self, client: &HubClient) -> Result<CycleReport, SyncError> {
+        let started = Instant::now();
         let deadline = self.config.cycle_deadline;
         let work = async {
-            let push = self.push().await;
-            let pull = self.pull().await;
+            let push = self.push(client).await;
+            let pull = self.pull(client).await;
             (push, pull)
         };
-        let result = match tokio::time::timeout(deadline, work).await {
+        match tokio::time::timeout(deadline, work).await {
             Ok((Ok(delivered), Ok((applied, bytes)))) => Ok(CycleReport {
                 delivered,
                 applied,
@@ -211,7 +256,16 @@ impl SyncAgent {
                     secs: deadline.as_secs(),
                 })
             }
-        };
+        }
+    }
+
+    /// Persists the cycle's outcome in the status, and sends the heartbeat.
+    async fn record(
+        &self,
+        now: &str,
+        result: Result<CycleReport, SyncError>,
+    ) -> Result<CycleReport, SyncError> {
+        let now = now.to_owned();
         let db = self.config.db.clone();
         let error = result.as_ref().err().map(|e| format!("{}: {e}", e.code()));
         let forget_before = forget_before(chrono::Utc::now(), self.config.request_retention);
@@ -242,23 +296,34 @@ impl SyncAgent {
         }
         // A hub that answered hears how this kiosk is, even when the cycle failed.
         if !matches!(result, Err(SyncError::Network(_))) {
-            self.heartbeat().await;
+            let client = &self.clients[self.current.load(Ordering::Relaxed) % self.clients.len()];
+            self.heartbeat(client).await;
         }
         result
     }
 
     /// Delivers every pending request now, without pulling (diagnostics' "resend outbox").
     pub async fn push_outbox(&self) -> Result<u64, SyncError> {
-        self.push().await
+        let first = self.current.load(Ordering::Relaxed);
+        let mut result = Err(SyncError::Network("no hub URL".into()));
+        for step in 0..self.clients.len() {
+            let i = (first + step) % self.clients.len();
+            result = self.push(&self.clients[i]).await;
+            if !matches!(result, Err(SyncError::Network(_))) {
+                self.current.store(i, Ordering::Relaxed);
+                break;
+            }
+        }
+        result
     }
 
     /// Delivers every pending request; stops at the first network failure.
-    async fn push(&self) -> Result<u64, SyncError> {
+    async fn push(&self, client: &HubClient) -> Result<u64, SyncError> {
         let db = self.config.db.clone();
         let pending = blocking(move || Ok(Store::open(&db)?.pending_requests()?)).await?;
         let mut delivered = 0;
         for entry in pending {
-            let outcome = self.client.submit(&entry).await;
+            let outcome = client.submit(&entry).await;
             let db = self.config.db.clone();
             let reference = entry.reference.clone();
             match outcome {
@@ -305,7 +370,7 @@ impl SyncAgent {
     }
 
     /// Downloads, verifies and applies the hub's answer.
-    async fn pull(&self) -> Result<(Applied, u64), SyncError> {
+    async fn pull(&self, client: &HubClient) -> Result<(Applied, u64), SyncError> {
         let db = self.config.db.clone();
         let (version, epoch) = blocking(move || {
             let mut store = Store::open(&db)?;
@@ -315,17 +380,17 @@ impl SyncAgent {
         let nonce = nonce();
         // Encrypted on disk; deleted when `tmp` is dropped, whichever way this ends.
         let tmp = SealedFile::new(&download_path(&self.config.db));
-        let bytes = self.client.download(version, &epoch, &nonce, &tmp).await?;
+        let bytes = client.download(version, &epoch, &nonce, &tmp).await?;
         let db = self.config.db.clone();
         let key = self.config.hub_key;
-        let source = self.config.hub_url.clone();
+        let source = client.endpoint().base().to_owned();
         let applied = blocking(move || verify_and_apply(&db, &tmp, &key, &nonce, &source)).await?;
         Ok((applied, bytes))
     }
 
     /// Sends the same report `anjungan diag --json` prints.
-    async fn heartbeat(&self) {
-        let hub = hubcheck::check_hub(self.client.endpoint()).await;
+    async fn heartbeat(&self, client: &HubClient) {
+        let hub = hubcheck::check_hub(client.endpoint()).await;
         let health = Arc::clone(&self.health);
         let report = match tokio::task::spawn_blocking(move || health(&hub)).await {
             Ok(report) => report,
@@ -335,7 +400,7 @@ impl SyncAgent {
             }
         };
         let health = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
-        if let Err(e) = self.client.heartbeat(&health).await {
+        if let Err(e) = client.heartbeat(&health).await {
             tracing::warn!(code = e.code(), "heartbeat failed");
         }
     }

@@ -26,6 +26,28 @@ pub const ACK_CONTEXT: &str = "ANJUNGAN-ACK-2\n";
 
 /// What a request's content digest covers, after this prefix.
 pub const REQUEST_CONTEXT: &str = "ANJUNGAN-REQ-1\n";
+/// Domain separation for the hub's signed answer to a heartbeat.
+pub const HEARTBEAT_CONTEXT: &str = "ANJUNGAN-HEARTBEAT-1\n";
+
+/// What the hub signs when it takes a heartbeat: the kiosk, the call's nonce and body
+/// digest (so the answer is to this heartbeat and no other), and when it was taken.
+pub fn heartbeat_ack_message(
+    cons_id: &str,
+    nonce: &str,
+    content_sha256: &str,
+    received_at: &str,
+) -> String {
+    format!("{HEARTBEAT_CONTEXT}{cons_id}\n{nonce}\n{content_sha256}\n{received_at}")
+}
+
+/// The hub's answer to a heartbeat.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct HeartbeatAck {
+    pub ok: bool,
+    pub received_at: String,
+    /// Base64 Ed25519 signature of [`heartbeat_ack_message`].
+    pub signature: String,
+}
 
 /// The most of an error answer the kiosk reads (and keeps, in `sync_meta` and the outbox).
 pub const ERROR_BODY_MAX: usize = 4 * 1024;
@@ -228,6 +250,7 @@ impl HubClient {
         method: reqwest::Method,
         url: reqwest::Url,
         body: Vec<u8>,
+        nonce: &str,
     ) -> Result<reqwest::Response, SyncError> {
         let path_and_query = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -239,13 +262,7 @@ impl HubClient {
             path_and_query: &path_and_query,
             content_sha256: &sha,
         };
-        let headers = auth::sign_request(
-            &self.cons_id,
-            &self.secret,
-            unix_now(),
-            &super::nonce(),
-            &call,
-        );
+        let headers = auth::sign_request(&self.cons_id, &self.secret, unix_now(), nonce, &call);
         let mut rb = self.http.request(method, url);
         for (h, v) in headers {
             rb = rb.header(h, v);
@@ -298,7 +315,9 @@ impl HubClient {
                 ("nonce", nonce),
             ],
         )?;
-        let resp = self.send(reqwest::Method::GET, url, Vec::new()).await?;
+        let resp = self
+            .send(reqwest::Method::GET, url, Vec::new(), &super::nonce())
+            .await?;
         let max = self.limits.max_download;
         if resp.content_length().is_some_and(|n| n > max) {
             return Err(SyncError::TooLarge { limit: max });
@@ -339,7 +358,12 @@ impl HubClient {
         body.content_sha256 = body.digest();
         let bytes = serde_json::to_vec(&body).map_err(|e| SyncError::Network(e.to_string()))?;
         let resp = self
-            .send(reqwest::Method::POST, self.url("/v1/requests", &[])?, bytes)
+            .send(
+                reqwest::Method::POST,
+                self.url("/v1/requests", &[])?,
+                bytes,
+                &super::nonce(),
+            )
             .await?;
         let text = read_capped(resp, ACK_BODY_MAX).await?;
         let ack: Ack = serde_json::from_slice(&text).map_err(|_| SyncError::BadAck)?;
@@ -364,15 +388,26 @@ impl HubClient {
     }
 
     /// `POST /v1/heartbeat` with a health summary object.
-    pub async fn heartbeat(&self, health: &Value) -> Result<(), SyncError> {
+    pub async fn heartbeat(&self, health: &Value) -> Result<HeartbeatAck, SyncError> {
         let bytes = serde_json::to_vec(health).map_err(|e| SyncError::Network(e.to_string()))?;
-        self.send(
-            reqwest::Method::POST,
-            self.url("/v1/heartbeat", &[])?,
-            bytes,
-        )
-        .await
-        .map(|_| ())
+        let sha = auth::body_sha256(&bytes);
+        let nonce = super::nonce();
+        let resp = self
+            .send(
+                reqwest::Method::POST,
+                self.url("/v1/heartbeat", &[])?,
+                bytes,
+                &nonce,
+            )
+            .await?;
+        let text = read_capped(resp, ERROR_BODY_MAX).await?;
+        // Only the pinned key's answer to this very call counts as heard.
+        let ack: HeartbeatAck = serde_json::from_slice(&text).map_err(|_| SyncError::BadAck)?;
+        let message = heartbeat_ack_message(&self.cons_id, &nonce, &sha, &ack.received_at);
+        if !ack.ok || !keys::verify_b64(&self.key, message.as_bytes(), &ack.signature) {
+            return Err(SyncError::BadAck);
+        }
+        Ok(ack)
     }
 }
 

@@ -57,7 +57,22 @@ pub async fn check_hub(endpoint: &HubEndpoint) -> HubCheck {
 /// [`check_hub`] for an address as configured; an address the policy refuses (plain
 /// http:// to another host, ftp://, an https:// hub without its certificate) is reported
 /// unreachable with the reason, without a connection.
+///
+/// With several URLs (`URL1,URL2`), the first that answers is reported; when none does,
+/// the last one's failure.
 pub fn check_hub_blocking(url: &str, ca: Option<&Path>) -> HubCheck {
+    let mut last = None;
+    for one in super::tls::hub_urls(url) {
+        let check = check_one_blocking(one, ca);
+        if check.reachable {
+            return check;
+        }
+        last = Some(check);
+    }
+    last.unwrap_or_else(|| check_one_blocking(url, ca))
+}
+
+fn check_one_blocking(url: &str, ca: Option<&Path>) -> HubCheck {
     let endpoint = match HubEndpoint::new(url, ca) {
         Ok(e) => e,
         Err(e) => {

@@ -101,6 +101,22 @@ impl std::fmt::Debug for HubEndpoint {
     }
 }
 
+/// The hub URLs of a setting that names several (`URL1,URL2`: replicas of one hub, in
+/// order of preference). Never empty: a blank setting stays one (invalid) URL, so its
+/// error is the usual one.
+pub fn hub_urls(setting: &str) -> Vec<&str> {
+    let urls: Vec<&str> = setting
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        vec![setting.trim()]
+    } else {
+        urls
+    }
+}
+
 impl HubEndpoint {
     /// Checks `url` against the policy and loads the certificate an https:// hub needs.
     pub fn new(url: &str, ca: Option<&Path>) -> Result<Self, TlsError> {

@@ -1,0 +1,277 @@
+//! Stateless replicas on PostgreSQL, as processes: several `anjungan-hub serve` over one
+//! database, a real kiosk sync agent that knows them all (`URL1,URL2`) over HTTPS, one
+//! replica killed, a decision made through the command line, a call replayed to another
+//! replica, and the signed heartbeat receipt.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anjungan_core::report::DiagReport;
+use anjungan_core::store::Store;
+use anjungan_core::sync::auth::{self, CallLine};
+use anjungan_core::sync::client::{ClientLimits, HubClient};
+use anjungan_core::sync::payload::Kind;
+use anjungan_core::sync::tls::HubEndpoint;
+use anjungan_core::sync::{AgentConfig, SyncAgent, SyncError, keys, unix_now};
+use anjungan_hub::{HubStore, PgHub};
+use serde_json::Value;
+
+const SECRET: &str = "k1-secret-for-the-replica-test-0123456789";
+
+fn hub_cli(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
+        .args(args)
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{args:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+struct Replica {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `anjungan-hub serve` over `database`; its URL once it listens.
+fn replica(dir: &Path, database: &str) -> Replica {
+    let s = |p: &str| dir.join(p).display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
+        .args(["serve", "--database", database])
+        .args(["--key", &s("hub.key"), "--kiosks", &s("kiosks.toml")])
+        .args(["--tls-cert", &s("tls.crt"), "--tls-key", &s("tls.key")])
+        .args(["--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the replica stopped before listening")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("hub listening on ") {
+            break url.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Replica { child, url }
+}
+
+fn agent(dir: &Path, db: &Path, urls: &str) -> SyncAgent {
+    let health = Arc::new(|_: &_| {
+        let mut r = DiagReport {
+            kiosk_id: "k1".into(),
+            ..DiagReport::default()
+        };
+        r.summarise();
+        r
+    });
+    SyncAgent::new(
+        AgentConfig {
+            db: db.to_path_buf(),
+            hub_url: urls.to_owned(),
+            hub_ca: Some(dir.join("tls.crt")),
+            cons_id: "k1".into(),
+            secret: SECRET.into(),
+            hub_key: keys::read_public_key(&dir.join("hub.pub")).unwrap(),
+            interval: Duration::from_secs(900),
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(600),
+            request_retention: Duration::from_secs(90 * 86_400),
+            limits: ClientLimits::default(),
+            cycle_deadline: Duration::from_secs(60),
+        },
+        health,
+    )
+    .unwrap()
+}
+
+fn setup() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::pg_database();
+    let out = dir.path().display().to_string();
+    let (code, v) = hub_cli(&["keygen", "--out", &out, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    std::fs::write(
+        dir.path().join("kiosks.toml"),
+        format!("[[kiosk]]\ncons_id = \"k1\"\nsecret = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    let fixture = common::fixture().display().to_string();
+    let (code, v) = hub_cli(&[
+        "import",
+        "--database",
+        &database,
+        "--data",
+        &fixture,
+        "--today",
+        "2026-11-22",
+        "--json",
+    ]);
+    assert_eq!((code, v["version"].as_i64()), (0, Some(1)), "{v}");
+    (dir, database)
+}
+
+#[test]
+fn a_kiosk_fails_over_between_replicas_and_loses_nothing() {
+    let (dir, database) = setup();
+    let a = replica(dir.path(), &database);
+    let b = replica(dir.path(), &database);
+    let kiosk = dir.path().join("kiosk.db");
+    let agent = agent(dir.path(), &kiosk, &format!("{},{}", a.url, b.url));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let first = rt.block_on(agent.run_once()).unwrap();
+    assert_eq!(
+        (first.applied.kind, first.applied.version),
+        (Kind::Snapshot, 1)
+    );
+
+    // A request taken while replica A is gone: delivered through B in the same cycle.
+    {
+        let mut store = Store::open(&kiosk).unwrap();
+        store
+            .enqueue_request(
+                "AJ-REPL-00001",
+                "KELAS",
+                "0001000000011",
+                r#"{"to": 2, "effective_date": "2026-12-01"}"#,
+                "2026-11-22T03:00:00Z",
+            )
+            .unwrap();
+    }
+    drop(a);
+    let report = rt.block_on(agent.run_once()).unwrap();
+    assert_eq!(report.delivered, 1);
+    assert_eq!(report.applied.kind, Kind::None);
+    let hub = PgHub::connect(&database, &dir.path().join("scratch")).unwrap();
+    let held = hub.requests().unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        (held[0].reference.as_str(), held[0].cons_id.as_str()),
+        ("AJ-REPL-00001", "k1")
+    );
+    // Its heartbeat reached the shared fleet table, whichever replica took it.
+    assert_eq!(hub.fleet().unwrap()[0].cons_id, "k1");
+
+    // An officer decides through the command line; the kiosk hears it from B.
+    let (code, v) = hub_cli(&[
+        "requests",
+        "approve",
+        "AJ-REPL-00001",
+        "--database",
+        &database,
+        "--json",
+    ]);
+    assert_eq!((code, v["state"].as_str()), (0, Some("APPROVED")), "{v}");
+    let report = rt.block_on(agent.run_once()).unwrap();
+    assert_eq!(
+        (report.applied.kind, report.applied.version),
+        (Kind::Delta, 2)
+    );
+    let store = Store::open(&kiosk).unwrap();
+    let entry = store.request("AJ-REPL-00001").unwrap().unwrap();
+    assert_eq!(entry.state.code(), "APPROVED", "{entry:?}");
+
+    // Both replicas gone: the cycle fails as unreachable, and nothing is lost.
+    drop(b);
+    let err = rt.block_on(agent.run_once()).unwrap_err();
+    assert!(matches!(err, SyncError::Network(_)), "{err:?}");
+    assert_eq!(
+        Store::open(&kiosk).unwrap().dataset_info().unwrap().version,
+        2
+    );
+}
+
+fn signed_get(url: &str, nonce: &str) -> Vec<(&'static str, String)> {
+    let target = "/v1/sync?since=0&epoch=&nonce=abcdef0123456789";
+    let call = CallLine {
+        method: "GET",
+        path_and_query: target,
+        content_sha256: &auth::body_sha256(b""),
+    };
+    let _ = url;
+    auth::sign_request("k1", SECRET, unix_now(), nonce, &call).to_vec()
+}
+
+#[test]
+fn a_call_taken_by_one_replica_is_refused_by_another_and_heartbeats_are_signed() {
+    let (dir, database) = setup();
+    let a = replica(dir.path(), &database);
+    let b = replica(dir.path(), &database);
+    let ca: PathBuf = dir.path().join("tls.crt");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let headers = signed_get(&a.url, "replayed-nonce-0001");
+        let call = |base: &str| {
+            let endpoint = HubEndpoint::new(base, Some(&ca)).unwrap();
+            let http = endpoint
+                .client(Duration::from_secs(5), Duration::from_secs(5))
+                .unwrap();
+            let mut rb = http.get(format!(
+                "{}/v1/sync?since=0&epoch=&nonce=abcdef0123456789",
+                endpoint.base()
+            ));
+            for (h, v) in &headers {
+                rb = rb.header(*h, v);
+            }
+            rb.send()
+        };
+        let first = call(&a.url).await.unwrap();
+        assert_eq!(first.status().as_u16(), 200);
+        let replayed = call(&b.url).await.unwrap();
+        assert_eq!(replayed.status().as_u16(), 401);
+        let body: Value = replayed.json().await.unwrap();
+        assert_eq!(body["error"], "AUTH_REPLAYED", "{body}");
+
+        // The heartbeat's receipt is signed by the hub's key, for this heartbeat.
+        let report = serde_json::to_value(DiagReport {
+            kiosk_id: "k1".into(),
+            ..DiagReport::default()
+        })
+        .unwrap();
+        let pinned = keys::read_public_key(&dir.path().join("hub.pub")).unwrap();
+        let endpoint = HubEndpoint::new(&b.url, Some(&ca)).unwrap();
+        let client =
+            HubClient::new(&endpoint, "k1", SECRET, pinned, ClientLimits::default()).unwrap();
+        let ack = client.heartbeat(&report).await.unwrap();
+        assert!(ack.ok);
+        // Pinned to another key, the same receipt is not believed.
+        let other = keys::generate().verifying_key();
+        let client =
+            HubClient::new(&endpoint, "k1", SECRET, other, ClientLimits::default()).unwrap();
+        assert!(matches!(
+            client.heartbeat(&report).await,
+            Err(SyncError::BadAck)
+        ));
+        // Something that is not a health report is refused.
+        let client =
+            HubClient::new(&endpoint, "k1", SECRET, pinned, ClientLimits::default()).unwrap();
+        match client
+            .heartbeat(&serde_json::json!({"healthy": "yes"}))
+            .await
+        {
+            Err(SyncError::Hub { status, code, .. }) => {
+                assert_eq!((status, code.as_str()), (422, "BAD_REPORT"));
+            }
+            other => panic!("{other:?}"),
+        }
+    });
+}
