@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use anjungan::dataset::{self, synth::GenOptions};
 use anjungan::hub::kiosks::Kiosks;
 use anjungan::hub::server::{Hub, ServeOptions, ServerLimits, router, serve_listener};
+use anjungan::hub::store::Ask;
 use anjungan::hub::{HubStore, SqliteHub};
 use anjungan::services::MemberSession;
 use anjungan::store::Store;
@@ -103,7 +104,7 @@ fn main() {
     let n_delta = "delta-nonce";
     let t = Instant::now();
     let mut f = std::fs::File::create(&snap_file).expect("file");
-    hub.write_answer(&mut f, 0, "", n_snap, "bench", &key)
+    hub.write_answer(&mut f, &Ask::all(0, "", n_snap, "bench"), &key)
         .expect("snapshot");
     println!(
         "hub writes snapshot v2: {:.1} s, {} MB compressed",
@@ -112,7 +113,7 @@ fn main() {
     );
     let t = Instant::now();
     let mut f = std::fs::File::create(&delta_file).expect("file");
-    hub.write_answer(&mut f, 1, &epoch, n_delta, "bench", &key)
+    hub.write_answer(&mut f, &Ask::all(1, &epoch, n_delta, "bench"), &key)
         .expect("delta");
     println!("hub writes delta v1→v2: {:.3} s", t.elapsed().as_secs_f64());
 

@@ -116,6 +116,16 @@ pub struct KioskConfig {
     pub location: Option<String>,
     /// The SQLite database.
     pub db: PathBuf,
+    /// The kab/kota codes whose members this kiosk keeps (e.g. `["3273", "3204"]`); empty:
+    /// every region its hub serves. Members from elsewhere are looked up at the hub.
+    pub regions: Vec<String>,
+}
+
+impl KioskConfig {
+    /// [`KioskConfig::regions`] checked and sorted; `None`: all.
+    pub fn regions(&self) -> Result<Option<Vec<String>>, String> {
+        crate::sync::regions::parse_regions(&self.regions)
+    }
 }
 
 impl Default for KioskConfig {
@@ -126,6 +136,7 @@ impl Default for KioskConfig {
             zone: "WIB".into(),
             location: None,
             db: PathBuf::from("/var/lib/anjungan/kiosk.db"),
+            regions: Vec::new(),
         }
     }
 }
@@ -437,6 +448,9 @@ impl Config {
     /// Parses configuration text.
     pub fn parse(text: &str) -> Result<Self, String> {
         let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        if let Err(e) = config.kiosk.regions() {
+            return Err(format!("kiosk.regions: {e}"));
+        }
         if crate::clock::parse_zone(&config.kiosk.zone).is_none() {
             return Err(format!(
                 "kiosk.zone {:?} is not a time zone (WIB, WITA, WIT or e.g. Asia/Makassar)",

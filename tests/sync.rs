@@ -977,6 +977,7 @@ fn the_agent_backs_off_while_the_hub_is_down_and_recovers() {
     let config = AgentConfig {
         db: PathBuf::from(&db),
         hub_url: format!("https://{port}"),
+        regions: None,
         hub_ca: Some(w.ca()),
         cons_id: "k1".into(),
         secret: SECRET_1.into(),
@@ -1024,6 +1025,7 @@ fn the_agent_task_syncs_at_once_on_start_and_stops_on_shutdown() {
     let agent = anjungan::diag::probe::headless_agent(AgentConfig {
         db: PathBuf::from(&db),
         hub_url: hub.url(),
+        regions: None,
         hub_ca: Some(w.ca()),
         cons_id: "k2".into(),
         secret: SECRET_2.into(),

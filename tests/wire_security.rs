@@ -621,6 +621,7 @@ fn agent(dir: &Path, db: &Path, url: &str, public: &Path, ca: Option<PathBuf>) -
     anjungan::diag::probe::headless_agent(AgentConfig {
         db: db.to_path_buf(),
         hub_url: url.to_owned(),
+        regions: None,
         hub_ca: ca,
         cons_id: "k1".into(),
         secret: SECRET.into(),
@@ -818,6 +819,7 @@ fn limited_agent(db: &Path, url: &str, public: &Path, max: u64, deadline: Durati
     anjungan::diag::probe::headless_agent(AgentConfig {
         db: db.to_path_buf(),
         hub_url: url.to_owned(),
+        regions: None,
         hub_ca: None,
         cons_id: "k1".into(),
         secret: SECRET.into(),

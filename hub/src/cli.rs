@@ -113,13 +113,11 @@ impl Common {
     }
 }
 
-/// Where an import stages its dataset when the state is in PostgreSQL: DIR/.hub/ when a
-/// dataset directory is given, else a directory of this process's under the temp dir.
-fn scratch(data: Option<&Path>) -> PathBuf {
-    match data {
-        Some(d) => d.join(".hub"),
-        None => std::env::temp_dir().join(format!("anjungan-hub-{}", std::process::id())),
-    }
+/// Where an import stages its dataset when the state is in PostgreSQL: a directory of
+/// this process's under the temp dir (`TMPDIR`), never the dataset directory, which may be
+/// read-only or shared. The staging file is encrypted and removed after each import.
+fn scratch() -> PathBuf {
+    std::env::temp_dir().join(format!("anjungan-hub-{}", std::process::id()))
 }
 
 fn open_store(
@@ -128,7 +126,7 @@ fn open_store(
     data: Option<&Path>,
 ) -> Result<Box<dyn HubStore>, Failure> {
     let db = Database::choose(database, state, data).map_err(hub_failure)?;
-    db.open(&scratch(data)).map_err(hub_failure)
+    db.open(&scratch()).map_err(hub_failure)
 }
 
 #[derive(Debug, Subcommand)]

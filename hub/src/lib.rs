@@ -8,6 +8,7 @@
 //! replicas. [`server`] is the axum HTTP API the kiosks call (docs/sync-protocol.md). The wire format, signing and
 //! change application are shared with the kiosk in [`anjungan_core::sync`].
 
+pub mod buckets;
 pub mod cli;
 pub mod kiosks;
 pub mod postgres;

@@ -27,15 +27,23 @@ use rusqlite::types::ValueRef;
 use serde_json::Value;
 
 use crate::HubError;
-use crate::store::{FlagRow, FleetRow, HubStore, ImportSummary, RequestRow};
+use crate::buckets;
+use crate::store::{Ask, FlagRow, FleetRow, HubStore, ImportSummary, RequestRow};
 
 /// The schema, one migration per version (`hub/migrations/postgres/`), recorded in
 /// `hub_schema_migrations`.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "buckets",
+        include_str!("../migrations/postgres/0002_buckets.sql"),
+    ),
+];
 
 /// `pg_advisory_xact_lock` keys: one for migrations, one for version-making writes.
 const LOCK_MIGRATE: i64 = 0x414e_4a55_0001;
@@ -181,13 +189,44 @@ fn current_version(tx: &mut impl postgres::GenericClient) -> Result<i64, HubErro
         .get(0))
 }
 
+/// The oldest version a delta can start from: the first import's changes are not kept,
+/// nor pruned ones.
 fn oldest_delta_base(tx: &mut impl postgres::GenericClient) -> Result<i64, HubError> {
-    Ok(tx
+    let first: i64 = tx
         .query_one(
             "SELECT coalesce(min(version), 1) FROM hub_versions WHERE kind = 'IMPORT'",
             &[],
         )?
-        .get(0))
+        .get(0);
+    Ok(first.max(delta_base(tx)?))
+}
+
+fn delta_base(tx: &mut impl postgres::GenericClient) -> Result<i64, HubError> {
+    Ok(tx
+        .query_opt("SELECT value FROM hub_meta WHERE key = 'delta_base'", &[])?
+        .and_then(|r| r.get::<_, String>(0).parse().ok())
+        .unwrap_or(0))
+}
+
+/// Forgets the changes of versions older than [`buckets::KEEP_DAYS`].
+fn prune(tx: &mut Transaction<'_>) -> Result<(), HubError> {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(buckets::KEEP_DAYS)).to_rfc3339();
+    let base: i64 = tx
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM hub_versions WHERE created_at < $1",
+            &[&cutoff],
+        )?
+        .get(0);
+    if base > delta_base(tx)? {
+        let gone = tx.execute("DELETE FROM hub_changes WHERE version <= $1", &[&base])?;
+        tx.execute(
+            "INSERT INTO hub_meta (key, value) VALUES ('delta_base', $1) \
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            &[&base.to_string()],
+        )?;
+        tracing::info!(base, gone, "change log pruned");
+    }
+    Ok(())
 }
 
 /// One column of a row as the wire carries it: text, whole number, real, or null.
@@ -285,6 +324,13 @@ impl PgHub {
             for spec in &specs {
                 upserts += copy_table(&mut tx, staging, spec, spec.name)?;
             }
+            tx.execute(
+                &format!(
+                    "INSERT INTO hub_buckets (kk_no, bucket) {}",
+                    anjungan_core::sync::regions::bucket_sql("members")
+                ),
+                &[],
+            )?;
         } else {
             for spec in &specs {
                 tx.batch_execute(&format!(
@@ -294,31 +340,42 @@ impl PgHub {
                 copy_table(&mut tx, staging, spec, &format!("new_{}", spec.name))?;
                 tx.batch_execute(&format!("ANALYZE new_{}", spec.name))?;
             }
-            // Deletes children-first, then upserts parents-first, as a kiosk applies them.
+            tx.batch_execute(
+                "CREATE TEMP TABLE new_buckets (kk_no text PRIMARY KEY, bucket text NOT NULL) \
+                 ON COMMIT DROP; CREATE TEMP TABLE moved (kk_no text PRIMARY KEY) ON COMMIT DROP",
+            )?;
+            for sql in buckets::prepare("", "new_") {
+                tx.execute(&sql, &[])?;
+            }
+            // Deletes children-first, then upserts parents-first, as a kiosk applies them;
+            // each change with its bucket.
             for spec in specs.iter().rev() {
                 let t = spec.name;
                 let keys = spec.key.join(", ");
-                let gone = format!("SELECT {keys} FROM {t} EXCEPT SELECT {keys} FROM new_{t}");
+                let gone = buckets::deleted_rows(spec, "", "new_");
                 deletes += tx.execute(
                     &format!(
-                        "INSERT INTO hub_changes (version, tbl, op, data) \
-                         SELECT $1, '{t}', 'd', {} FROM ({gone}) g",
+                        "INSERT INTO hub_changes (version, tbl, op, data, bucket) \
+                         SELECT $1, '{t}', 'd', {}, g.bucket FROM ({gone}) g",
                         json_array(spec.key, "g.")
                     ),
                     &[&version],
                 )?;
-                tx.execute(&format!("DELETE FROM {t} WHERE ({keys}) IN ({gone})"), &[])?;
+                tx.execute(
+                    &format!("DELETE FROM {t} WHERE ({keys}) IN (SELECT {keys} FROM ({gone}) g)"),
+                    &[],
+                )?;
             }
             for spec in &specs {
                 let t = spec.name;
                 let cols = spec.columns.join(", ");
                 let keys = spec.key.join(", ");
-                let changed = format!("SELECT {cols} FROM new_{t} EXCEPT SELECT {cols} FROM {t}");
                 let n = tx.execute(
                     &format!(
-                        "INSERT INTO hub_changes (version, tbl, op, data) \
-                         SELECT $1, '{t}', 'u', {} FROM ({changed}) c",
-                        json_array(spec.columns, "c.")
+                        "INSERT INTO hub_changes (version, tbl, op, data, bucket) \
+                         SELECT $1, '{t}', 'u', {}, c.bucket FROM ({}) c",
+                        json_array(spec.columns, "c."),
+                        buckets::changed_rows(spec, "", "new_")
                     ),
                     &[&version],
                 )?;
@@ -335,6 +392,8 @@ impl PgHub {
                     } else {
                         format!("DO UPDATE SET {}", set.join(", "))
                     };
+                    let changed =
+                        format!("SELECT {cols} FROM new_{t} EXCEPT SELECT {cols} FROM {t}");
                     tx.execute(
                         &format!(
                             "INSERT INTO {t} ({cols}) ({changed}) ON CONFLICT ({keys}) {on_conflict}"
@@ -342,6 +401,9 @@ impl PgHub {
                         &[],
                     )?;
                 }
+            }
+            for sql in buckets::update("") {
+                tx.execute(&sql, &[])?;
             }
             if upserts + deletes == 0 {
                 // Nothing changed: no new version (dropping `tx` rolls back).
@@ -359,6 +421,7 @@ impl PgHub {
                 &(deletes as i64),
             ],
         )?;
+        prune(&mut tx)?;
         tx.commit()?;
         Ok((version, true, upserts, deletes))
     }
@@ -456,10 +519,7 @@ impl HubStore for PgHub {
     fn write_answer(
         &self,
         out: &mut dyn Write,
-        since: i64,
-        epoch: &str,
-        nonce: &str,
-        cons_id: &str,
+        ask: &Ask<'_>,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<(), HubError> {
         let mut conn = self.conn()?;
@@ -475,25 +535,48 @@ impl HubStore for PgHub {
             .unwrap_or_default();
         let current = current_version(&mut tx)?;
         let oldest = oldest_delta_base(&mut tx)?;
-        let kind = crate::store::plan(since, epoch, &hub_epoch, current, oldest);
-        let from = if kind == Kind::Snapshot { 0 } else { since };
+        let mut kind = crate::store::plan(ask.since, ask.epoch, &hub_epoch, current, oldest);
+        let filter = buckets::delta_filter(ask.regions);
+        if kind == Kind::Delta {
+            // A delta larger than the snapshot it would replace: send the snapshot.
+            let changes: i64 = tx
+                .query_one(
+                    &format!(
+                        "SELECT count(*) FROM hub_changes WHERE version > $1 AND version <= $2{filter}"
+                    ),
+                    &[&ask.since, &current],
+                )?
+                .get(0);
+            if changes > buckets::DELTA_CHECK {
+                let rows: i64 = tx
+                    .query_one(&buckets::snapshot_count(ask.regions), &[])?
+                    .get(0);
+                if changes > rows {
+                    kind = Kind::Snapshot;
+                }
+            }
+        }
+        let from = if kind == Kind::Snapshot { 0 } else { ask.since };
         let header = Header::new(
             kind,
             &hub_epoch,
             from,
             current,
             anjungan_core::sync::unix_now(),
-            nonce,
-            cons_id,
-        );
+            ask.nonce,
+            ask.cons_id,
+        )
+        .for_regions(ask.regions);
         let mut w = PayloadWriter::new(out, &header)?;
         match kind {
             Kind::None => {}
             Kind::Delta => {
                 let portal = tx.bind(
-                    "SELECT tbl, op, data FROM hub_changes WHERE version > $1 AND version <= $2 \
-                     ORDER BY version, seq",
-                    &[&since as &(dyn ToSql + Sync), &current],
+                    &format!(
+                        "SELECT tbl, op, data FROM hub_changes WHERE version > $1 AND version <= $2\
+                         {filter} ORDER BY version, seq"
+                    ),
+                    &[&ask.since as &(dyn ToSql + Sync), &current],
                 )?;
                 loop {
                     let rows = tx.query_portal(&portal, FETCH_ROWS)?;
@@ -510,10 +593,7 @@ impl HubStore for PgHub {
             }
             Kind::Snapshot => {
                 for spec in tables::TABLES {
-                    let portal = tx.bind(
-                        &format!("SELECT {} FROM {}", spec.columns.join(", "), spec.name),
-                        &[],
-                    )?;
+                    let portal = tx.bind(&buckets::snapshot_rows(spec, ask.regions), &[])?;
                     let mut values = Vec::with_capacity(spec.columns.len());
                     loop {
                         let rows = tx.query_portal(&portal, FETCH_ROWS)?;

@@ -37,7 +37,7 @@ use anjungan_core::sync::keys;
 
 use crate::HubError;
 use crate::kiosks::Kiosks;
-use crate::store::HubStore;
+use crate::store::{Ask, HubStore};
 
 /// The media type of a sync answer.
 pub const SYNC_CONTENT_TYPE: &str = "application/vnd.anjungan.sync+gzip";
@@ -503,6 +503,9 @@ struct SyncQuery {
     #[serde(default)]
     epoch: String,
     nonce: String,
+    /// `3204,3273`: the kiosk's regions; absent: all.
+    #[serde(default)]
+    regions: Option<String>,
 }
 
 async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
@@ -516,6 +519,13 @@ async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response,
     if q.nonce.is_empty() || q.nonce.len() > 128 || q.epoch.len() > 128 {
         return Err(bad_request("nonce must be 1–128 characters"));
     }
+    let regions = match &q.regions {
+        Some(list) => {
+            let list: Vec<&str> = list.split(',').collect();
+            anjungan_core::sync::regions::parse_regions(&list).map_err(|e| bad_request(&e))?
+        }
+        None => None,
+    };
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let worker = Arc::clone(&hub);
     tokio::task::spawn_blocking(move || {
@@ -523,14 +533,14 @@ async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response,
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
-        match worker.store.write_answer(
-            &mut sink,
-            q.since,
-            &q.epoch,
-            &q.nonce,
-            &cons_id,
-            &worker.key,
-        ) {
+        let ask = Ask {
+            since: q.since,
+            epoch: &q.epoch,
+            nonce: &q.nonce,
+            cons_id: &cons_id,
+            regions: regions.as_deref(),
+        };
+        match worker.store.write_answer(&mut sink, &ask, &worker.key) {
             Ok(()) => {
                 if let Err(e) = sink.flush_chunk() {
                     tracing::debug!(error = %e, "client went away");

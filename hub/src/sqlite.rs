@@ -22,7 +22,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
 use crate::HubError;
-use crate::store::{FlagRow, FleetRow, HubStore, ImportSummary, RequestRow};
+use crate::buckets;
+use crate::store::{Ask, FlagRow, FleetRow, HubStore, ImportSummary, RequestRow};
 
 /// The hub's own tables, one migration per version (`hub/migrations/sqlite/`), recorded
 /// in `hub_schema_migrations`; the kiosk schema under them has its own (user_version).
@@ -36,6 +37,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "requests_by_card",
         include_str!("../migrations/sqlite/0002_requests_by_card.sql"),
+    ),
+    (
+        3,
+        "buckets",
+        include_str!("../migrations/sqlite/0003_buckets.sql"),
     ),
 ];
 
@@ -241,14 +247,11 @@ impl HubStore for SqliteHub {
     fn write_answer(
         &self,
         out: &mut dyn Write,
-        since: i64,
-        epoch: &str,
-        nonce: &str,
-        cons_id: &str,
+        ask: &Ask<'_>,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<(), HubError> {
         let mut conn = self.reader()?;
-        let result = write_answer(&mut conn, out, since, epoch, nonce, cons_id, key);
+        let result = write_answer(&mut conn, out, ask, key);
         // A transaction left open by an abort is rolled back when `conn` is dropped.
         if result.is_ok() && conn.is_autocommit() {
             self.give_back(conn);
@@ -503,63 +506,70 @@ pub fn current_version(conn: &Connection) -> Result<i64, HubError> {
 }
 
 /// The oldest version a delta can start from: the first import's changes are not kept
-/// (a kiosk with no data gets a snapshot).
+/// (a kiosk with no data gets a snapshot), nor pruned ones.
 pub fn oldest_delta_base(conn: &Connection) -> Result<i64, HubError> {
-    Ok(conn.query_row(
+    let first: i64 = conn.query_row(
         "SELECT coalesce(min(version), 1) FROM hub_versions WHERE kind = 'IMPORT'",
         [],
         |r| r.get(0),
-    )?)
+    )?;
+    Ok(first.max(delta_base(conn)?))
 }
 
 fn diff_in_tx(conn: &mut Connection, source: &str) -> Result<(i64, bool, u64, u64), HubError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version = current_version(&tx)? + 1;
-    // Phase 1: record the changes (deletes children-first, then upserts parents-first).
+    // The imported families' buckets, and the families that moved to another one.
+    tx.execute_batch(
+        "DROP TABLE IF EXISTS temp.new_buckets; DROP TABLE IF EXISTS temp.moved; \
+         CREATE TEMP TABLE new_buckets (kk_no TEXT PRIMARY KEY, bucket TEXT NOT NULL) WITHOUT ROWID; \
+         CREATE TEMP TABLE moved (kk_no TEXT PRIMARY KEY) WITHOUT ROWID;",
+    )?;
+    for sql in buckets::prepare("main.", "new.") {
+        tx.execute(&sql, [])?;
+    }
+    // Phase 1: record the changes (deletes children-first, then upserts parents-first),
+    // each with its bucket.
     let specs: Vec<&TableSpec> = tables::dataset_tables().collect();
     let (mut upserts, mut deletes) = (0u64, 0u64);
     {
         let mut record = tx.prepare_cached(
-            "INSERT INTO hub_changes (version, tbl, op, data) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO hub_changes (version, tbl, op, data, bucket) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for spec in specs.iter().rev() {
-            let keys = spec.key.join(", ");
-            let sql = format!(
-                "SELECT {keys} FROM main.{t} EXCEPT SELECT {keys} FROM new.{t}",
-                t = spec.name
-            );
-            let mut stmt = tx.prepare(&sql)?;
+            let mut stmt = tx.prepare(&buckets::deleted_rows(spec, "main.", "new."))?;
             let mut rows = stmt.query([])?;
+            let n = spec.key.len();
             while let Some(row) = rows.next()? {
-                let values: Vec<Value> = (0..spec.key.len())
+                let values: Vec<Value> = (0..n)
                     .map(|i| tables::wire_value(row, i))
                     .collect::<Result<_, _>>()?;
+                let bucket: Option<String> = row.get(n)?;
                 record.execute(params![
                     version,
                     spec.name,
                     "d",
-                    Value::Array(values).to_string()
+                    Value::Array(values).to_string(),
+                    bucket
                 ])?;
                 deletes += 1;
             }
         }
         for spec in &specs {
-            let cols = spec.columns.join(", ");
-            let sql = format!(
-                "SELECT {cols} FROM new.{t} EXCEPT SELECT {cols} FROM main.{t}",
-                t = spec.name
-            );
-            let mut stmt = tx.prepare(&sql)?;
+            let mut stmt = tx.prepare(&buckets::changed_rows(spec, "main.", "new."))?;
             let mut rows = stmt.query([])?;
+            let n = spec.columns.len();
             while let Some(row) = rows.next()? {
-                let values: Vec<Value> = (0..spec.columns.len())
+                let values: Vec<Value> = (0..n)
                     .map(|i| tables::wire_value(row, i))
                     .collect::<Result<_, _>>()?;
+                let bucket: Option<String> = row.get(n)?;
                 record.execute(params![
                     version,
                     spec.name,
                     "u",
-                    Value::Array(values).to_string()
+                    Value::Array(values).to_string(),
+                    bucket
                 ])?;
                 upserts += 1;
             }
@@ -584,6 +594,9 @@ fn diff_in_tx(conn: &mut Connection, source: &str) -> Result<(i64, bool, u64, u6
         }
         applier.finish()?;
     }
+    for sql in buckets::update("main.") {
+        tx.execute(&sql, [])?;
+    }
     let first = current_version(&tx)? == 0;
     tx.execute(
         "INSERT INTO hub_versions (version, created_at, kind, source, upserts, deletes) \
@@ -600,8 +613,41 @@ fn diff_in_tx(conn: &mut Connection, source: &str) -> Result<(i64, bool, u64, u6
         // Nobody can ask for a delta from version 0 (they get a snapshot): keep no changes.
         tx.execute("DELETE FROM hub_changes WHERE version = ?1", [version])?;
     }
+    prune(&tx)?;
     tx.commit()?;
     Ok((version, true, upserts, deletes))
+}
+
+/// Forgets the changes of versions older than [`buckets::KEEP_DAYS`]; kiosks that far
+/// behind get a snapshot.
+fn prune(tx: &Connection) -> Result<(), HubError> {
+    let cutoff = (chrono::Utc::now() - chrono::Duration::days(buckets::KEEP_DAYS)).to_rfc3339();
+    let base: i64 = tx.query_row(
+        "SELECT coalesce(max(version), 0) FROM hub_versions WHERE created_at < ?1",
+        [&cutoff],
+        |r| r.get(0),
+    )?;
+    if base > delta_base(tx)? {
+        let gone = tx.execute("DELETE FROM hub_changes WHERE version <= ?1", [base])?;
+        tx.execute(
+            "INSERT OR REPLACE INTO sync_meta (key, value) VALUES ('hub_delta_base', ?1)",
+            [base.to_string()],
+        )?;
+        tracing::info!(base, gone, "change log pruned");
+    }
+    Ok(())
+}
+
+/// The version below which no changes are kept (pruned, or recorded before buckets).
+fn delta_base(conn: &Connection) -> Result<i64, HubError> {
+    Ok(conn
+        .query_row(
+            "SELECT CAST(value AS INTEGER) FROM sync_meta WHERE key = 'hub_delta_base'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+        .unwrap_or(0))
 }
 
 const REQUEST_COLUMNS: &str = "id, reference, cons_id, kind, card_no, change, created_at, \
@@ -656,10 +702,7 @@ pub fn plan(
 fn write_answer(
     conn: &mut Connection,
     out: &mut dyn Write,
-    since: i64,
-    epoch: &str,
-    nonce: &str,
-    cons_id: &str,
+    ask: &Ask<'_>,
     key: &ed25519_dalek::SigningKey,
 ) -> Result<(), HubError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
@@ -671,26 +714,45 @@ fn write_answer(
         )
         .optional()?
         .unwrap_or_default();
-    let (kind, current) = plan(&tx, since, epoch, &hub_epoch)?;
-    let from = if kind == Kind::Snapshot { 0 } else { since };
+    let (mut kind, current) = plan(&tx, ask.since, ask.epoch, &hub_epoch)?;
+    let filter = buckets::delta_filter(ask.regions);
+    if kind == Kind::Delta {
+        // A delta larger than the snapshot it would replace: send the snapshot.
+        let changes: i64 = tx.query_row(
+            &format!(
+                "SELECT count(*) FROM hub_changes WHERE version > ?1 AND version <= ?2{filter}"
+            ),
+            params![ask.since, current],
+            |r| r.get(0),
+        )?;
+        if changes > buckets::DELTA_CHECK {
+            let rows: i64 =
+                tx.query_row(&buckets::snapshot_count(ask.regions), [], |r| r.get(0))?;
+            if changes > rows {
+                kind = Kind::Snapshot;
+            }
+        }
+    }
+    let from = if kind == Kind::Snapshot { 0 } else { ask.since };
     let header = Header::new(
         kind,
         &hub_epoch,
         from,
         current,
         anjungan_core::sync::unix_now(),
-        nonce,
-        cons_id,
-    );
+        ask.nonce,
+        ask.cons_id,
+    )
+    .for_regions(ask.regions);
     let mut w = PayloadWriter::new(out, &header)?;
     match kind {
         Kind::None => {}
         Kind::Delta => {
-            let mut stmt = tx.prepare(
-                "SELECT tbl, op, data FROM hub_changes WHERE version > ?1 AND version <= ?2 \
-                 ORDER BY version, seq",
-            )?;
-            let mut rows = stmt.query(params![since, current])?;
+            let mut stmt = tx.prepare(&format!(
+                "SELECT tbl, op, data FROM hub_changes WHERE version > ?1 AND version <= ?2\
+                 {filter} ORDER BY version, seq"
+            ))?;
+            let mut rows = stmt.query(params![ask.since, current])?;
             while let Some(row) = rows.next()? {
                 let table: String = row.get(0)?;
                 let op: String = row.get(1)?;
@@ -700,7 +762,7 @@ fn write_answer(
         }
         Kind::Snapshot => {
             for spec in tables::TABLES {
-                let mut stmt = tx.prepare(&tables::select_all_sql(spec))?;
+                let mut stmt = tx.prepare(&buckets::snapshot_rows(spec, ask.regions))?;
                 let mut rows = stmt.query([])?;
                 let n = spec.columns.len();
                 let mut values = Vec::with_capacity(n);

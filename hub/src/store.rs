@@ -91,6 +91,31 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// What a kiosk asks `GET /v1/sync` for.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    /// Its version (0: it has nothing, or data for other regions).
+    pub since: i64,
+    pub epoch: &'a str,
+    pub nonce: &'a str,
+    pub cons_id: &'a str,
+    /// Its regions (`None`: all).
+    pub regions: Option<&'a [String]>,
+}
+
+impl<'a> Ask<'a> {
+    /// A kiosk of every region.
+    pub fn all(since: i64, epoch: &'a str, nonce: &'a str, cons_id: &'a str) -> Self {
+        Self {
+            since,
+            epoch,
+            nonce,
+            cons_id,
+            regions: None,
+        }
+    }
+}
+
 /// The hub's store: what every command and the server ask of it. Implementations are
 /// safe to share between threads (they pool or lock their connections) and block: the
 /// server calls them from blocking threads.
@@ -113,16 +138,12 @@ pub trait HubStore: Send + Sync {
         options: ImportOptions,
     ) -> Result<ImportSummary, HubError>;
 
-    /// Writes the whole answer for a kiosk at (`since`, `epoch`) to `out`, from one
-    /// consistent read of the state, signed with `key`.
-    #[allow(clippy::too_many_arguments)]
+    /// Writes the whole answer to `ask` to `out`, from one consistent read of the state,
+    /// signed with `key`.
     fn write_answer(
         &self,
         out: &mut dyn Write,
-        since: i64,
-        epoch: &str,
-        nonce: &str,
-        cons_id: &str,
+        ask: &Ask<'_>,
         key: &ed25519_dalek::SigningKey,
     ) -> Result<(), HubError>;
 

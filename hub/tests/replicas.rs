@@ -88,6 +88,7 @@ fn agent(dir: &Path, db: &Path, urls: &str) -> SyncAgent {
         AgentConfig {
             db: db.to_path_buf(),
             hub_url: urls.to_owned(),
+            regions: None,
             hub_ca: Some(dir.join("tls.crt")),
             cons_id: "k1".into(),
             secret: SECRET.into(),

@@ -14,6 +14,7 @@ use anjungan_core::sync::auth::{AuthError, Verified};
 use anjungan_core::sync::client::SubmitBody;
 use anjungan_core::sync::payload::{self, Expect, Kind};
 use anjungan_core::sync::{apply, keys, tables, unix_now};
+use anjungan_hub::store::Ask;
 use anjungan_hub::{HubError, HubStore};
 use common::{Backend, copy_fixture, fixture, fresh, today, with_fixture};
 use serde_json::{Value, json};
@@ -30,7 +31,129 @@ both!(
     heartbeats_make_the_fleet,
     reopening_migrates_nothing_and_a_newer_schema_is_refused,
     a_failed_import_changes_nothing,
+    a_region_kiosk_gets_its_families_and_every_global_table,
+    a_family_that_moves_leaves_one_region_and_reaches_the_other,
 );
+
+const DEWI_KK: &str = "3273010101000002";
+const BUDI_KK: &str = "3273010101000001";
+
+/// Moves the Lestari family (Dewi heads it) to Jakarta Pusat: its head's FKTP becomes
+/// 3171P001, so the family's bucket is 3171; her husband keeps his clinic in Bandung.
+fn move_dewi(data: &Path) {
+    let members = std::fs::read_to_string(data.join("members.csv")).unwrap();
+    let moved: Vec<String> = members
+        .lines()
+        .map(|l| {
+            if l.starts_with("0001000000021,") {
+                l.replacen("3273D004", "3171P001", 1)
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    std::fs::write(data.join("members.csv"), moved.join("\n") + "\n").unwrap();
+}
+
+fn kk_of(rows: &[Vec<Value>], kk_column: usize) -> std::collections::BTreeSet<String> {
+    rows.iter()
+        .map(|r| r[kk_column].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn regions(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| (*s).to_owned()).collect()
+}
+
+fn a_region_kiosk_gets_its_families_and_every_global_table(backend: Backend) {
+    let f = fresh(backend);
+    let data = f.dir.path().join("data");
+    copy_fixture(&data);
+    move_dewi(&data);
+    f.store.import(&data, today()).unwrap();
+    let bandung = f.dir.path().join("bandung.db");
+    let jakarta = f.dir.path().join("jakarta.db");
+    let both = f.dir.path().join("both.db");
+    let applied = sync_regions(&*f.store, &bandung, Some(&regions(&["3273"])));
+    assert_eq!(applied.kind, Kind::Snapshot);
+    sync_regions(&*f.store, &jakarta, Some(&regions(&["3171"])));
+    sync_regions(&*f.store, &both, Some(&regions(&["3171", "3273"])));
+    let (b, j, all) = (dump(&bandung), dump(&jakarta), dump(&both));
+    assert!(!kk_of(&b["members"], 2).contains(DEWI_KK));
+    assert!(kk_of(&b["members"], 2).contains(BUDI_KK));
+    assert_eq!(kk_of(&j["members"], 2), [DEWI_KK.to_owned()].into());
+    assert_eq!(kk_of(&j["bills"], 0), [DEWI_KK.to_owned()].into());
+    assert_eq!(j["members"].len(), 2, "the whole family, husband included");
+    assert!(!kk_of(&b["bills"], 0).contains(DEWI_KK));
+    // The global tables are everywhere, whole.
+    for t in [
+        "facilities",
+        "offices",
+        "tariffs",
+        "rules",
+        "info_articles",
+        "counter_services",
+    ] {
+        assert_eq!(b[t], all[t], "{t}");
+        assert_eq!(j[t], all[t], "{t}");
+    }
+    assert_eq!(
+        b["members"].len() + j["members"].len(),
+        all["members"].len()
+    );
+    // Both regions are what a kiosk of every region holds.
+    let direct = f.dir.path().join("direct.db");
+    imported(&data, &direct);
+    assert_eq!(all, dump(&direct));
+    // The kiosk remembers what its data was made for.
+    let store = Store::open(&jakarta).unwrap();
+    assert_eq!(
+        store
+            .meta(anjungan_core::store::KEY_REGIONS)
+            .unwrap()
+            .as_deref(),
+        Some("3171")
+    );
+}
+
+fn a_family_that_moves_leaves_one_region_and_reaches_the_other(backend: Backend) {
+    let f = fresh(backend);
+    let data = f.dir.path().join("data");
+    copy_fixture(&data);
+    f.store.import(&data, today()).unwrap();
+    let bandung = f.dir.path().join("bandung.db");
+    let jakarta = f.dir.path().join("jakarta.db");
+    let r3273 = regions(&["3273"]);
+    let r3171 = regions(&["3171"]);
+    sync_regions(&*f.store, &bandung, Some(&r3273));
+    sync_regions(&*f.store, &jakarta, Some(&r3171));
+    assert!(kk_of(&dump(&bandung)["members"], 2).contains(DEWI_KK));
+    assert!(dump(&jakarta)["members"].is_empty());
+    move_dewi(&data);
+    assert_eq!(f.store.import(&data, today()).unwrap().version, 2);
+    let b = sync_regions(&*f.store, &bandung, Some(&r3273));
+    let j = sync_regions(&*f.store, &jakarta, Some(&r3171));
+    assert_eq!((b.kind, j.kind), (Kind::Delta, Kind::Delta));
+    let (bd, jd) = (dump(&bandung), dump(&jakarta));
+    assert!(
+        !kk_of(&bd["members"], 2).contains(DEWI_KK),
+        "gone from Bandung"
+    );
+    assert!(!kk_of(&bd["bills"], 0).contains(DEWI_KK), "with its bills");
+    assert_eq!(kk_of(&jd["members"], 2), [DEWI_KK.to_owned()].into());
+    assert_eq!(jd["bills"].len(), 13, "every bill arrives, changed or not");
+    // What the deltas made is what a fresh snapshot of each region holds.
+    let fresh_b = f.dir.path().join("fresh-bandung.db");
+    let fresh_j = f.dir.path().join("fresh-jakarta.db");
+    sync_regions(&*f.store, &fresh_b, Some(&r3273));
+    sync_regions(&*f.store, &fresh_j, Some(&r3171));
+    assert_eq!(bd, dump(&fresh_b));
+    assert_eq!(jd, dump(&fresh_j));
+    // A kiosk that changes its regions gets a snapshot of the new set, not a delta.
+    let changed = sync_regions(&*f.store, &bandung, Some(&r3171));
+    assert_eq!(changed.kind, Kind::Snapshot);
+    assert_eq!(dump(&bandung), jd);
+}
 
 /// What a kiosk holds in the synced tables, table by table.
 fn dump(db: &Path) -> BTreeMap<&'static str, Vec<Vec<Value>>> {
@@ -59,18 +182,29 @@ fn imported(dir: &Path, db: &Path) {
     dataset::import_dir(&mut store, dir, today()).unwrap();
 }
 
-/// Asks the hub as a kiosk at `db` would, verifies the answer and applies it.
+/// Asks the hub as a kiosk of every region at `db` would, verifies the answer and applies
+/// it.
 fn sync_kiosk(store: &dyn HubStore, db: &Path) -> apply::Applied {
+    sync_regions(store, db, None)
+}
+
+/// [`sync_kiosk`] for a kiosk of `regions`.
+fn sync_regions(store: &dyn HubStore, db: &Path, regions: Option<&[String]>) -> apply::Applied {
     let key = keys::generate();
     let (since, epoch) = {
         let mut kiosk = Store::open(db).unwrap();
-        apply::local_position(kiosk.connection()).unwrap()
+        apply::position_for(kiosk.connection(), regions).unwrap()
     };
     let nonce = anjungan_core::sync::nonce();
     let mut answer = Vec::new();
-    store
-        .write_answer(&mut answer, since, &epoch, &nonce, "k1", &key)
-        .unwrap();
+    let ask = Ask {
+        since,
+        epoch: &epoch,
+        nonce: &nonce,
+        cons_id: "k1",
+        regions,
+    };
+    store.write_answer(&mut answer, &ask, &key).unwrap();
     let file = db.with_extension("answer");
     std::fs::write(&file, &answer).unwrap();
     let verified = payload::verify(

@@ -204,6 +204,7 @@ fn start_local_hub(
     let agent = anjungan::diag::probe::headless_agent(AgentConfig {
         db: PathBuf::from(db),
         hub_url: url.clone(),
+        regions: None,
         hub_ca: Some(cert.clone()),
         cons_id: DEMO_CONS_ID.into(),
         secret: DEMO_SECRET.into(),

@@ -34,6 +34,10 @@ pub struct SyncArgs {
     /// loopback hub run with --plain-http).
     #[arg(long)]
     hub: Option<String>,
+    /// The kab/kota codes whose members to keep, e.g. 3273,3204 (default: [kiosk] regions,
+    /// else all). A change of regions fetches a snapshot of the new set.
+    #[arg(long, value_delimiter = ',')]
+    regions: Option<Vec<String>>,
     /// The hub's TLS certificate (PEM, `tls.crt` from `hub keygen`), trusted alone.
     #[arg(long)]
     hub_ca: Option<PathBuf>,
@@ -127,7 +131,20 @@ fn agent_config(args: &SyncArgs) -> Result<AgentConfig, Failure> {
         .hub_ca
         .clone()
         .or_else(|| hub.as_ref().and_then(|h| h.ca.clone()));
-    build(db, url, ca, &pub_path, cons_id, secret, interval, &sync)
+    let regions = match &args.regions {
+        Some(list) => anjungan::sync::regions::parse_regions(list),
+        None => file.as_ref().map_or(Ok(None), |c| c.kiosk.regions()),
+    }
+    .map_err(|e| {
+        Failure::new(
+            "INVALID_REGIONS",
+            bilingual(format!("--regions: {e}"), format!("--regions: {e}")),
+            2,
+        )
+    })?;
+    build(
+        db, url, regions, ca, &pub_path, cons_id, secret, interval, &sync,
+    )
 }
 
 /// The agent a kiosk runs beside its UI, from its configuration file's [hub] and [sync];
@@ -142,9 +159,11 @@ pub(super) fn kiosk_agent_config(
     let secret = HubConfig::secret_sources(Some(hub), None, None)
         .resolve()
         .map_err(secret_failure)?;
+    // Config::parse has checked the regions.
     build(
         db,
         hub.url.clone(),
+        file.kiosk.regions().unwrap_or_default(),
         hub.ca.clone(),
         &hub.public_key,
         hub.cons_id.clone(),
@@ -159,6 +178,7 @@ pub(super) fn kiosk_agent_config(
 fn build(
     db: PathBuf,
     hub_url: String,
+    regions: Option<Vec<String>>,
     hub_ca: Option<PathBuf>,
     pub_path: &std::path::Path,
     cons_id: String,
@@ -179,6 +199,7 @@ fn build(
     Ok(AgentConfig {
         db,
         hub_url,
+        regions,
         hub_ca,
         cons_id,
         secret,

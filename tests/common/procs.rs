@@ -108,6 +108,7 @@ pub fn agent_config(dir: &Path, db: &Path, url: &str) -> anjungan::sync::AgentCo
     anjungan::sync::AgentConfig {
         db: db.to_path_buf(),
         hub_url: url.to_owned(),
+        regions: None,
         hub_ca: Some(dir.join("keys/tls.crt")),
         cons_id: "k1".into(),
         secret: SECRET.into(),

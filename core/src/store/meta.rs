@@ -70,6 +70,8 @@ pub const KEY_LAST_SYNC_ERROR: &str = "last_sync_error";
 pub const KEY_LAST_SYNC_ATTEMPT: &str = "last_sync_attempt_at";
 pub(crate) const KEY_LOADED_AT: &str = "data_loaded_at";
 pub(crate) const KEY_SOURCE: &str = "data_source";
+/// The regions the synced data was made for (`3204,3273`; `*`: all), from the answer.
+pub const KEY_REGIONS: &str = "data_regions";
 
 /// Writes one metadata value on any connection or transaction.
 pub(crate) fn set_meta(

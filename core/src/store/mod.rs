@@ -28,7 +28,9 @@ pub(crate) use content::NOTE;
 pub use crypt::{DbKey, DbRole, open_connection, open_connection_as};
 pub use members::MemberRecord;
 pub use meta::DatasetInfo;
-pub use meta::{KEY_EPOCH, KEY_LAST_SYNC_ATTEMPT, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK};
+pub use meta::{
+    KEY_EPOCH, KEY_LAST_SYNC_ATTEMPT, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK, KEY_REGIONS,
+};
 pub(crate) use meta::{KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION, set_meta};
 pub use outbox::{Decision, OutboxEntry, OutboxState};
 pub use places::{FacilityQuery, FacilityRecord, OfficeQuery, OfficeRecord, Point};

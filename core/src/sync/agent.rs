@@ -32,6 +32,8 @@ pub struct AgentConfig {
     /// The hub's base URL, or several separated by commas (replicas of one hub, in order
     /// of preference): a cycle that cannot reach one goes on with the next at once.
     pub hub_url: String,
+    /// The kab/kota buckets whose members to keep (checked, sorted; `None`: all).
+    pub regions: Option<Vec<String>>,
     /// The hub's certificate (PEM), the only one trusted; required for an https:// hub.
     pub hub_ca: Option<PathBuf>,
     pub cons_id: String,
@@ -372,19 +374,27 @@ impl SyncAgent {
     /// Downloads, verifies and applies the hub's answer.
     async fn pull(&self, client: &HubClient) -> Result<(Applied, u64), SyncError> {
         let db = self.config.db.clone();
+        let wanted = self.config.regions.clone();
         let (version, epoch) = blocking(move || {
             let mut store = Store::open(&db)?;
-            apply::local_position(store.connection())
+            // Data made for other regions: start over with a snapshot of the new set.
+            apply::position_for(store.connection(), wanted.as_deref())
         })
         .await?;
         let nonce = nonce();
         // Encrypted on disk; deleted when `tmp` is dropped, whichever way this ends.
         let tmp = SealedFile::new(&download_path(&self.config.db));
-        let bytes = client.download(version, &epoch, &nonce, &tmp).await?;
+        let regions = self.config.regions.clone();
+        let bytes = client
+            .download(version, &epoch, &nonce, regions.as_deref(), &tmp)
+            .await?;
         let db = self.config.db.clone();
         let key = self.config.hub_key;
         let source = client.endpoint().base().to_owned();
-        let applied = blocking(move || verify_and_apply(&db, &tmp, &key, &nonce, &source)).await?;
+        let applied = blocking(move || {
+            verify_and_apply(&db, &tmp, &key, &nonce, regions.as_deref(), &source)
+        })
+        .await?;
         Ok((applied, bytes))
     }
 
@@ -420,6 +430,7 @@ pub fn verify_and_apply(
     file: &SealedFile,
     key: &VerifyingKey,
     nonce: &str,
+    regions: Option<&[String]>,
     source: &str,
 ) -> Result<Applied, SyncError> {
     let verified = payload::verify(
@@ -431,6 +442,14 @@ pub fn verify_and_apply(
             max_skew: super::auth::WINDOW_SECS,
         },
     )?;
+    // Signed, but for other regions than asked: not this kiosk's data.
+    if verified.header.regions.as_deref() != regions {
+        return Err(SyncError::Mismatch(format!(
+            "the answer is for regions {}, not {}",
+            super::regions::regions_key(verified.header.regions.as_deref()),
+            super::regions::regions_key(regions)
+        )));
+    }
     let mut store = Store::open(db)?;
     apply::apply_reader(
         store.connection(),

@@ -8,14 +8,14 @@ use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use super::SyncError;
 use super::payload::{self, Count, Kind, Lines, Verified};
 use super::tables::Applier;
 use crate::store::{
-    KEY_EPOCH, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK, KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION,
-    set_meta,
+    KEY_EPOCH, KEY_LAST_SYNC_ERROR, KEY_LAST_SYNC_OK, KEY_LOADED_AT, KEY_REGIONS, KEY_SOURCE,
+    KEY_VERSION, set_meta,
 };
 
 /// Set to make a snapshot's apply stop just before its commit and wait to be killed: the
@@ -32,6 +32,28 @@ pub struct Applied {
     pub from: i64,
     pub version: i64,
     pub counts: BTreeMap<String, Count>,
+}
+
+/// What to ask the hub with for `regions`: the local version and epoch, or (0, "") when the
+/// local data was made for other regions, so the answer is a snapshot of the new set.
+pub fn position_for(
+    conn: &Connection,
+    regions: Option<&[String]>,
+) -> Result<(i64, String), SyncError> {
+    let position = local_position(conn)?;
+    let held: Option<String> = conn
+        .query_row(
+            "SELECT value FROM sync_meta WHERE key = ?1",
+            [KEY_REGIONS],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let held = held.unwrap_or_else(|| "*".to_owned());
+    Ok(if held == super::regions::regions_key(regions) {
+        position
+    } else {
+        (0, String::new())
+    })
 }
 
 /// The local version and epoch, as the kiosk asks the hub with them.
@@ -86,14 +108,28 @@ fn apply_in_tx(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (local_version, local_epoch) = local_position(&tx)?;
     let same_epoch = local_epoch == header.epoch;
-    if header.kind != Kind::Snapshot {
-        if !same_epoch || header.from != local_version {
-            return Err(SyncError::Mismatch(format!(
-                "a {:?} from version {} does not apply to local version {local_version}",
-                header.kind, header.from
-            )));
-        }
-    } else if same_epoch && header.version < local_version {
+    if header.kind != Kind::Snapshot && (!same_epoch || header.from != local_version) {
+        return Err(SyncError::Mismatch(format!(
+            "a {:?} from version {} does not apply to local version {local_version}",
+            header.kind, header.from
+        )));
+    }
+    let held_regions: String = tx
+        .query_row(
+            "SELECT value FROM sync_meta WHERE key = ?1",
+            [KEY_REGIONS],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_else(|| "*".to_owned());
+    let regions = super::regions::regions_key(header.regions.as_deref());
+    if header.kind != Kind::Snapshot && held_regions != regions {
+        return Err(SyncError::Mismatch(format!(
+            "a {:?} for regions {regions} does not apply to data for regions {held_regions}",
+            header.kind
+        )));
+    }
+    if header.kind == Kind::Snapshot && same_epoch && header.version < local_version {
         // A signed but older snapshot: refuse to go back in time.
         return Err(SyncError::Mismatch(format!(
             "snapshot version {} is older than local version {local_version}",
@@ -128,6 +164,7 @@ fn apply_in_tx(
         set_meta(&tx, KEY_EPOCH, &header.epoch)?;
         set_meta(&tx, KEY_LOADED_AT, now_rfc3339)?;
         set_meta(&tx, KEY_SOURCE, source)?;
+        set_meta(&tx, KEY_REGIONS, &regions)?;
     }
     set_meta(&tx, KEY_LAST_SYNC_OK, now_rfc3339)?;
     tx.execute(

@@ -304,17 +304,20 @@ impl HubClient {
         since: i64,
         epoch: &str,
         nonce: &str,
+        regions: Option<&[String]>,
         dest: &SealedFile,
     ) -> Result<u64, SyncError> {
         let since = since.to_string();
-        let url = self.url(
-            "/v1/sync",
-            &[
-                ("since", since.as_str()),
-                ("epoch", epoch),
-                ("nonce", nonce),
-            ],
-        )?;
+        let regions = regions.map(|r| r.join(","));
+        let mut query = vec![
+            ("since", since.as_str()),
+            ("epoch", epoch),
+            ("nonce", nonce),
+        ];
+        if let Some(r) = &regions {
+            query.push(("regions", r.as_str()));
+        }
+        let url = self.url("/v1/sync", &query)?;
         let resp = self
             .send(reqwest::Method::GET, url, Vec::new(), &super::nonce())
             .await?;

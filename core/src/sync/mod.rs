@@ -13,6 +13,7 @@ pub mod client;
 pub mod hubcheck;
 pub mod keys;
 pub mod payload;
+pub mod regions;
 pub mod sealed;
 pub mod tables;
 pub mod tls;

@@ -57,6 +57,9 @@ pub struct Header {
     pub cons_id: String,
     /// The wire columns of every synced table.
     pub columns: BTreeMap<String, Vec<String>>,
+    /// The regions (kab/kota buckets) whose members this answer carries; absent: all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regions: Option<Vec<String>>,
 }
 
 impl Header {
@@ -80,7 +83,14 @@ impl Header {
             nonce: nonce.into(),
             cons_id: cons_id.into(),
             columns: wire_columns(),
+            regions: None,
         }
+    }
+
+    /// The same header, for an answer that carries only `regions`' members.
+    pub fn for_regions(mut self, regions: Option<&[String]>) -> Self {
+        self.regions = regions.map(<[String]>::to_vec);
+        self
     }
 }
 
