@@ -1064,3 +1064,222 @@ fn the_agent_task_syncs_at_once_on_start_and_stops_on_shutdown() {
     assert_eq!(fleet[0]["health"]["printer"]["configured"], false);
     assert_eq!(fleet[0]["silent"], false);
 }
+
+/// The small hand-written fixture (Bandung, kab/kota 3273) with one family moved to
+/// Jakarta Pusat (3171: Hendra, alone on his KK, gets an FKTP there) and Dewi free to
+/// change her FKTP, served by a hub whose state lives in `dir`.
+fn fixture_hub(dir: &Path) -> HubProc {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/small");
+    let fixture = dir.join("data");
+    std::fs::create_dir_all(&fixture).unwrap();
+    for entry in std::fs::read_dir(&source).unwrap().flatten() {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), fixture.join(entry.file_name())).unwrap();
+        }
+    }
+    let members = std::fs::read_to_string(fixture.join("members.csv")).unwrap();
+    let moved: Vec<String> = members
+        .lines()
+        .map(|l| {
+            if l.starts_with("0001000000031,") {
+                l.replacen("3273P001", "3171P001", 1)
+            } else {
+                l.replace("3273D004,2026-09-22", "3273D004,2026-01-05")
+            }
+        })
+        .collect();
+    std::fs::write(fixture.join("members.csv"), moved.join("\n") + "\n").unwrap();
+    let (code, out) = anj(&["hub", "keygen", "--out", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}");
+    std::fs::write(
+        dir.join("kiosks.toml"),
+        format!("[[kiosk]]\ncons_id = \"k1\"\nsecret = \"{SECRET_1}\"\n"),
+    )
+    .unwrap();
+    let s = |p: &str| dir.join(p).display().to_string();
+    let mut child = Command::new(BIN)
+        .args(["hub", "--data", fixture.to_str().unwrap()])
+        .args(["--state", &s("hub.db"), "--today", "2026-11-22"])
+        .args(["--key", &s("hub.key"), "--kiosks", &s("kiosks.toml")])
+        .args(["--tls-cert", &s("tls.crt"), "--tls-key", &s("tls.key")])
+        .args(["--listen", "127.0.0.1:0"])
+        .env("ANJUNGAN_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("hub exited before listening").unwrap();
+        if let Some(a) = line.strip_prefix("hub listening on ") {
+            break a.trim().to_owned();
+        }
+    };
+    // Keep the hub's log: the test checks that no identifier reached it.
+    let log = dir.join("hub.log");
+    std::thread::spawn(move || {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(log).unwrap();
+        for line in lines.map_while(Result::ok) {
+            let _ = writeln!(f, "{line}");
+        }
+    });
+    HubProc { child, url }
+}
+
+#[test]
+fn a_member_from_another_region_is_looked_up_at_the_hub_and_never_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut hub = fixture_hub(dir.path());
+    let s = |p: &str| dir.path().join(p).display().to_string();
+    // A kiosk in Jakarta Pusat: the Bandung families are not in its regions.
+    let config = dir.path().join("kiosk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[kiosk]\nid = \"k1\"\ndb = {db:?}\nregions = [\"3171\"]\n\
+             [hub]\nurl = {url:?}\nca = {ca:?}\npublic_key = {public:?}\ncons_id = \"k1\"\n\
+             secret = \"{SECRET_1}\"\n",
+            db = s("kiosk.db"),
+            url = hub.url(),
+            ca = s("tls.crt"),
+            public = s("hub.pub"),
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let (code, v) = anj(&["sync", "--once", "--config", cfg, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    let members = |db: &str| -> i64 {
+        let mut store = Store::open(Path::new(db)).unwrap();
+        store
+            .connection()
+            .query_row("SELECT count(*) FROM members", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        members(&s("kiosk.db")),
+        1,
+        "only the Jakarta family (Hendra's) is on this kiosk"
+    );
+    let facilities: i64 = Store::open(Path::new(&s("kiosk.db")))
+        .unwrap()
+        .connection()
+        .query_row("SELECT count(*) FROM facilities", [], |r| r.get(0))
+        .unwrap();
+    assert!(facilities >= 7, "the global tables are here: {facilities}");
+
+    // Budi, from Bandung: found at the hub, answered, and marked as such.
+    let query = |what: &str, dob: &str| {
+        anj(&[
+            "query",
+            what,
+            "--config",
+            cfg,
+            "--nik",
+            "3273011205800001",
+            "--dob",
+            dob,
+            "--today",
+            "2026-11-22",
+            "--json",
+        ])
+    };
+    let (code, v) = query("status", "1980-05-12");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["source"], "hub", "{v}");
+    let (code, v) = query("dues", "1980-05-12");
+    assert_eq!((code, v["source"].as_str()), (0, Some("hub")), "{v}");
+    assert!(v.to_string().contains("2565000"), "Budi's arrears: {v}");
+    // Never on disk: the kiosk's file still holds only its own region's members.
+    assert_eq!(members(&s("kiosk.db")), 1);
+    // A local member is answered locally.
+    let (code, v) = anj(&[
+        "query",
+        "status",
+        "--config",
+        cfg,
+        "--nik",
+        "3273013112750005",
+        "--dob",
+        "1975-12-31",
+        "--today",
+        "2026-11-22",
+        "--json",
+    ]);
+    assert_eq!((code, v["source"].as_str()), (0, Some("local")), "{v}");
+    // A wrong date of birth: the same mismatch as a local typo.
+    let (code, v) = query("status", "1980-05-13");
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (2, Some("IDENTITY_MISMATCH")),
+        "{v}"
+    );
+    assert!(!v["message"].as_str().unwrap().contains("165"), "{v}");
+
+    // Dewi, from Bandung too: her FKTP change request goes through the outbox as any
+    // other.
+    let (code, v) = anj(&[
+        "request",
+        "change-fktp",
+        "--config",
+        cfg,
+        "--nik",
+        "3273016802900004",
+        "--dob",
+        "1990-02-28",
+        "--to",
+        "3273P001",
+        "--today",
+        "2026-11-22",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let reference = v["reference"].as_str().unwrap().to_owned();
+    let (code, v) = anj(&["sync", "--once", "--config", cfg, "--json"]);
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = anj(&[
+        "hub",
+        "requests",
+        "list",
+        "--state",
+        &s("hub.db"),
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert!(v.to_string().contains(&reference), "{v}");
+    assert_eq!(members(&s("kiosk.db")), 1);
+
+    // The hub's log names lookups by a keyed hash, never the NIK or the card.
+    let log = std::fs::read_to_string(dir.path().join("hub.log")).unwrap_or_default();
+    assert!(log.contains("lookup"), "{log}");
+    assert!(
+        !log.contains("3273011205800001") && !log.contains("0001000000011"),
+        "{log}"
+    );
+
+    // Offline: the same IDENTITY_MISMATCH, saying the kiosk is offline, for everyone.
+    hub.kill();
+    let (code, v) = query("status", "1980-05-12");
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (2, Some("IDENTITY_MISMATCH")),
+        "{v}"
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Care Center 165"),
+        "{v}"
+    );
+    assert!(
+        v["message_en"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot reach"),
+        "{v}"
+    );
+}

@@ -28,7 +28,10 @@ use serde_json::Value;
 
 use crate::HubError;
 use crate::buckets;
-use crate::store::{Ask, FlagRow, FleetRow, HubStore, ImportSummary, RequestRow};
+use crate::store::{
+    Ask, Family, FlagRow, FleetRow, HubStore, ImportSummary, LOOKUP_FAILURES, LOOKUP_LOCK_SECS,
+    LOOKUP_WINDOW_SECS, RequestRow,
+};
 
 /// The schema, one migration per version (`hub/migrations/postgres/`), recorded in
 /// `hub_schema_migrations`.
@@ -42,6 +45,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "buckets",
         include_str!("../migrations/postgres/0002_buckets.sql"),
+    ),
+    (
+        3,
+        "lookups",
+        include_str!("../migrations/postgres/0003_lookups.sql"),
     ),
 ];
 
@@ -569,7 +577,7 @@ impl HubStore for PgHub {
         .for_regions(ask.regions);
         let mut w = PayloadWriter::new(out, &header)?;
         match kind {
-            Kind::None => {}
+            Kind::None | Kind::Lookup => {}
             Kind::Delta => {
                 let portal = tx.bind(
                     &format!(
@@ -829,6 +837,111 @@ impl HubStore for PgHub {
                 &chrono::Utc::now().to_rfc3339(),
                 &health.to_string(),
             ],
+        )?;
+        Ok(())
+    }
+
+    fn lookup_family(&self, id: &str, birth_date: &str) -> Result<Option<Family>, HubError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let Some(kk) = tx.query_opt(
+            "SELECT kk_no FROM members WHERE (nik = $1 OR card_no = $1) AND birth_date = $2 LIMIT 1",
+            &[&id, &birth_date],
+        )?
+        else {
+            return Ok(None);
+        };
+        let kk: String = kk.get(0);
+        let mut family = Family::default();
+        for (table, out) in [
+            ("members", &mut family.members),
+            ("bills", &mut family.bills),
+        ] {
+            let spec = tables::table(table).ok_or_else(|| HubError::BadRequest(table.into()))?;
+            let rows = tx.query(
+                &format!(
+                    "SELECT {} FROM {table} WHERE kk_no = $1",
+                    spec.columns.join(", ")
+                ),
+                &[&kk],
+            )?;
+            for row in &rows {
+                out.push(
+                    (0..spec.columns.len())
+                        .map(|i| wire_value(row, i))
+                        .collect::<Result<_, _>>()?,
+                );
+            }
+        }
+        tx.commit()?;
+        Ok(Some(family))
+    }
+
+    fn lookup_calls(&self, cons_id: &str, now: i64) -> Result<i64, HubError> {
+        let minute = now.div_euclid(60);
+        let mut conn = self.conn()?;
+        if minute % 10 == 0 {
+            conn.execute(
+                "DELETE FROM hub_lookup_rate WHERE minute < $1",
+                &[&(minute - 60)],
+            )?;
+        }
+        Ok(conn
+            .query_one(
+                "INSERT INTO hub_lookup_rate (cons_id, minute, calls) VALUES ($1, $2, 1) \
+                 ON CONFLICT (cons_id, minute) DO UPDATE SET calls = hub_lookup_rate.calls + 1 \
+                 RETURNING calls",
+                &[&cons_id, &minute],
+            )?
+            .get(0))
+    }
+
+    fn lookup_locked(&self, key_hash: &str, now: i64) -> Result<Option<i64>, HubError> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT locked_until FROM hub_lookup_failures WHERE key_hash = $1",
+                &[&key_hash],
+            )?
+            .and_then(|r| r.get::<_, Option<i64>>(0))
+            .filter(|u| *u > now))
+    }
+
+    fn lookup_failed(&self, key_hash: &str, now: i64) -> Result<Option<i64>, HubError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let failures: i64 = tx
+            .query_one(
+                "INSERT INTO hub_lookup_failures (key_hash, window_start, failures) \
+                 VALUES ($1, $2, 1) ON CONFLICT (key_hash) DO UPDATE SET \
+                 failures = CASE WHEN hub_lookup_failures.window_start < $2 - $3 THEN 1 \
+                            ELSE hub_lookup_failures.failures + 1 END, \
+                 window_start = CASE WHEN hub_lookup_failures.window_start < $2 - $3 THEN $2 \
+                            ELSE hub_lookup_failures.window_start END \
+                 RETURNING failures",
+                &[&key_hash, &now, &LOOKUP_WINDOW_SECS],
+            )?
+            .get(0);
+        let locked = (failures >= LOOKUP_FAILURES).then_some(now + LOOKUP_LOCK_SECS);
+        if let Some(until) = locked {
+            tx.execute(
+                "UPDATE hub_lookup_failures SET locked_until = $2, failures = 0, window_start = $3 \
+                 WHERE key_hash = $1",
+                &[&key_hash, &until, &now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(locked)
+    }
+
+    fn lookup_cleared(&self, key_hash: &str) -> Result<(), HubError> {
+        self.conn()?.execute(
+            "DELETE FROM hub_lookup_failures WHERE key_hash = $1",
+            &[&key_hash],
         )?;
         Ok(())
     }

@@ -37,7 +37,9 @@ use anjungan_core::sync::keys;
 
 use crate::HubError;
 use crate::kiosks::Kiosks;
-use crate::store::{Ask, HubStore};
+use crate::store::{Ask, Family, HubStore, LOOKUPS_PER_MINUTE};
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
 
 /// The media type of a sync answer.
 pub const SYNC_CONTENT_TYPE: &str = "application/vnd.anjungan.sync+gzip";
@@ -49,16 +51,34 @@ pub struct Hub {
     key: SigningKey,
     kiosks: Kiosks,
     body_read: Duration,
+    lookup_key: [u8; 32],
 }
 
 impl Hub {
     pub fn new(store: Arc<dyn HubStore>, key: SigningKey, kiosks: Kiosks) -> Self {
+        // The lookup log's hash key: derived from the signing key, so every replica (which
+        // holds the same key) names an identifier the same way, and nobody without the key
+        // can turn a hash back into a NIK by trying them all.
+        let lookup_key = Sha256::new()
+            .chain_update(b"ANJUNGAN-LOOKUP-KEY-1")
+            .chain_update(key.to_bytes())
+            .finalize()
+            .into();
         Self {
             store,
             key,
             kiosks,
             body_read: BODY_READ_TIMEOUT,
+            lookup_key,
         }
+    }
+
+    /// The keyed hash an identifier is counted and logged under (hex).
+    pub fn lookup_hash(&self, id: &str) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.lookup_key).expect("HMAC takes any key length");
+        mac.update(id.as_bytes());
+        anjungan_core::sync::payload::hex(&mac.finalize().into_bytes())
     }
 
     /// Sets how long a client may take to send a request body.
@@ -75,6 +95,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/v1/time", get(time))
         .route("/v1/requests", post(submit))
         .route("/v1/heartbeat", post(heartbeat))
+        .route("/v1/lookup", post(lookup))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(hub)
@@ -493,6 +514,7 @@ fn declared_within(parts: &Parts, max: usize) -> Result<(), ApiError> {
 }
 
 /// Body caps per endpoint.
+pub const LOOKUP_BODY_MAX: usize = 1024;
 pub const SUBMIT_BODY_MAX: usize = 16 * 1024;
 pub const HEARTBEAT_BODY_MAX: usize = 64 * 1024;
 
@@ -667,4 +689,134 @@ async fn heartbeat(State(hub): State<Arc<Hub>>, request: Request) -> Result<Resp
         received_at,
     })
     .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct LookupBody {
+    id: String,
+    birth_date: String,
+}
+
+/// What a lookup came to.
+enum LookupOutcome {
+    Found(Family),
+    Mismatch,
+    Locked(i64),
+    Busy,
+}
+
+/// `POST /v1/lookup`: a member from another region, by NIK or card and date of birth. An
+/// exact match gets the family's rows in a signed payload bound to the call's nonce;
+/// anything else `IDENTITY_MISMATCH`, the same for an unknown identifier and a wrong date.
+/// Limited per kiosk (per minute) and per identifier across every kiosk and replica
+/// ([`crate::store::LOOKUP_FAILURES`] failures lock it); logged under a keyed hash, never
+/// the identifier.
+async fn lookup(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let who = authenticate(&hub, &parts).await?;
+    declared_within(&parts, LOOKUP_BODY_MAX)?;
+    let body = read_body(&hub, &who, body, LOOKUP_BODY_MAX).await?;
+    let q: LookupBody = parse_json(&body)?;
+    let id = q.id.trim().to_owned();
+    let valid_id = (id.len() == 16 || id.len() == 13) && id.bytes().all(|b| b.is_ascii_digit());
+    let valid_date = chrono::NaiveDate::parse_from_str(&q.birth_date, "%Y-%m-%d").is_ok();
+    if !valid_id || !valid_date {
+        return Err(bad_request(
+            "id must be a NIK (16 digits) or a JKN card number (13 digits), birth_date YYYY-MM-DD",
+        ));
+    }
+    let key_hash = hub.lookup_hash(&id);
+    let worker = Arc::clone(&hub);
+    let cons_id = who.cons_id.clone();
+    let hash = key_hash.clone();
+    let outcome = tokio::task::spawn_blocking(move || -> Result<LookupOutcome, HubError> {
+        let store = &worker.store;
+        let now = anjungan_core::sync::unix_now();
+        if store.lookup_calls(&cons_id, now)? > LOOKUPS_PER_MINUTE {
+            return Ok(LookupOutcome::Busy);
+        }
+        if let Some(until) = store.lookup_locked(&hash, now)? {
+            return Ok(LookupOutcome::Locked(until - now));
+        }
+        match store.lookup_family(&id, &q.birth_date)? {
+            Some(family) => {
+                store.lookup_cleared(&hash)?;
+                Ok(LookupOutcome::Found(family))
+            }
+            None => Ok(match store.lookup_failed(&hash, now)? {
+                Some(until) => LookupOutcome::Locked(until - now),
+                None => LookupOutcome::Mismatch,
+            }),
+        }
+    })
+    .await
+    .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
+    let key = &key_hash[..16];
+    match outcome {
+        LookupOutcome::Found(family) => {
+            tracing::info!(key, outcome = "found", "lookup");
+            let worker = Arc::clone(&hub);
+            let nonce = who.nonce.clone();
+            let cons_id = who.cons_id.clone();
+            let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, HubError> {
+                let header = anjungan_core::sync::payload::Header::new(
+                    anjungan_core::sync::payload::Kind::Lookup,
+                    &worker.store.epoch()?,
+                    0,
+                    worker.store.version()?,
+                    anjungan_core::sync::unix_now(),
+                    &nonce,
+                    &cons_id,
+                );
+                let mut out = Vec::new();
+                let mut w = anjungan_core::sync::payload::PayloadWriter::new(&mut out, &header)?;
+                use anjungan_core::sync::tables::Op;
+                for row in &family.members {
+                    w.change("members", Op::Upsert, row)?;
+                }
+                for row in &family.bills {
+                    w.change("bills", Op::Upsert, row)?;
+                }
+                w.finish(&worker.key)?;
+                Ok(out)
+            })
+            .await
+            .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
+            Ok(([(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)], bytes).into_response())
+        }
+        LookupOutcome::Mismatch => {
+            tracing::info!(key, outcome = "mismatch", "lookup");
+            Err(ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "IDENTITY_MISMATCH",
+                id: "Data tidak cocok: tidak ada peserta dengan nomor dan tanggal lahir ini."
+                    .into(),
+                en: "The details do not match: no member has this number and date of birth.".into(),
+            })
+        }
+        LookupOutcome::Locked(secs) => {
+            tracing::warn!(key, outcome = "locked", "lookup");
+            Err(ApiError {
+                status: StatusCode::LOCKED,
+                code: "IDENTITY_LOCKED",
+                id: format!(
+                    "Nomor ini dikunci sementara ({} menit lagi) karena terlalu banyak percobaan yang tidak cocok.",
+                    (secs + 59) / 60
+                ),
+                en: format!(
+                    "This number is locked for a while ({} more minutes) after too many attempts that did not match.",
+                    (secs + 59) / 60
+                ),
+            })
+        }
+        LookupOutcome::Busy => {
+            tracing::warn!(outcome = "rate_limited", "lookup");
+            Err(ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "LOOKUP_RATE_LIMITED",
+                id: "Anjungan ini terlalu sering mencari peserta dari daerah lain. Coba lagi sebentar lagi.".into(),
+                en: "This kiosk looked up members from other regions too often. Try again shortly.".into(),
+            })
+        }
+    }
 }

@@ -23,7 +23,10 @@ use serde_json::Value;
 
 use crate::HubError;
 use crate::buckets;
-use crate::store::{Ask, FlagRow, FleetRow, HubStore, ImportSummary, RequestRow};
+use crate::store::{
+    Ask, Family, FlagRow, FleetRow, HubStore, ImportSummary, LOOKUP_FAILURES, LOOKUP_LOCK_SECS,
+    LOOKUP_WINDOW_SECS, RequestRow,
+};
 
 /// The hub's own tables, one migration per version (`hub/migrations/sqlite/`), recorded
 /// in `hub_schema_migrations`; the kiosk schema under them has its own (user_version).
@@ -42,6 +45,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "buckets",
         include_str!("../migrations/sqlite/0003_buckets.sql"),
+    ),
+    (
+        4,
+        "lookups",
+        include_str!("../migrations/sqlite/0004_lookups.sql"),
     ),
 ];
 
@@ -453,6 +461,95 @@ impl HubStore for SqliteHub {
         Ok(())
     }
 
+    fn lookup_family(&self, id: &str, birth_date: &str) -> Result<Option<Family>, HubError> {
+        let mut conn = self.reader()?;
+        let kk: Option<String> = conn
+            .query_row(
+                "SELECT kk_no FROM members WHERE (nik = ?1 OR card_no = ?1) AND birth_date = ?2 \
+                 LIMIT 1",
+                params![id, birth_date],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let family = match kk {
+            Some(kk) => {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                let family = Family {
+                    members: family_rows(&tx, "members", &kk)?,
+                    bills: family_rows(&tx, "bills", &kk)?,
+                };
+                tx.commit()?;
+                Some(family)
+            }
+            None => None,
+        };
+        self.give_back(conn);
+        Ok(family)
+    }
+
+    fn lookup_calls(&self, cons_id: &str, now: i64) -> Result<i64, HubError> {
+        let minute = now.div_euclid(60);
+        let mut store = self.writer()?;
+        let conn = store.connection();
+        conn.execute(
+            "DELETE FROM hub_lookup_rate WHERE minute < ?1",
+            [minute - 60],
+        )?;
+        Ok(conn.query_row(
+            "INSERT INTO hub_lookup_rate (cons_id, minute, calls) VALUES (?1, ?2, 1) \
+             ON CONFLICT (cons_id, minute) DO UPDATE SET calls = calls + 1 RETURNING calls",
+            params![cons_id, minute],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn lookup_locked(&self, key_hash: &str, now: i64) -> Result<Option<i64>, HubError> {
+        let mut store = self.writer()?;
+        let until: Option<Option<i64>> = store
+            .connection()
+            .query_row(
+                "SELECT locked_until FROM hub_lookup_failures WHERE key_hash = ?1",
+                [key_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(until.flatten().filter(|u| *u > now))
+    }
+
+    fn lookup_failed(&self, key_hash: &str, now: i64) -> Result<Option<i64>, HubError> {
+        let mut store = self.writer()?;
+        let tx = store
+            .connection()
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let failures: i64 = tx.query_row(
+            "INSERT INTO hub_lookup_failures (key_hash, window_start, failures) VALUES (?1, ?2, 1) \
+             ON CONFLICT (key_hash) DO UPDATE SET \
+               failures = CASE WHEN window_start < ?2 - ?3 THEN 1 ELSE failures + 1 END, \
+               window_start = CASE WHEN window_start < ?2 - ?3 THEN ?2 ELSE window_start END \
+             RETURNING failures",
+            params![key_hash, now, LOOKUP_WINDOW_SECS],
+            |r| r.get(0),
+        )?;
+        let locked = (failures >= LOOKUP_FAILURES).then_some(now + LOOKUP_LOCK_SECS);
+        if let Some(until) = locked {
+            tx.execute(
+                "UPDATE hub_lookup_failures SET locked_until = ?2, failures = 0, window_start = ?3 \
+                 WHERE key_hash = ?1",
+                params![key_hash, until, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(locked)
+    }
+
+    fn lookup_cleared(&self, key_hash: &str) -> Result<(), HubError> {
+        self.writer()?.connection().execute(
+            "DELETE FROM hub_lookup_failures WHERE key_hash = ?1",
+            [key_hash],
+        )?;
+        Ok(())
+    }
+
     fn fleet(&self) -> Result<Vec<FleetRow>, HubError> {
         let mut store = self.writer()?;
         let conn = store.connection();
@@ -470,6 +567,25 @@ impl HubStore for SqliteHub {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// A family's rows of `table` (members or bills) in the wire columns.
+fn family_rows(conn: &Connection, table: &str, kk_no: &str) -> Result<Vec<Vec<Value>>, HubError> {
+    let spec = tables::table(table).ok_or_else(|| HubError::BadRequest(table.into()))?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {} FROM {table} WHERE kk_no = ?1",
+        spec.columns.join(", ")
+    ))?;
+    let mut rows = stmt.query([kk_no])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(
+            (0..spec.columns.len())
+                .map(|i| tables::wire_value(row, i))
+                .collect::<Result<_, _>>()?,
+        );
+    }
+    Ok(out)
 }
 
 /// A decision as the `request_status` row every kiosk receives.
@@ -746,7 +862,7 @@ fn write_answer(
     .for_regions(ask.regions);
     let mut w = PayloadWriter::new(out, &header)?;
     match kind {
-        Kind::None => {}
+        Kind::None | Kind::Lookup => {}
         Kind::Delta => {
             let mut stmt = tx.prepare(&format!(
                 "SELECT tbl, op, data FROM hub_changes WHERE version > ?1 AND version <= ?2\

@@ -199,6 +199,23 @@ pub trait HubStore: Send + Sync {
     /// Records a heartbeat.
     fn heartbeat(&self, cons_id: &str, health: &Value) -> Result<(), HubError>;
 
+    /// The family of the member whose NIK or card number is `id` and whose date of birth
+    /// is `birth_date`, exactly; `None` otherwise.
+    fn lookup_family(&self, id: &str, birth_date: &str) -> Result<Option<Family>, HubError>;
+
+    /// Counts a lookup by `cons_id` in the current minute; returns the minute's count.
+    fn lookup_calls(&self, cons_id: &str, now: i64) -> Result<i64, HubError>;
+
+    /// Until when the identifier (by its keyed hash) is locked, if it is.
+    fn lookup_locked(&self, key_hash: &str, now: i64) -> Result<Option<i64>, HubError>;
+
+    /// Counts a failed lookup of the identifier; returns until when it is now locked, when
+    /// this failure locks it ([`LOOKUP_FAILURES`] within [`LOOKUP_WINDOW_SECS`]).
+    fn lookup_failed(&self, key_hash: &str, now: i64) -> Result<Option<i64>, HubError>;
+
+    /// Forgets the identifier's failures (it was found).
+    fn lookup_cleared(&self, key_hash: &str) -> Result<(), HubError>;
+
     /// The kiosks that have sent a heartbeat.
     fn fleet(&self) -> Result<Vec<FleetRow>, HubError>;
 
@@ -271,6 +288,22 @@ pub trait HubStore: Send + Sync {
             signature,
         })
     }
+}
+
+/// Lookups one kiosk may make per minute.
+pub const LOOKUPS_PER_MINUTE: i64 = 30;
+/// Failed lookups of one identifier, across all kiosks, that lock it...
+pub const LOOKUP_FAILURES: i64 = 5;
+/// ...within this window...
+pub const LOOKUP_WINDOW_SECS: i64 = 3_600;
+/// ...for this long.
+pub const LOOKUP_LOCK_SECS: i64 = 3_600;
+
+/// A looked-up family: its members' and its bills' rows, in the wire columns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Family {
+    pub members: Vec<Vec<Value>>,
+    pub bills: Vec<Vec<Value>>,
 }
 
 /// Which answer a kiosk at (`since`, `epoch`) gets, given the hub's `current` version and

@@ -33,7 +33,69 @@ both!(
     a_failed_import_changes_nothing,
     a_region_kiosk_gets_its_families_and_every_global_table,
     a_family_that_moves_leaves_one_region_and_reaches_the_other,
+    a_lookup_finds_only_an_exact_match_and_five_failures_lock_the_identifier,
 );
+
+fn a_lookup_finds_only_an_exact_match_and_five_failures_lock_the_identifier(backend: Backend) {
+    let f = with_fixture(backend);
+    let hub = &*f.store;
+    let by_nik = hub
+        .lookup_family("3273011205800001", "1980-05-12")
+        .unwrap()
+        .expect("Budi by NIK");
+    assert_eq!(by_nik.members.len(), 3, "the whole family");
+    assert_eq!(by_nik.bills.len(), 28);
+    assert!(by_nik.members.iter().all(|m| m[2] == BUDI_KK));
+    let by_card = hub.lookup_family("0001000000011", "1980-05-12").unwrap();
+    assert_eq!(by_card.as_ref(), Some(&by_nik));
+    assert_eq!(
+        hub.lookup_family("3273011205800001", "1980-05-13").unwrap(),
+        None
+    );
+    assert_eq!(
+        hub.lookup_family("3273019999999999", "1980-05-12").unwrap(),
+        None
+    );
+    // A family member's NIK finds the same family, and only with their own birth date.
+    assert!(
+        hub.lookup_family("3273014307830002", "1980-05-12")
+            .unwrap()
+            .is_none()
+    );
+
+    let now = unix_now();
+    let key = "c0ffee";
+    for _ in 0..4 {
+        assert_eq!(hub.lookup_failed(key, now).unwrap(), None);
+    }
+    let until = hub
+        .lookup_failed(key, now)
+        .unwrap()
+        .expect("the fifth failure locks");
+    assert_eq!(until, now + anjungan_hub::store::LOOKUP_LOCK_SECS);
+    assert_eq!(hub.lookup_locked(key, now).unwrap(), Some(until));
+    assert_eq!(hub.lookup_locked("other", now).unwrap(), None);
+    // The lock holds for every replica over the same state.
+    if backend == Backend::Postgres {
+        assert_eq!(f.reopen().lookup_locked(key, now).unwrap(), Some(until));
+    }
+    assert_eq!(hub.lookup_locked(key, until + 1).unwrap(), None, "it ends");
+    // Failures an hour apart do not add up.
+    hub.lookup_cleared(key).unwrap();
+    for i in 0..6 {
+        assert_eq!(hub.lookup_failed(key, now + i * 3_601).unwrap(), None);
+    }
+    // Calls per kiosk per minute.
+    let minute = now - now.rem_euclid(60);
+    assert_eq!(hub.lookup_calls("k1", minute).unwrap(), 1);
+    assert_eq!(hub.lookup_calls("k1", minute + 30).unwrap(), 2);
+    assert_eq!(hub.lookup_calls("k2", minute).unwrap(), 1);
+    assert_eq!(
+        hub.lookup_calls("k1", minute + 60).unwrap(),
+        1,
+        "a new minute"
+    );
+}
 
 const DEWI_KK: &str = "3273010101000002";
 const BUDI_KK: &str = "3273010101000001";

@@ -193,7 +193,7 @@ pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
             // A slip is proof of a request: only for one this kiosk holds, for this member
             // and this kind; anything else is refused before the printer is touched.
             let reference = anjungan::services::request::normalize_reference(&a.reference);
-            let entry = query::open(&a.member.db)?
+            let entry = query::open(&a.member.db()?)?
                 .request(&reference)
                 .map_err(ServiceError::Store)?;
             let matches = entry.is_some_and(|e| {
@@ -205,7 +205,7 @@ pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
             let ctx = context(&a.printer, &a.member.today);
             let (kind, view) = match a.kind.as_str() {
                 "fktp" => {
-                    let store = query::open(&a.member.db)?;
+                    let store = query::open(&a.member.db()?)?;
                     (ChangeKind::Fktp, s.change_fktp(&store, &a.to, today)?)
                 }
                 "kelas" => {

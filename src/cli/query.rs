@@ -59,8 +59,13 @@ impl QueryCommand {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("who").required(true).args(["nik", "card"]))]
 pub struct MemberArgs {
+    /// The kiosk database (default with --config: its [kiosk] db).
+    #[arg(long, required_unless_present = "config")]
+    db: Option<PathBuf>,
+    /// The kiosk's configuration file: with a [hub], a member who is not in this kiosk's
+    /// regions is looked up at the hub (held in memory for this answer only).
     #[arg(long)]
-    pub(super) db: PathBuf,
+    config: Option<PathBuf>,
     /// The member's NIK (16 digits).
     #[arg(long)]
     nik: Option<String>,
@@ -142,25 +147,38 @@ pub struct OfficeArgs {
     json: bool,
 }
 
+/// An answer about a member, with where the member's data came from: `local` (this
+/// kiosk's regions) or `hub` (looked up for this answer).
+#[derive(serde::Serialize)]
+struct Sourced<'a, T: serde::Serialize> {
+    source: &'static str,
+    #[serde(flatten)]
+    view: &'a T,
+}
+
+fn sourced<T: serde::Serialize>(source: &'static str, view: &T) -> Answer {
+    Answer::json_or_text(&Sourced { source, view })
+}
+
 pub fn run(q: &QueryCommand) -> Result<Answer, Failure> {
     match q {
         QueryCommand::Status(a) => {
-            let (session, today) = identify(a)?;
-            Ok(Answer::json_or_text(&session.status(today)))
+            let m = identify_in(a)?;
+            Ok(sourced(m.source, &m.session.status(m.today)))
         }
         QueryCommand::Dues(a) => {
-            let (session, today) = identify(a)?;
-            Ok(Answer::json_or_text(&session.dues(today)))
+            let m = identify_in(a)?;
+            Ok(sourced(m.source, &m.session.dues(m.today)))
         }
         QueryCommand::Va(a) => {
-            let (session, today) = identify(a)?;
-            Ok(Answer::json_or_text(&session.virtual_accounts(today)?))
+            let m = identify_in(a)?;
+            Ok(sourced(m.source, &m.session.virtual_accounts(m.today)?))
         }
         QueryCommand::ChangeFktp(a) => {
-            let (session, today) = identify(&a.member)?;
-            let store = open(&a.member.db)?;
-            Ok(Answer::json_or_text(
-                &session.change_fktp(&store, &a.to, today)?,
+            let m = identify_in(&a.member)?;
+            Ok(sourced(
+                m.source,
+                &m.session.change_fktp(&m.store, &a.to, m.today)?,
             ))
         }
         QueryCommand::ChangeKelas(a) => {
@@ -168,8 +186,8 @@ pub fn run(q: &QueryCommand) -> Result<Answer, Failure> {
                 a.to.trim()
                     .parse::<Kelas>()
                     .map_err(|_| ServiceError::InvalidKelas(a.to.clone()))?;
-            let (session, today) = identify(&a.member)?;
-            Ok(Answer::json_or_text(&session.change_kelas(to, today)))
+            let m = identify_in(&a.member)?;
+            Ok(sourced(m.source, &m.session.change_kelas(to, m.today)))
         }
         QueryCommand::Request(a) => {
             let store = open(&a.db)?;
@@ -236,15 +254,55 @@ pub(super) fn open(db: &std::path::Path) -> Result<Store, Failure> {
     Store::open_read_only_any(db).map_err(Failure::store)
 }
 
+impl MemberArgs {
+    /// The configuration file, when one was given.
+    fn config(&self) -> Result<Option<anjungan::config::Config>, Failure> {
+        self.config
+            .as_deref()
+            .map(|path| {
+                anjungan::config::Config::load(path).map_err(|e| {
+                    Failure::new(
+                        "BAD_CONFIG",
+                        super::bilingual(
+                            format!("Berkas konfigurasi tidak dapat dipakai: {e}"),
+                            format!("The configuration file cannot be used: {e}"),
+                        ),
+                        2,
+                    )
+                })
+            })
+            .transpose()
+    }
+
+    /// The database: --db, else the configuration's [kiosk] db.
+    pub(super) fn db(&self) -> Result<PathBuf, Failure> {
+        if let Some(db) = &self.db {
+            return Ok(db.clone());
+        }
+        Ok(self.config()?.map(|c| c.kiosk.db).unwrap_or_default())
+    }
+}
+
+/// An identified member.
+pub(super) struct Identified {
+    pub session: MemberSession,
+    pub today: chrono::NaiveDate,
+    /// The kiosk's store; for a member looked up at the hub it also holds their family,
+    /// in memory, on this connection only.
+    pub store: Store,
+    /// `local` or `hub`.
+    pub source: &'static str,
+}
+
 pub(super) fn identify(a: &MemberArgs) -> Result<(MemberSession, chrono::NaiveDate), Failure> {
-    identify_in(a).map(|(session, today, _)| (session, today))
+    identify_in(a).map(|m| (m.session, m.today))
 }
 
 /// Identifies the member through the kiosk's lockout (the same count as the UI's, kept in
-/// the database; in memory on a read-only file) and returns the store it opened.
-pub(super) fn identify_in(
-    a: &MemberArgs,
-) -> Result<(MemberSession, chrono::NaiveDate, Store), Failure> {
+/// the database; in memory on a read-only file). A mismatch, with a hub configured, asks
+/// the hub: a member from another region is found there. When the hub cannot be reached
+/// the mismatch says the kiosk is offline, for a local typo too, so it reveals nothing.
+pub(super) fn identify_in(a: &MemberArgs) -> Result<Identified, Failure> {
     let today = a.today.resolve();
     // clap's "who" group guarantees one of the two; a NIK wins if both were given.
     let key = match (&a.nik, &a.card) {
@@ -252,14 +310,79 @@ pub(super) fn identify_in(
         (None, c) => IdentityKey::Card(c.clone().unwrap_or_default()),
     };
     let identity = Identity::parse(key, &a.dob, today)?;
-    if !a.db.is_file() {
-        return Err(Failure::no_database(&a.db));
+    let config = a.config()?;
+    let db = a.db()?;
+    if !db.is_file() {
+        return Err(Failure::no_database(&db));
     }
-    let store = Store::open_for_lookups(&a.db).map_err(Failure::store)?;
-    let session = Lockout::new(&store, LockoutPolicy::default()).identify(
-        &store,
-        &identity,
-        chrono::Utc::now(),
-    )?;
-    Ok((session, today, store))
+    let mut store = Store::open_for_lookups(&db).map_err(Failure::store)?;
+    let mut lockout = Lockout::new(&store, LockoutPolicy::default());
+    // A kiosk whose regions hold no member yet (NO_DATA) asks the hub too; offline it
+    // keeps saying it has no data, which reveals nothing.
+    let (attempts_left, local_error) = match lockout.identify(&store, &identity, chrono::Utc::now())
+    {
+        Ok(session) => {
+            return Ok(Identified {
+                session,
+                today,
+                store,
+                source: "local",
+            });
+        }
+        Err(ServiceError::IdentityMismatch { attempts_left, .. }) => (attempts_left, None),
+        Err(e @ ServiceError::NoData) => (None, Some(e)),
+        Err(e) => return Err(e.into()),
+    };
+    let hub = match &config {
+        Some(c) if c.hub.is_some() => super::sync::kiosk_agent_config(c, db.clone())?,
+        _ => None,
+    };
+    let Some(hub) = hub else {
+        return Err(local_error
+            .unwrap_or(ServiceError::IdentityMismatch {
+                attempts_left,
+                offline: false,
+            })
+            .into());
+    };
+    let id = match &identity.key {
+        IdentityKey::Nik(n) | IdentityKey::Card(n) => n.clone(),
+    };
+    let birth = identity.birth_date.format("%Y-%m-%d").to_string();
+    let answer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(Failure::internal)?
+        .block_on(anjungan::sync::lookup::lookup(&hub, &id, &birth));
+    use anjungan::sync::lookup::LookupAnswer;
+    match answer {
+        Ok(LookupAnswer::Found(rows)) => {
+            anjungan::sync::lookup::visit(&mut store, &rows).map_err(Failure::internal)?;
+            // Found: the count the local mismatch made is cleared like any success.
+            let session = lockout.identify(&store, &identity, chrono::Utc::now())?;
+            Ok(Identified {
+                session,
+                today,
+                store,
+                source: "hub",
+            })
+        }
+        Ok(LookupAnswer::Mismatch) => Err(ServiceError::IdentityMismatch {
+            attempts_left,
+            offline: false,
+        }
+        .into()),
+        Ok(LookupAnswer::Locked { seconds_left }) => {
+            Err(ServiceError::IdentityLocked { seconds_left }.into())
+        }
+        Err(e) => {
+            tracing::warn!(code = e.code(), "member lookup at the hub failed");
+            Err(local_error
+                .unwrap_or(ServiceError::IdentityMismatch {
+                    attempts_left,
+                    offline: true,
+                })
+                .into())
+        }
+    }
 }

@@ -62,13 +62,14 @@ pub fn run(cmd: &RequestCommand) -> Result<Answer, Failure> {
             a.max_data_age_hours,
         ),
     };
-    let (session, today, mut store) = identify_in(member)?;
-    // Returns only after the outbox commit is durable (synchronous = FULL).
+    let mut m = identify_in(member)?;
+    // Returns only after the outbox commit is durable (synchronous = FULL). A member
+    // looked up at the hub goes through the outbox like any other.
     let submitted = submit_change(
-        &mut store,
-        &session,
+        &mut m.store,
+        &m.session,
         &change,
-        today,
+        m.today,
         chrono::Utc::now(),
         max_age,
     )?;

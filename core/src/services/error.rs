@@ -19,8 +19,14 @@ pub enum ServiceError {
     /// not the NIK exists, so the kiosk does not reveal who is a member.
     /// `attempts_left`: how many more mismatches the identifier may have before it locks
     /// (`None` where no lockout counts, as in tools that only read).
+    /// `offline`: the kiosk could not ask its hub, so a member from another region could
+    /// not be checked; said the same way for a local typo, so it does not reveal who is
+    /// local.
     #[error("identity does not match")]
-    IdentityMismatch { attempts_left: Option<u32> },
+    IdentityMismatch {
+        attempts_left: Option<u32>,
+        offline: bool,
+    },
     /// Too many mismatches for this identifier: it is locked for a while. Other identifiers
     /// are not.
     #[error("identifier locked for {seconds_left} s")]
@@ -92,10 +98,19 @@ impl Explain for ServiceError {
             Self::InvalidDate => Bilingual::tr(
                 "Tanggal lahir tidak valid. Tulis sebagai TTTT-BB-HH, misalnya 1985-08-17, dan pastikan tanggal itu ada.",
             ),
-            Self::IdentityMismatch { attempts_left } => {
-                let mut b = Bilingual::tr(
-                    "Data tidak cocok. Periksa kembali NIK atau nomor kartu dan tanggal lahir. Jika tetap tidak cocok, silakan ke loket informasi.",
-                );
+            Self::IdentityMismatch {
+                attempts_left,
+                offline,
+            } => {
+                let mut b = if *offline {
+                    Bilingual::tr(
+                        "Data tidak cocok. Anjungan sedang tidak terhubung ke kantor pusat, jadi peserta dari daerah lain belum dapat diperiksa di sini. Periksa kembali NIK atau nomor kartu dan tanggal lahir, atau silakan ke loket atau hubungi Care Center 165.",
+                    )
+                } else {
+                    Bilingual::tr(
+                        "Data tidak cocok. Periksa kembali NIK atau nomor kartu dan tanggal lahir. Jika tetap tidak cocok, silakan ke loket informasi.",
+                    )
+                };
                 if let Some(n) = attempts_left {
                     b.id.push_str(&format!(
                         " Sisa {n} kali percobaan untuk nomor ini sebelum dikunci sementara."

@@ -140,6 +140,7 @@ impl Lockout {
                 } else {
                     Err(ServiceError::IdentityMismatch {
                         attempts_left: Some(self.policy.max_failures - most),
+                        offline: false,
                     })
                 }
             }

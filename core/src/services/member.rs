@@ -89,6 +89,7 @@ impl MemberSession {
             _ => {
                 return Err(ServiceError::IdentityMismatch {
                     attempts_left: None,
+                    offline: false,
                 });
             }
         };

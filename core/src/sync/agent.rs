@@ -99,6 +99,9 @@ pub struct CycleReport {
     pub seconds: f64,
 }
 
+/// The longest a heartbeat (sent after the cycle) may take, receipt included.
+pub const HEARTBEAT_DEADLINE: Duration = Duration::from_secs(10);
+
 /// Builds the heartbeat's health report, given what a look at the hub just found.
 pub type HealthProbe = Arc<dyn Fn(&HubCheck) -> DiagReport + Send + Sync>;
 
@@ -410,8 +413,12 @@ impl SyncAgent {
             }
         };
         let health = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
-        if let Err(e) = client.heartbeat(&health).await {
-            tracing::warn!(code = e.code(), "heartbeat failed");
+        // Bounded: a hub that trickles its receipt must not hold the agent (the cycle's own
+        // deadline is over by now).
+        match tokio::time::timeout(HEARTBEAT_DEADLINE, client.heartbeat(&health)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(code = e.code(), "heartbeat failed"),
+            Err(_) => tracing::warn!(code = "HEARTBEAT_DEADLINE", "heartbeat timed out"),
         }
     }
 }

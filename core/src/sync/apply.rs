@@ -108,6 +108,11 @@ fn apply_in_tx(
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (local_version, local_epoch) = local_position(&tx)?;
     let same_epoch = local_epoch == header.epoch;
+    if header.kind == Kind::Lookup {
+        return Err(SyncError::Mismatch(
+            "a lookup answer is for one session, never for the database".into(),
+        ));
+    }
     if header.kind != Kind::Snapshot && (!same_epoch || header.from != local_version) {
         return Err(SyncError::Mismatch(format!(
             "a {:?} from version {} does not apply to local version {local_version}",

@@ -26,6 +26,9 @@ pub const ACK_CONTEXT: &str = "ANJUNGAN-ACK-2\n";
 
 /// What a request's content digest covers, after this prefix.
 pub const REQUEST_CONTEXT: &str = "ANJUNGAN-REQ-1\n";
+/// The largest heartbeat receipt a kiosk reads.
+pub const HEARTBEAT_ACK_MAX: usize = 1024;
+
 /// Domain separation for the hub's signed answer to a heartbeat.
 pub const HEARTBEAT_CONTEXT: &str = "ANJUNGAN-HEARTBEAT-1\n";
 
@@ -235,6 +238,32 @@ impl HubClient {
         &self.endpoint
     }
 
+    /// The hub key this client believes.
+    pub fn pinned_key(&self) -> &VerifyingKey {
+        &self.key
+    }
+
+    /// Sends a signed call to `path` with `body` and the call's `nonce`.
+    pub(super) async fn send_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+        nonce: &str,
+    ) -> Result<reqwest::Response, SyncError> {
+        let url = self.url(path, &[])?;
+        self.send(method, url, body, nonce).await
+    }
+
+    /// Reads at most `max` bytes of an answer.
+    pub(super) async fn read_answer(
+        &self,
+        resp: reqwest::Response,
+        max: usize,
+    ) -> Result<Vec<u8>, SyncError> {
+        read_capped(resp, max).await
+    }
+
     fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<reqwest::Url, SyncError> {
         let mut url = reqwest::Url::parse(&format!("{}{path}", self.endpoint.base()))
             .map_err(|e| SyncError::Network(e.to_string()))?;
@@ -403,7 +432,7 @@ impl HubClient {
                 &nonce,
             )
             .await?;
-        let text = read_capped(resp, ERROR_BODY_MAX).await?;
+        let text = read_capped(resp, HEARTBEAT_ACK_MAX).await?;
         // Only the pinned key's answer to this very call counts as heard.
         let ack: HeartbeatAck = serde_json::from_slice(&text).map_err(|_| SyncError::BadAck)?;
         let message = heartbeat_ack_message(&self.cons_id, &nonce, &sha, &ack.received_at);

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod client;
 pub mod hubcheck;
 pub mod keys;
+pub mod lookup;
 pub mod payload;
 pub mod regions;
 pub mod sealed;

@@ -36,6 +36,9 @@ pub enum Kind {
     Delta,
     /// Nothing changed since `from`; still signed, with the hub's version and time.
     None,
+    /// One family's rows (members, bills), looked up for one member's session: held in
+    /// memory for that session, never applied to the database.
+    Lookup,
 }
 
 /// The first line.
