@@ -3,8 +3,8 @@
 //! 2. the largest region's snapshot written and applied on a fresh kiosk, and the kiosk
 //!    database's size for one region against all regions;
 //! 3. on-demand lookups over HTTPS on loopback at a fixed rate (p50/p99);
-//! 4. two replicas (each its own store and pool, as two processes would be) answering
-//!    simulated kiosks polling "no change" (bounded loops), one replica stopped midway:
+//! 4. two replicas (`anjungan-hub serve` processes over the database) answering simulated
+//!    kiosks polling "no change" (bounded loops), one replica killed (SIGKILL) midway:
 //!    every kiosk fails over to the other; errors and lost polls are counted.
 //!
 //! Run (a throwaway PostgreSQL first):
@@ -12,7 +12,9 @@
 //!   ANJUNGAN_BENCH_PG=$ANJUNGAN_TEST_PG cargo bench -p anjungan-hub --bench scale
 //! Knobs: ANJUNGAN_BENCH_MEMBERS (default 1,000,000), ANJUNGAN_BENCH_FACILITIES (30,000),
 //! ANJUNGAN_BENCH_KIOSKS (2,000), ANJUNGAN_BENCH_POLLS (5 per kiosk),
-//! ANJUNGAN_BENCH_LOOKUP_RATE (200/s), ANJUNGAN_BENCH_LOOKUP_SECS (15).
+//! ANJUNGAN_BENCH_LOOKUP_RATE (200/s), ANJUNGAN_BENCH_LOOKUP_SECS (15),
+//! ANJUNGAN_BENCH_SPREAD_SECS (10: each round of polls is spread over this many seconds),
+//! ANJUNGAN_BENCH_REUSE=1 (keep the last run's database: no imports).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,8 +26,6 @@ use anjungan_core::store::Store;
 use anjungan_core::sync::payload::{self, Expect};
 use anjungan_core::sync::tls::{self, HubEndpoint};
 use anjungan_core::sync::{apply, auth, keys, nonce, unix_now};
-use anjungan_hub::kiosks::Kiosks;
-use anjungan_hub::server::{Hub, ServeOptions, ServerLimits, router, serve_listener};
 use anjungan_hub::store::Ask;
 use anjungan_hub::{HubStore, PgHub, SqliteHub};
 use chrono::NaiveDate;
@@ -71,6 +71,7 @@ fn main() {
     let polls = env_usize("ANJUNGAN_BENCH_POLLS", 5);
     let lookup_rate = env_usize("ANJUNGAN_BENCH_LOOKUP_RATE", 200);
     let lookup_secs = env_usize("ANJUNGAN_BENCH_LOOKUP_SECS", 15);
+    let spread = env_usize("ANJUNGAN_BENCH_SPREAD_SECS", 10).max(1);
     let today = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../target/tmp")
@@ -97,32 +98,39 @@ fn main() {
     }
     let scratch = root.join("scratch");
 
-    // 1. Imports.
-    let url = fresh_database(&admin, "bench_scale");
+    // 1. Imports (ANJUNGAN_BENCH_REUSE=1: keep the database of the last run).
+    let reuse = std::env::var_os("ANJUNGAN_BENCH_REUSE").is_some();
+    let url = if reuse {
+        let (base, _) = admin.rsplit_once('/').expect("a database in the URL");
+        format!("{base}/bench_scale")
+    } else {
+        fresh_database(&admin, "bench_scale")
+    };
     let pg = PgHub::connect(&url, &scratch).expect("postgres");
-    let t = Instant::now();
-    let summary = pg.import(&data, today).expect("import into postgres");
-    let pg_secs = t.elapsed().as_secs_f64();
-    let rows = summary.upserts as f64;
-    println!(
-        "import into PostgreSQL: {} rows in {pg_secs:.1} s = {:.0} rows/s",
-        summary.upserts,
-        rows / pg_secs
-    );
-    let sqlite_path = root.join("hub-sqlite.db");
-    for suffix in ["", "-wal", "-shm", ".key"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_path.display()));
+    if !reuse || pg.version().expect("version") == 0 {
+        let t = Instant::now();
+        let summary = pg.import(&data, today).expect("import into postgres");
+        let pg_secs = t.elapsed().as_secs_f64();
+        let rows = summary.upserts as f64;
+        println!(
+            "import into PostgreSQL: {} rows in {pg_secs:.1} s = {:.0} rows/s",
+            summary.upserts,
+            rows / pg_secs
+        );
+        let sqlite_path = root.join("hub-sqlite.db");
+        for suffix in ["", "-wal", "-shm", ".key"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_path.display()));
+        }
+        let sqlite = SqliteHub::open(&sqlite_path).expect("sqlite");
+        let t = Instant::now();
+        sqlite.import(&data, today).expect("import into sqlite");
+        let sq_secs = t.elapsed().as_secs_f64();
+        println!(
+            "import into SQLite: {sq_secs:.1} s = {:.0} rows/s; PostgreSQL/SQLite time ratio {:.2}",
+            rows / sq_secs,
+            pg_secs / sq_secs
+        );
     }
-    let sqlite = SqliteHub::open(&sqlite_path).expect("sqlite");
-    let t = Instant::now();
-    sqlite.import(&data, today).expect("import into sqlite");
-    let sq_secs = t.elapsed().as_secs_f64();
-    println!(
-        "import into SQLite: {sq_secs:.1} s = {:.0} rows/s; PostgreSQL/SQLite time ratio {:.2}",
-        rows / sq_secs,
-        pg_secs / sq_secs
-    );
-    drop(sqlite);
 
     // 2. The largest region's snapshot, applied on a fresh kiosk; sizes.
     let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("client");
@@ -185,19 +193,21 @@ fn main() {
         (write, applied, size)
     };
     let region = [bucket.clone()];
-    let (w1, a1, s1) = kiosk_size(Some(&region), "kiosk-one-region");
-    println!(
-        "region {bucket} snapshot: hub writes {w1:.1} s, kiosk verifies and applies {a1:.1} s, \
+    if std::env::var_os("ANJUNGAN_BENCH_SKIP_SNAPSHOTS").is_none() {
+        let (w1, a1, s1) = kiosk_size(Some(&region), "kiosk-one-region");
+        println!(
+            "region {bucket} snapshot: hub writes {w1:.1} s, kiosk verifies and applies {a1:.1} s, \
          kiosk database {:.1} MB",
-        s1 as f64 / 1e6
-    );
-    let (w2, a2, s2) = kiosk_size(None, "kiosk-all-regions");
-    println!(
-        "all regions snapshot: hub writes {w2:.1} s, kiosk verifies and applies {a2:.1} s, \
+            s1 as f64 / 1e6
+        );
+        let (w2, a2, s2) = kiosk_size(None, "kiosk-all-regions");
+        println!(
+            "all regions snapshot: hub writes {w2:.1} s, kiosk verifies and applies {a2:.1} s, \
          kiosk database {:.1} MB (one region / all = {:.3})",
-        s2 as f64 / 1e6,
-        s1 as f64 / s2 as f64
-    );
+            s2 as f64 / 1e6,
+            s1 as f64 / s2 as f64
+        );
+    }
 
     // Identities to look up: (NIK, birth date) of real members.
     let ids: Vec<(String, String)> = c
@@ -211,55 +221,71 @@ fn main() {
         .collect();
     drop(c);
 
-    // The kiosks, and two replicas, each with its own store (its own pool).
+    // The kiosks, and two replicas: `anjungan-hub serve` processes over the database.
     let toml: String = (0..n_kiosks.max(500))
         .map(|i| format!("[[kiosk]]\ncons_id = \"k{i}\"\nsecret = \"secret-of-k{i}\"\n"))
         .collect();
-    let kiosks = Kiosks::parse(&toml).expect("kiosks");
+    std::fs::write(root.join("kiosks.toml"), toml).expect("kiosks file");
+    keys::write_pair(&key, &root).expect("hub key");
     let version = pg.version().expect("version");
     let epoch = pg.epoch().expect("epoch");
     drop(pg);
-    let tls_dir = tempfile::tempdir().expect("tempdir");
     let (cert, tkey) = tls::self_signed(&[]).expect("certificate");
-    std::fs::write(tls_dir.path().join("tls.crt"), cert).expect("write");
-    std::fs::write(tls_dir.path().join("tls.key"), tkey).expect("write");
-    let ca = tls_dir.path().join("tls.crt");
+    std::fs::write(root.join("tls.crt"), cert).expect("write");
+    std::fs::write(root.join("tls.key"), tkey).expect("write");
+    let ca = root.join("tls.crt");
+    let mut replicas: Vec<std::process::Child> = Vec::new();
+    let mut bases = Vec::new();
+    for _ in 0..2 {
+        let s = |p: &str| root.join(p).display().to_string();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
+            .args(["serve", "--database", &url, "--key", &s("hub.key")])
+            .args(["--kiosks", &s("kiosks.toml"), "--tls-cert", &s("tls.crt")])
+            .args(["--tls-key", &s("tls.key"), "--listen", "127.0.0.1:0"])
+            .args(["--max-connections", &(n_kiosks + 64).to_string()])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("replica");
+        use std::io::BufRead as _;
+        let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+        let base = loop {
+            let line = lines.next().expect("replica stopped").expect("line");
+            if let Some(u) = line.strip_prefix("hub listening on ") {
+                break u.trim().replace("127.0.0.1", "localhost");
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        bases.push(base);
+        replicas.push(child);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    let mut first = Some(replicas.remove(0));
     rt.block_on(async {
-        let mut bases = Vec::new();
-        let mut stops = Vec::new();
-        for _ in 0..2 {
-            let store: Arc<dyn HubStore> =
-                Arc::new(PgHub::connect(&url, &scratch).expect("replica store"));
-            let hub = Arc::new(Hub::new(store, key.clone(), kiosks.clone()));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind");
-            let port = listener.local_addr().expect("addr").port();
-            let config = tls::server_config(&ca, &tls_dir.path().join("tls.key")).expect("tls");
-            let options = ServeOptions {
-                tls: Some(Arc::new(config)),
-                limits: ServerLimits {
-                    max_connections: n_kiosks + 64,
-                    ..ServerLimits::default()
-                },
-            };
-            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-            tokio::spawn(serve_listener(listener, router(hub), options, async move {
-                let _ = stop_rx.await;
-            }));
-            bases.push(format!("https://localhost:{port}"));
-            stops.push(stop_tx);
-        }
         let endpoint = HubEndpoint::new(&bases[0], Some(&ca)).expect("endpoint");
         let client = endpoint
             .client(Duration::from_secs(10), Duration::from_secs(30))
             .expect("client");
 
-        // 3. Lookups at a fixed rate.
+        // 3. Lookups at a fixed rate, after a second of warm-up (not counted) that lets
+        // each replica's connection pools grow to what the rate needs.
+        for i in 0..lookup_rate {
+            let body = serde_json::to_vec(&serde_json::json!({
+                "id": ids[i % ids.len()].0, "birth_date": ids[i % ids.len()].1
+            }))
+            .expect("json");
+            let _ = signed(
+                &client,
+                &bases[i % 2],
+                "POST",
+                "/v1/lookup",
+                &body,
+                499 - i % 100,
+            )
+            .await;
+        }
         let lookups = lookup_rate * lookup_secs;
         let mut tasks = Vec::new();
         let started = Instant::now();
@@ -312,9 +338,11 @@ fn main() {
                 let mut prefer = i % 2;
                 for round in 0..polls {
                     // Spread the kiosks over the round (a kiosk polls on its own timer).
-                    let slot = Duration::from_millis(((i * 7919 + round * 104_729) % 2000) as u64);
+                    let slot = Duration::from_millis(
+                        ((i * 7919 + round * 104_729) % (spread * 1000)) as u64,
+                    );
                     tokio::time::sleep_until(tokio::time::Instant::from_std(
-                        started + Duration::from_secs(2 * round as u64) + slot,
+                        started + Duration::from_secs((spread * round) as u64) + slot,
                     ))
                     .await;
                     let t = Instant::now();
@@ -344,13 +372,13 @@ fn main() {
                 out
             }));
         }
-        // Replica 0 goes away in the middle of the run.
-        let stop_at = Duration::from_secs(polls as u64);
-        let mut stops = stops.into_iter();
-        let first = stops.next().expect("replica 0");
+        // Replica 0 is killed (SIGKILL) in the middle of the run.
+        let stop_at = Duration::from_secs((spread * polls / 2) as u64);
+        let mut victim = first.take().expect("replica 0");
         tokio::spawn(async move {
             tokio::time::sleep(stop_at).await;
-            let _ = first.send(());
+            let _ = victim.kill();
+            let _ = victim.wait();
         });
         let mut ms: Vec<f64> = Vec::new();
         for t in tasks {
@@ -360,7 +388,7 @@ fn main() {
         ms.sort_by(f64::total_cmp);
         println!(
             "polling: {n_kiosks} kiosks x {polls} polls over 2 replicas ({:.0}/s), replica 0 \
-             stopped at {}s: p50 {:.1} ms, p99 {:.1} ms, answered {}, failed over {}, lost {}",
+             killed at {}s: p50 {:.1} ms, p99 {:.1} ms, answered {}, failed over {}, lost {}",
             ms.len() as f64 / secs,
             stop_at.as_secs(),
             pct(&ms, 0.5),
@@ -369,8 +397,11 @@ fn main() {
             failovers.load(Ordering::Relaxed),
             lost.load(Ordering::Relaxed)
         );
-        drop(stops);
     });
+    for mut r in replicas {
+        let _ = r.kill();
+        let _ = r.wait();
+    }
 }
 
 /// One signed call as kiosk `k{kiosk}`; the HTTP status, the body read whole.

@@ -197,16 +197,21 @@ fn current_version(tx: &mut impl postgres::GenericClient) -> Result<i64, HubErro
         .get(0))
 }
 
-/// The oldest version a delta can start from: the first import's changes are not kept,
-/// nor pruned ones.
-fn oldest_delta_base(tx: &mut impl postgres::GenericClient) -> Result<i64, HubError> {
-    let first: i64 = tx
-        .query_one(
-            "SELECT coalesce(min(version), 1) FROM hub_versions WHERE kind = 'IMPORT'",
-            &[],
-        )?
-        .get(0);
-    Ok(first.max(delta_base(tx)?))
+/// The epoch, the current version and the oldest delta base, in one statement (so from
+/// one snapshot of the database, with one round trip).
+fn position(c: &mut impl postgres::GenericClient) -> Result<(String, i64, i64), HubError> {
+    let row = c.query_one(
+        "SELECT (SELECT value FROM hub_meta WHERE key = 'epoch'), \
+         (SELECT coalesce(max(version), 0) FROM hub_versions), \
+         greatest((SELECT coalesce(min(version), 1) FROM hub_versions WHERE kind = 'IMPORT'), \
+                  (SELECT coalesce(max(value::bigint), 0) FROM hub_meta WHERE key = 'delta_base'))",
+        &[],
+    )?;
+    Ok((
+        row.get::<_, Option<String>>(0).unwrap_or_default(),
+        row.get(1),
+        row.get(2),
+    ))
 }
 
 fn delta_base(tx: &mut impl postgres::GenericClient) -> Result<i64, HubError> {
@@ -531,18 +536,29 @@ impl HubStore for PgHub {
         key: &ed25519_dalek::SigningKey,
     ) -> Result<(), HubError> {
         let mut conn = self.conn()?;
+        // Most calls are "no change": one statement (one snapshot of the database) tells.
+        let (hub_epoch, current, oldest) = position(&mut *conn)?;
+        if crate::store::plan(ask.since, ask.epoch, &hub_epoch, current, oldest) == Kind::None {
+            let header = Header::new(
+                Kind::None,
+                &hub_epoch,
+                ask.since,
+                current,
+                anjungan_core::sync::unix_now(),
+                ask.nonce,
+                ask.cons_id,
+            )
+            .for_regions(ask.regions);
+            PayloadWriter::new(out, &header)?.finish(key)?;
+            return Ok(());
+        }
         // One snapshot of the database for the whole answer.
         let mut tx = conn
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        let hub_epoch: String = tx
-            .query_opt("SELECT value FROM hub_meta WHERE key = 'epoch'", &[])?
-            .map(|r| r.get(0))
-            .unwrap_or_default();
-        let current = current_version(&mut tx)?;
-        let oldest = oldest_delta_base(&mut tx)?;
+        let (hub_epoch, current, oldest) = position(&mut tx)?;
         let mut kind = crate::store::plan(ask.since, ask.epoch, &hub_epoch, current, oldest);
         let filter = buckets::delta_filter(ask.regions);
         if kind == Kind::Delta {

@@ -276,3 +276,77 @@ fn a_call_taken_by_one_replica_is_refused_by_another_and_heartbeats_are_signed()
         }
     });
 }
+
+#[test]
+fn a_lookup_through_either_replica_finds_the_family_and_failures_lock_it_on_both() {
+    use anjungan_core::sync::lookup::LookupAnswer;
+    let (dir, database) = setup();
+    let a = replica(dir.path(), &database);
+    let b = replica(dir.path(), &database);
+    let ca = dir.path().join("tls.crt");
+    let pinned = keys::read_public_key(&dir.path().join("hub.pub")).unwrap();
+    let client = |url: &str| {
+        let endpoint = HubEndpoint::new(url, Some(&ca)).unwrap();
+        HubClient::new(&endpoint, "k1", SECRET, pinned, ClientLimits::default()).unwrap()
+    };
+    let (ca_client, cb_client) = (client(&a.url), client(&b.url));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // Budi by NIK through A, by card through B: his family, signed for this call.
+        let LookupAnswer::Found(rows) = ca_client
+            .lookup("3273011205800001", "1980-05-12")
+            .await
+            .unwrap()
+        else {
+            panic!("Budi not found");
+        };
+        let members = rows.iter().filter(|(t, _)| t == "members").count();
+        let bills = rows.iter().filter(|(t, _)| t == "bills").count();
+        assert_eq!((members, bills), (3, 28));
+        assert!(matches!(
+            cb_client
+                .lookup("0001000000011", "1980-05-12")
+                .await
+                .unwrap(),
+            LookupAnswer::Found(_)
+        ));
+        // Five wrong birth dates, alternating replicas: the identifier locks on both,
+        // and then even the right date is refused.
+        for i in 0..5 {
+            let c = if i % 2 == 0 { &ca_client } else { &cb_client };
+            let answer = c.lookup("3273016802900004", "1990-01-01").await.unwrap();
+            if i < 4 {
+                assert_eq!(answer, LookupAnswer::Mismatch, "try {i}");
+            } else {
+                assert!(matches!(answer, LookupAnswer::Locked { .. }), "{answer:?}");
+            }
+        }
+        for c in [&ca_client, &cb_client] {
+            assert!(matches!(
+                c.lookup("3273016802900004", "1990-02-28").await.unwrap(),
+                LookupAnswer::Locked { .. }
+            ));
+        }
+        // Another identifier is not locked.
+        assert!(matches!(
+            cb_client
+                .lookup("3273013112750005", "1975-12-31")
+                .await
+                .unwrap(),
+            LookupAnswer::Found(_)
+        ));
+    });
+    // The lock table holds hashes, never the NIK.
+    let mut c = postgres::Client::connect(&database, postgres::NoTls).unwrap();
+    let keys: Vec<String> = c
+        .query("SELECT key_hash FROM hub_lookup_failures", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter()
+            .all(|k| k.len() == 64 && !k.contains("3273016802900004"))
+    );
+}
