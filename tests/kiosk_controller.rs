@@ -1456,3 +1456,151 @@ fn a_scanned_card_leaves_only_the_date_of_birth_to_type() {
     assert!(matches!(c.screen(), Screen::Queue { .. }));
     assert!(c.notice().unwrap().message.en.contains("go back to Home"));
 }
+
+/// A family's rows in the wire columns, as the hub's lookup answer carries them.
+fn family_rows(store: &mut Store, kk: &str) -> Vec<(String, Vec<serde_json::Value>)> {
+    let conn = store.connection();
+    let mut out = Vec::new();
+    for table in ["members", "bills"] {
+        let spec = anjungan::sync::tables::table(table).unwrap();
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {} FROM {table} WHERE kk_no = ?1",
+                spec.columns.join(", ")
+            ))
+            .unwrap();
+        let mut rows = stmt.query([kk]).unwrap();
+        while let Some(row) = rows.next().unwrap() {
+            let values = (0..spec.columns.len())
+                .map(|i| anjungan::sync::tables::wire_value(row, i).unwrap())
+                .collect();
+            out.push((table.to_owned(), values));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_member_from_another_region_is_asked_at_the_hub_and_forgotten_with_the_visit() {
+    use anjungan::kiosk::LookedUp;
+    const BUDI_KK: &str = "3273010101000001";
+    // The hub's copy holds Budi's family; this kiosk's regions do not.
+    let rows = family_rows(&mut store_from(&common::fixture()), BUDI_KK);
+    assert_eq!(rows.len(), 3 + 28);
+    let mut store = store_from(&common::fixture());
+    store
+        .connection()
+        .execute_batch(&format!(
+            "DELETE FROM bills WHERE kk_no = '{BUDI_KK}'; DELETE FROM members WHERE kk_no = '{BUDI_KK}';"
+        ))
+        .unwrap();
+    let settings = Settings {
+        hub_lookup: true,
+        ..Settings::default()
+    };
+    let mut c = Controller::new(store, settings, at(0)).unwrap();
+    let count = |c: &Controller, sql: &str| -> i64 {
+        c.store()
+            .connection_ref()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+
+    // Not here: the controller asks the hub, and waits.
+    c.handle(Event::Tile(Tile::Status), at(0));
+    let effects = identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 1);
+    assert!(
+        matches!(effects.as_slice(), [Effect::LookUp { id, birth_date }]
+            if id == "3273011205800001" && birth_date == "1980-05-12"),
+        "{effects:?}"
+    );
+    assert!(c.busy().is_some(), "the screen says it is looking");
+    // Found: the member's home, answered from the family the hub sent.
+    c.handle(
+        Event::Outcome(Outcome::LookedUp(LookedUp::Found(rows.clone()))),
+        at(2),
+    );
+    assert!(
+        matches!(c.screen(), Screen::MemberHome(_)),
+        "{:?}",
+        c.screen()
+    );
+    c.handle(Event::Member(MemberAction::Status), at(3));
+    let Screen::Status(view) = c.screen() else {
+        panic!("expected the status screen, got {:?}", c.screen())
+    };
+    assert_eq!(view.status, Status::TidakAktifMenunggak);
+    // Held on the store's connection only, in TEMP tables; the store's own rows untouched.
+    assert_eq!(
+        count(
+            &c,
+            &format!("SELECT count(*) FROM main.members WHERE kk_no = '{BUDI_KK}'")
+        ),
+        0
+    );
+    assert_eq!(count(&c, "SELECT count(*) FROM temp.members"), 3);
+    // Home: the visit is over, and the visitor's family is gone with it.
+    c.handle(Event::Home, at(4));
+    assert!(!c.holds_member_data());
+    assert_eq!(
+        count(
+            &c,
+            "SELECT count(*) FROM sqlite_temp_master WHERE name IN ('members', 'bills')"
+        ),
+        0
+    );
+    // A local member is still answered locally, with no call to the hub.
+    c.handle(Event::Tile(Tile::Status), at(5));
+    let effects = identify(&mut c, IdKind::Nik, "3273013112750005", "31121975", 6);
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(matches!(c.screen(), Screen::MemberHome(_)));
+    c.handle(Event::Home, at(7));
+
+    // The hub says no: the usual mismatch. Unreachable: the mismatch that says the kiosk is
+    // offline, the same for a visitor as for a local member's typo.
+    let message = |c: &Controller| match c.screen() {
+        Screen::Identify {
+            message: Some(m), ..
+        } => m.clone(),
+        other => panic!("expected the identify screen with a message, got {other:?}"),
+    };
+    c.handle(Event::Tile(Tile::Status), at(8));
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 9);
+    c.handle(
+        Event::Outcome(Outcome::LookedUp(LookedUp::Mismatch)),
+        at(10),
+    );
+    assert!(!message(&c).id.contains("165"), "{:?}", message(&c));
+    c.handle(Event::Home, at(11));
+    c.handle(Event::Tile(Tile::Status), at(12));
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 13);
+    c.handle(
+        Event::Outcome(Outcome::LookedUp(LookedUp::Unreachable)),
+        at(14),
+    );
+    let visitor = message(&c);
+    assert!(visitor.id.contains("Care Center 165"), "{visitor:?}");
+    c.handle(Event::Home, at(15));
+    c.handle(Event::Tile(Tile::Status), at(16));
+    let effects = identify(&mut c, IdKind::Nik, "3273013112750005", "30121975", 17);
+    assert!(matches!(effects.as_slice(), [Effect::LookUp { .. }]));
+    c.handle(
+        Event::Outcome(Outcome::LookedUp(LookedUp::Unreachable)),
+        at(18),
+    );
+    let typo = message(&c);
+    let words = |m: &str| m.split(" Sisa ").next().unwrap_or_default().to_owned();
+    assert_eq!(words(&typo.id), words(&visitor.id));
+    // Locked at the hub: the lock's message, and nothing of the number stays on screen.
+    c.handle(Event::Home, at(19));
+    c.handle(Event::Tile(Tile::Status), at(20));
+    identify(&mut c, IdKind::Nik, "3273011205800001", "12051980", 21);
+    c.handle(
+        Event::Outcome(Outcome::LookedUp(LookedUp::Locked(3_000))),
+        at(22),
+    );
+    let Screen::Identify { form, .. } = c.screen() else {
+        panic!("{:?}", c.screen())
+    };
+    assert!(form.id.is_empty(), "{form:?}");
+}

@@ -70,6 +70,9 @@ impl Harness {
                 } => Some(Outcome::TicketTaken(
                     self.devices.take_ticket(&service, priority, request_id),
                 )),
+                Effect::LookUp { id, birth_date } => {
+                    Some(Outcome::LookedUp(self.devices.look_up(&id, &birth_date)))
+                }
             };
             if let Some(o) = outcome {
                 self.handle(Event::Outcome(o));

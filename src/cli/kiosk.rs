@@ -129,6 +129,13 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         db.clone(),
     )
     .map_err(|m| Failure::usage(&m.en))?;
+    // The sync agent runs on its own thread with its own tokio runtime; the window's
+    // closing stops it. With a hub, members from other regions are looked up there.
+    let agent = match &file {
+        Some(f) => super::sync::kiosk_agent_config(f, db.clone())?,
+        None => None,
+    };
+    let devices = devices.with_lookup(agent.clone());
     let settings = Settings {
         idle_ms: args.idle_secs.max(5) * 1000,
         location,
@@ -138,14 +145,8 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
             .or(file.as_ref().map(|c| c.sync.max_data_age_hours))
             .unwrap_or(48),
         kiosk_name,
+        hub_lookup: agent.is_some(),
         ..Settings::default()
-    };
-
-    // The sync agent runs on its own thread with its own tokio runtime; the window's
-    // closing stops it.
-    let agent = match &file {
-        Some(f) => super::sync::kiosk_agent_config(f, db.clone())?,
-        None => None,
     };
     // Diagnostics probes the same devices (sharing the dispenser's line) and its report is
     // the agent's heartbeat.

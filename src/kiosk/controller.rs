@@ -229,6 +229,9 @@ pub struct Settings {
     pub thanks_ms: u64,
     /// Shown under the page title, e.g. "Anjungan JKN – KC Bandung".
     pub kiosk_name: String,
+    /// A hub is configured: a member this kiosk's data does not identify is looked up
+    /// there ([`crate::kiosk::Effect::LookUp`]).
+    pub hub_lookup: bool,
 }
 
 impl Default for Settings {
@@ -243,6 +246,7 @@ impl Default for Settings {
             zone: crate::clock::DEFAULT_ZONE,
             thanks_ms: 4_000,
             kiosk_name: "Anjungan JKN".into(),
+            hub_lookup: false,
         }
     }
 }
@@ -285,6 +289,11 @@ pub struct Controller {
     /// What the store said about the data at the last check: read on ticks, not at every
     /// render.
     pub(in crate::kiosk) data: DataState,
+    /// The identification waiting for the hub's answer.
+    pub(in crate::kiosk) pending_lookup: Option<crate::kiosk::flows::identify::PendingLookup>,
+    /// The session's member came from the hub: their family is in TEMP tables on the
+    /// store's connection, dropped when the session ends.
+    pub(in crate::kiosk) visitor: bool,
 }
 
 /// The data's freshness and version as last read from the store.
@@ -349,6 +358,8 @@ impl Controller {
             pending_ticket: None,
             services,
             articles,
+            pending_lookup: None,
+            visitor: false,
         })
     }
 
@@ -548,8 +559,20 @@ impl Controller {
 
     /// Back to the start, forgetting the member: the session, the forms, the results. The
     /// member's language, text size and contrast stay until the visit ends.
-    pub(in crate::kiosk) fn go_home(&mut self, now: Now) {
+    /// Forgets the member: the session, and a visitor's family held in memory.
+    pub(in crate::kiosk) fn clear_session(&mut self) {
         self.session = None;
+        self.pending_lookup = None;
+        if self.visitor {
+            if let Err(e) = crate::sync::lookup::leave(&mut self.store) {
+                tracing::warn!(code = e.code(), "visitor's family not dropped");
+            }
+            self.visitor = false;
+        }
+    }
+
+    pub(in crate::kiosk) fn go_home(&mut self, now: Now) {
+        self.clear_session();
         self.pending_ticket = None;
         self.notice = None;
         self.busy = None;
@@ -574,7 +597,7 @@ impl Controller {
     }
 
     fn open_tile(&mut self, tile: Tile, now: Now) -> Vec<Effect> {
-        self.session = None;
+        self.clear_session();
         let purpose = match tile {
             Tile::Status => Some(Purpose::Status),
             Tile::Dues => Some(Purpose::Dues),
@@ -785,6 +808,7 @@ impl Controller {
                     error: true,
                 });
             }
+            Outcome::LookedUp(answer) => return self.looked_up(answer, now),
         }
         Vec::new()
     }

@@ -80,6 +80,25 @@ pub enum Effect {
         priority: bool,
         request_id: u32,
     },
+    /// Ask the hub for a member who is not in this kiosk's regions (NIK or card, and the
+    /// date of birth as `YYYY-MM-DD`).
+    LookUp {
+        id: String,
+        birth_date: String,
+    },
+}
+
+/// What the hub said of a member from another region.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LookedUp {
+    /// The family's rows (`members`, `bills`) in the wire columns, for this visit only.
+    Found(Vec<(String, Vec<serde_json::Value>)>),
+    /// No member with this identifier and date of birth.
+    Mismatch,
+    /// Too many failures for this identifier across the fleet: locked this many seconds.
+    Locked(u64),
+    /// No hub answered (or none is configured).
+    Unreachable,
 }
 
 /// The outcome of an [`Effect`], fed back to the controller.
@@ -87,4 +106,5 @@ pub enum Effect {
 pub enum Outcome {
     Printed(Result<(), Fault>),
     TicketTaken(Result<Issued, Fault>),
+    LookedUp(LookedUp),
 }

@@ -12,5 +12,5 @@ pub use controller::{
     Access, Controller, DATA_CHECK_MS, Event, Lang, MemberAction, MemberHome, Now, Place, Press,
     Purpose, Screen, SearchFilter, Settings, Tile, VOLUME_DEFAULT, VOLUME_MAX, VOLUME_MIN,
 };
-pub use effects::{Effect, Fault, Issued, Outcome, RequestReceipt, Slip, Ticket};
+pub use effects::{Effect, Fault, Issued, LookedUp, Outcome, RequestReceipt, Slip, Ticket};
 pub use identify::{Field, IdKind, IdentifyForm};

@@ -33,6 +33,8 @@ pub struct KioskDevices {
     /// The one store handle for those counters, opened at the first count (the controller
     /// opens and migrates the store first), not once per print.
     counters: Mutex<Option<Store>>,
+    /// The hub to ask for members from other regions ([`KioskDevices::with_lookup`]).
+    lookup: Option<crate::sync::AgentConfig>,
 }
 
 impl KioskDevices {
@@ -56,6 +58,12 @@ impl KioskDevices {
         ))
     }
 
+    /// Asks `hub` (its URLs, key and secret) for members this kiosk's data does not know.
+    pub fn with_lookup(mut self, hub: Option<crate::sync::AgentConfig>) -> Self {
+        self.lookup = hub;
+        self
+    }
+
     /// Devices around a dispenser client made elsewhere (its timeouts chosen by the caller).
     pub fn with_client(
         printer: Option<String>,
@@ -74,6 +82,7 @@ impl KioskDevices {
             zone,
             db,
             counters: Mutex::new(None),
+            lookup: None,
         }
     }
 
@@ -176,6 +185,28 @@ fn fault(code: &str, message: Bilingual) -> Fault {
 }
 
 impl Devices for KioskDevices {
+    fn look_up(&self, id: &str, birth_date: &str) -> crate::kiosk::LookedUp {
+        use crate::kiosk::LookedUp;
+        use crate::sync::lookup::{LookupAnswer, lookup};
+        let Some(config) = &self.lookup else {
+            return LookedUp::Unreachable;
+        };
+        let answer = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(crate::sync::SyncError::Io)
+            .and_then(|rt| rt.block_on(lookup(config, id, birth_date)));
+        match answer {
+            Ok(LookupAnswer::Found(rows)) => LookedUp::Found(rows),
+            Ok(LookupAnswer::Mismatch) => LookedUp::Mismatch,
+            Ok(LookupAnswer::Locked { seconds_left }) => LookedUp::Locked(seconds_left),
+            Err(e) => {
+                tracing::warn!(code = e.code(), "member lookup at the hub failed");
+                LookedUp::Unreachable
+            }
+        }
+    }
+
     fn print(&self, slip: &Slip, lang: Lang) -> Result<(), Fault> {
         let Some(uri) = &self.printer else {
             return Err(fault(

@@ -20,6 +20,11 @@ pub trait Devices: Send + Sync + 'static {
     /// Takes a number; the same `request_id` must give the same number. A kiosk whose
     /// printer cannot print the ticket takes none.
     fn take_ticket(&self, service: &str, priority: bool, request_id: u32) -> Result<Issued, Fault>;
+    /// Asks the hub for a member from another region; without a hub, nobody answers.
+    fn look_up(&self, id: &str, birth_date: &str) -> crate::kiosk::LookedUp {
+        let _ = (id, birth_date);
+        crate::kiosk::LookedUp::Unreachable
+    }
 }
 
 /// The kiosk's clock: monotonic time for timers, wall time in the kiosk's zone for dates.
@@ -349,5 +354,8 @@ pub fn carry_out(effect: Effect, lang: Lang, devices: &dyn Devices) -> Option<Ou
         } => Some(Outcome::TicketTaken(
             devices.take_ticket(&service, priority, request_id),
         )),
+        Effect::LookUp { id, birth_date } => {
+            Some(Outcome::LookedUp(devices.look_up(&id, &birth_date)))
+        }
     }
 }

@@ -167,6 +167,11 @@ impl Store {
     }
 
     /// The raw connection, for the importer and sync, which write whole tables at once.
+    /// The connection, for reads (a query needs no `&mut`).
+    pub fn connection_ref(&self) -> &Connection {
+        &self.conn
+    }
+
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.conn
     }

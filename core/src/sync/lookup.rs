@@ -164,3 +164,11 @@ fn sql_value(v: &Value) -> rusqlite::types::Value {
         other => V::Text(other.to_string()),
     }
 }
+
+/// Drops a visitor's family from `store`'s connection (the session is over).
+pub fn leave(store: &mut Store) -> Result<(), SyncError> {
+    store
+        .connection()
+        .execute_batch("DROP TABLE IF EXISTS temp.members; DROP TABLE IF EXISTS temp.bills;")?;
+    Ok(())
+}

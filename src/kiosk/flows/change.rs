@@ -24,7 +24,7 @@ impl Controller {
                 )
             }
             (Screen::RequestDone(_) | Screen::Refused { .. }, Event::Done) => {
-                self.session = None;
+                self.clear_session();
                 (Screen::Rating, Vec::new())
             }
             (screen, event) => return Step::Pass(screen, event),

@@ -1,12 +1,13 @@
 //! Identification: the NIK or card number and the date of birth, checked as they are typed,
-//! then looked up through the lockout.
+//! then looked up through the lockout; with a hub configured, a member this kiosk's data
+//! does not know is asked for there.
 
 use super::Step;
 use crate::domain::{Bilingual, Explain};
 use crate::kiosk::controller::{Controller, Event, Notice, Now, Purpose, Screen};
-use crate::kiosk::effects::Effect;
+use crate::kiosk::effects::{Effect, LookedUp};
 use crate::kiosk::identify::{Field, IdKind, IdentifyForm};
-use crate::services::ServiceError;
+use crate::services::{IdentityKey, ServiceError};
 
 impl Controller {
     /// Events on the identify screen.
@@ -85,39 +86,120 @@ impl Controller {
                 self.session = Some(session);
                 self.show_result(purpose, now)
             }
+            // Not in this kiosk's data: a member from another region is asked at the hub.
+            Err(e @ (ServiceError::IdentityMismatch { .. } | ServiceError::NoData))
+                if self.settings.hub_lookup =>
+            {
+                let attempts_left = match &e {
+                    ServiceError::IdentityMismatch { attempts_left, .. } => *attempts_left,
+                    _ => None,
+                };
+                let id = match &identity.key {
+                    IdentityKey::Nik(n) | IdentityKey::Card(n) => n.clone(),
+                };
+                let birth_date = identity.birth_date.format("%Y-%m-%d").to_string();
+                self.pending_lookup = Some(PendingLookup {
+                    purpose,
+                    form,
+                    identity,
+                    attempts_left,
+                    local_error: matches!(e, ServiceError::NoData).then_some(e),
+                });
+                self.busy = Some(Bilingual::tr("Mencari data Anda di kantor pusat…"));
+                vec![Effect::LookUp { id, birth_date }]
+            }
             Err(e) => {
-                let mut form = form;
-                match &e {
-                    ServiceError::IdentityMismatch { .. } => {
-                        tracing::info!("identification did not match");
-                        form.birth.clear();
-                        form.field = Field::BirthDate;
-                    }
-                    ServiceError::IdentityLocked { .. } => {
-                        // Nothing of the locked identifier stays on screen.
-                        tracing::info!("identification refused: identifier locked");
-                        form = IdentifyForm {
-                            kind: form.kind,
-                            ..IdentifyForm::default()
-                        };
-                    }
-                    _ => {
-                        tracing::warn!(code = e.code(), "identification failed");
-                        form.birth.clear();
-                        form.field = Field::BirthDate;
-                    }
-                }
-                self.set_screen(
-                    Screen::Identify {
-                        purpose,
-                        form,
-                        message: Some(e.explain()),
-                    },
-                    now,
-                );
+                self.identify_failed(purpose, form, &e, now);
                 Vec::new()
             }
         }
+    }
+
+    /// The identify screen again, saying why, with the form as a retry needs it.
+    fn identify_failed(
+        &mut self,
+        purpose: Purpose,
+        form: IdentifyForm,
+        e: &ServiceError,
+        now: Now,
+    ) {
+        let mut form = form;
+        match e {
+            ServiceError::IdentityMismatch { .. } => {
+                tracing::info!("identification did not match");
+                form.birth.clear();
+                form.field = Field::BirthDate;
+            }
+            ServiceError::IdentityLocked { .. } => {
+                // Nothing of the locked identifier stays on screen.
+                tracing::info!("identification refused: identifier locked");
+                form = IdentifyForm {
+                    kind: form.kind,
+                    ..IdentifyForm::default()
+                };
+            }
+            _ => {
+                tracing::warn!(code = e.code(), "identification failed");
+                form.birth.clear();
+                form.field = Field::BirthDate;
+            }
+        }
+        self.set_screen(
+            Screen::Identify {
+                purpose,
+                form,
+                message: Some(e.explain()),
+            },
+            now,
+        );
+    }
+
+    /// The hub's answer for the member being identified. A member found there is held for
+    /// this visit in memory (TEMP tables on the store's connection), dropped when the
+    /// session ends. Unreachable: the same mismatch a local typo gets, saying the kiosk is
+    /// offline, so it reveals nothing of who is local.
+    pub(in crate::kiosk) fn looked_up(&mut self, answer: LookedUp, now: Now) -> Vec<Effect> {
+        let Some(p) = self.pending_lookup.take() else {
+            // The visit ended while the hub was asked: nothing to answer.
+            return Vec::new();
+        };
+        let error = match answer {
+            LookedUp::Found(rows) => match crate::sync::lookup::visit(&mut self.store, &rows) {
+                Ok(()) => {
+                    self.visitor = true;
+                    match self
+                        .lockout
+                        .identify(&self.store, &p.identity, self.utc(now))
+                    {
+                        Ok(session) => {
+                            tracing::info!("member identified from the hub");
+                            self.session = Some(session);
+                            return self.show_result(p.purpose, now);
+                        }
+                        Err(e) => e,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(code = e.code(), "the hub's answer could not be held");
+                    ServiceError::IdentityMismatch {
+                        attempts_left: p.attempts_left,
+                        offline: true,
+                    }
+                }
+            },
+            LookedUp::Mismatch => ServiceError::IdentityMismatch {
+                attempts_left: p.attempts_left,
+                offline: false,
+            },
+            LookedUp::Locked(seconds_left) => ServiceError::IdentityLocked { seconds_left },
+            LookedUp::Unreachable => p.local_error.unwrap_or(ServiceError::IdentityMismatch {
+                attempts_left: p.attempts_left,
+                offline: true,
+            }),
+        };
+        self.clear_session();
+        self.identify_failed(p.purpose, p.form, &error, now);
+        Vec::new()
     }
 
     pub(in crate::kiosk) fn show_result(&mut self, purpose: Purpose, now: Now) -> Vec<Effect> {
@@ -193,4 +275,16 @@ impl Controller {
         }
         Vec::new()
     }
+}
+
+/// An identification waiting for the hub.
+#[derive(Debug)]
+pub struct PendingLookup {
+    pub(in crate::kiosk) purpose: Purpose,
+    pub(in crate::kiosk) form: IdentifyForm,
+    pub(in crate::kiosk) identity: crate::services::Identity,
+    /// What the local lockout left for this identifier.
+    pub(in crate::kiosk) attempts_left: Option<u32>,
+    /// The local answer to give when no hub answers (no member data here yet).
+    pub(in crate::kiosk) local_error: Option<ServiceError>,
 }

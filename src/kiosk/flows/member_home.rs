@@ -51,7 +51,7 @@ impl Controller {
                 (Screen::MemberHome(h), vec![Effect::Print(Box::new(slip))])
             }
             (Screen::MemberHome(_), Event::Done) => {
-                self.session = None;
+                self.clear_session();
                 (Screen::Rating, Vec::new())
             }
             (Screen::Status(v), Event::Print) => {
@@ -70,7 +70,7 @@ impl Controller {
                 (Screen::Va(v), vec![Effect::Print(Box::new(slip))])
             }
             (Screen::Status(_) | Screen::Dues(_) | Screen::Va(_), Event::Done) => {
-                self.session = None;
+                self.clear_session();
                 (Screen::Rating, Vec::new())
             }
             (screen, event) => return Step::Pass(screen, event),
