@@ -17,7 +17,7 @@ use anjungan_core::dataset;
 use anjungan_core::store::{DbKey, Store};
 use anjungan_core::sync::auth::{AuthError, Verified, WINDOW_SECS};
 use anjungan_core::sync::client::SubmitBody;
-use anjungan_core::sync::payload::{Header, Kind, PayloadWriter};
+use anjungan_core::sync::payload::Kind;
 use anjungan_core::sync::tables::{self, Op, TableSpec};
 use chrono::NaiveDate;
 use postgres::types::{ToSql, Type};
@@ -29,8 +29,8 @@ use serde_json::Value;
 use crate::HubError;
 use crate::buckets;
 use crate::store::{
-    Ask, Family, FlagRow, FleetRow, HubStore, ImportSummary, LOOKUP_FAILURES, LOOKUP_LOCK_SECS,
-    LOOKUP_WINDOW_SECS, RequestRow,
+    AnswerReader, Ask, Family, FlagRow, FleetRow, HubStore, ImportSummary, LOOKUP_FAILURES,
+    LOOKUP_LOCK_SECS, LOOKUP_WINDOW_SECS, RequestRow,
 };
 
 /// The schema, one migration per version (`hub/migrations/postgres/`), recorded in
@@ -477,6 +477,102 @@ fn request_by(
     .transpose()
 }
 
+/// An answer read from one REPEATABLE READ transaction; rows stream through portals.
+/// `tx: None` with `at` known: a "no change" answer, which reads nothing more.
+struct PgAnswer<'a, 'b> {
+    tx: Option<&'a mut Transaction<'b>>,
+    at: Option<(String, i64, i64)>,
+}
+
+impl<'b> PgAnswer<'_, 'b> {
+    fn tx(&mut self) -> Result<&mut Transaction<'b>, HubError> {
+        match &mut self.tx {
+            Some(tx) => Ok(tx),
+            None => Err(HubError::BadRequest(
+                "an answer with rows needs its transaction".into(),
+            )),
+        }
+    }
+}
+
+impl AnswerReader for PgAnswer<'_, '_> {
+    fn position(&mut self) -> Result<(String, i64, i64), HubError> {
+        match self.at.take() {
+            Some(at) => Ok(at),
+            None => position(self.tx()?),
+        }
+    }
+
+    fn count_changes(&mut self, since: i64, current: i64, filter: &str) -> Result<i64, HubError> {
+        Ok(self
+            .tx()?
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM hub_changes WHERE version > $1 AND version <= $2{filter}"
+                ),
+                &[&since, &current],
+            )?
+            .get(0))
+    }
+
+    fn count(&mut self, sql: &str) -> Result<i64, HubError> {
+        Ok(self.tx()?.query_one(sql, &[])?.get(0))
+    }
+
+    fn each_change(
+        &mut self,
+        since: i64,
+        current: i64,
+        filter: &str,
+        each: &mut dyn FnMut(&str, Op, &str) -> std::io::Result<()>,
+    ) -> Result<(), HubError> {
+        let tx = self.tx()?;
+        let portal = tx.bind(
+            &format!(
+                "SELECT tbl, op, data FROM hub_changes WHERE version > $1 AND version <= $2\
+                 {filter} ORDER BY version, seq"
+            ),
+            &[&since as &(dyn ToSql + Sync), &current],
+        )?;
+        loop {
+            let rows = tx.query_portal(&portal, FETCH_ROWS)?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for row in &rows {
+                let table: &str = row.try_get(0)?;
+                let op: &str = row.try_get(1)?;
+                let data: &str = row.try_get(2)?;
+                each(table, Op::parse(op).unwrap_or(Op::Upsert), data)?;
+            }
+        }
+    }
+
+    fn each_row(
+        &mut self,
+        sql: &str,
+        columns: usize,
+        each: &mut dyn FnMut(&[Value]) -> std::io::Result<()>,
+    ) -> Result<(), HubError> {
+        let tx = self.tx()?;
+        let portal = tx.bind(sql, &[])?;
+        let mut values = Vec::with_capacity(columns);
+        loop {
+            let rows = tx.query_portal(&portal, FETCH_ROWS)?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for row in &rows {
+                values.clear();
+                for i in 0..columns {
+                    values.push(wire_value(row, i)?);
+                }
+                each(&values)?;
+            }
+        }
+    }
+}
+
 impl HubStore for PgHub {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -536,106 +632,35 @@ impl HubStore for PgHub {
         key: &ed25519_dalek::SigningKey,
     ) -> Result<(), HubError> {
         let mut conn = self.conn()?;
-        // Most calls are "no change": one statement (one snapshot of the database) tells.
-        let (hub_epoch, current, oldest) = position(&mut *conn)?;
-        if crate::store::plan(ask.since, ask.epoch, &hub_epoch, current, oldest) == Kind::None {
-            let header = Header::new(
-                Kind::None,
-                &hub_epoch,
-                ask.since,
-                current,
-                anjungan_core::sync::unix_now(),
-                ask.nonce,
-                ask.cons_id,
-            )
-            .for_regions(ask.regions);
-            PayloadWriter::new(out, &header)?.finish(key)?;
-            return Ok(());
+        // Most calls are "no change": one statement (one snapshot of the database) tells,
+        // and the answer needs nothing more.
+        let at = position(&mut *conn)?;
+        if crate::store::plan(ask.since, ask.epoch, &at.0, at.1, at.2) == Kind::None {
+            return crate::store::write_answer_with(
+                &mut PgAnswer {
+                    tx: None,
+                    at: Some(at),
+                },
+                out,
+                ask,
+                key,
+            );
         }
-        // One snapshot of the database for the whole answer.
+        // Otherwise one REPEATABLE READ snapshot for the whole answer.
         let mut tx = conn
             .build_transaction()
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        let (hub_epoch, current, oldest) = position(&mut tx)?;
-        let mut kind = crate::store::plan(ask.since, ask.epoch, &hub_epoch, current, oldest);
-        let filter = buckets::delta_filter(ask.regions);
-        if kind == Kind::Delta {
-            // A delta larger than the snapshot it would replace: send the snapshot.
-            let changes: i64 = tx
-                .query_one(
-                    &format!(
-                        "SELECT count(*) FROM hub_changes WHERE version > $1 AND version <= $2{filter}"
-                    ),
-                    &[&ask.since, &current],
-                )?
-                .get(0);
-            if changes > buckets::DELTA_CHECK {
-                let rows: i64 = tx
-                    .query_one(&buckets::snapshot_count(ask.regions), &[])?
-                    .get(0);
-                if changes > rows {
-                    kind = Kind::Snapshot;
-                }
-            }
-        }
-        let from = if kind == Kind::Snapshot { 0 } else { ask.since };
-        let header = Header::new(
-            kind,
-            &hub_epoch,
-            from,
-            current,
-            anjungan_core::sync::unix_now(),
-            ask.nonce,
-            ask.cons_id,
-        )
-        .for_regions(ask.regions);
-        let mut w = PayloadWriter::new(out, &header)?;
-        match kind {
-            Kind::None | Kind::Lookup => {}
-            Kind::Delta => {
-                let portal = tx.bind(
-                    &format!(
-                        "SELECT tbl, op, data FROM hub_changes WHERE version > $1 AND version <= $2\
-                         {filter} ORDER BY version, seq"
-                    ),
-                    &[&ask.since as &(dyn ToSql + Sync), &current],
-                )?;
-                loop {
-                    let rows = tx.query_portal(&portal, FETCH_ROWS)?;
-                    if rows.is_empty() {
-                        break;
-                    }
-                    for row in &rows {
-                        let table: &str = row.try_get(0)?;
-                        let op: &str = row.try_get(1)?;
-                        let data: &str = row.try_get(2)?;
-                        w.change_raw(table, Op::parse(op).unwrap_or(Op::Upsert), data)?;
-                    }
-                }
-            }
-            Kind::Snapshot => {
-                for spec in tables::TABLES {
-                    let portal = tx.bind(&buckets::snapshot_rows(spec, ask.regions), &[])?;
-                    let mut values = Vec::with_capacity(spec.columns.len());
-                    loop {
-                        let rows = tx.query_portal(&portal, FETCH_ROWS)?;
-                        if rows.is_empty() {
-                            break;
-                        }
-                        for row in &rows {
-                            values.clear();
-                            for i in 0..spec.columns.len() {
-                                values.push(wire_value(row, i)?);
-                            }
-                            w.change(spec.name, Op::Upsert, &values)?;
-                        }
-                    }
-                }
-            }
-        }
-        w.finish(key)?;
+        crate::store::write_answer_with(
+            &mut PgAnswer {
+                tx: Some(&mut tx),
+                at: None,
+            },
+            out,
+            ask,
+            key,
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -15,7 +15,6 @@ use anjungan_core::dataset;
 use anjungan_core::store::{DbKey, DbRole, KEY_EPOCH, Store};
 use anjungan_core::sync::auth::{AuthError, NonceCache, Verified};
 use anjungan_core::sync::client::SubmitBody;
-use anjungan_core::sync::payload::{Header, Kind, PayloadWriter};
 use anjungan_core::sync::tables::{self, Applier, Op, TableSpec};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -24,8 +23,8 @@ use serde_json::Value;
 use crate::HubError;
 use crate::buckets;
 use crate::store::{
-    Ask, Family, FlagRow, FleetRow, HubStore, ImportSummary, LOOKUP_FAILURES, LOOKUP_LOCK_SECS,
-    LOOKUP_WINDOW_SECS, RequestRow,
+    AnswerReader, Ask, Family, FlagRow, FleetRow, HubStore, ImportSummary, LOOKUP_FAILURES,
+    LOOKUP_LOCK_SECS, LOOKUP_WINDOW_SECS, RequestRow,
 };
 
 /// The hub's own tables, one migration per version (`hub/migrations/sqlite/`), recorded
@@ -652,43 +651,35 @@ fn diff_in_tx(conn: &mut Connection, source: &str) -> Result<(i64, bool, u64, u6
         let mut record = tx.prepare_cached(
             "INSERT INTO hub_changes (version, tbl, op, data, bucket) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
+        // Each selected row is its values (the key for a delete), then its bucket.
+        let mut record_all =
+            |sql: &str, table: &str, op: &str, n: usize| -> Result<u64, HubError> {
+                let mut stmt = tx.prepare(sql)?;
+                let mut rows = stmt.query([])?;
+                let mut count = 0;
+                while let Some(row) = rows.next()? {
+                    let values: Vec<Value> = (0..n)
+                        .map(|i| tables::wire_value(row, i))
+                        .collect::<Result<_, _>>()?;
+                    let bucket: Option<String> = row.get(n)?;
+                    record.execute(params![
+                        version,
+                        table,
+                        op,
+                        Value::Array(values).to_string(),
+                        bucket
+                    ])?;
+                    count += 1;
+                }
+                Ok(count)
+            };
         for spec in specs.iter().rev() {
-            let mut stmt = tx.prepare(&buckets::deleted_rows(spec, "main.", "new."))?;
-            let mut rows = stmt.query([])?;
-            let n = spec.key.len();
-            while let Some(row) = rows.next()? {
-                let values: Vec<Value> = (0..n)
-                    .map(|i| tables::wire_value(row, i))
-                    .collect::<Result<_, _>>()?;
-                let bucket: Option<String> = row.get(n)?;
-                record.execute(params![
-                    version,
-                    spec.name,
-                    "d",
-                    Value::Array(values).to_string(),
-                    bucket
-                ])?;
-                deletes += 1;
-            }
+            let sql = buckets::deleted_rows(spec, "main.", "new.");
+            deletes += record_all(&sql, spec.name, "d", spec.key.len())?;
         }
         for spec in &specs {
-            let mut stmt = tx.prepare(&buckets::changed_rows(spec, "main.", "new."))?;
-            let mut rows = stmt.query([])?;
-            let n = spec.columns.len();
-            while let Some(row) = rows.next()? {
-                let values: Vec<Value> = (0..n)
-                    .map(|i| tables::wire_value(row, i))
-                    .collect::<Result<_, _>>()?;
-                let bucket: Option<String> = row.get(n)?;
-                record.execute(params![
-                    version,
-                    spec.name,
-                    "u",
-                    Value::Array(values).to_string(),
-                    bucket
-                ])?;
-                upserts += 1;
-            }
+            let sql = buckets::changed_rows(spec, "main.", "new.");
+            upserts += record_all(&sql, spec.name, "u", spec.columns.len())?;
         }
     }
     if upserts + deletes == 0 && version > 1 {
@@ -798,23 +789,8 @@ fn request_by(conn: &Connection, reference: &str) -> Result<Option<RequestRow>, 
         .optional()?)
 }
 
-/// Which answer a kiosk at (`since`, `epoch`) gets from this state.
-pub fn plan(
-    conn: &Connection,
-    since: i64,
-    epoch: &str,
-    hub_epoch: &str,
-) -> Result<(Kind, i64), HubError> {
-    let current = current_version(conn)?;
-    let oldest = oldest_delta_base(conn)?;
-    Ok((
-        crate::store::plan(since, epoch, hub_epoch, current, oldest),
-        current,
-    ))
-}
-
-/// Writes the whole answer for a kiosk at (`since`, `epoch`) to `out`, reading inside one
-/// read transaction so it is consistent.
+/// Writes the whole answer to `ask` to `out`, reading inside one read transaction so it
+/// is consistent.
 fn write_answer(
     conn: &mut Connection,
     out: &mut dyn Write,
@@ -822,77 +798,79 @@ fn write_answer(
     key: &ed25519_dalek::SigningKey,
 ) -> Result<(), HubError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-    let hub_epoch: String = tx
-        .query_row(
-            "SELECT value FROM sync_meta WHERE key = ?1",
-            [KEY_EPOCH],
-            |r| r.get(0),
-        )
-        .optional()?
-        .unwrap_or_default();
-    let (mut kind, current) = plan(&tx, ask.since, ask.epoch, &hub_epoch)?;
-    let filter = buckets::delta_filter(ask.regions);
-    if kind == Kind::Delta {
-        // A delta larger than the snapshot it would replace: send the snapshot.
-        let changes: i64 = tx.query_row(
+    crate::store::write_answer_with(&mut SqliteAnswer(&tx), out, ask, key)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// An answer read from one SQLite read transaction.
+struct SqliteAnswer<'a>(&'a Connection);
+
+impl AnswerReader for SqliteAnswer<'_> {
+    fn position(&mut self) -> Result<(String, i64, i64), HubError> {
+        let epoch: String = self
+            .0
+            .query_row(
+                "SELECT value FROM sync_meta WHERE key = ?1",
+                [KEY_EPOCH],
+                |r| r.get(0),
+            )
+            .optional()?
+            .unwrap_or_default();
+        Ok((epoch, current_version(self.0)?, oldest_delta_base(self.0)?))
+    }
+
+    fn count_changes(&mut self, since: i64, current: i64, filter: &str) -> Result<i64, HubError> {
+        Ok(self.0.query_row(
             &format!(
                 "SELECT count(*) FROM hub_changes WHERE version > ?1 AND version <= ?2{filter}"
             ),
-            params![ask.since, current],
+            params![since, current],
             |r| r.get(0),
-        )?;
-        if changes > buckets::DELTA_CHECK {
-            let rows: i64 =
-                tx.query_row(&buckets::snapshot_count(ask.regions), [], |r| r.get(0))?;
-            if changes > rows {
-                kind = Kind::Snapshot;
-            }
-        }
+        )?)
     }
-    let from = if kind == Kind::Snapshot { 0 } else { ask.since };
-    let header = Header::new(
-        kind,
-        &hub_epoch,
-        from,
-        current,
-        anjungan_core::sync::unix_now(),
-        ask.nonce,
-        ask.cons_id,
-    )
-    .for_regions(ask.regions);
-    let mut w = PayloadWriter::new(out, &header)?;
-    match kind {
-        Kind::None | Kind::Lookup => {}
-        Kind::Delta => {
-            let mut stmt = tx.prepare(&format!(
-                "SELECT tbl, op, data FROM hub_changes WHERE version > ?1 AND version <= ?2\
-                 {filter} ORDER BY version, seq"
-            ))?;
-            let mut rows = stmt.query(params![ask.since, current])?;
-            while let Some(row) = rows.next()? {
-                let table: String = row.get(0)?;
-                let op: String = row.get(1)?;
-                let data: String = row.get(2)?;
-                w.change_raw(&table, Op::parse(&op).unwrap_or(Op::Upsert), &data)?;
-            }
-        }
-        Kind::Snapshot => {
-            for spec in tables::TABLES {
-                let mut stmt = tx.prepare(&buckets::snapshot_rows(spec, ask.regions))?;
-                let mut rows = stmt.query([])?;
-                let n = spec.columns.len();
-                let mut values = Vec::with_capacity(n);
-                while let Some(row) = rows.next()? {
-                    values.clear();
-                    for i in 0..n {
-                        values.push(tables::wire_value(row, i)?);
-                    }
-                    w.change(spec.name, Op::Upsert, &values)?;
-                }
-            }
-        }
+
+    fn count(&mut self, sql: &str) -> Result<i64, HubError> {
+        Ok(self.0.query_row(sql, [], |r| r.get(0))?)
     }
-    w.finish(key)?;
-    tx.commit()?;
-    Ok(())
+
+    fn each_change(
+        &mut self,
+        since: i64,
+        current: i64,
+        filter: &str,
+        each: &mut dyn FnMut(&str, Op, &str) -> std::io::Result<()>,
+    ) -> Result<(), HubError> {
+        let mut stmt = self.0.prepare(&format!(
+            "SELECT tbl, op, data FROM hub_changes WHERE version > ?1 AND version <= ?2\
+             {filter} ORDER BY version, seq"
+        ))?;
+        let mut rows = stmt.query(params![since, current])?;
+        while let Some(row) = rows.next()? {
+            let table: String = row.get(0)?;
+            let op: String = row.get(1)?;
+            let data: String = row.get(2)?;
+            each(&table, Op::parse(&op).unwrap_or(Op::Upsert), &data)?;
+        }
+        Ok(())
+    }
+
+    fn each_row(
+        &mut self,
+        sql: &str,
+        columns: usize,
+        each: &mut dyn FnMut(&[Value]) -> std::io::Result<()>,
+    ) -> Result<(), HubError> {
+        let mut stmt = self.0.prepare(sql)?;
+        let mut rows = stmt.query([])?;
+        let mut values = Vec::with_capacity(columns);
+        while let Some(row) = rows.next()? {
+            values.clear();
+            for i in 0..columns {
+                values.push(tables::wire_value(row, i)?);
+            }
+            each(&values)?;
+        }
+        Ok(())
+    }
 }

@@ -16,7 +16,8 @@ use anjungan_core::report::DiagReport;
 use anjungan_core::sync::auth::{AuthError, Verified};
 use anjungan_core::sync::client::{Ack, SubmitBody, ack_message, request_digest};
 use anjungan_core::sync::keys;
-use anjungan_core::sync::payload::Kind;
+use anjungan_core::sync::payload::{Header, Kind, PayloadWriter};
+use anjungan_core::sync::tables::{self, Op};
 use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::Value;
@@ -304,6 +305,83 @@ pub const LOOKUP_LOCK_SECS: i64 = 3_600;
 pub struct Family {
     pub members: Vec<Vec<Value>>,
     pub bills: Vec<Vec<Value>>,
+}
+
+/// What a backend reads for one sync answer, all of it from one consistent read of its
+/// state; [`write_answer_with`] decides and writes the answer from it.
+pub trait AnswerReader {
+    /// The epoch, the current version and the oldest version a delta may start from.
+    fn position(&mut self) -> Result<(String, i64, i64), HubError>;
+    /// How many recorded changes of versions `since + 1 ..= current` meet `filter`
+    /// ([`crate::buckets::delta_filter`]).
+    fn count_changes(&mut self, since: i64, current: i64, filter: &str) -> Result<i64, HubError>;
+    /// The one number `sql` ([`crate::buckets::snapshot_count`]) selects.
+    fn count(&mut self, sql: &str) -> Result<i64, HubError>;
+    /// Each of those changes, in order: its table, op and values (JSON array text).
+    fn each_change(
+        &mut self,
+        since: i64,
+        current: i64,
+        filter: &str,
+        each: &mut dyn FnMut(&str, Op, &str) -> std::io::Result<()>,
+    ) -> Result<(), HubError>;
+    /// Each row `sql` ([`crate::buckets::snapshot_rows`]) selects, in the wire columns.
+    fn each_row(
+        &mut self,
+        sql: &str,
+        columns: usize,
+        each: &mut dyn FnMut(&[Value]) -> std::io::Result<()>,
+    ) -> Result<(), HubError>;
+}
+
+/// Writes the answer to `ask` from `r`: "no change", a delta, or a snapshot (also instead
+/// of a delta that holds more changes than the snapshot's rows), for the kiosk's regions,
+/// signed with `key`.
+pub fn write_answer_with(
+    r: &mut dyn AnswerReader,
+    out: &mut dyn Write,
+    ask: &Ask<'_>,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<(), HubError> {
+    let (hub_epoch, current, oldest) = r.position()?;
+    let mut kind = plan(ask.since, ask.epoch, &hub_epoch, current, oldest);
+    let filter = crate::buckets::delta_filter(ask.regions);
+    if kind == Kind::Delta {
+        let changes = r.count_changes(ask.since, current, &filter)?;
+        if changes > crate::buckets::DELTA_CHECK
+            && changes > r.count(&crate::buckets::snapshot_count(ask.regions))?
+        {
+            kind = Kind::Snapshot;
+        }
+    }
+    let from = if kind == Kind::Snapshot { 0 } else { ask.since };
+    let header = Header::new(
+        kind,
+        &hub_epoch,
+        from,
+        current,
+        anjungan_core::sync::unix_now(),
+        ask.nonce,
+        ask.cons_id,
+    )
+    .for_regions(ask.regions);
+    let mut w = PayloadWriter::new(out, &header)?;
+    match kind {
+        Kind::None | Kind::Lookup => {}
+        Kind::Delta => r.each_change(ask.since, current, &filter, &mut |table, op, data| {
+            w.change_raw(table, op, data)
+        })?,
+        Kind::Snapshot => {
+            for spec in tables::TABLES {
+                let sql = crate::buckets::snapshot_rows(spec, ask.regions);
+                r.each_row(&sql, spec.columns.len(), &mut |values| {
+                    w.change(spec.name, Op::Upsert, values)
+                })?;
+            }
+        }
+    }
+    w.finish(key)?;
+    Ok(())
 }
 
 /// Which answer a kiosk at (`since`, `epoch`) gets, given the hub's `current` version and
