@@ -14,7 +14,9 @@
 //! ANJUNGAN_BENCH_KIOSKS (2,000), ANJUNGAN_BENCH_POLLS (5 per kiosk),
 //! ANJUNGAN_BENCH_LOOKUP_RATE (200/s), ANJUNGAN_BENCH_LOOKUP_SECS (15),
 //! ANJUNGAN_BENCH_SPREAD_SECS (10: each round of polls is spread over this many seconds),
-//! ANJUNGAN_BENCH_REUSE=1 (keep the last run's database: no imports).
+//! ANJUNGAN_BENCH_REUSE=1 (keep the last run's database: no imports),
+//! ANJUNGAN_BENCH_SKIP_SQLITE=1, ANJUNGAN_BENCH_SKIP_ALL_REGIONS=1,
+//! ANJUNGAN_BENCH_SKIP_SNAPSHOTS=1 (for the 10M run: the parts that need hours or tens of GB).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -117,19 +119,21 @@ fn main() {
             summary.upserts,
             rows / pg_secs
         );
-        let sqlite_path = root.join("hub-sqlite.db");
-        for suffix in ["", "-wal", "-shm", ".key"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_path.display()));
+        if std::env::var_os("ANJUNGAN_BENCH_SKIP_SQLITE").is_none() {
+            let sqlite_path = root.join("hub-sqlite.db");
+            for suffix in ["", "-wal", "-shm", ".key"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", sqlite_path.display()));
+            }
+            let sqlite = SqliteHub::open(&sqlite_path).expect("sqlite");
+            let t = Instant::now();
+            sqlite.import(&data, today).expect("import into sqlite");
+            let sq_secs = t.elapsed().as_secs_f64();
+            println!(
+                "import into SQLite: {sq_secs:.1} s = {:.0} rows/s; PostgreSQL/SQLite time ratio {:.2}",
+                rows / sq_secs,
+                pg_secs / sq_secs
+            );
         }
-        let sqlite = SqliteHub::open(&sqlite_path).expect("sqlite");
-        let t = Instant::now();
-        sqlite.import(&data, today).expect("import into sqlite");
-        let sq_secs = t.elapsed().as_secs_f64();
-        println!(
-            "import into SQLite: {sq_secs:.1} s = {:.0} rows/s; PostgreSQL/SQLite time ratio {:.2}",
-            rows / sq_secs,
-            pg_secs / sq_secs
-        );
     }
 
     // 2. The largest region's snapshot, applied on a fresh kiosk; sizes.
