@@ -1,5 +1,10 @@
 //! The `anjungan` binary: the kiosk, its tools and its simulators behind one command.
 
+// `out!`, `outln!` and `errln!` (print through `anjungan_core::cli::stdio`, surviving a
+// closed pipe) are core's, shared with the hub's binary.
+#[macro_use]
+extern crate anjungan_core;
+
 mod cli;
 
 use std::process::ExitCode;

@@ -145,15 +145,6 @@ impl PgHub {
     fn conn(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, HubError> {
         self.pool.get().map_err(pool_err)
     }
-
-    /// The schema version the database is at.
-    pub fn schema_version(&self) -> Result<i64, HubError> {
-        let row = self.conn()?.query_one(
-            "SELECT coalesce(max(version), 0) FROM hub_schema_migrations",
-            &[],
-        )?;
-        Ok(row.get(0))
-    }
 }
 
 /// Applies the migrations the database lacks, in one transaction, under a lock so

@@ -3,27 +3,6 @@
 //! Each command calls the same library services the kiosk UI uses, then hands its answer
 //! to [`output`], which prints JSON (`--json`) or bilingual text.
 
-/// `print!` through `stdio::write_out`: a closed stdout ends the process quietly.
-macro_rules! out {
-    ($($arg:tt)*) => { ::anjungan_core::cli::stdio::write_out(format_args!($($arg)*)) };
-}
-
-/// `println!` through `stdio::write_out`.
-macro_rules! outln {
-    () => { ::anjungan_core::cli::stdio::write_out(format_args!("\n")) };
-    ($($arg:tt)*) => {
-        ::anjungan_core::cli::stdio::write_out(format_args!("{}\n", format_args!($($arg)*)))
-    };
-}
-
-/// `eprintln!` through `stdio::write_err`.
-macro_rules! errln {
-    () => { ::anjungan_core::cli::stdio::write_err(format_args!("\n")) };
-    ($($arg:tt)*) => {
-        ::anjungan_core::cli::stdio::write_err(format_args!("{}\n", format_args!($($arg)*)))
-    };
-}
-
 mod demo;
 mod demo_devices;
 mod demo_window;
