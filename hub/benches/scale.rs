@@ -98,7 +98,6 @@ fn main() {
             t.elapsed().as_secs_f64()
         );
     }
-    let scratch = root.join("scratch");
 
     // 1. Imports (ANJUNGAN_BENCH_REUSE=1: keep the database of the last run).
     let reuse = std::env::var_os("ANJUNGAN_BENCH_REUSE").is_some();
@@ -108,7 +107,7 @@ fn main() {
     } else {
         fresh_database(&admin, "bench_scale")
     };
-    let pg = PgHub::connect(&url, &scratch).expect("postgres");
+    let pg = PgHub::connect(&url).expect("postgres");
     if !reuse || pg.version().expect("version") == 0 {
         let t = Instant::now();
         let summary = pg.import(&data, today).expect("import into postgres");

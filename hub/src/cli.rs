@@ -46,8 +46,8 @@ impl HubArgs {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The dataset directory (CSV files, docs/dataset.md): imported first when the state
-    /// has no version yet. With --database it is optional (scratch space then defaults to
-    /// a temp directory).
+    /// has no version yet. With --database it is optional: a replica needs no directory
+    /// of its own (an import streams into the database, nothing is staged on disk).
     #[arg(long)]
     data: Option<PathBuf>,
     /// The hub's state in PostgreSQL (`postgres://USER@HOST/DB`), shared by any number of
@@ -113,20 +113,13 @@ impl Common {
     }
 }
 
-/// Where an import stages its dataset when the state is in PostgreSQL: a directory of
-/// this process's under the temp dir (`TMPDIR`), never the dataset directory, which may be
-/// read-only or shared. The staging file is encrypted and removed after each import.
-fn scratch() -> PathBuf {
-    std::env::temp_dir().join(format!("anjungan-hub-{}", std::process::id()))
-}
-
 fn open_store(
     database: Option<&str>,
     state: Option<&Path>,
     data: Option<&Path>,
 ) -> Result<Box<dyn HubStore>, Failure> {
     let db = Database::choose(database, state, data).map_err(hub_failure)?;
-    db.open(&scratch()).map_err(hub_failure)
+    db.open().map_err(hub_failure)
 }
 
 #[derive(Debug, Subcommand)]

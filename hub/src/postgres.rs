@@ -2,19 +2,16 @@
 //! share. Everything a replica answers comes from here (current rows, the change log,
 //! requests, the nonces it took), so any replica answers any kiosk the same.
 //!
-//! An import is checked whole by the kiosk's own importer into a staging SQLite file in
-//! the replica's scratch directory (encrypted with a key made for it and thrown away),
-//! copied into temporary tables with `COPY`, then diffed against the current rows on the
-//! key and applied, in one transaction. Writers that make versions (imports, decisions)
-//! take one advisory lock, so version numbers stay a sequence across replicas.
+//! An import is checked by the kiosk's own rules while it streams into `COPY`, in one
+//! transaction (see [`import`]). Writers that make versions (imports, decisions) take one
+//! advisory lock, so version numbers stay a sequence across replicas.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use anjungan_core::dataset;
-use anjungan_core::store::{DbKey, Store};
 use anjungan_core::sync::auth::{AuthError, Verified, WINDOW_SECS};
 use anjungan_core::sync::client::SubmitBody;
 use anjungan_core::sync::payload::Kind;
@@ -23,14 +20,16 @@ use chrono::NaiveDate;
 use postgres::types::{ToSql, Type};
 use postgres::{IsolationLevel, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
-use rusqlite::types::ValueRef;
 use serde_json::Value;
+
+mod import;
 
 use crate::HubError;
 use crate::buckets;
 use crate::store::{
     AnswerReader, Ask, Family, FlagRow, FleetRow, HubStore, ImportSummary, LOOKUP_FAILURES,
-    LOOKUP_LOCK_SECS, LOOKUP_WINDOW_SECS, RequestRow,
+    LOOKUP_LOCK_SECS, LOOKUP_WINDOW_SECS, LOOKUPS_PER_MINUTE, LookupOutcome, LookupQuery,
+    RequestRow,
 };
 
 /// The schema, one migration per version (`hub/migrations/postgres/`), recorded in
@@ -65,8 +64,6 @@ type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 /// The hub's PostgreSQL database.
 pub struct PgHub {
     pool: Pool,
-    /// Where an import stages its dataset.
-    scratch: PathBuf,
     /// When this replica last removed expired nonces (unix seconds).
     nonces_pruned: AtomicI64,
 }
@@ -113,7 +110,7 @@ fn check_local(config: &postgres::Config) -> Result<(), HubError> {
 
 impl PgHub {
     /// Connects (a pool of up to 16 connections), and brings the schema up to date.
-    pub fn connect(url: &str, scratch: &Path) -> Result<Self, HubError> {
+    pub fn connect(url: &str) -> Result<Self, HubError> {
         let mut config: postgres::Config = url.parse().map_err(|e: postgres::Error| {
             HubError::BadRequest(format!("--database is not a PostgreSQL URL: {e}"))
         })?;
@@ -130,7 +127,6 @@ impl PgHub {
             .map_err(pool_err)?;
         let hub = Self {
             pool,
-            scratch: scratch.to_owned(),
             nonces_pruned: AtomicI64::new(0),
         };
         let mut conn = hub.conn()?;
@@ -247,188 +243,6 @@ fn wire_value(row: &Row, i: usize) -> Result<Value, HubError> {
         row.try_get::<_, Option<String>>(i)?
             .map_or(Value::Null, Value::String)
     })
-}
-
-/// Appends one field of a SQLite row in COPY's text format.
-fn copy_field(out: &mut Vec<u8>, v: ValueRef<'_>) {
-    match v {
-        ValueRef::Null | ValueRef::Blob(_) => out.extend_from_slice(b"\\N"),
-        ValueRef::Integer(n) => {
-            let _ = write!(out, "{n}");
-        }
-        ValueRef::Real(x) => {
-            let _ = write!(out, "{x}");
-        }
-        ValueRef::Text(t) => {
-            for &b in t {
-                match b {
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    b'\t' => out.extend_from_slice(b"\\t"),
-                    b'\n' => out.extend_from_slice(b"\\n"),
-                    b'\r' => out.extend_from_slice(b"\\r"),
-                    _ => out.push(b),
-                }
-            }
-        }
-    }
-}
-
-/// Copies one table of the staging file into `target` (same columns as `spec`).
-fn copy_table(
-    tx: &mut Transaction<'_>,
-    staging: &rusqlite::Connection,
-    spec: &TableSpec,
-    target: &str,
-) -> Result<u64, HubError> {
-    let cols = spec.columns.join(", ");
-    let mut writer = tx.copy_in(&format!("COPY {target} ({cols}) FROM STDIN"))?;
-    let mut stmt = staging.prepare(&format!("SELECT {cols} FROM {}", spec.name))?;
-    let mut rows = stmt.query([])?;
-    let mut buf = Vec::with_capacity(256 * 1024);
-    while let Some(row) = rows.next()? {
-        for i in 0..spec.columns.len() {
-            if i > 0 {
-                buf.push(b'\t');
-            }
-            copy_field(&mut buf, row.get_ref(i)?);
-        }
-        buf.push(b'\n');
-        if buf.len() >= 256 * 1024 {
-            writer.write_all(&buf)?;
-            buf.clear();
-        }
-    }
-    writer.write_all(&buf)?;
-    Ok(writer.finish()?)
-}
-
-/// `json_build_array(a, b, ...)::text` of the columns, for the change log.
-fn json_array(cols: &[&str], prefix: &str) -> String {
-    let cols: Vec<String> = cols.iter().map(|c| format!("{prefix}{c}")).collect();
-    format!("json_build_array({})::text", cols.join(", "))
-}
-
-impl PgHub {
-    /// Loads the checked staging file into the database as the next version.
-    fn load(
-        &self,
-        staging: &rusqlite::Connection,
-        source: &str,
-    ) -> Result<(i64, bool, u64, u64), HubError> {
-        let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_VERSION])?;
-        let current = current_version(&mut tx)?;
-        let version = current + 1;
-        let specs: Vec<&TableSpec> = tables::dataset_tables().collect();
-        let (mut upserts, mut deletes) = (0u64, 0u64);
-        if current == 0 {
-            // The first version: straight in. Nobody can ask for a delta from version 0
-            // (they get a snapshot), so no changes are recorded.
-            for spec in &specs {
-                upserts += copy_table(&mut tx, staging, spec, spec.name)?;
-            }
-            tx.execute(
-                &format!(
-                    "INSERT INTO hub_buckets (kk_no, bucket) {}",
-                    anjungan_core::sync::regions::bucket_sql("members")
-                ),
-                &[],
-            )?;
-        } else {
-            for spec in &specs {
-                tx.batch_execute(&format!(
-                    "CREATE TEMP TABLE new_{t} (LIKE {t} INCLUDING DEFAULTS) ON COMMIT DROP",
-                    t = spec.name
-                ))?;
-                copy_table(&mut tx, staging, spec, &format!("new_{}", spec.name))?;
-                tx.batch_execute(&format!("ANALYZE new_{}", spec.name))?;
-            }
-            tx.batch_execute(
-                "CREATE TEMP TABLE new_buckets (kk_no text PRIMARY KEY, bucket text NOT NULL) \
-                 ON COMMIT DROP; CREATE TEMP TABLE moved (kk_no text PRIMARY KEY) ON COMMIT DROP",
-            )?;
-            for sql in buckets::prepare("", "new_") {
-                tx.execute(&sql, &[])?;
-            }
-            // Deletes children-first, then upserts parents-first, as a kiosk applies them;
-            // each change with its bucket.
-            for spec in specs.iter().rev() {
-                let t = spec.name;
-                let keys = spec.key.join(", ");
-                let gone = buckets::deleted_rows(spec, "", "new_");
-                deletes += tx.execute(
-                    &format!(
-                        "INSERT INTO hub_changes (version, tbl, op, data, bucket) \
-                         SELECT $1, '{t}', 'd', {}, g.bucket FROM ({gone}) g",
-                        json_array(spec.key, "g.")
-                    ),
-                    &[&version],
-                )?;
-                tx.execute(
-                    &format!("DELETE FROM {t} WHERE ({keys}) IN (SELECT {keys} FROM ({gone}) g)"),
-                    &[],
-                )?;
-            }
-            for spec in &specs {
-                let t = spec.name;
-                let cols = spec.columns.join(", ");
-                let keys = spec.key.join(", ");
-                let n = tx.execute(
-                    &format!(
-                        "INSERT INTO hub_changes (version, tbl, op, data, bucket) \
-                         SELECT $1, '{t}', 'u', {}, c.bucket FROM ({}) c",
-                        json_array(spec.columns, "c."),
-                        buckets::changed_rows(spec, "", "new_")
-                    ),
-                    &[&version],
-                )?;
-                upserts += n;
-                if n > 0 {
-                    let set: Vec<String> = spec
-                        .columns
-                        .iter()
-                        .filter(|c| !spec.key.contains(c))
-                        .map(|c| format!("{c} = EXCLUDED.{c}"))
-                        .collect();
-                    let on_conflict = if set.is_empty() {
-                        "DO NOTHING".to_owned()
-                    } else {
-                        format!("DO UPDATE SET {}", set.join(", "))
-                    };
-                    let changed =
-                        format!("SELECT {cols} FROM new_{t} EXCEPT SELECT {cols} FROM {t}");
-                    tx.execute(
-                        &format!(
-                            "INSERT INTO {t} ({cols}) ({changed}) ON CONFLICT ({keys}) {on_conflict}"
-                        ),
-                        &[],
-                    )?;
-                }
-            }
-            for sql in buckets::update("") {
-                tx.execute(&sql, &[])?;
-            }
-            if upserts + deletes == 0 {
-                // Nothing changed: no new version (dropping `tx` rolls back).
-                return Ok((current, false, 0, 0));
-            }
-        }
-        tx.execute(
-            "INSERT INTO hub_versions (version, created_at, kind, source, upserts, deletes) \
-             VALUES ($1, $2, 'IMPORT', $3, $4, $5)",
-            &[
-                &version,
-                &chrono::Utc::now().to_rfc3339(),
-                &source,
-                &(upserts as i64),
-                &(deletes as i64),
-            ],
-        )?;
-        prune(&mut tx)?;
-        tx.commit()?;
-        Ok((version, true, upserts, deletes))
-    }
 }
 
 const REQUEST_COLUMNS: &str = "id, reference, cons_id, kind, card_no, change, created_at, \
@@ -588,25 +402,9 @@ impl HubStore for PgHub {
         options: dataset::ImportOptions,
     ) -> Result<ImportSummary, HubError> {
         let started = std::time::Instant::now();
-        std::fs::create_dir_all(&self.scratch)?;
-        let staging = self.scratch.join(format!(
-            "staging-{}-{}.db",
-            std::process::id(),
-            anjungan_core::sync::nonce()
-        ));
-        let result = (|| {
-            // Member rows land here: encrypted with a key that lives only in this process.
-            let key = DbKey::random()?;
-            let mut store = Store::open_with_key(&staging, &key)?;
-            dataset::import_dir_with(&mut store, dir, today, options)?;
-            self.load(store.connection(), &dir.display().to_string())
-        })();
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = staging.as_os_str().to_owned();
-            p.push(suffix);
-            let _ = std::fs::remove_file(PathBuf::from(p));
-        }
-        let (version, new_version, upserts, deletes) = result?;
+        let mut conn = self.conn()?;
+        let (version, new_version, upserts, deletes) =
+            import::load(&mut conn, dir, today, options)?;
         Ok(ImportSummary {
             version,
             new_version,
@@ -665,14 +463,21 @@ impl HubStore for PgHub {
         let expires = call.timestamp.saturating_add(WINDOW_SECS);
         // A live entry with this nonce is a replay; an expired one may be taken again
         // (its call would be refused as stale anyway).
+        // Sent with its types: one round trip, no separate prepare.
         let taken = conn
-            .execute(
+            .query_typed(
                 "INSERT INTO hub_nonces (cons_id, nonce, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (cons_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at \
-                 WHERE hub_nonces.expires_at < $4",
-                &[&call.cons_id, &call.nonce, &expires, &now],
+                 WHERE hub_nonces.expires_at < $4 RETURNING 1",
+                &[
+                    (&call.cons_id, Type::TEXT),
+                    (&call.nonce, Type::TEXT),
+                    (&expires, Type::INT8),
+                    (&now, Type::INT8),
+                ],
             )
-            .map_err(|e| busy(pg(e)))?;
+            .map_err(|e| busy(pg(e)))?
+            .len();
         let last = self.nonces_pruned.load(Ordering::Relaxed);
         if now - last >= 60
             && self
@@ -913,15 +718,106 @@ impl HubStore for PgHub {
         Ok(Some(family))
     }
 
+    /// Two round trips for a found family (three when it had failures to forget), where the
+    /// provided method takes a dozen: each statement is sent with its types
+    /// (`query_typed`: no separate prepare), the rate and the lock are one statement, and
+    /// the family with its epoch and version is one read of one snapshot.
+    fn lookup(&self, q: &LookupQuery<'_>) -> Result<LookupOutcome, HubError> {
+        let mut conn = self.conn()?;
+        let minute = q.now.div_euclid(60);
+        let gate = conn.query_typed(
+            "WITH old AS (DELETE FROM hub_lookup_rate WHERE cons_id = $1 AND minute < $2), \
+             r AS (INSERT INTO hub_lookup_rate (cons_id, minute, calls) VALUES ($1, $2, 1) \
+                   ON CONFLICT (cons_id, minute) \
+                   DO UPDATE SET calls = hub_lookup_rate.calls + 1 RETURNING calls) \
+             SELECT (SELECT calls FROM r), f.locked_until, f.key_hash IS NOT NULL \
+             FROM (SELECT 1) one LEFT JOIN hub_lookup_failures f ON f.key_hash = $3",
+            &[
+                (&q.cons_id, Type::TEXT),
+                (&minute, Type::INT8),
+                (&q.key_hash, Type::TEXT),
+            ],
+        )?;
+        let gate = gate
+            .first()
+            .ok_or_else(|| HubError::Postgres("lookup: no answer from the rate check".into()))?;
+        let (calls, locked_until, had_failures): (i64, Option<i64>, bool) =
+            (gate.try_get(0)?, gate.try_get(1)?, gate.try_get(2)?);
+        if calls > LOOKUPS_PER_MINUTE {
+            return Ok(LookupOutcome::Busy);
+        }
+        if let Some(until) = locked_until.filter(|u| *u > q.now) {
+            return Ok(LookupOutcome::Locked(until - q.now));
+        }
+        let member =
+            tables::table("members").ok_or_else(|| HubError::BadRequest("members".into()))?;
+        let bill = tables::table("bills").ok_or_else(|| HubError::BadRequest("bills".into()))?;
+        let json = |spec: &TableSpec, alias: &str| {
+            let cols: Vec<String> = spec
+                .columns
+                .iter()
+                .map(|c| format!("{alias}.{c}"))
+                .collect();
+            format!("json_build_array({})::text", cols.join(", "))
+        };
+        let rows = conn.query_typed(
+            &format!(
+                "WITH hit AS (SELECT kk_no FROM members \
+                              WHERE (nik = $1 OR card_no = $1) AND birth_date = $2 LIMIT 1) \
+                 SELECT 0, json_build_array((SELECT value FROM hub_meta WHERE key = 'epoch'), \
+                        (SELECT coalesce(max(version), 0) FROM hub_versions))::text \
+                   WHERE EXISTS (SELECT 1 FROM hit) \
+                 UNION ALL SELECT 1, {} FROM members m WHERE m.kk_no = (SELECT kk_no FROM hit) \
+                 UNION ALL SELECT 2, {} FROM bills b WHERE b.kk_no = (SELECT kk_no FROM hit)",
+                json(member, "m"),
+                json(bill, "b")
+            ),
+            &[(&q.id, Type::TEXT), (&q.birth_date, Type::TEXT)],
+        )?;
+        drop(conn);
+        if rows.is_empty() {
+            return Ok(match self.lookup_failed(q.key_hash, q.now)? {
+                Some(until) => LookupOutcome::Locked(until - q.now),
+                None => LookupOutcome::Mismatch,
+            });
+        }
+        let mut family = Family::default();
+        let (mut epoch, mut version) = (String::new(), 0);
+        for row in &rows {
+            let part: i32 = row.try_get(0)?;
+            let text: String = row.try_get(1)?;
+            let values: Vec<Value> = serde_json::from_str(&text)
+                .map_err(|e| HubError::Postgres(format!("lookup: a row is not JSON: {e}")))?;
+            match part {
+                0 => {
+                    epoch = values
+                        .first()
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    version = values.get(1).and_then(Value::as_i64).unwrap_or_default();
+                }
+                1 => family.members.push(values),
+                _ => family.bills.push(values),
+            }
+        }
+        if had_failures {
+            self.lookup_cleared(q.key_hash)?;
+        }
+        Ok(LookupOutcome::Found {
+            family,
+            epoch,
+            version,
+        })
+    }
+
     fn lookup_calls(&self, cons_id: &str, now: i64) -> Result<i64, HubError> {
         let minute = now.div_euclid(60);
         let mut conn = self.conn()?;
-        if minute % 10 == 0 {
-            conn.execute(
-                "DELETE FROM hub_lookup_rate WHERE minute < $1",
-                &[&(minute - 60)],
-            )?;
-        }
+        conn.execute(
+            "DELETE FROM hub_lookup_rate WHERE cons_id = $1 AND minute < $2",
+            &[&cons_id, &minute],
+        )?;
         Ok(conn
             .query_one(
                 "INSERT INTO hub_lookup_rate (cons_id, minute, calls) VALUES ($1, $2, 1) \

@@ -37,7 +37,7 @@ use anjungan_core::sync::keys;
 
 use crate::HubError;
 use crate::kiosks::Kiosks;
-use crate::store::{Ask, Family, HubStore, LOOKUPS_PER_MINUTE};
+use crate::store::{Ask, HubStore, LookupOutcome, LookupQuery};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
@@ -697,14 +697,6 @@ struct LookupBody {
     birth_date: String,
 }
 
-/// What a lookup came to.
-enum LookupOutcome {
-    Found(Family),
-    Mismatch,
-    Locked(i64),
-    Busy,
-}
-
 /// `POST /v1/lookup`: a member from another region, by NIK or card and date of birth. An
 /// exact match gets the family's rows in a signed payload bound to the call's nonce;
 /// anything else `IDENTITY_MISMATCH`, the same for an unknown identifier and a wrong date.
@@ -729,31 +721,24 @@ async fn lookup(State(hub): State<Arc<Hub>>, request: Request) -> Result<Respons
     let worker = Arc::clone(&hub);
     let cons_id = who.cons_id.clone();
     let hash = key_hash.clone();
-    let outcome = tokio::task::spawn_blocking(move || -> Result<LookupOutcome, HubError> {
-        let store = &worker.store;
-        let now = anjungan_core::sync::unix_now();
-        if store.lookup_calls(&cons_id, now)? > LOOKUPS_PER_MINUTE {
-            return Ok(LookupOutcome::Busy);
-        }
-        if let Some(until) = store.lookup_locked(&hash, now)? {
-            return Ok(LookupOutcome::Locked(until - now));
-        }
-        match store.lookup_family(&id, &q.birth_date)? {
-            Some(family) => {
-                store.lookup_cleared(&hash)?;
-                Ok(LookupOutcome::Found(family))
-            }
-            None => Ok(match store.lookup_failed(&hash, now)? {
-                Some(until) => LookupOutcome::Locked(until - now),
-                None => LookupOutcome::Mismatch,
-            }),
-        }
+    let outcome = tokio::task::spawn_blocking(move || {
+        worker.store.lookup(&LookupQuery {
+            cons_id: &cons_id,
+            key_hash: &hash,
+            id: &id,
+            birth_date: &q.birth_date,
+            now: anjungan_core::sync::unix_now(),
+        })
     })
     .await
     .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
     let key = &key_hash[..16];
     match outcome {
-        LookupOutcome::Found(family) => {
+        LookupOutcome::Found {
+            family,
+            epoch,
+            version,
+        } => {
             tracing::info!(key, outcome = "found", "lookup");
             let worker = Arc::clone(&hub);
             let nonce = who.nonce.clone();
@@ -761,9 +746,9 @@ async fn lookup(State(hub): State<Arc<Hub>>, request: Request) -> Result<Respons
             let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, HubError> {
                 let header = anjungan_core::sync::payload::Header::new(
                     anjungan_core::sync::payload::Kind::Lookup,
-                    &worker.store.epoch()?,
+                    &epoch,
                     0,
-                    worker.store.version()?,
+                    version,
                     anjungan_core::sync::unix_now(),
                     &nonce,
                     &cons_id,

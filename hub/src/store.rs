@@ -60,12 +60,11 @@ impl Database {
         }
     }
 
-    /// Opens the store (creating and migrating it). `scratch` is where an import stages
-    /// its dataset (PostgreSQL; SQLite stages beside its file).
-    pub fn open(&self, scratch: &Path) -> Result<Box<dyn HubStore>, HubError> {
+    /// Opens the store (creating and migrating it).
+    pub fn open(&self) -> Result<Box<dyn HubStore>, HubError> {
         Ok(match self {
             Self::Sqlite(path) => Box::new(crate::sqlite::SqliteHub::open(path)?),
-            Self::Postgres(url) => Box::new(crate::postgres::PgHub::connect(url, scratch)?),
+            Self::Postgres(url) => Box::new(crate::postgres::PgHub::connect(url)?),
         })
     }
 
@@ -217,6 +216,32 @@ pub trait HubStore: Send + Sync {
     /// Forgets the identifier's failures (it was found).
     fn lookup_cleared(&self, key_hash: &str) -> Result<(), HubError>;
 
+    /// One whole lookup: counts the call against the kiosk's rate, refuses a locked
+    /// identifier, then finds the family, clearing the identifier's failures when found
+    /// and counting one when not. A backend may do the same in fewer round trips.
+    fn lookup(&self, q: &LookupQuery<'_>) -> Result<LookupOutcome, HubError> {
+        if self.lookup_calls(q.cons_id, q.now)? > LOOKUPS_PER_MINUTE {
+            return Ok(LookupOutcome::Busy);
+        }
+        if let Some(until) = self.lookup_locked(q.key_hash, q.now)? {
+            return Ok(LookupOutcome::Locked(until - q.now));
+        }
+        match self.lookup_family(q.id, q.birth_date)? {
+            Some(family) => {
+                self.lookup_cleared(q.key_hash)?;
+                Ok(LookupOutcome::Found {
+                    family,
+                    epoch: self.epoch()?,
+                    version: self.version()?,
+                })
+            }
+            None => Ok(match self.lookup_failed(q.key_hash, q.now)? {
+                Some(until) => LookupOutcome::Locked(until - q.now),
+                None => LookupOutcome::Mismatch,
+            }),
+        }
+    }
+
     /// The kiosks that have sent a heartbeat.
     fn fleet(&self) -> Result<Vec<FleetRow>, HubError>;
 
@@ -299,6 +324,36 @@ pub const LOOKUP_FAILURES: i64 = 5;
 pub const LOOKUP_WINDOW_SECS: i64 = 3_600;
 /// ...for this long.
 pub const LOOKUP_LOCK_SECS: i64 = 3_600;
+
+/// One lookup a kiosk asked for ([`HubStore::lookup`]).
+#[derive(Debug, Clone, Copy)]
+pub struct LookupQuery<'a> {
+    pub cons_id: &'a str,
+    /// The identifier's keyed hash: what limits and logs name instead of it.
+    pub key_hash: &'a str,
+    /// The NIK or card number.
+    pub id: &'a str,
+    pub birth_date: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// What a lookup came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LookupOutcome {
+    /// The family, with the epoch and version of the state it was read from.
+    Found {
+        family: Family,
+        epoch: String,
+        version: i64,
+    },
+    /// No member has this identifier and date of birth.
+    Mismatch,
+    /// The identifier is locked for this many more seconds.
+    Locked(i64),
+    /// The kiosk made too many lookups this minute.
+    Busy,
+}
 
 /// A looked-up family: its members' and its bills' rows, in the wire columns.
 #[derive(Debug, Clone, Default, PartialEq)]

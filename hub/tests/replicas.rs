@@ -162,7 +162,7 @@ fn a_kiosk_fails_over_between_replicas_and_loses_nothing() {
     let report = rt.block_on(agent.run_once()).unwrap();
     assert_eq!(report.delivered, 1);
     assert_eq!(report.applied.kind, Kind::None);
-    let hub = PgHub::connect(&database, &dir.path().join("scratch")).unwrap();
+    let hub = PgHub::connect(&database).unwrap();
     let held = hub.requests().unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(

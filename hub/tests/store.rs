@@ -14,7 +14,7 @@ use anjungan_core::sync::auth::{AuthError, Verified};
 use anjungan_core::sync::client::SubmitBody;
 use anjungan_core::sync::payload::{self, Expect, Kind};
 use anjungan_core::sync::{apply, keys, tables, unix_now};
-use anjungan_hub::store::Ask;
+use anjungan_hub::store::{Ask, LookupOutcome, LookupQuery};
 use anjungan_hub::{HubError, HubStore};
 use common::{Backend, copy_fixture, fixture, fresh, today, with_fixture};
 use serde_json::{Value, json};
@@ -93,6 +93,79 @@ fn a_lookup_finds_only_an_exact_match_and_five_failures_lock_the_identifier(back
     assert_eq!(
         hub.lookup_calls("k1", minute + 60).unwrap(),
         1,
+        "a new minute"
+    );
+
+    // The whole lookup, as the server asks for it.
+    let ask = |cons_id: &'static str,
+               key_hash: &'static str,
+               id: &'static str,
+               dob: &'static str,
+               now: i64| {
+        hub.lookup(&LookupQuery {
+            cons_id,
+            key_hash,
+            id,
+            birth_date: dob,
+            now,
+        })
+        .unwrap()
+    };
+    let later = minute + 600;
+    match ask("k3", "budi", "3273011205800001", "1980-05-12", later) {
+        LookupOutcome::Found {
+            family,
+            epoch,
+            version,
+        } => {
+            assert_eq!(family, by_nik);
+            assert_eq!((epoch, version), (hub.epoch().unwrap(), 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    for _ in 0..4 {
+        assert_eq!(
+            ask("k3", "typo", "3273011205800001", "1980-05-13", later),
+            LookupOutcome::Mismatch
+        );
+    }
+    assert_eq!(
+        ask("k3", "typo", "3273011205800001", "1980-05-13", later),
+        LookupOutcome::Locked(anjungan_hub::store::LOOKUP_LOCK_SECS)
+    );
+    // Locked: even the right date is refused, without looking.
+    assert_eq!(
+        ask("k3", "typo", "3273011205800001", "1980-05-12", later + 10),
+        LookupOutcome::Locked(anjungan_hub::store::LOOKUP_LOCK_SECS - 10)
+    );
+    // Four failures, then a match: the failures are forgotten.
+    for _ in 0..4 {
+        assert_eq!(
+            ask("k4", "dewi", "3273016802900004", "1990-02-27", later),
+            LookupOutcome::Mismatch
+        );
+    }
+    assert!(matches!(
+        ask("k4", "dewi", "3273016802900004", "1990-02-28", later),
+        LookupOutcome::Found { .. }
+    ));
+    assert_eq!(
+        ask("k4", "dewi", "3273016802900004", "1990-02-27", later),
+        LookupOutcome::Mismatch
+    );
+    // The kiosk's rate: k3 has made 7 calls this minute; the 31st is refused.
+    for _ in 7..anjungan_hub::store::LOOKUPS_PER_MINUTE {
+        ask("k3", "other", "3273019999999999", "1980-01-01", later + 20);
+    }
+    assert_eq!(
+        ask("k3", "other2", "3273011205800001", "1980-05-12", later + 30),
+        LookupOutcome::Busy
+    );
+    assert!(
+        matches!(
+            ask("k3", "other2", "3273011205800001", "1980-05-12", later + 60),
+            LookupOutcome::Found { .. }
+        ),
         "a new minute"
     );
 }
@@ -679,7 +752,7 @@ fn reopening_migrates_nothing_and_a_newer_schema_is_refused(backend: Backend) {
             .unwrap();
         }
     }
-    let refused = f.database.open(&f.dir.path().join("scratch"));
+    let refused = f.database.open();
     match refused {
         Err(HubError::BadRequest(m)) => assert!(m.contains("newer"), "{m}"),
         Err(other) => panic!("{other:?}"),
@@ -687,28 +760,137 @@ fn reopening_migrates_nothing_and_a_newer_schema_is_refused(backend: Backend) {
     }
 }
 
-fn a_failed_import_changes_nothing(backend: Backend) {
-    let f = with_fixture(backend);
-    let data = f.dir.path().join("bad");
+/// A copy of the fixture at `dir/name` with `edit` applied to `file`.
+fn fixture_edited(
+    dir: &Path,
+    name: &str,
+    file: &str,
+    edit: impl FnOnce(String) -> String,
+) -> std::path::PathBuf {
+    let data = dir.join(name);
     copy_fixture(&data);
-    let members = std::fs::read_to_string(data.join("members.csv")).unwrap();
-    // A NIK that is not a NIK, on the last row: the whole import is refused.
-    let bad = members.replacen("3273011205800001", "32730112058000XX", 1);
-    std::fs::write(data.join("members.csv"), bad).unwrap();
-    assert!(matches!(
-        f.store.import(&data, today()),
-        Err(HubError::Import(_))
-    ));
-    assert_eq!(f.store.version().unwrap(), 1);
-    let kiosk = f.dir.path().join("kiosk.db");
+    let text = std::fs::read_to_string(data.join(file)).unwrap();
+    std::fs::write(data.join(file), edit(text)).unwrap();
+    data
+}
+
+/// The reasons of a refused import's bad rows, as `file:line: reason`.
+fn bad_rows(result: Result<anjungan_hub::store::ImportSummary, HubError>) -> Vec<String> {
+    match result {
+        Err(HubError::Import(dataset::ImportError::BadRows { rows, .. })) => {
+            rows.iter().map(ToString::to_string).collect()
+        }
+        other => panic!("expected bad rows, got {other:?}"),
+    }
+}
+
+fn a_failed_import_changes_nothing(backend: Backend) {
+    // A first import refused by its last bill, after every member has been copied in: the
+    // store stays empty, and a good import afterwards is whole.
+    let f = fresh(backend);
+    let late = fixture_edited(f.dir.path(), "late", "bills.csv", |t| {
+        let mut t = t.trim_end().to_owned();
+        t.push_str("\n3273010101000001,2025-13,75000,\n");
+        t
+    });
+    let reasons = bad_rows(f.store.import(&late, today()));
+    assert_eq!(reasons.len(), 1, "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("bills.csv:45: period"),
+        "{reasons:?}"
+    );
+    assert_eq!(f.store.version().unwrap(), 0);
+    // A card number twice: the second is the bad row (the same for every store).
+    let twice = fixture_edited(f.dir.path(), "twice", "members.csv", |t| {
+        let second = t.lines().nth(2).unwrap().to_owned();
+        let (card, rest) = second.split_once(',').unwrap();
+        let first_card = t
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_owned();
+        assert_ne!(card, first_card);
+        t.replacen(&second, &format!("{first_card},{rest}"), 1)
+    });
+    let reasons = bad_rows(f.store.import(&twice, today()));
+    assert_eq!(
+        reasons,
+        ["members.csv:3: duplicate key: this code or number already appears earlier"]
+    );
+    assert_eq!(f.store.version().unwrap(), 0);
+    assert_eq!(f.store.import(&fixture(), today()).unwrap().version, 1);
+    let kiosk = f.dir.path().join("first.db");
     sync_kiosk(&*f.store, &kiosk);
     let direct = f.dir.path().join("direct.db");
     imported(&fixture(), &direct);
     assert_eq!(dump(&kiosk), dump(&direct));
-    // Nothing of the staging file is left behind.
-    let scratch = f.dir.path().join("scratch");
-    let left: Vec<_> = std::fs::read_dir(&scratch)
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
+
+    // A later import refused by a NIK that is not one: version 1 stands, whole.
+    let data = fixture_edited(f.dir.path(), "bad", "members.csv", |t| {
+        t.replacen("3273011205800001", "32730112058000XX", 1)
+    });
+    let reasons = bad_rows(f.store.import(&data, today()));
+    assert!(reasons[0].contains("nik"), "{reasons:?}");
+    assert_eq!(f.store.version().unwrap(), 1);
+    let kiosk = f.dir.path().join("kiosk.db");
+    sync_kiosk(&*f.store, &kiosk);
+    assert_eq!(dump(&kiosk), dump(&direct));
+    // Nothing staged is left behind.
+    let left: Vec<_> = std::fs::read_dir(f.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("staging"))
+        .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// A first import into PostgreSQL drops the big tables' indexes to load them in bulk: every
+/// one is built again, and the planner has statistics.
+#[test]
+fn postgres_first_import_builds_every_index_again_and_analyzes() {
+    let f = with_fixture(Backend::Postgres);
+    let anjungan_hub::Database::Postgres(url) = &f.database else {
+        unreachable!()
+    };
+    let mut c = ::postgres::Client::connect(url, ::postgres::NoTls).unwrap();
+    let names: std::collections::BTreeSet<String> = c
+        .query(
+            "SELECT indexname FROM pg_indexes \
+             WHERE tablename IN ('members', 'bills', 'hub_buckets')",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let expected = [
+        "bills_pkey",
+        "hub_buckets_bucket",
+        "hub_buckets_pkey",
+        "members_kk",
+        "members_nik",
+        "members_pkey",
+    ];
+    assert_eq!(
+        names.iter().map(String::as_str).collect::<Vec<_>>(),
+        expected
+    );
+    let stats: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_stats WHERE tablename = 'members'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(stats > 0);
+    // The bulk load left every row visible: counts match the fixture.
+    let members: i64 = c
+        .query_one("SELECT count(*) FROM members", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(members, 8);
 }

@@ -4,7 +4,8 @@
 //! the previous data until it commits (WAL), and a bad row anywhere rolls everything back.
 //! The outbox is never touched: accepted change requests survive any re-import.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -12,7 +13,8 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use csv::StringRecord;
-use rusqlite::{Transaction, params};
+use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
+use rusqlite::{ToSql, Transaction, params, params_from_iter};
 use serde::Serialize;
 
 use super::{BadRow, ImportError, MAX_BAD_ROWS_LISTED, MEMBER_COLUMNS, files};
@@ -23,6 +25,7 @@ use crate::domain::{
     RuleRow, Segment, Sex, StoredStatus, parse_nik, parse_rule_key,
 };
 use crate::store::{KEY_LOADED_AT, KEY_SOURCE, KEY_VERSION, Store, set_meta};
+use crate::sync::tables::{self, TableSpec};
 
 /// What an import loaded.
 #[derive(Debug, Clone, Serialize)]
@@ -69,6 +72,65 @@ pub mod bounds {
     pub const MAX_FIELD_CHARS: usize = 500;
 }
 
+/// One checked value of a row, in the column order of its table's [`TableSpec`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+    Real(f64),
+    Null,
+}
+
+impl ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Cell::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Cell::Int(n) => ToSqlOutput::Owned(SqlValue::Integer(*n)),
+            Cell::Real(x) => ToSqlOutput::Owned(SqlValue::Real(*x)),
+            Cell::Null => ToSqlOutput::Owned(SqlValue::Null),
+        })
+    }
+}
+
+impl<'a> From<&'a str> for Cell<'a> {
+    fn from(s: &'a str) -> Self {
+        Cell::Text(Cow::Borrowed(s))
+    }
+}
+
+impl From<String> for Cell<'_> {
+    fn from(s: String) -> Self {
+        Cell::Text(Cow::Owned(s))
+    }
+}
+
+impl From<i64> for Cell<'_> {
+    fn from(n: i64) -> Self {
+        Cell::Int(n)
+    }
+}
+
+impl<'a, T: Into<Cell<'a>>> From<Option<T>> for Cell<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Cell::Null, Into::into)
+    }
+}
+
+/// Where an import puts the rows it has checked: the kiosk's SQLite file, or a hub's
+/// `COPY` stream. The checking is the same for every sink ([`check_dir`]).
+///
+/// Every dataset table is begun and ended once, in [`tables::dataset_tables`] order, even
+/// when its file is absent (then it has no rows: the import empties it). After the first bad
+/// row no more rows are given, but the rest are still checked so that the report lists them.
+pub trait RowSink {
+    /// The rows of `table` follow, until [`RowSink::end`].
+    fn begin(&mut self, table: &'static TableSpec) -> Result<(), ImportError>;
+    /// One checked row of the table begun last, one cell per column of its spec.
+    fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), ImportError>;
+    /// The table begun last is complete.
+    fn end(&mut self) -> Result<(), ImportError>;
+}
+
 /// Imports the dataset in `dir` into `store`, replacing the data it held.
 ///
 /// `today` decides the century of NIK birth dates while checking them. A header-only
@@ -89,20 +151,6 @@ pub fn import_dir_with(
     options: ImportOptions,
 ) -> Result<ImportReport, ImportError> {
     let started = Instant::now();
-    if !dir.join(files::MEMBERS).is_file() {
-        return Err(ImportError::MissingMembers {
-            dir: dir.display().to_string(),
-        });
-    }
-    // Content files are small; parse them first so a bad one fails before the heavy work.
-    let info = read_content(dir, files::INFO, content::parse_info, content::default_info)?;
-    let services = read_content(
-        dir,
-        files::SERVICES,
-        content::parse_services,
-        content::default_services,
-    )?;
-
     let conn = store.connection();
     conn.pragma_update(None, "cache_size", -262_144)?; // 256 MiB while loading
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -121,63 +169,8 @@ pub fn import_dir_with(
     ] {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
-
-    let mut bad = BadRows::default();
-    let mut report = ImportReport {
-        members: load(
-            &tx,
-            dir,
-            today,
-            files::MEMBERS,
-            &MEMBERS,
-            &mut bad,
-            member_row,
-        )?,
-        bills: load(&tx, dir, today, files::BILLS, &BILLS, &mut bad, bill_row)?,
-        facilities: load(
-            &tx,
-            dir,
-            today,
-            files::FACILITIES,
-            &FACILITIES,
-            &mut bad,
-            facility_row,
-        )?,
-        offices: load(
-            &tx,
-            dir,
-            today,
-            files::OFFICES,
-            &OFFICES,
-            &mut bad,
-            office_row,
-        )?,
-        tariffs: load(
-            &tx,
-            dir,
-            today,
-            files::TARIFFS,
-            &TARIFFS,
-            &mut bad,
-            tariff_row,
-        )?,
-        rules: load(&tx, dir, today, files::RULES, &RULES, &mut bad, rule_row)?,
-        info_articles: info.len() as u64,
-        counter_services: services.len() as u64,
-        version: 0,
-        seconds: 0.0,
-    };
-    if bad.total > 0 {
-        // Dropping `tx` rolls back: nothing is half-imported.
-        return Err(ImportError::BadRows {
-            rows: bad.rows,
-            total: bad.total,
-        });
-    }
-    if report.members == 0 && !options.allow_empty {
-        return Err(ImportError::EmptyMembers);
-    }
-    write_content(&tx, &info, &services)?;
+    // On any error `tx` is dropped, which rolls back: nothing is half-imported.
+    let mut report = check_dir(dir, today, options, &mut SqliteSink::new(&tx))?;
     tx.execute(
         "INSERT INTO facilities_fts(facilities_fts) VALUES ('rebuild')",
         [],
@@ -213,6 +206,157 @@ pub fn import_dir_with(
     Ok(report)
 }
 
+/// Checks every row of the dataset in `dir` and gives the good ones to `sink`.
+///
+/// Returns the counts (its `version` is 0: versions are the caller's), or why the dataset
+/// is refused: then the caller must throw away whatever the sink received.
+pub fn check_dir(
+    dir: &Path,
+    today: NaiveDate,
+    options: ImportOptions,
+    sink: &mut dyn RowSink,
+) -> Result<ImportReport, ImportError> {
+    let started = Instant::now();
+    if !dir.join(files::MEMBERS).is_file() {
+        return Err(ImportError::MissingMembers {
+            dir: dir.display().to_string(),
+        });
+    }
+    // Content files are small; parse them first so a bad one fails before the heavy work.
+    let info = read_content(dir, files::INFO, content::parse_info, content::default_info)?;
+    let services = read_content(
+        dir,
+        files::SERVICES,
+        content::parse_services,
+        content::default_services,
+    )?;
+
+    let mut bad = BadRows::default();
+    let mut seen = Seen::default();
+    let mut file = |name: &str, columns: &Columns, row: RowFn| {
+        load(dir, today, name, columns, &mut bad, &mut seen, sink, row)
+    };
+    let mut report = ImportReport {
+        members: file(files::MEMBERS, &MEMBERS, member_row)?,
+        bills: file(files::BILLS, &BILLS, bill_row)?,
+        facilities: file(files::FACILITIES, &FACILITIES, facility_row)?,
+        offices: file(files::OFFICES, &OFFICES, office_row)?,
+        tariffs: file(files::TARIFFS, &TARIFFS, tariff_row)?,
+        rules: file(files::RULES, &RULES, rule_row)?,
+        info_articles: info.len() as u64,
+        counter_services: services.len() as u64,
+        version: 0,
+        seconds: 0.0,
+    };
+    drop(seen);
+    if bad.total > 0 {
+        return Err(ImportError::BadRows {
+            rows: bad.rows,
+            total: bad.total,
+        });
+    }
+    if report.members == 0 && !options.allow_empty {
+        return Err(ImportError::EmptyMembers);
+    }
+    write_content(sink, &info, &services)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The kiosk's sink: inserts into the tables of an open transaction, and indexes each
+/// facility and office at its coordinates (search indexes are rebuilt by the caller).
+struct SqliteSink<'t, 'c> {
+    tx: &'t Transaction<'c>,
+    insert: String,
+    /// For a table with coordinates: its R*Tree and the positions of lat and lon.
+    geo: Option<(String, usize, usize)>,
+}
+
+impl<'t, 'c> SqliteSink<'t, 'c> {
+    fn new(tx: &'t Transaction<'c>) -> Self {
+        Self {
+            tx,
+            insert: String::new(),
+            geo: None,
+        }
+    }
+}
+
+impl RowSink for SqliteSink<'_, '_> {
+    fn begin(&mut self, table: &'static TableSpec) -> Result<(), ImportError> {
+        let marks: Vec<String> = (1..=table.columns.len()).map(|i| format!("?{i}")).collect();
+        self.insert = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            table.name,
+            table.columns.join(", "),
+            marks.join(", ")
+        );
+        let at = |c: &str| table.columns.iter().position(|x| *x == c);
+        self.geo = match (table.name, at("lat"), at("lon")) {
+            ("facilities" | "offices", Some(lat), Some(lon)) => Some((
+                format!(
+                    "INSERT INTO {}_geo VALUES (last_insert_rowid(), ?1, ?1, ?2, ?2)",
+                    table.name
+                ),
+                lat,
+                lon,
+            )),
+            _ => None,
+        };
+        Ok(())
+    }
+
+    fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), ImportError> {
+        self.tx
+            .prepare_cached(&self.insert)?
+            .execute(params_from_iter(cells))?;
+        if let Some((sql, lat, lon)) = &self.geo {
+            self.tx
+                .prepare_cached(sql)?
+                .execute(params![&cells[*lat], &cells[*lon]])?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), ImportError> {
+        Ok(())
+    }
+}
+
+/// The keys seen so far, so that a second row with the same key is a bad row, in every
+/// sink. Card, NIK and KK numbers are all digits and kept as numbers (at 10M members the
+/// sets take about 1 GB while the import runs).
+#[derive(Default)]
+struct Seen {
+    cards: HashSet<u64>,
+    niks: HashSet<u64>,
+    bills: HashSet<(u64, [u8; 7])>,
+    /// The other tables' keys, as text with the table's name.
+    other: HashSet<(&'static str, String)>,
+}
+
+fn first_time(fresh: bool) -> Result<(), RowError> {
+    if fresh {
+        Ok(())
+    } else {
+        Err(bad(
+            "duplicate key: this code or number already appears earlier",
+        ))
+    }
+}
+
+/// The number an all-digit identifier spells (every caller has checked it is digits).
+fn digits_value(s: &str) -> u64 {
+    s.bytes().fold(0u64, |n, b| {
+        n.wrapping_mul(10).wrapping_add(u64::from(b - b'0'))
+    })
+}
+
+impl Seen {
+    fn other(&mut self, table: &'static str, key: String) -> Result<(), RowError> {
+        first_time(self.other.insert((table, key)))
+    }
+}
 /// Shrinks the cache back and folds the WAL into the main file, after the commit.
 fn tidy_after_commit(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "cache_size", -8_192)?;
@@ -292,23 +436,14 @@ impl Fields<'_> {
     }
 }
 
-/// Why one row was refused.
-type RowResult = Result<(), RowError>;
+/// A checked row, or why it was refused.
+type RowResult<'a> = Result<Vec<Cell<'a>>, RowError>;
+
+/// What checks one row of a file and turns it into its table's cells.
+type RowFn = for<'a> fn(&'a Fields<'_>, &mut Seen) -> RowResult<'a>;
 
 enum RowError {
     Bad(String),
-    Sql(rusqlite::Error),
-}
-
-impl From<rusqlite::Error> for RowError {
-    fn from(e: rusqlite::Error) -> Self {
-        match e.sqlite_error_code() {
-            Some(rusqlite::ErrorCode::ConstraintViolation) => {
-                RowError::Bad("duplicate key: this code or number already appears earlier".into())
-            }
-            _ => RowError::Sql(e),
-        }
-    }
 }
 
 fn bad(reason: impl Into<String>) -> RowError {
@@ -321,15 +456,37 @@ struct BadRows {
     total: usize,
 }
 
-/// Reads `dir/file` (absent: zero rows) and feeds each row to `row`.
+/// Reads `dir/file` (absent: zero rows), checks each row and gives the good ones to `sink`
+/// as rows of the table of the same name.
+#[allow(clippy::too_many_arguments)]
 fn load(
-    tx: &Transaction<'_>,
     dir: &Path,
     today: NaiveDate,
     file: &str,
     columns: &Columns,
     bad_rows: &mut BadRows,
-    row: fn(&Transaction<'_>, &Fields<'_>) -> RowResult,
+    seen: &mut Seen,
+    sink: &mut dyn RowSink,
+    row: RowFn,
+) -> Result<u64, ImportError> {
+    let table = tables::table(file.trim_end_matches(".csv"))
+        .ok_or_else(|| ImportError::Sink(format!("{file}: no table to load it into").into()))?;
+    sink.begin(table)?;
+    let count = read_rows(dir, today, file, columns, bad_rows, seen, sink, row)?;
+    sink.end()?;
+    Ok(count)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_rows(
+    dir: &Path,
+    today: NaiveDate,
+    file: &str,
+    columns: &Columns,
+    bad_rows: &mut BadRows,
+    seen: &mut Seen,
+    sink: &mut dyn RowSink,
+    row: RowFn,
 ) -> Result<u64, ImportError> {
     let path = dir.join(file);
     let handle = match File::open(&path) {
@@ -393,6 +550,11 @@ fn load(
             }
         }
         let line = record.position().map_or(line, |p| p.line());
+        let fields = Fields {
+            record: &record,
+            index: &index,
+            today,
+        };
         let result = if record.len() != header.len() {
             Err(bad(format!(
                 "expected {} columns, found {}",
@@ -401,48 +563,21 @@ fn load(
             )))
         } else if let Err(e) = plain_fields(&record, &header) {
             Err(e)
-        } else if bad_rows.total > 0 {
-            // Keep checking rows after the first bad one, but stop writing them.
-            check_only(row, tx, &record, &index, today)
         } else {
-            row(
-                tx,
-                &Fields {
-                    record: &record,
-                    index: &index,
-                    today,
-                },
-            )
+            row(&fields, seen)
         };
         match result {
-            Ok(()) => count += 1,
+            Ok(cells) => {
+                count += 1;
+                // Keep checking rows after the first bad one, but stop writing them.
+                if bad_rows.total == 0 {
+                    sink.row(&cells)?;
+                }
+            }
             Err(RowError::Bad(reason)) => bad_rows.push(file, line, reason),
-            Err(RowError::Sql(e)) => return Err(e.into()),
         }
     }
     Ok(count)
-}
-
-/// Validates a row without writing it: runs the row function inside a savepoint that is
-/// always rolled back.
-fn check_only(
-    row: fn(&Transaction<'_>, &Fields<'_>) -> RowResult,
-    tx: &Transaction<'_>,
-    record: &StringRecord,
-    index: &[Option<usize>],
-    today: NaiveDate,
-) -> RowResult {
-    tx.execute_batch("SAVEPOINT check_only")?;
-    let result = row(
-        tx,
-        &Fields {
-            record,
-            index,
-            today,
-        },
-    );
-    tx.execute_batch("ROLLBACK TO check_only; RELEASE check_only")?;
-    result
 }
 
 impl BadRows {
@@ -460,7 +595,7 @@ impl BadRows {
 
 /// Refuses control characters (NUL, escape sequences, ...) and overlong values in any field.
 /// Neither the value nor its neighbourhood is echoed: it may be personal data.
-fn plain_fields(record: &StringRecord, header: &StringRecord) -> RowResult {
+fn plain_fields(record: &StringRecord, header: &StringRecord) -> Result<(), RowError> {
     for (i, field) in record.iter().enumerate() {
         let column = header
             .get(i)
@@ -565,7 +700,7 @@ fn place_code<'a>(f: &'a Fields<'_>, i: usize) -> Result<&'a str, RowError> {
     Ok(raw)
 }
 
-fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+fn member_row<'a>(f: &'a Fields<'_>, seen: &mut Seen) -> RowResult<'a> {
     let card =
         CardNo::parse(f.get(0).trim()).map_err(|e| bad(format!("card_no: {}", e.explain().en)))?;
     // Not logged anywhere: the reason names the rule, never the value.
@@ -602,35 +737,30 @@ fn member_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
             status.code()
         )));
     }
-    tx.prepare_cached(
-        "INSERT INTO members (card_no, nik, kk_no, name, birth_date, sex, relation, segment, \
-         kelas, fktp_code, fktp_since, kelas_since, registered_on, status, wage, employer, \
-         status_reason) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?
-    .execute(params![
-        card.as_str(),
-        nik,
-        kk.as_str(),
-        name,
-        birth,
-        sex.code(),
-        relation.code(),
-        segment.code(),
-        kelas.get(),
-        fktp,
-        fktp_since,
-        kelas_since,
-        registered,
-        status.code(),
-        wage,
-        employer.map(|e| e.code()),
-        reason.map(|r| r.code()),
-    ])?;
-    Ok(())
+    first_time(seen.cards.insert(digits_value(card.as_str())))?;
+    first_time(seen.niks.insert(digits_value(nik)))?;
+    Ok(vec![
+        String::from(card.as_str()).into(),
+        nik.into(),
+        String::from(kk.as_str()).into(),
+        name.into(),
+        birth.into(),
+        sex.code().into(),
+        relation.code().into(),
+        segment.code().into(),
+        i64::from(kelas.get()).into(),
+        fktp.into(),
+        fktp_since.into(),
+        kelas_since.into(),
+        registered.into(),
+        status.code().into(),
+        wage.into(),
+        employer.map(|e| e.code()).into(),
+        reason.map(|r| r.code()).into(),
+    ])
 }
 
-fn bill_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+fn bill_row<'a>(f: &'a Fields<'_>, seen: &mut Seen) -> RowResult<'a> {
     let kk = KkNo::parse(f.get(0).trim()).map_err(|e| bad(format!("kk_no: {}", e.explain().en)))?;
     let raw_period = f.get(1).trim();
     let period = YearMonth::parse(raw_period)
@@ -640,14 +770,19 @@ fn bill_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
         "" => None,
         _ => Some(date(f, 3, "paid_on")?),
     };
-    tx.prepare_cached(
-        "INSERT INTO bills (kk_no, period, amount, paid_on) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![kk.as_str(), period.to_string(), amount, paid_on])?;
-    Ok(())
+    let period = period.to_string();
+    let mut month = [0u8; 7];
+    month.copy_from_slice(&period.as_bytes()[..7]);
+    first_time(seen.bills.insert((digits_value(kk.as_str()), month)))?;
+    Ok(vec![
+        String::from(kk.as_str()).into(),
+        period.into(),
+        amount.into(),
+        paid_on.into(),
+    ])
 }
 
-fn facility_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+fn facility_row<'a>(f: &'a Fields<'_>, seen: &mut Seen) -> RowResult<'a> {
     let code_ = place_code(f, 0)?;
     let name = text(f, 1, "name")?;
     let kind: FacilityType = code(f, 2, "type")?;
@@ -662,80 +797,67 @@ fn facility_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
     let capacity = integer(f, 11, "capacity")?;
     let members = integer(f, 12, "members")?;
     let active = match f.get(13).trim() {
-        "1" => true,
-        "0" => false,
+        "1" => 1,
+        "0" => 0,
         other => return Err(bad(format!("active {other:?} must be 1 or 0"))),
     };
-    tx.prepare_cached(
-        "INSERT INTO facilities (code, name, type, address, kecamatan, kabkota, province_code, \
-         phone, hours, lat, lon, capacity, members, active) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        code_,
-        name,
-        kind.code(),
-        f.get(3).trim(),
-        f.get(4).trim(),
-        f.get(5).trim(),
-        province,
-        f.get(7).trim(),
-        f.get(8).trim(),
-        lat,
-        lon,
-        capacity,
-        members,
-        active
-    ])?;
-    insert_point(tx, "facilities_geo", lat, lon)
+    seen.other("facilities", code_.to_owned())?;
+    Ok(vec![
+        code_.into(),
+        name.into(),
+        kind.code().into(),
+        f.get(3).trim().into(),
+        f.get(4).trim().into(),
+        f.get(5).trim().into(),
+        province.into(),
+        f.get(7).trim().into(),
+        f.get(8).trim().into(),
+        Cell::Real(lat),
+        Cell::Real(lon),
+        capacity.into(),
+        members.into(),
+        Cell::Int(active),
+    ])
 }
 
-fn office_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+fn office_row<'a>(f: &'a Fields<'_>, seen: &mut Seen) -> RowResult<'a> {
     let code_ = place_code(f, 0)?;
     let name = text(f, 1, "name")?;
     let level: OfficeLevel = code(f, 2, "level")?;
     let lat = coordinate(f, 7, "lat", 90.0)?;
     let lon = coordinate(f, 8, "lon", 180.0)?;
-    tx.prepare_cached(
-        "INSERT INTO offices (code, name, level, address, kabkota, phone, hours, lat, lon) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        code_,
-        name,
-        level.code(),
-        f.get(3).trim(),
-        f.get(4).trim(),
-        f.get(5).trim(),
-        f.get(6).trim(),
-        lat,
-        lon
-    ])?;
-    insert_point(tx, "offices_geo", lat, lon)
+    seen.other("offices", code_.to_owned())?;
+    Ok(vec![
+        code_.into(),
+        name.into(),
+        level.code().into(),
+        f.get(3).trim().into(),
+        f.get(4).trim().into(),
+        f.get(5).trim().into(),
+        f.get(6).trim().into(),
+        Cell::Real(lat),
+        Cell::Real(lon),
+    ])
 }
 
-/// Indexes the row just inserted at its coordinates.
-fn insert_point(tx: &Transaction<'_>, geo: &str, lat: f64, lon: f64) -> RowResult {
-    tx.prepare_cached(&format!(
-        "INSERT INTO {geo} VALUES (last_insert_rowid(), ?1, ?1, ?2, ?2)"
-    ))?
-    .execute(params![lat, lon])?;
-    Ok(())
-}
-
-fn tariff_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+fn tariff_row<'a>(f: &'a Fields<'_>, seen: &mut Seen) -> RowResult<'a> {
     let from = date(f, 0, "effective_from")?;
     let segment: Segment = code(f, 1, "segment")?;
     let kelas: Kelas = code(f, 2, "kelas")?;
     let amount = amount(f, 3)?;
-    tx.prepare_cached(
-        "INSERT INTO tariffs (effective_from, segment, kelas, amount) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![from, segment.code(), kelas.get(), amount])?;
-    Ok(())
+    seen.other(
+        "tariffs",
+        format!("{from}|{}|{}", segment.code(), kelas.get()),
+    )?;
+    Ok(vec![
+        from.into(),
+        segment.code().into(),
+        i64::from(kelas.get()).into(),
+        amount.into(),
+    ])
 }
 
-fn rule_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
+fn rule_row<'a>(f: &'a Fields<'_>, seen: &mut Seen) -> RowResult<'a> {
     let from = parse_date(f.get(0).trim())
         .map_err(|_| bad("effective_from is not a real date (YYYY-MM-DD)"))?;
     let raw_key = f.get(1).trim();
@@ -747,16 +869,16 @@ fn rule_row(tx: &Transaction<'_>, f: &Fields<'_>) -> RowResult {
         s => s,
     };
     let row = RuleRow::new(from, key, value, source).map_err(|e| bad(e.to_string()))?;
-    tx.prepare_cached(
-        "INSERT INTO rules (effective_from, key, value, source) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![
-        row.effective_from.to_string(),
-        row.key.code(),
-        row.value,
-        row.source
-    ])?;
-    Ok(())
+    seen.other(
+        "rules",
+        format!("{}|{}", row.effective_from, row.key.code()),
+    )?;
+    Ok(vec![
+        row.effective_from.to_string().into(),
+        row.key.code().into(),
+        row.value.into(),
+        row.source.to_string().into(),
+    ])
 }
 
 /// Parses an optional content file, or takes the shipped defaults when it is absent.
@@ -784,33 +906,50 @@ fn read_content<T>(
 }
 
 fn write_content(
-    tx: &Transaction<'_>,
+    sink: &mut dyn RowSink,
     info: &[InfoArticle],
     services: &[CounterService],
 ) -> Result<(), ImportError> {
-    let mut insert_info = tx.prepare_cached(
-        "INSERT INTO info_articles (id, seq, category, title_id, title_en, body_id, body_en, source) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+    let spec = |name: &str| {
+        tables::table(name).ok_or_else(|| ImportError::Sink(format!("no table {name}").into()))
+    };
+    sink.begin(spec("info_articles")?)?;
     for (seq, a) in info.iter().enumerate() {
-        insert_info.execute(params![
-            a.id, seq as i64, a.category, a.title_id, a.title_en, a.body_id, a.body_en, a.source
+        sink.row(&[
+            a.id.as_str().into(),
+            (seq as i64).into(),
+            a.category.as_str().into(),
+            a.title_id.as_str().into(),
+            a.title_en.as_str().into(),
+            a.body_id.as_str().into(),
+            a.body_en.as_str().into(),
+            a.source.as_str().into(),
         ])?;
     }
-    let mut insert_service = tx.prepare_cached(
-        "INSERT INTO counter_services (code, name_id, name_en, minutes) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    let mut insert_doc = tx.prepare_cached(
-        "INSERT INTO service_documents (service_code, seq, text_id, text_en, kind) \
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
+    sink.end()?;
+    sink.begin(spec("counter_services")?)?;
     for s in services {
-        insert_service.execute(params![s.code, s.name_id, s.name_en, s.minutes])?;
+        sink.row(&[
+            s.code.as_str().into(),
+            s.name_id.as_str().into(),
+            s.name_en.as_str().into(),
+            i64::from(s.minutes).into(),
+        ])?;
+    }
+    sink.end()?;
+    sink.begin(spec("service_documents")?)?;
+    for s in services {
         let documents = s.documents.iter().map(|d| (d, "DOC"));
         let notes = s.notes.iter().map(|d| (d, crate::store::NOTE));
         for (seq, (d, kind)) in documents.chain(notes).enumerate() {
-            insert_doc.execute(params![s.code, seq as i64, d.id, d.en, kind])?;
+            sink.row(&[
+                s.code.as_str().into(),
+                (seq as i64).into(),
+                d.id.as_str().into(),
+                d.en.as_str().into(),
+                kind.into(),
+            ])?;
         }
     }
-    Ok(())
+    sink.end()
 }

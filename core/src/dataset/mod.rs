@@ -8,7 +8,9 @@ mod import;
 pub mod regions;
 pub mod synth;
 
-pub use import::{ImportOptions, ImportReport, bounds, import_dir, import_dir_with};
+pub use import::{
+    Cell, ImportOptions, ImportReport, RowSink, bounds, check_dir, import_dir, import_dir_with,
+};
 
 /// The files a dataset directory may hold. Only `members.csv` is required.
 pub mod files {
@@ -87,6 +89,9 @@ pub enum ImportError {
     EmptyMembers,
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// Where the checked rows were going failed (a hub's database, for example).
+    #[error("storing the checked rows failed: {0}")]
+    Sink(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl From<rusqlite::Error> for ImportError {

@@ -61,9 +61,7 @@ pub struct Fresh {
 impl Fresh {
     /// Another handle on the same state: what a second replica sees.
     pub fn reopen(&self) -> Box<dyn HubStore> {
-        self.database
-            .open(&self.dir.path().join("scratch"))
-            .unwrap()
+        self.database.open().unwrap()
     }
 }
 
@@ -73,7 +71,7 @@ pub fn fresh(backend: Backend) -> Fresh {
         Backend::Sqlite => Database::Sqlite(dir.path().join("hub.db")),
         Backend::Postgres => Database::Postgres(pg_database()),
     };
-    let store = database.open(&dir.path().join("scratch")).unwrap();
+    let store = database.open().unwrap();
     Fresh {
         store,
         database,
