@@ -3,8 +3,8 @@
 //! families moved to another bucket, and what a region's snapshot and deltas hold.
 //!
 //! `main` and `new` are how a backend names the current and the imported tables: SQLite
-//! attaches the staging file (`main.members`, `new.members`), PostgreSQL copies it into
-//! temporary tables (`members`, `new_members`). `new_buckets` and `moved` are temporary
+//! attaches the staging file (`main.members`, `new.members`), PostgreSQL streams the
+//! checked rows into temporary tables (`members`, `new_members`). `new_buckets` and `moved` are temporary
 //! tables in both.
 
 use anjungan_core::sync::regions::{BUCKETED, bucket_sql};

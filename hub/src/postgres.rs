@@ -119,6 +119,17 @@ impl PgHub {
         if config.get_application_name().is_none() {
             config.application_name("anjungan-hub");
         }
+        // The planner's default (4) prices a random read as from a spinning disk, and so
+        // answers one region's snapshot with a scan of every member (at 10M members: 2.3 s
+        // for `members` alone, against 0.5 s through the `kk_no` index; docs/benchmarks.md).
+        // 1.1 is the usual setting for SSDs and cached data; a URL's own setting wins.
+        let planner = "-c random_page_cost=1.1";
+        let options = match config.get_options() {
+            Some(o) if o.contains("random_page_cost") => o.to_owned(),
+            Some(o) => format!("{o} {planner}"),
+            None => planner.to_owned(),
+        };
+        config.options(&options);
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(1))

@@ -343,6 +343,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error answer with `Retry-After: secs`.
+fn retry_after(secs: i64, error: ApiError) -> Response {
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs.max(0)));
+    response
+}
+
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         let (id, en) = match e {
@@ -781,27 +790,31 @@ async fn lookup(State(hub): State<Arc<Hub>>, request: Request) -> Result<Respons
         }
         LookupOutcome::Locked(secs) => {
             tracing::warn!(key, outcome = "locked", "lookup");
-            Err(ApiError {
-                status: StatusCode::LOCKED,
-                code: "IDENTITY_LOCKED",
-                id: format!(
-                    "Nomor ini dikunci sementara ({} menit lagi) karena terlalu banyak percobaan yang tidak cocok.",
-                    (secs + 59) / 60
-                ),
-                en: format!(
-                    "This number is locked for a while ({} more minutes) after too many attempts that did not match.",
-                    (secs + 59) / 60
-                ),
-            })
+            Ok(retry_after(
+                secs.max(1),
+                ApiError {
+                    status: StatusCode::LOCKED,
+                    code: "IDENTITY_LOCKED",
+                    id: format!(
+                        "Nomor ini dikunci sementara ({} menit lagi) karena terlalu banyak percobaan yang tidak cocok.",
+                        (secs + 59) / 60
+                    ),
+                    en: format!(
+                        "This number is locked for a while ({} more minutes) after too many attempts that did not match.",
+                        (secs + 59) / 60
+                    ),
+                },
+            ))
         }
         LookupOutcome::Busy => {
             tracing::warn!(outcome = "rate_limited", "lookup");
-            Err(ApiError {
+            let into_next_minute = 60 - anjungan_core::sync::unix_now().rem_euclid(60);
+            Ok(retry_after(into_next_minute, ApiError {
                 status: StatusCode::TOO_MANY_REQUESTS,
                 code: "LOOKUP_RATE_LIMITED",
                 id: "Anjungan ini terlalu sering mencari peserta dari daerah lain. Coba lagi sebentar lagi.".into(),
                 en: "This kiosk looked up members from other regions too often. Try again shortly.".into(),
-            })
+            }))
         }
     }
 }

@@ -324,8 +324,28 @@ fn a_lookup_through_either_replica_finds_the_family_and_failures_lock_it_on_both
         for c in [&ca_client, &cb_client] {
             assert!(matches!(
                 c.lookup("3273016802900004", "1990-02-28").await.unwrap(),
-                LookupAnswer::Locked { .. }
+                LookupAnswer::Locked { seconds_left } if seconds_left > 3_500
             ));
+        }
+        // The kiosk is told how long the lock lasts (Retry-After): two minutes, say.
+        let db = database.clone();
+        std::thread::spawn(move || {
+            let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+            let now = anjungan_core::sync::unix_now();
+            c.execute(
+                "UPDATE hub_lookup_failures SET locked_until = $1 WHERE locked_until IS NOT NULL",
+                &[&(now + 120)],
+            )
+            .unwrap();
+        })
+        .join()
+        .unwrap();
+        for c in [&ca_client, &cb_client] {
+            let answer = c.lookup("3273016802900004", "1990-02-28").await.unwrap();
+            assert!(
+                matches!(answer, LookupAnswer::Locked { seconds_left } if (110..=120).contains(&seconds_left)),
+                "{answer:?}"
+            );
         }
         // Another identifier is not locked.
         assert!(matches!(

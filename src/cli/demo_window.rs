@@ -81,6 +81,13 @@ pub fn run(
         db.to_path_buf(),
     )
     .map_err(|m| Failure::internal(m.en))?;
+    let (stop_hub, lookup) = match hub {
+        Some(hub) => {
+            let (stop, agent) = start_local_hub(dir, db, &hub)?;
+            (Some(stop), Some(agent))
+        }
+        None => (None, None),
+    };
     let settings = Settings {
         // Gedung Sate, Bandung: the demo kiosk stands there.
         location: Some(Point {
@@ -89,12 +96,10 @@ pub fn run(
         }),
         zone,
         kiosk_name: "Anjungan JKN (demo)".into(),
+        hub_lookup: lookup.is_some(),
         ..Settings::default()
     };
-    let stop_hub = match hub {
-        Some(hub) => Some(start_local_hub(dir, db, &hub)?),
-        None => None,
-    };
+    let devices = devices.with_lookup(lookup);
     // Diagnostics behind the logo (hold it 5 s), with a PIN made for this demo and said
     // here: a demo has no config file to hold a PIN hash.
     let pin = format!("{:06}", rand::random::<u32>() % 1_000_000);
@@ -156,15 +161,20 @@ pub fn run(
 const DEMO_CONS_ID: &str = "demo";
 const DEMO_SECRET: &str = "demo-kiosk-secret";
 
+/// The demo kiosk's region: Kota Bandung, where it stands. Its first sync keeps only these
+/// families; members from elsewhere are then looked up at the local hub.
+const DEMO_REGION: &str = "3273";
+
 /// Starts a hub on 127.0.0.1 (state and keys in `dir/hub`, first filled from the sample
 /// dataset) and the kiosk's sync agent against it, on one thread with its own runtime.
 /// Change requests taken at the kiosk reach the hub on the next cycle, and decisions made
-/// with `anjungan hub requests … --data dir/hub` come back to the kiosk.
+/// with `anjungan hub requests … --data dir/hub` come back to the kiosk. Returns the stop
+/// switch and the agent's settings (for lookups).
 fn start_local_hub(
     dir: &Path,
     db: &Path,
     hub: &LocalHub<'_>,
-) -> Result<tokio::sync::watch::Sender<bool>, Failure> {
+) -> Result<(tokio::sync::watch::Sender<bool>, AgentConfig), Failure> {
     let hub_dir = dir.join("hub");
     std::fs::create_dir_all(&hub_dir).map_err(Failure::internal)?;
     let key_path = hub_dir.join("hub.key");
@@ -201,10 +211,10 @@ fn start_local_hub(
         "https://localhost:{}",
         listener.local_addr().map_err(Failure::internal)?.port()
     );
-    let agent = anjungan::diag::probe::headless_agent(AgentConfig {
+    let config = AgentConfig {
         db: PathBuf::from(db),
         hub_url: url.clone(),
-        regions: None,
+        regions: Some(vec![DEMO_REGION.into()]),
         hub_ca: Some(cert.clone()),
         cons_id: DEMO_CONS_ID.into(),
         secret: DEMO_SECRET.into(),
@@ -215,11 +225,15 @@ fn start_local_hub(
         request_retention: Duration::from_secs(30 * 86_400),
         limits: ClientLimits::default(),
         cycle_deadline: Duration::from_secs(600),
-    })
-    .map_err(Failure::internal)?;
+    };
+    let agent = anjungan::diag::probe::headless_agent(config.clone()).map_err(Failure::internal)?;
     outln!(
         "Hub: {url} (lokal / local; anjungan hub requests list --data {})",
         hub_dir.display()
+    );
+    outln!(
+        "Wilayah anjungan / kiosk region: {DEMO_REGION} (Kota Bandung); peserta daerah lain \
+         dicari di hub / members from elsewhere are looked up at the hub"
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     std::thread::Builder::new()
@@ -258,5 +272,5 @@ fn start_local_hub(
             });
         })
         .map_err(Failure::internal)?;
-    Ok(stop)
+    Ok((stop, config))
 }

@@ -309,6 +309,13 @@ impl HubClient {
             return Ok(resp);
         }
         let status = resp.status().as_u16();
+        // Seconds only (not an HTTP date), at most a day: a hostile hub cannot park a kiosk.
+        let retry_after = resp
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| s.min(86_400));
         let text = read_capped(resp, ERROR_BODY_MAX).await.unwrap_or_default();
         let body: Value = serde_json::from_slice(&text).unwrap_or(Value::Null);
         let clip = |s: &str| s.chars().take(300).collect::<String>();
@@ -322,6 +329,7 @@ impl HubClient {
             message: body["message_en"]
                 .as_str()
                 .map_or_else(|| format!("HTTP {status}"), clip),
+            retry_after,
         })
     }
 

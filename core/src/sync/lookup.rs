@@ -47,9 +47,12 @@ impl HubClient {
             Err(SyncError::Hub { code, .. }) if code == "IDENTITY_MISMATCH" => {
                 return Ok(LookupAnswer::Mismatch);
             }
-            Err(SyncError::Hub { code, .. }) if code == "IDENTITY_LOCKED" => {
+            Err(SyncError::Hub {
+                code, retry_after, ..
+            }) if code == "IDENTITY_LOCKED" => {
+                // The hub says how long; an answer without it counts as the whole lock.
                 return Ok(LookupAnswer::Locked {
-                    seconds_left: 3_600,
+                    seconds_left: retry_after.unwrap_or(3_600).max(1),
                 });
             }
             Err(e) => return Err(e),

@@ -33,6 +33,8 @@ pub enum SyncError {
         status: u16,
         code: String,
         message: String,
+        /// The answer's `Retry-After`, in seconds (capped at a day), when it gave one.
+        retry_after: Option<u64>,
     },
     /// The answer failed verification; it was not applied.
     #[error(transparent)]
