@@ -10,6 +10,8 @@ use anjungan_core::sync::{keys, tls};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+mod users;
+
 use crate::HubError;
 use crate::kiosks::Kiosks;
 use crate::server::{self, Hub, ServeOptions, ServerLimits};
@@ -38,6 +40,7 @@ impl HubArgs {
                 | RequestsCommand::Reject { common, .. }
                 | RequestsCommand::Flags { common } => common.json,
             },
+            Some(HubCommand::Users(u)) => u.json(),
         }
     }
 }
@@ -151,6 +154,9 @@ enum HubCommand {
     /// List and decide change requests.
     #[command(subcommand)]
     Requests(RequestsCommand),
+    /// The people who may use the branch console (`/console/`), and their roles.
+    #[command(subcommand)]
+    Users(users::UsersCommand),
     /// The kiosks' last heartbeats, flagging silent and unhealthy ones.
     Fleet {
         #[command(flatten)]
@@ -239,6 +245,7 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
             silent_after_mins,
             kiosks,
         }) => fleet(common, *silent_after_mins, kiosks.as_deref()),
+        Some(HubCommand::Users(command)) => users::run(command),
         Some(HubCommand::Requests(RequestsCommand::List { common })) => Ok(Answer::rows(
             &common.open()?.requests().map_err(hub_failure)?,
         )),

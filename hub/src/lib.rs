@@ -5,7 +5,8 @@
 //! [`store`] is the port to the hub's state (the current rows in the kiosk schema, plus the
 //! version log, the per-version changes, the requests and the fleet), with two
 //! implementations: [`sqlite`] for one branch and [`postgres`] for fleets of stateless
-//! replicas. [`server`] is the axum HTTP API the kiosks call (docs/sync-protocol.md). The wire format, signing and
+//! replicas. [`staff`] is who may use the branch console ([`console`]), kept by the same
+//! stores. [`server`] is the axum HTTP API the kiosks call (docs/sync-protocol.md). The wire format, signing and
 //! change application are shared with the kiosk in [`anjungan_core::sync`].
 
 pub mod buckets;
@@ -14,6 +15,7 @@ pub mod kiosks;
 pub mod postgres;
 pub mod server;
 pub mod sqlite;
+pub mod staff;
 pub mod store;
 pub mod validate;
 

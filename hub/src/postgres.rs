@@ -23,6 +23,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use serde_json::Value;
 
 mod import;
+mod staff;
 
 use crate::HubError;
 use crate::buckets;
@@ -49,6 +50,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "lookups",
         include_str!("../migrations/postgres/0003_lookups.sql"),
+    ),
+    (
+        4,
+        "console",
+        include_str!("../migrations/postgres/0004_console.sql"),
     ),
 ];
 

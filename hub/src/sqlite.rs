@@ -20,6 +20,8 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
+mod staff;
+
 use crate::HubError;
 use crate::buckets;
 use crate::store::{
@@ -49,6 +51,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "lookups",
         include_str!("../migrations/sqlite/0004_lookups.sql"),
+    ),
+    (
+        5,
+        "console",
+        include_str!("../migrations/sqlite/0005_console.sql"),
     ),
 ];
 

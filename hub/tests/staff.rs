@@ -1,0 +1,302 @@
+//! The console's people store, on both backends: users, lockouts, sessions and the audit
+//! log. A lockout and an ended session hold for every replica over the same state.
+
+mod common;
+
+use anjungan_hub::staff::StaffStore;
+use anjungan_hub::staff::{self, LOGIN_FAILURES, LOGIN_LOCK_SECS, Role, SESSION_MAX_SECS, UserRow};
+use common::{Backend, fresh};
+
+both!(
+    users_are_added_once_listed_disabled_and_reset,
+    five_wrong_passwords_lock_a_user_for_fifteen_minutes,
+    sessions_end_when_idle_old_disabled_or_reset,
+    the_audit_log_is_newest_first,
+);
+
+fn user(name: &str, role: Role) -> UserRow {
+    UserRow {
+        name: name.into(),
+        role,
+        password_hash: staff::hash_password("a long enough password").unwrap(),
+        disabled: false,
+        failures: 0,
+        locked_until: None,
+        created_at: "2026-12-02T00:00:00Z".into(),
+        password_set_at: "2026-12-02T00:00:00Z".into(),
+    }
+}
+
+fn users_are_added_once_listed_disabled_and_reset(backend: Backend) {
+    let f = fresh(backend);
+    let hub = &*f.store;
+    assert!(hub.user_add(&user("siti", Role::Officer)).unwrap());
+    assert!(hub.user_add(&user("agus", Role::Supervisor)).unwrap());
+    assert!(
+        !hub.user_add(&user("siti", Role::Technician)).unwrap(),
+        "taken"
+    );
+    let names: Vec<_> = hub
+        .users()
+        .unwrap()
+        .into_iter()
+        .map(|u| (u.name, u.role))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("agus".to_string(), Role::Supervisor),
+            ("siti".to_string(), Role::Officer)
+        ]
+    );
+    let siti = hub.user("siti").unwrap().unwrap();
+    assert!(staff::verify_password(
+        "a long enough password",
+        &siti.password_hash
+    ));
+    assert!(hub.user("nobody").unwrap().is_none());
+
+    assert!(hub.user_set_disabled("siti", true).unwrap());
+    assert!(hub.user("siti").unwrap().unwrap().disabled);
+    assert!(hub.user_set_disabled("siti", false).unwrap());
+    assert!(!hub.user_set_disabled("nobody", true).unwrap());
+
+    let new_hash = staff::hash_password("another password 2").unwrap();
+    assert!(
+        hub.user_set_password("siti", &new_hash, "2026-12-03T00:00:00Z")
+            .unwrap()
+    );
+    let siti = hub.user("siti").unwrap().unwrap();
+    assert!(staff::verify_password(
+        "another password 2",
+        &siti.password_hash
+    ));
+    assert!(!staff::verify_password(
+        "a long enough password",
+        &siti.password_hash
+    ));
+    assert_eq!(siti.password_set_at, "2026-12-03T00:00:00Z");
+    // Another replica sees the same people.
+    assert_eq!(f.reopen().users().unwrap().len(), 2);
+}
+
+fn five_wrong_passwords_lock_a_user_for_fifteen_minutes(backend: Backend) {
+    let f = fresh(backend);
+    let hub = &*f.store;
+    hub.user_add(&user("siti", Role::Officer)).unwrap();
+    let now = 1_800_000_000;
+    for i in 1..LOGIN_FAILURES {
+        assert_eq!(hub.login_failed("siti", now + i).unwrap(), None, "try {i}");
+    }
+    // The count is shared: the fifth may come through another replica.
+    let other = f.reopen();
+    let until = other
+        .login_failed("siti", now + 10)
+        .unwrap()
+        .expect("the fifth locks");
+    assert_eq!(until, now + 10 + LOGIN_LOCK_SECS);
+    let siti = hub.user("siti").unwrap().unwrap();
+    assert!(siti.locked_at(now + 11));
+    assert!(!siti.locked_at(until + 1), "it ends");
+    // A good password clears the count; a reset clears a lock.
+    hub.login_failed("siti", until + 5).unwrap();
+    hub.login_succeeded("siti").unwrap();
+    assert_eq!(hub.user("siti").unwrap().unwrap().failures, 0);
+    for i in 0..LOGIN_FAILURES {
+        hub.login_failed("siti", until + 10 + i).unwrap();
+    }
+    assert!(hub.user("siti").unwrap().unwrap().locked_at(until + 20));
+    hub.user_set_password(
+        "siti",
+        &staff::hash_password("fresh password!").unwrap(),
+        "t",
+    )
+    .unwrap();
+    assert!(!hub.user("siti").unwrap().unwrap().locked_at(until + 20));
+    // An unknown name counts nothing and locks nothing.
+    assert_eq!(hub.login_failed("nobody", now).unwrap(), None);
+}
+
+fn sessions_end_when_idle_old_disabled_or_reset(backend: Backend) {
+    let f = fresh(backend);
+    let hub = &*f.store;
+    hub.user_add(&user("siti", Role::Officer)).unwrap();
+    let now = 1_800_000_000;
+    let idle = 900;
+    hub.session_create("h1", "siti", "csrf1", now).unwrap();
+    let s = hub.session("h1", now + 60, idle).unwrap().expect("live");
+    assert_eq!((s.user.name.as_str(), s.csrf.as_str()), ("siti", "csrf1"));
+    // Use keeps it alive; the other replica sees it too.
+    assert!(f.reopen().session("h1", now + 900, idle).unwrap().is_some());
+    assert!(hub.session("h1", now + 1_700, idle).unwrap().is_some());
+    // Unused for longer than the idle time: ended, and gone for good.
+    assert!(hub.session("h1", now + 2_601, idle).unwrap().is_none());
+    assert!(hub.session("h1", now + 2_602, 1_000_000).unwrap().is_none());
+    assert!(hub.session("unknown", now, idle).unwrap().is_none());
+
+    // Too old, however busy.
+    hub.session_create("h2", "siti", "csrf2", now).unwrap();
+    let mut t = now;
+    while t < now + SESSION_MAX_SECS {
+        t += 600;
+        if t - now <= SESSION_MAX_SECS {
+            assert!(hub.session("h2", t, idle).unwrap().is_some(), "at {t}");
+        }
+    }
+    assert!(
+        hub.session("h2", now + SESSION_MAX_SECS + 1, idle)
+            .unwrap()
+            .is_none()
+    );
+
+    // Disabling or resetting a user ends their sessions; logging out ends one.
+    hub.session_create("h3", "siti", "c", now).unwrap();
+    hub.user_set_disabled("siti", true).unwrap();
+    hub.user_set_disabled("siti", false).unwrap();
+    assert!(hub.session("h3", now + 1, idle).unwrap().is_none());
+    hub.session_create("h4", "siti", "c", now).unwrap();
+    hub.user_set_password("siti", &staff::hash_password("0123456789ab").unwrap(), "t")
+        .unwrap();
+    assert!(hub.session("h4", now + 1, idle).unwrap().is_none());
+    hub.session_create("h5", "siti", "c", now).unwrap();
+    hub.session_end("h5").unwrap();
+    assert!(hub.session("h5", now + 1, idle).unwrap().is_none());
+}
+
+fn the_audit_log_is_newest_first(backend: Backend) {
+    let f = fresh(backend);
+    let hub = &*f.store;
+    hub.audit("siti", "login", "", "").unwrap();
+    hub.audit("siti", "approve", "AJ-1", "").unwrap();
+    hub.audit("", "login_failed", "", "unknown user").unwrap();
+    let log = hub.audit_log(2).unwrap();
+    let actions: Vec<_> = log.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["login_failed", "approve"]);
+    assert_eq!(log[1].subject, "AJ-1");
+    assert!(log[0].id > log[1].id);
+    assert_eq!(hub.audit_log(10).unwrap().len(), 3);
+}
+
+/// `anjungan-hub users …` with `stdin` as its standard input: (exit code, JSON answer).
+fn users_cli(args: &[&str], stdin: &str) -> (i32, serde_json::Value) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
+        .arg("users")
+        .args(args)
+        .arg("--json")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = if out.stdout.is_empty() {
+        &out.stderr
+    } else {
+        &out.stdout
+    };
+    let v = serde_json::from_slice(text).unwrap_or_else(|_| {
+        panic!(
+            "{args:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+#[test]
+fn the_users_command_reads_passwords_from_stdin_and_never_prints_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("hub.db").display().to_string();
+    let s = |extra: &[&'static str]| -> Vec<String> {
+        let mut v: Vec<String> = extra.iter().map(|x| x.to_string()).collect();
+        v.extend([
+            "--state".to_string(),
+            state.clone(),
+            "--data".into(),
+            ".".into(),
+        ]);
+        v
+    };
+    let run = |args: Vec<String>, stdin: &str| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        users_cli(&refs, stdin)
+    };
+    let (code, v) = run(s(&["add", "siti", "--role", "officer"]), "rahasia-siti-1\n");
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["added"], "siti");
+    let (code, v) = run(s(&["add", "siti", "--role", "officer"]), "rahasia-siti-1\n");
+    assert_eq!((code, v["error"].as_str()), (3, Some("USER_EXISTS")), "{v}");
+    let (code, v) = run(s(&["add", "agus", "--role", "officer"]), "short\n");
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (2, Some("INVALID_PASSWORD")),
+        "{v}"
+    );
+    assert!(v["message"].as_str().unwrap().contains("Kata sandi"), "{v}");
+    let (code, v) = run(s(&["add", "agus", "--role", "admin"]), "long enough pass\n");
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (2, Some("INVALID_ROLE")),
+        "{v}"
+    );
+    let (code, v) = run(
+        s(&["add", "Agus Salim", "--role", "officer"]),
+        "long enough pass\n",
+    );
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (2, Some("INVALID_USER_NAME")),
+        "{v}"
+    );
+
+    let (code, v) = run(s(&["list"]), "");
+    assert_eq!(code, 0, "{v}");
+    let text = v.to_string();
+    assert!(
+        text.contains("\"siti\"") && text.contains("officer"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("argon2") && !text.contains("rahasia"),
+        "{text}"
+    );
+
+    let (code, v) = run(s(&["disable", "siti"]), "");
+    assert_eq!((code, v["disabled"].as_bool()), (0, Some(true)), "{v}");
+    let (code, v) = run(s(&["reset", "siti"]), "rahasia-baru-22\n");
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = run(s(&["reset", "nobody"]), "rahasia-baru-22\n");
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (3, Some("UNKNOWN_USER")),
+        "{v}"
+    );
+
+    // What the store holds: the new password only, as Argon2id; the audit names the acts.
+    let hub = anjungan_hub::SqliteHub::open(&dir.path().join("hub.db")).unwrap();
+    let siti = hub.user("siti").unwrap().unwrap();
+    assert!(siti.disabled);
+    assert!(staff::verify_password(
+        "rahasia-baru-22",
+        &siti.password_hash
+    ));
+    assert!(!staff::verify_password(
+        "rahasia-siti-1",
+        &siti.password_hash
+    ));
+    let actions: Vec<_> = hub
+        .audit_log(10)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(actions, ["user_reset", "user_disable", "user_add"]);
+}
