@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what the tests need and a fresh Debian 12 machine
 # lacks (espeak-ng: `anjungan say` and the speech tests synthesise real WAV; postgresql:
-# every hub store test also runs on PostgreSQL), starts a throwaway PostgreSQL cluster
+# every hub store test also runs on PostgreSQL; chromium and chromium-driver: the branch
+# console's tests drive a real browser), starts a throwaway PostgreSQL cluster
 # (scripts/pg.sh: a temp directory, loopback only, an unprivileged owner), runs the whole
 # suite, then stops and removes the cluster. Extra arguments go to `cargo test` (e.g.
 # `scripts/test.sh --locked`).
@@ -10,6 +11,8 @@ cd "$(dirname "$0")/.."
 
 need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
 if [ ${#need[@]} -gt 0 ]; then
     echo "== installing for the tests: ${need[*]}"
     sudo=""

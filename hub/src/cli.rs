@@ -81,6 +81,12 @@ pub struct ServeArgs {
     /// The hub's state database (default: DIR/.hub/hub.db).
     #[arg(long)]
     state: Option<PathBuf>,
+    /// The console (`/console/`): a session unused this many minutes has ended.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=720))]
+    console_idle_mins: i64,
+    /// The console flags a request still waiting after this many working days.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i64).range(0..=365))]
+    console_flag_after_days: i64,
     #[command(flatten)]
     today: Today,
 }
@@ -350,7 +356,8 @@ fn serve(args: &ServeArgs) -> Result<Answer, Failure> {
         first_import(&*store, data, args.today.resolve())?;
     }
     tracing::info!(backend = store.backend(), "hub state open");
-    let hub = Hub::new(Arc::from(store), key, kiosks);
+    let hub = Hub::new(Arc::from(store), key, kiosks)
+        .with_console(args.console_idle_mins * 60, args.console_flag_after_days);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

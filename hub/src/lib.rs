@@ -11,6 +11,7 @@
 
 pub mod buckets;
 pub mod cli;
+pub mod console;
 pub mod kiosks;
 pub mod postgres;
 pub mod server;

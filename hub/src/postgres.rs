@@ -828,6 +828,31 @@ impl HubStore for PgHub {
         })
     }
 
+    fn wire_rows(
+        &self,
+        table: &str,
+        filter: Option<(&str, &[String])>,
+    ) -> Result<Vec<Vec<Value>>, HubError> {
+        let spec = crate::store::wire_table(table, filter)?;
+        let cols = spec.columns.join(", ");
+        let mut conn = self.conn()?;
+        let rows = match filter {
+            Some((_, [])) => return Ok(Vec::new()),
+            Some((column, values)) => conn.query(
+                &format!("SELECT {cols} FROM {} WHERE {column} = ANY($1)", spec.name),
+                &[&values],
+            )?,
+            None => conn.query(&format!("SELECT {cols} FROM {}", spec.name), &[])?,
+        };
+        rows.iter()
+            .map(|row| {
+                (0..spec.columns.len())
+                    .map(|i| wire_value(row, i))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect()
+    }
+
     fn lookup_calls(&self, cons_id: &str, now: i64) -> Result<i64, HubError> {
         let minute = now.div_euclid(60);
         let mut conn = self.conn()?;

@@ -52,6 +52,8 @@ pub struct Hub {
     kiosks: Kiosks,
     body_read: Duration,
     lookup_key: [u8; 32],
+    console_idle_secs: i64,
+    console_flag_after_days: i64,
 }
 
 impl Hub {
@@ -70,7 +72,33 @@ impl Hub {
             kiosks,
             body_read: BODY_READ_TIMEOUT,
             lookup_key,
+            console_idle_secs: crate::staff::SESSION_IDLE_SECS,
+            console_flag_after_days: 3,
         }
+    }
+
+    /// The console's idle time (a session unused this long has ended) and the working days
+    /// after which a waiting request is flagged.
+    pub fn with_console(mut self, idle_secs: i64, flag_after_days: i64) -> Self {
+        self.console_idle_secs = idle_secs.max(60);
+        self.console_flag_after_days = flag_after_days.max(0);
+        self
+    }
+
+    pub(crate) fn store(&self) -> Arc<dyn HubStore> {
+        Arc::clone(&self.store)
+    }
+
+    pub(crate) fn kiosks(&self) -> &Kiosks {
+        &self.kiosks
+    }
+
+    pub(crate) fn console_idle_secs(&self) -> i64 {
+        self.console_idle_secs
+    }
+
+    pub(crate) fn console_flag_after_days(&self) -> i64 {
+        self.console_flag_after_days
     }
 
     /// The keyed hash an identifier is counted and logged under (hex).
@@ -96,6 +124,8 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/v1/requests", post(submit))
         .route("/v1/heartbeat", post(heartbeat))
         .route("/v1/lookup", post(lookup))
+        .nest("/console", crate::console::router())
+        .route("/console/", get(crate::console::home))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(hub)

@@ -493,6 +493,43 @@ impl HubStore for SqliteHub {
         Ok(family)
     }
 
+    fn wire_rows(
+        &self,
+        table: &str,
+        filter: Option<(&str, &[String])>,
+    ) -> Result<Vec<Vec<Value>>, HubError> {
+        let spec = crate::store::wire_table(table, filter)?;
+        let cols = spec.columns.join(", ");
+        let (sql, values): (String, &[String]) = match filter {
+            Some((_, [])) => return Ok(Vec::new()),
+            Some((column, values)) => (
+                format!(
+                    "SELECT {cols} FROM {} WHERE {column} IN ({})",
+                    spec.name,
+                    vec!["?"; values.len()].join(", ")
+                ),
+                values,
+            ),
+            None => (format!("SELECT {cols} FROM {}", spec.name), &[]),
+        };
+        let conn = self.reader()?;
+        let out = {
+            let mut stmt = conn.prepare(&sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(
+                    (0..spec.columns.len())
+                        .map(|i| tables::wire_value(row, i))
+                        .collect::<Result<_, _>>()?,
+                );
+            }
+            out
+        };
+        self.give_back(conn);
+        Ok(out)
+    }
+
     fn lookup_calls(&self, cons_id: &str, now: i64) -> Result<i64, HubError> {
         let minute = now.div_euclid(60);
         let mut store = self.writer()?;

@@ -245,6 +245,15 @@ pub trait HubStore: crate::staff::StaffStore + Send + Sync {
     /// The kiosks that have sent a heartbeat.
     fn fleet(&self) -> Result<Vec<FleetRow>, HubError>;
 
+    /// Current rows of a synced table in its wire columns: all of them, or those whose
+    /// `column` is one of `values` (`column` must be one of the table's; values are bound,
+    /// never spliced).
+    fn wire_rows(
+        &self,
+        table: &str,
+        filter: Option<(&str, &[String])>,
+    ) -> Result<Vec<Vec<Value>>, HubError>;
+
     /// [`HubStore::import_with`] with the default options (an empty members.csv refused).
     fn import(&self, dir: &Path, today: NaiveDate) -> Result<ImportSummary, HubError> {
         self.import_with(dir, today, ImportOptions::default())
@@ -324,6 +333,24 @@ pub const LOOKUP_FAILURES: i64 = 5;
 pub const LOOKUP_WINDOW_SECS: i64 = 3_600;
 /// ...for this long.
 pub const LOOKUP_LOCK_SECS: i64 = 3_600;
+
+/// The table and filter column of a [`HubStore::wire_rows`] call, checked against the
+/// synced tables.
+pub fn wire_table(
+    table: &str,
+    filter: Option<(&str, &[String])>,
+) -> Result<&'static anjungan_core::sync::tables::TableSpec, HubError> {
+    let spec = anjungan_core::sync::tables::table(table)
+        .ok_or_else(|| HubError::BadRequest(format!("no synced table {table:?}")))?;
+    if let Some((column, _)) = filter
+        && !spec.columns.contains(&column)
+    {
+        return Err(HubError::BadRequest(format!(
+            "{table} has no column {column:?}"
+        )));
+    }
+    Ok(spec)
+}
 
 /// One lookup a kiosk asked for ([`HubStore::lookup`]).
 #[derive(Debug, Clone, Copy)]

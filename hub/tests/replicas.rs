@@ -5,10 +5,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anjungan_core::report::DiagReport;
@@ -17,92 +14,22 @@ use anjungan_core::sync::auth::{self, CallLine};
 use anjungan_core::sync::client::{ClientLimits, HubClient};
 use anjungan_core::sync::payload::Kind;
 use anjungan_core::sync::tls::HubEndpoint;
-use anjungan_core::sync::{AgentConfig, SyncAgent, SyncError, keys, unix_now};
+use anjungan_core::sync::{SyncAgent, SyncError, keys, unix_now};
 use anjungan_hub::{HubStore, PgHub};
 use serde_json::Value;
 
 const SECRET: &str = "k1-secret-for-the-replica-test-0123456789";
 
 fn hub_cli(args: &[&str]) -> (i32, Value) {
-    let out = Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
-        .args(args)
-        .output()
-        .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "{args:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), v)
+    common::hub_cli_with(args, "")
 }
 
-struct Replica {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `anjungan-hub serve` over `database`; its URL once it listens.
-fn replica(dir: &Path, database: &str) -> Replica {
-    let s = |p: &str| dir.join(p).display().to_string();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
-        .args(["serve", "--database", database])
-        .args(["--key", &s("hub.key"), "--kiosks", &s("kiosks.toml")])
-        .args(["--tls-cert", &s("tls.crt"), "--tls-key", &s("tls.key")])
-        .args(["--listen", "127.0.0.1:0"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the replica stopped before listening")
-            .unwrap();
-        if let Some(url) = line.strip_prefix("hub listening on ") {
-            break url.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    Replica { child, url }
+fn replica(dir: &Path, database: &str) -> common::Served {
+    common::serve(dir, &["--database", database])
 }
 
 fn agent(dir: &Path, db: &Path, urls: &str) -> SyncAgent {
-    let health = Arc::new(|_: &_| {
-        let mut r = DiagReport {
-            kiosk_id: "k1".into(),
-            ..DiagReport::default()
-        };
-        r.summarise();
-        r
-    });
-    SyncAgent::new(
-        AgentConfig {
-            db: db.to_path_buf(),
-            hub_url: urls.to_owned(),
-            regions: None,
-            hub_ca: Some(dir.join("tls.crt")),
-            cons_id: "k1".into(),
-            secret: SECRET.into(),
-            hub_key: keys::read_public_key(&dir.join("hub.pub")).unwrap(),
-            interval: Duration::from_secs(900),
-            retry_base: Duration::from_secs(30),
-            retry_cap: Duration::from_secs(600),
-            request_retention: Duration::from_secs(90 * 86_400),
-            limits: ClientLimits::default(),
-            cycle_deadline: Duration::from_secs(60),
-        },
-        health,
-    )
-    .unwrap()
+    common::kiosk_agent(dir, db, urls, SECRET)
 }
 
 fn setup() -> (tempfile::TempDir, String) {

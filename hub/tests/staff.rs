@@ -179,36 +179,10 @@ fn the_audit_log_is_newest_first(backend: Backend) {
 
 /// `anjungan-hub users …` with `stdin` as its standard input: (exit code, JSON answer).
 fn users_cli(args: &[&str], stdin: &str) -> (i32, serde_json::Value) {
-    use std::io::Write as _;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
-        .arg("users")
-        .args(args)
-        .arg("--json")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = if out.stdout.is_empty() {
-        &out.stderr
-    } else {
-        &out.stdout
-    };
-    let v = serde_json::from_slice(text).unwrap_or_else(|_| {
-        panic!(
-            "{args:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    (out.status.code().unwrap_or(-1), v)
+    let mut all = vec!["users"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    common::hub_cli_with(&all, stdin)
 }
 
 #[test]

@@ -110,3 +110,118 @@ macro_rules! both {
         }
     };
 }
+
+/// A running `anjungan-hub serve`; killed when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    /// `https://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `anjungan-hub serve` with the keys, kiosks file and TLS certificate in `dir`
+/// (`hub keygen --out dir`, `dir/kiosks.toml`) and `store` (`--database URL`, or `--state
+/// FILE --data DIR`); returns once it listens.
+pub fn serve(dir: &Path, store: &[&str]) -> Served {
+    use std::io::BufRead as _;
+    let s = |p: &str| dir.join(p).display().to_string();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
+        .arg("serve")
+        .args(store)
+        .args(["--key", &s("hub.key"), "--kiosks", &s("kiosks.toml")])
+        .args(["--tls-cert", &s("tls.crt"), "--tls-key", &s("tls.key")])
+        .args(["--listen", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the hub stopped before listening")
+            .unwrap();
+        if let Some(url) = line.strip_prefix("hub listening on ") {
+            break url.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Served { child, url }
+}
+
+/// A real kiosk sync agent for kiosk `k1` (secret `secret`) at `db`, trusting the hub's
+/// key and certificate in `dir`.
+pub fn kiosk_agent(
+    dir: &Path,
+    db: &Path,
+    urls: &str,
+    secret: &str,
+) -> anjungan_core::sync::SyncAgent {
+    use anjungan_core::report::DiagReport;
+    use std::time::Duration;
+    let health = std::sync::Arc::new(|_: &_| {
+        let mut r = DiagReport {
+            kiosk_id: "k1".into(),
+            ..DiagReport::default()
+        };
+        r.summarise();
+        r
+    });
+    anjungan_core::sync::SyncAgent::new(
+        anjungan_core::sync::AgentConfig {
+            db: db.to_path_buf(),
+            hub_url: urls.to_owned(),
+            regions: None,
+            hub_ca: Some(dir.join("tls.crt")),
+            cons_id: "k1".into(),
+            secret: secret.into(),
+            hub_key: anjungan_core::sync::keys::read_public_key(&dir.join("hub.pub")).unwrap(),
+            interval: Duration::from_secs(900),
+            retry_base: Duration::from_secs(30),
+            retry_cap: Duration::from_secs(600),
+            request_retention: Duration::from_secs(90 * 86_400),
+            limits: anjungan_core::sync::client::ClientLimits::default(),
+            cycle_deadline: Duration::from_secs(60),
+        },
+        health,
+    )
+    .unwrap()
+}
+
+/// `anjungan-hub ARGS` with `stdin`: its exit code and its JSON answer (stdout, or stderr
+/// for a failure).
+pub fn hub_cli_with(args: &[&str], stdin: &str) -> (i32, serde_json::Value) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_anjungan-hub"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = if out.stdout.is_empty() {
+        &out.stderr
+    } else {
+        &out.stdout
+    };
+    let v = serde_json::from_slice(text).unwrap_or_else(|_| {
+        panic!(
+            "{args:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}

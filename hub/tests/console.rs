@@ -1,0 +1,461 @@
+//! The branch console in a real browser: Debian's chromium, headless, driven through
+//! chromedriver (WebDriver), against a real `anjungan-hub serve` over HTTPS, with a real
+//! kiosk sync agent delivering requests and receiving the decisions.
+//!
+//! Covers logging in, approving (and the kiosk hearing it), rejecting with a reason, the
+//! CSRF refusal, role refusals, the lockout, and that no page carries a full card number
+//! or NIK. Each page is saved as a PNG in `docs/screenshots/console/` to be looked at.
+//!
+//! Needs `chromium` and `chromedriver` (`scripts/test.sh` installs them).
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anjungan_core::store::Store;
+use anjungan_core::sync::SyncAgent;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const SECRET: &str = "k1-secret-for-the-console-test-0123456789";
+const PASSWORD: &str = "kata-sandi-yang-panjang";
+
+/// Every card number and NIK of the fixture: none may appear whole in a page.
+fn fixture_identifiers() -> Vec<String> {
+    let text = std::fs::read_to_string(common::fixture().join("members.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .flat_map(|l| l.split(',').take(2).map(str::to_owned).collect::<Vec<_>>())
+        .collect()
+}
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> (Driver, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let exe = ["chromedriver", "/usr/bin/chromedriver"]
+        .into_iter()
+        .find(|p| {
+            Command::new(p)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .status()
+                .is_ok()
+        })
+        .unwrap_or_else(|| {
+            panic!("chromedriver is not installed: run the tests with scripts/test.sh, which installs chromium and chromium-driver")
+        });
+    let child = Command::new(exe)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Driver(child), port)
+}
+
+async fn browser(port: u16) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--ignore-certificate-errors", "--window-size=1366,900", "--lang=id"
+            ],
+        }),
+    );
+    caps.insert("acceptInsecureCerts".into(), json!(true));
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a chromium session through chromedriver")
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/console");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Saves the page as `name.png` and checks that its HTML holds no full identifier.
+async fn page(c: &Client, name: &str) -> String {
+    let html = c.source().await.unwrap();
+    for id in fixture_identifiers() {
+        assert!(
+            !html.contains(&id),
+            "{name}: the page carries a full identifier"
+        );
+    }
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+    html
+}
+
+/// Clicks what `locator` finds and waits for the page it leads to (a click does not wait
+/// for the navigation it starts: the old document must be gone first).
+async fn click_through(c: &Client, locator: Locator<'_>) {
+    let old = c.find(Locator::Css("html")).await.unwrap();
+    c.find(locator).await.unwrap().click().await.unwrap();
+    let started = Instant::now();
+    while old.tag_name().await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the click led nowhere"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    c.wait()
+        .for_element(Locator::Css("main"))
+        .await
+        .expect("the next page");
+}
+
+async fn login(c: &Client, base: &str, user: &str, password: &str) {
+    c.goto(&format!("{base}/console/login")).await.unwrap();
+    let Ok(field) = c.find(Locator::Id("username")).await else {
+        panic!(
+            "no login form at {}: {}",
+            c.current_url().await.unwrap(),
+            c.source().await.unwrap()
+        );
+    };
+    field.send_keys(user).await.unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    click_through(c, Locator::Css("main button[type=submit]")).await;
+}
+
+async fn logout(c: &Client) {
+    click_through(c, Locator::Css("header form button")).await;
+}
+
+fn add_user(state: &str, name: &str, role: &str) {
+    let (code, v) = common::hub_cli_with(
+        &[
+            "users", "add", name, "--role", role, "--state", state, "--data", ".", "--json",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(code, 0, "{v}");
+}
+
+fn enqueue(kiosk: &Path, reference: &str, kind: &str, card: &str, change: Value) {
+    let mut store = Store::open(kiosk).unwrap();
+    store
+        .enqueue_request(
+            reference,
+            kind,
+            card,
+            &change.to_string(),
+            "2026-11-22T03:00:00Z",
+        )
+        .unwrap();
+}
+
+fn state_of(kiosk: &Path, reference: &str) -> (String, Option<String>) {
+    let store = Store::open(kiosk).unwrap();
+    let entry = store.request(reference).unwrap().unwrap();
+    (entry.state.code().to_owned(), entry.decision_reason.clone())
+}
+
+struct Setup {
+    dir: tempfile::TempDir,
+    state: String,
+    hub: common::Served,
+    kiosk: PathBuf,
+    agent: SyncAgent,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let (code, v) = common::hub_cli_with(&["keygen", "--out", &out, "--json"], "");
+    assert_eq!(code, 0, "{v}");
+    std::fs::write(
+        dir.path().join("kiosks.toml"),
+        format!("[[kiosk]]\ncons_id = \"k1\"\nsecret = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    let state = dir.path().join("hub.db").display().to_string();
+    let fixture = common::fixture().display().to_string();
+    let (code, v) = common::hub_cli_with(
+        &[
+            "import",
+            "--state",
+            &state,
+            "--data",
+            &fixture,
+            "--today",
+            "2026-11-22",
+            "--json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0, "{v}");
+    add_user(&state, "siti", "officer");
+    add_user(&state, "agus", "supervisor");
+    add_user(&state, "tono", "technician");
+    let hub = common::serve(dir.path(), &["--state", &state, "--data", &fixture]);
+    let kiosk = dir.path().join("kiosk.db");
+    let agent = common::kiosk_agent(dir.path(), &kiosk, &hub.url, SECRET);
+    Setup {
+        dir,
+        state,
+        hub,
+        kiosk,
+        agent,
+    }
+}
+
+#[test]
+fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
+    let s = setup();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // The kiosk's first sync, then two requests members made at it, delivered.
+    rt.block_on(s.agent.run_once()).unwrap();
+    enqueue(
+        &s.kiosk,
+        "AJ-CONS-00001",
+        "FKTP",
+        "0001000000011",
+        json!({"to": "3171P001", "effective_date": "2026-12-01"}),
+    );
+    enqueue(
+        &s.kiosk,
+        "AJ-CONS-00002",
+        "KELAS",
+        "0001000000021",
+        json!({"to": 1, "effective_date": "2026-12-01"}),
+    );
+    let report = rt.block_on(s.agent.run_once()).unwrap();
+    assert_eq!(report.delivered, 2);
+
+    let (_driver, port) = chromedriver();
+    let base = s.hub.url.clone();
+    rt.block_on(async {
+        let c = browser(port).await;
+        // Not logged in: the login page.
+        c.goto(&format!("{base}/console/")).await.unwrap();
+        assert!(
+            c.current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with("/console/login")
+        );
+        let html = page(&c, "login").await;
+        assert!(html.contains("Nama pengguna"), "Indonesian first");
+
+        // The officer: the inbox, oldest first, masked cards, today's eligibility.
+        login(&c, &base, "siti", PASSWORD).await;
+        assert_eq!(c.current_url().await.unwrap().path(), "/console/requests");
+        let html = page(&c, "requests").await;
+        let first = html.find("AJ-CONS-00001").expect("the FKTP request");
+        let second = html.find("AJ-CONS-00002").expect("the kelas request");
+        assert!(first < second, "oldest first");
+        assert!(html.contains("0001*****0011"), "the masked card");
+        assert!(
+            html.contains("Klinik") || html.contains("Puskesmas") || html.contains("3171P001"),
+            "names or codes"
+        );
+        assert!(html.contains("Memenuhi syarat") || html.contains("Tidak memenuhi syarat"));
+        // On a phone: the same page, rows as cards.
+        c.set_window_size(390, 844).await.unwrap();
+        page(&c, "requests-phone").await;
+        c.set_window_size(1366, 900).await.unwrap();
+
+        // English on the toggle, the same page.
+        click_through(&c, Locator::Css("header a[lang=en]")).await;
+        let html = page(&c, "requests-en").await;
+        assert!(
+            html.contains("Change requests") && html.contains("Approve"),
+            "English"
+        );
+        click_through(&c, Locator::Css("header a[lang=id]")).await;
+
+        // Approve the first by its own button.
+        click_through(
+            &c,
+            Locator::XPath("//tr[.//code[text()='AJ-CONS-00001']]//button[@name='approve_one']"),
+        )
+        .await;
+        let html = page(&c, "requests-approved").await;
+        assert!(html.contains("1 permintaan sudah diputuskan"), "the notice");
+        assert!(!html.contains("AJ-CONS-00001"), "no longer waiting");
+
+        // Reject the second with a reason and a note.
+        click_through(
+            &c,
+            Locator::XPath("//tr[.//code[text()='AJ-CONS-00002']]//a[contains(@href,'/reject')]"),
+        )
+        .await;
+        page(&c, "reject").await;
+        c.find(Locator::Css("select#reason option[value=DOCS]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.find(Locator::Id("note"))
+            .await
+            .unwrap()
+            .send_keys("Bawa KK asli ke kantor cabang.")
+            .await
+            .unwrap();
+        click_through(&c, Locator::Css("main form button.reject")).await;
+        let html = c.source().await.unwrap();
+        assert!(
+            html.contains("Tidak ada permintaan yang menunggu"),
+            "both decided"
+        );
+
+        // Role refusal: an officer may not manage users.
+        c.goto(&format!("{base}/console/users")).await.unwrap();
+        let html = page(&c, "forbidden").await;
+        assert!(html.contains("Peran Anda tidak mengizinkan"));
+
+        // CSRF: the officer's own session cookie, but a form without the token.
+        let cookie = c
+            .get_named_cookie("__Host-anjungan-session")
+            .await
+            .unwrap()
+            .value()
+            .to_owned();
+        let http = reqwest::Client::builder()
+            .add_root_certificate(
+                reqwest::Certificate::from_pem(
+                    &std::fs::read(s.dir.path().join("tls.crt")).unwrap(),
+                )
+                .unwrap(),
+            )
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let host = base.replace("127.0.0.1", "localhost");
+        let forged = http
+            .post(format!("{host}/console/requests/decide"))
+            .header("Cookie", format!("__Host-anjungan-session={cookie}"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("approve_one=1&csrf=not-the-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(forged.status().as_u16(), 403);
+        let forged = http
+            .post(format!("{host}/console/login"))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("username=siti&password=x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            forged.status().as_u16(),
+            403,
+            "the login form needs its token too"
+        );
+        logout(&c).await;
+        assert!(
+            c.current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with("/console/login")
+        );
+
+        // A technician: the fleet, and no requests.
+        login(&c, &base, "tono", PASSWORD).await;
+        assert_eq!(c.current_url().await.unwrap().path(), "/console/fleet");
+        let html = page(&c, "fleet").await;
+        assert!(html.contains("k1"));
+        c.goto(&format!("{base}/console/requests")).await.unwrap();
+        assert!(
+            c.source()
+                .await
+                .unwrap()
+                .contains("Peran Anda tidak mengizinkan")
+        );
+        logout(&c).await;
+
+        // A supervisor: users and the audit log, which names decisions by reference only.
+        login(&c, &base, "agus", PASSWORD).await;
+        c.goto(&format!("{base}/console/users")).await.unwrap();
+        page(&c, "users").await;
+        c.goto(&format!("{base}/console/audit")).await.unwrap();
+        let html = page(&c, "audit").await;
+        assert!(html.contains("AJ-CONS-00001") && html.contains("approve"));
+        assert!(html.contains("AJ-CONS-00002") && html.contains("reject"));
+        logout(&c).await;
+
+        // The lockout: five wrong passwords, then even the right one is refused.
+        for _ in 0..5 {
+            login(&c, &base, "siti", "wrong password!").await;
+        }
+        let html = page(&c, "locked").await;
+        assert!(html.contains("dikunci sementara"), "locked after five");
+        login(&c, &base, "siti", PASSWORD).await;
+        assert!(
+            c.current_url()
+                .await
+                .unwrap()
+                .path()
+                .ends_with("/console/login")
+        );
+        assert!(c.source().await.unwrap().contains("dikunci sementara"));
+        c.close().await.unwrap();
+    });
+
+    // The kiosk hears both decisions on its next sync.
+    rt.block_on(s.agent.run_once()).unwrap();
+    assert_eq!(state_of(&s.kiosk, "AJ-CONS-00001").0, "APPROVED");
+    let (state, reason) = state_of(&s.kiosk, "AJ-CONS-00002");
+    assert_eq!(state, "REJECTED");
+    let reason = reason.unwrap_or_default();
+    assert!(
+        reason.starts_with("Dokumen pendukung belum lengkap: Bawa KK asli"),
+        "{reason}"
+    );
+    // The lock is in the store: the CLI sees it.
+    let (code, v) = common::hub_cli_with(
+        &[
+            "users", "list", "--state", &s.state, "--data", ".", "--json",
+        ],
+        "",
+    );
+    assert_eq!(code, 0);
+    let siti = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["name"] == "siti")
+        .unwrap()
+        .clone();
+    assert_eq!(siti["locked"], true, "{siti}");
+}
