@@ -233,16 +233,20 @@ pub fn check_dir(
 
     let mut bad = BadRows::default();
     let mut seen = Seen::default();
-    let mut file = |name: &str, columns: &Columns, row: RowFn| {
-        load(dir, today, name, columns, &mut bad, &mut seen, sink, row)
+    let mut loader = Loader {
+        dir,
+        today,
+        bad_rows: &mut bad,
+        seen: &mut seen,
+        sink,
     };
     let mut report = ImportReport {
-        members: file(files::MEMBERS, &MEMBERS, member_row)?,
-        bills: file(files::BILLS, &BILLS, bill_row)?,
-        facilities: file(files::FACILITIES, &FACILITIES, facility_row)?,
-        offices: file(files::OFFICES, &OFFICES, office_row)?,
-        tariffs: file(files::TARIFFS, &TARIFFS, tariff_row)?,
-        rules: file(files::RULES, &RULES, rule_row)?,
+        members: loader.file(files::MEMBERS, &MEMBERS, member_row)?,
+        bills: loader.file(files::BILLS, &BILLS, bill_row)?,
+        facilities: loader.file(files::FACILITIES, &FACILITIES, facility_row)?,
+        offices: loader.file(files::OFFICES, &OFFICES, office_row)?,
+        tariffs: loader.file(files::TARIFFS, &TARIFFS, tariff_row)?,
+        rules: loader.file(files::RULES, &RULES, rule_row)?,
         info_articles: info.len() as u64,
         counter_services: services.len() as u64,
         version: 0,
@@ -458,126 +462,122 @@ struct BadRows {
 
 /// Reads `dir/file` (absent: zero rows), checks each row and gives the good ones to `sink`
 /// as rows of the table of the same name.
-#[allow(clippy::too_many_arguments)]
-fn load(
-    dir: &Path,
+/// What reading the files of one dataset shares: where they are, what has been refused so
+/// far, the keys seen, and where good rows go.
+struct Loader<'a> {
+    dir: &'a Path,
     today: NaiveDate,
-    file: &str,
-    columns: &Columns,
-    bad_rows: &mut BadRows,
-    seen: &mut Seen,
-    sink: &mut dyn RowSink,
-    row: RowFn,
-) -> Result<u64, ImportError> {
-    let table = tables::table(file.trim_end_matches(".csv"))
-        .ok_or_else(|| ImportError::Sink(format!("{file}: no table to load it into").into()))?;
-    sink.begin(table)?;
-    let count = read_rows(dir, today, file, columns, bad_rows, seen, sink, row)?;
-    sink.end()?;
-    Ok(count)
+    bad_rows: &'a mut BadRows,
+    seen: &'a mut Seen,
+    sink: &'a mut dyn RowSink,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn read_rows(
-    dir: &Path,
-    today: NaiveDate,
-    file: &str,
-    columns: &Columns,
-    bad_rows: &mut BadRows,
-    seen: &mut Seen,
-    sink: &mut dyn RowSink,
-    row: RowFn,
-) -> Result<u64, ImportError> {
-    let path = dir.join(file);
-    let handle = match File::open(&path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(source) => {
-            return Err(ImportError::Io {
+impl Loader<'_> {
+    /// Reads `dir/file` (absent: zero rows), checks each row and gives the good ones to the
+    /// sink as rows of the table of the same name.
+    fn file(&mut self, file: &str, columns: &Columns, row: RowFn) -> Result<u64, ImportError> {
+        let table = tables::table(file.trim_end_matches(".csv"))
+            .ok_or_else(|| ImportError::Sink(format!("{file}: no table to load it into").into()))?;
+        self.sink.begin(table)?;
+        let count = self.rows(file, columns, row)?;
+        self.sink.end()?;
+        Ok(count)
+    }
+
+    fn rows(&mut self, file: &str, columns: &Columns, row: RowFn) -> Result<u64, ImportError> {
+        let (dir, today) = (self.dir, self.today);
+        let path = dir.join(file);
+        let handle = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(source) => {
+                return Err(ImportError::Io {
+                    file: file.into(),
+                    source,
+                });
+            }
+        };
+        // Only LF ends a record: with the default CRLF handling the reader's line numbers drift
+        // on CRLF files. A CR left at a line's end is trimmed with the rest of the field.
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(BufReader::with_capacity(1 << 20, handle));
+        let io_err = |e: csv::Error| ImportError::Io {
+            file: file.into(),
+            source: std::io::Error::other(e),
+        };
+        let header = reader.headers().map_err(io_err)?.clone();
+        let position: HashMap<&str, usize> = header
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}'), i))
+            .collect();
+        let missing: Vec<&str> = columns
+            .required
+            .iter()
+            .filter(|c| !position.contains_key(*c))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            return Err(ImportError::Header {
                 file: file.into(),
-                source,
+                missing: missing.join(", "),
             });
         }
-    };
-    // Only LF ends a record: with the default CRLF handling the reader's line numbers drift
-    // on CRLF files. A CR left at a line's end is trimmed with the rest of the field.
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(BufReader::with_capacity(1 << 20, handle));
-    let io_err = |e: csv::Error| ImportError::Io {
-        file: file.into(),
-        source: std::io::Error::other(e),
-    };
-    let header = reader.headers().map_err(io_err)?.clone();
-    let position: HashMap<&str, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim().trim_start_matches('\u{feff}'), i))
-        .collect();
-    let missing: Vec<&str> = columns
-        .required
-        .iter()
-        .filter(|c| !position.contains_key(*c))
-        .copied()
-        .collect();
-    if !missing.is_empty() {
-        return Err(ImportError::Header {
-            file: file.into(),
-            missing: missing.join(", "),
-        });
-    }
-    let index: Vec<Option<usize>> = columns
-        .required
-        .iter()
-        .chain(columns.optional)
-        .map(|c| position.get(c).copied())
-        .collect();
+        let index: Vec<Option<usize>> = columns
+            .required
+            .iter()
+            .chain(columns.optional)
+            .map(|c| position.get(c).copied())
+            .collect();
 
-    let mut record = StringRecord::new();
-    let mut count = 0;
-    loop {
-        let line = reader.position().line() + 1;
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                // Invalid UTF-8 or a broken quote: name the line and stop reading this file
-                // (its later rows cannot be told apart reliably).
-                let at = e.position().map_or(line, |p| p.line());
-                bad_rows.push(file, at, "unreadable row (not UTF-8, or a broken quote); the rest of this file was not checked".into());
-                break;
-            }
-        }
-        let line = record.position().map_or(line, |p| p.line());
-        let fields = Fields {
-            record: &record,
-            index: &index,
-            today,
-        };
-        let result = if record.len() != header.len() {
-            Err(bad(format!(
-                "expected {} columns, found {}",
-                header.len(),
-                record.len()
-            )))
-        } else if let Err(e) = plain_fields(&record, &header) {
-            Err(e)
-        } else {
-            row(&fields, seen)
-        };
-        match result {
-            Ok(cells) => {
-                count += 1;
-                // Keep checking rows after the first bad one, but stop writing them.
-                if bad_rows.total == 0 {
-                    sink.row(&cells)?;
+        let (bad_rows, seen, sink) = (&mut *self.bad_rows, &mut *self.seen, &mut *self.sink);
+        let mut record = StringRecord::new();
+        let mut count = 0;
+        loop {
+            let line = reader.position().line() + 1;
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    // Invalid UTF-8 or a broken quote: name the line and stop reading this file
+                    // (its later rows cannot be told apart reliably).
+                    let at = e.position().map_or(line, |p| p.line());
+                    bad_rows.push(file, at, "unreadable row (not UTF-8, or a broken quote); the rest of this file was not checked".into());
+                    break;
                 }
             }
-            Err(RowError::Bad(reason)) => bad_rows.push(file, line, reason),
+            let line = record.position().map_or(line, |p| p.line());
+            let fields = Fields {
+                record: &record,
+                index: &index,
+                today,
+            };
+            let result = if record.len() != header.len() {
+                Err(bad(format!(
+                    "expected {} columns, found {}",
+                    header.len(),
+                    record.len()
+                )))
+            } else if let Err(e) = plain_fields(&record, &header) {
+                Err(e)
+            } else {
+                row(&fields, seen)
+            };
+            match result {
+                Ok(cells) => {
+                    count += 1;
+                    // Keep checking rows after the first bad one, but stop writing them.
+                    if bad_rows.total == 0 {
+                        sink.row(&cells)?;
+                    }
+                }
+                Err(RowError::Bad(reason)) => bad_rows.push(file, line, reason),
+            }
         }
+        Ok(count)
     }
-    Ok(count)
 }
 
 impl BadRows {

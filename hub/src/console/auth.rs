@@ -20,9 +20,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::{Page, bad_form, blocking, failed, field, lang_of, read_form, start_page};
+use super::{Page, bad_form, blocking, failed, field, forbidden, lang_of, read_form, start_page};
 use crate::server::Hub;
-use crate::staff::{self, SessionRow};
+use crate::staff::{self, Role, SessionRow};
 
 pub(crate) const SESSION_COOKIE: &str = "__Host-anjungan-session";
 const LOGIN_COOKIE: &str = "__Host-anjungan-login";
@@ -63,6 +63,23 @@ impl Staff {
     /// Whether `form` carries this session's CSRF token.
     pub fn form_is_ours(&self, form: &[(String, String)]) -> bool {
         field(form, "csrf").is_some_and(|t| staff::same_token(t, &self.session.csrf))
+    }
+
+    /// The pairs of a form this session posted, when it carries the session's CSRF token
+    /// and the user's role may do what it asks; otherwise the 403 page to answer with.
+    pub async fn form(
+        &self,
+        body: Body,
+        allowed: fn(Role) -> bool,
+    ) -> Result<Vec<(String, String)>, Response> {
+        let form = read_form(body)
+            .await
+            .filter(|f| self.form_is_ours(f))
+            .ok_or_else(|| bad_form(self.lang, Some(&self.session)))?;
+        if !allowed(self.session.user.role) {
+            return Err(forbidden(self.lang, Some(&self.session)));
+        }
+        Ok(form)
     }
 }
 
@@ -262,11 +279,8 @@ pub(crate) async fn logout(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let Some(form) = read_form(body).await else {
-        return bad_form(staff.lang, Some(&staff.session));
-    };
-    if !staff.form_is_ours(&form) {
-        return bad_form(staff.lang, Some(&staff.session));
+    if let Err(refused) = staff.form(body, |_| true).await {
+        return refused;
     }
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         let hash = staff::token_hash(&token);

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use super::{Page, Staff, bad_form, blocking, failed, field, forbidden, read_form, role_label};
+use super::{Page, Staff, blocking, failed, field, forbidden, role_label};
 use crate::server::Hub;
 use crate::staff::{self, Role, UserRow};
 
@@ -106,15 +106,10 @@ async fn users_with(
 /// `POST /console/users/add`.
 pub(crate) async fn add(State(hub): State<Arc<Hub>>, staff: Staff, body: Body) -> Response {
     let lang = staff.lang;
-    let Some(form) = read_form(body).await else {
-        return bad_form(lang, Some(&staff.session));
+    let form = match staff.form(body, Role::manages_users).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
     };
-    if !staff.form_is_ours(&form) {
-        return bad_form(lang, Some(&staff.session));
-    }
-    if !staff.session.user.role.manages_users() {
-        return forbidden(lang, Some(&staff.session));
-    }
     let name = field(&form, "name").unwrap_or_default().trim().to_owned();
     let password = field(&form, "password").unwrap_or_default().to_owned();
     let Some(role) = Role::parse(field(&form, "role").unwrap_or_default()) else {
@@ -186,15 +181,10 @@ pub(crate) async fn change(
     body: Body,
 ) -> Response {
     let lang = staff.lang;
-    let Some(form) = read_form(body).await else {
-        return bad_form(lang, Some(&staff.session));
+    let form = match staff.form(body, Role::manages_users).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
     };
-    if !staff.form_is_ours(&form) {
-        return bad_form(lang, Some(&staff.session));
-    }
-    if !staff.session.user.role.manages_users() {
-        return forbidden(lang, Some(&staff.session));
-    }
     if action == "disable" && name == staff.session.user.name {
         return users_with(
             &hub,

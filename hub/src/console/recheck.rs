@@ -82,7 +82,10 @@ pub fn recheck(
     today: NaiveDate,
 ) -> Result<Recheck, HubError> {
     let to = target(req);
-    let member = store.wire_rows("members", Some(("card_no", std::slice::from_ref(&req.card_no))))?;
+    let member = store.wire_rows(
+        "members",
+        Some(("card_no", std::slice::from_ref(&req.card_no))),
+    )?;
     let Some(row) = member.first() else {
         return Ok(Recheck::refused(
             Bilingual::tr("Peserta tidak ada lagi di data hub."),

@@ -17,9 +17,10 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::recheck::{Recheck, recheck};
-use super::{Page, Staff, bad_form, blocking, failed, field, forbidden, read_form};
+use super::{Page, Staff, blocking, failed, field, forbidden};
 use crate::HubError;
 use crate::server::Hub;
+use crate::staff::Role;
 use crate::store::RequestRow;
 use crate::validate::MAX_REASON_CHARS;
 
@@ -302,15 +303,10 @@ fn row(lang: Lang, r: &Row) -> Markup {
 /// `POST /console/requests/decide`: approve one (`approve_one`) or the checked ones.
 pub(crate) async fn decide(State(hub): State<Arc<Hub>>, staff: Staff, body: Body) -> Response {
     let lang = staff.lang;
-    let Some(form) = read_form(body).await else {
-        return bad_form(lang, Some(&staff.session));
+    let form = match staff.form(body, Role::decides_requests).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
     };
-    if !staff.form_is_ours(&form) {
-        return bad_form(lang, Some(&staff.session));
-    }
-    if !staff.session.user.role.decides_requests() {
-        return forbidden(lang, Some(&staff.session));
-    }
     let ids: Vec<String> = match field(&form, "approve_one") {
         Some(one) => vec![one.to_owned()],
         None => form
@@ -414,15 +410,10 @@ pub(crate) async fn reject(
     body: Body,
 ) -> Response {
     let lang = staff.lang;
-    let Some(form) = read_form(body).await else {
-        return bad_form(lang, Some(&staff.session));
+    let form = match staff.form(body, Role::decides_requests).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
     };
-    if !staff.form_is_ours(&form) {
-        return bad_form(lang, Some(&staff.session));
-    }
-    if !staff.session.user.role.decides_requests() {
-        return forbidden(lang, Some(&staff.session));
-    }
     let code = field(&form, "reason").unwrap_or_default();
     let Some((code, text)) = REJECT_REASONS.iter().find(|(c, _)| *c == code) else {
         return reject_form(&hub, &staff, id, Some(lang.tr("Pilih alasan dari daftar."))).await;
