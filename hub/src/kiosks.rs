@@ -1,5 +1,6 @@
 //! The hub's list of kiosks (TOML): one `[[kiosk]]` table each, with `cons_id` and
-//! `secret`, and optionally a `name` and `location` for the fleet view.
+//! `secret`, and optionally a `name`, a `location` and coordinates (`lat`, `lon`) for the
+//! fleet view and its map.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,6 +19,11 @@ pub struct KioskEntry {
     pub name: Option<String>,
     #[serde(default)]
     pub location: Option<String>,
+    /// Where it stands (WGS 84 degrees), for the console's map.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,6 +64,17 @@ impl Kiosks {
                     k.cons_id
                 ));
             }
+            let in_range =
+                |v: Option<f64>, max: f64| v.is_none_or(|x| x.is_finite() && x.abs() <= max);
+            if !in_range(k.lat, 90.0)
+                || !in_range(k.lon, 180.0)
+                || k.lat.is_some() != k.lon.is_some()
+            {
+                return Err(format!(
+                    "kiosk {:?}: give both lat (-90..90) and lon (-180..180), or neither",
+                    k.cons_id
+                ));
+            }
             if by_id.insert(k.cons_id.clone(), k).is_some() {
                 return Err("a cons_id appears twice".into());
             }
@@ -75,6 +92,11 @@ impl Kiosks {
         let mut ids: Vec<String> = self.by_id.keys().cloned().collect();
         ids.sort();
         ids
+    }
+
+    /// A known kiosk's entry.
+    pub fn entry(&self, cons_id: &str) -> Option<&KioskEntry> {
+        self.by_id.get(cons_id)
     }
 
     pub fn len(&self) -> usize {
@@ -100,6 +122,19 @@ mod tests {
         assert_eq!(k.secret("k2"), Some("secret-2!"));
         assert_eq!(k.secret("k3"), None);
         assert!(Kiosks::parse("[[kiosk]]\ncons_id = \"k1\"\nsecret = \"short\"\n").is_err());
+        let placed = Kiosks::parse(
+            "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"secret-1!\"\nlat = -6.9\nlon = 107.6\n",
+        )
+        .unwrap();
+        assert_eq!(placed.entry("k1").and_then(|e| e.lat), Some(-6.9));
+        for bad in [
+            "lat = -6.9",
+            "lat = 95.0\nlon = 107.6",
+            "lat = -6.9\nlon = 190.0",
+        ] {
+            let text = format!("[[kiosk]]\ncons_id = \"k1\"\nsecret = \"secret-1!\"\n{bad}\n");
+            assert!(Kiosks::parse(&text).is_err(), "{bad}");
+        }
         assert!(
             Kiosks::parse(
                 "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"secret-1!\"\n\

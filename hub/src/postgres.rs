@@ -828,6 +828,43 @@ impl HubStore for PgHub {
         })
     }
 
+    fn versions(&self, limit: i64) -> Result<Vec<crate::store::VersionRow>, HubError> {
+        self.conn()?
+            .query(
+                "SELECT version, created_at, kind, source, upserts, deletes FROM hub_versions \
+                 ORDER BY version DESC LIMIT $1",
+                &[&limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(crate::store::VersionRow {
+                    version: r.try_get(0)?,
+                    created_at: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    source: r.try_get(3)?,
+                    upserts: r.try_get(4)?,
+                    deletes: r.try_get(5)?,
+                })
+            })
+            .collect()
+    }
+
+    fn row_counts(&self) -> Result<Vec<(&'static str, i64)>, HubError> {
+        let mut conn = self.conn()?;
+        // One statement: the counts of one snapshot.
+        let specs: Vec<_> = tables::dataset_tables().collect();
+        let parts: Vec<String> = specs
+            .iter()
+            .map(|t| format!("(SELECT count(*) FROM {})", t.name))
+            .collect();
+        let row = conn.query_one(&format!("SELECT {}", parts.join(", ")), &[])?;
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Ok((t.name, row.try_get::<_, i64>(i)?)))
+            .collect()
+    }
+
     fn wire_rows(
         &self,
         table: &str,

@@ -493,6 +493,43 @@ impl HubStore for SqliteHub {
         Ok(family)
     }
 
+    fn versions(&self, limit: i64) -> Result<Vec<crate::store::VersionRow>, HubError> {
+        let conn = self.reader()?;
+        let rows = {
+            let mut stmt = conn.prepare(
+                "SELECT version, created_at, kind, source, upserts, deletes FROM hub_versions \
+                 ORDER BY version DESC LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok(crate::store::VersionRow {
+                    version: r.get(0)?,
+                    created_at: r.get(1)?,
+                    kind: r.get(2)?,
+                    source: r.get(3)?,
+                    upserts: r.get(4)?,
+                    deletes: r.get(5)?,
+                })
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        self.give_back(conn);
+        Ok(rows)
+    }
+
+    fn row_counts(&self) -> Result<Vec<(&'static str, i64)>, HubError> {
+        let conn = self.reader()?;
+        let counts = tables::dataset_tables()
+            .map(|t| {
+                conn.query_row(&format!("SELECT count(*) FROM {}", t.name), [], |r| {
+                    r.get(0)
+                })
+                .map(|n| (t.name, n))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.give_back(conn);
+        Ok(counts)
+    }
+
     fn wire_rows(
         &self,
         table: &str,

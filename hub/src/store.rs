@@ -245,6 +245,12 @@ pub trait HubStore: crate::staff::StaffStore + Send + Sync {
     /// The kiosks that have sent a heartbeat.
     fn fleet(&self) -> Result<Vec<FleetRow>, HubError>;
 
+    /// The newest `limit` versions, newest first.
+    fn versions(&self, limit: i64) -> Result<Vec<VersionRow>, HubError>;
+
+    /// How many current rows each dataset table holds, in [`tables::dataset_tables`] order.
+    fn row_counts(&self) -> Result<Vec<(&'static str, i64)>, HubError>;
+
     /// Current rows of a synced table in its wire columns: all of them, or those whose
     /// `column` is one of `values` (`column` must be one of the table's; values are bound,
     /// never spliced).
@@ -495,6 +501,19 @@ impl RequestRow {
 /// Where the hub keeps its state by default: `DIR/.hub/hub.db`.
 pub fn default_state_path(data_dir: &Path) -> PathBuf {
     data_dir.join(".hub").join("hub.db")
+}
+
+/// One version of the hub's data (`hub_versions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VersionRow {
+    pub version: i64,
+    pub created_at: String,
+    /// `IMPORT` or `DECISION`.
+    pub kind: String,
+    /// The dataset directory of an import; the request of a decision.
+    pub source: String,
+    pub upserts: i64,
+    pub deletes: i64,
 }
 
 /// What `hub import` did.

@@ -201,7 +201,11 @@ fn setup() -> Setup {
     assert_eq!(code, 0, "{v}");
     std::fs::write(
         dir.path().join("kiosks.toml"),
-        format!("[[kiosk]]\ncons_id = \"k1\"\nsecret = \"{SECRET}\"\n"),
+        format!(
+            "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"{SECRET}\"\nname = \"KC Bandung\"\n\
+             lat = -6.9025\nlon = 107.6188\n\
+             [[kiosk]]\ncons_id = \"k2\"\nsecret = \"{SECRET}-2\"\n"
+        ),
     )
     .unwrap();
     let state = dir.path().join("hub.db").display().to_string();
@@ -394,7 +398,26 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         login(&c, &base, "tono", PASSWORD).await;
         assert_eq!(c.current_url().await.unwrap().path(), "/console/fleet");
         let html = page(&c, "fleet").await;
-        assert!(html.contains("k1"));
+        assert!(html.contains("KC Bandung"), "the kiosks file's name");
+        assert!(html.contains("<svg"), "the map");
+        // k1 has coordinates and is on the map; k2 never reported and has none.
+        assert!(
+            html.contains("<title>k1 · KC Bandung</title>"),
+            "k1's marker"
+        );
+        assert!(
+            html.contains("Tanpa koordinat di berkas kiosks: k2"),
+            "{html}"
+        );
+        let silent_first =
+            html.find("<code>k2</code>").unwrap() < html.find("<code>k1</code>").unwrap();
+        assert!(silent_first, "the silent kiosk first");
+        c.goto(&format!("{base}/console/dataset")).await.unwrap();
+        let html = page(&c, "dataset").await;
+        assert!(
+            html.contains("members") && html.contains("Berhasil"),
+            "counts and the last import"
+        );
         c.goto(&format!("{base}/console/requests")).await.unwrap();
         assert!(
             c.source()
@@ -408,6 +431,34 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         login(&c, &base, "agus", PASSWORD).await;
         c.goto(&format!("{base}/console/users")).await.unwrap();
         page(&c, "users").await;
+        c.goto(&format!("{base}/console/figures")).await.unwrap();
+        let html = page(&c, "figures").await;
+        assert!(
+            html.contains("<svg") && html.contains("Unduh CSV"),
+            "the chart"
+        );
+        let cookie = c
+            .get_named_cookie("__Host-anjungan-session")
+            .await
+            .unwrap()
+            .value()
+            .to_owned();
+        let csv = http
+            .get(format!("{host}/console/figures/requests.csv"))
+            .header("Cookie", format!("__Host-anjungan-session={cookie}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let today = chrono::Utc::now().date_naive().to_string();
+        assert!(csv.starts_with("date,received,approved,rejected,median_hours_to_decision\n"));
+        let line = csv
+            .lines()
+            .find(|l| l.starts_with(&today))
+            .expect("today's line");
+        assert!(line.starts_with(&format!("{today},2,1,1,")), "{line}");
         c.goto(&format!("{base}/console/audit")).await.unwrap();
         let html = page(&c, "audit").await;
         assert!(html.contains("AJ-CONS-00001") && html.contains("approve"));

@@ -1,13 +1,16 @@
-//! The fleet, for technicians and supervisors: every kiosk with its last heartbeat and
-//! health, silent and unhealthy ones first. (The map and the per-device columns of the
-//! console issue are not built yet.)
+//! The fleet, for technicians and supervisors: every kiosk with its last heartbeat and its
+//! devices (printer paper, dispenser, sync age and data version, outbox backlog, software
+//! version), silent and unhealthy ones first, and a map that places them by the
+//! coordinates of `--kiosks FILE` over the centroids of Indonesia's 514 kab/kota.
 
 use std::sync::Arc;
 
+use anjungan_core::domain::Lang;
+use anjungan_core::report::DiagReport;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use maud::html;
+use maud::{Markup, html};
 
 use super::{Page, Staff, blocking, failed, forbidden};
 use crate::server::Hub;
@@ -15,6 +18,27 @@ use crate::store::FleetStatus;
 
 /// A kiosk is silent after this long without a heartbeat (as `anjungan-hub fleet`).
 const SILENT_AFTER_SECS: i64 = 45 * 60;
+
+/// One kiosk as the page shows it.
+struct Kiosk {
+    status: FleetStatus,
+    report: Option<DiagReport>,
+    name: Option<String>,
+    at: Option<(f64, f64)>,
+}
+
+impl Kiosk {
+    /// `silent`, `unhealthy` or `healthy`: the marker's colour and the sort.
+    fn state(&self) -> &'static str {
+        if self.status.silent {
+            "silent"
+        } else if self.status.healthy == Some(false) {
+            "unhealthy"
+        } else {
+            "healthy"
+        }
+    }
+}
 
 /// `GET /console/fleet`.
 pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response {
@@ -36,37 +60,50 @@ pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response 
             fleet.push(FleetStatus::never_seen(&id));
         }
     }
+    let mut kiosks: Vec<Kiosk> = fleet
+        .into_iter()
+        .map(|status| {
+            let entry = hub.kiosks().entry(&status.cons_id);
+            Kiosk {
+                // The hub took it as a report when it came (`POST /v1/heartbeat`).
+                report: serde_json::from_value(status.health.clone()).ok(),
+                name: entry.and_then(|e| e.name.clone()),
+                at: entry.and_then(|e| e.lat.zip(e.lon)),
+                status,
+            }
+        })
+        .collect();
     // Silent first, then unhealthy, then by name.
-    fleet.sort_by_key(|f| (!f.silent, f.healthy != Some(false), f.cons_id.clone()));
+    kiosks.sort_by_key(|k| {
+        (
+            !k.status.silent,
+            k.status.healthy != Some(false),
+            k.status.cons_id.clone(),
+        )
+    });
+    let silent = kiosks.iter().filter(|k| k.state() == "silent").count();
+    let unhealthy = kiosks.iter().filter(|k| k.state() == "unhealthy").count();
     let body = html! {
+        p {
+            (lang.tr_with("{n} anjungan: {silent} diam, {unhealthy} bermasalah.", &[
+                ("n", &kiosks.len()), ("silent", &silent), ("unhealthy", &unhealthy),
+            ]))
+        }
+        (map(lang, &kiosks))
         table {
             thead { tr {
                 th { (lang.tr("Anjungan")) }
                 th { (lang.tr("Keadaan")) }
                 th { (lang.tr("Laporan terakhir")) }
+                th { (lang.tr("Printer")) }
+                th { (lang.tr("Dispenser")) }
+                th { (lang.tr("Data")) }
+                th { (lang.tr("Antrean kirim")) }
+                th { (lang.tr("Versi")) }
                 th { (lang.tr("Masalah")) }
             } }
             tbody {
-                @for f in &fleet {
-                    tr {
-                        td data-label=(lang.tr("Anjungan")) { code { (f.cons_id) } }
-                        td data-label=(lang.tr("Keadaan")) {
-                            @if f.silent { span.no { (lang.tr("Diam")) } }
-                            @else if f.healthy == Some(false) { span.no { (lang.tr("Bermasalah")) } }
-                            @else { span.ok { (lang.tr("Sehat")) } }
-                        }
-                        td data-label=(lang.tr("Laporan terakhir")) {
-                            @match &f.last_seen {
-                                Some(t) => { (t.get(..19).unwrap_or(t).replace('T', " ")) }
-                                None => { span.muted { (lang.tr("belum pernah")) } }
-                            }
-                        }
-                        td data-label=(lang.tr("Masalah")) {
-                            @if f.problems.is_empty() { span.muted { "-" } }
-                            @else { ul { @for p in &f.problems { li { (p) } } } }
-                        }
-                    }
-                }
+                @for k in &kiosks { (row(lang, k)) }
             }
         }
     };
@@ -78,4 +115,184 @@ pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response 
         body,
     }
     .render(StatusCode::OK)
+}
+
+fn state_label(lang: Lang, state: &str) -> Markup {
+    match state {
+        "silent" => html! { span.no { (lang.tr("Diam")) } },
+        "unhealthy" => html! { span.no { (lang.tr("Bermasalah")) } },
+        _ => html! { span.ok { (lang.tr("Sehat")) } },
+    }
+}
+
+/// "3 j 20 m" / "3 h 20 m": how old the kiosk's data is.
+fn age(lang: Lang, secs: i64) -> String {
+    let (h, m) = (secs / 3600, (secs % 3600) / 60);
+    match lang {
+        Lang::Id if h > 0 => format!("{h} j {m} m"),
+        Lang::En if h > 0 => format!("{h} h {m} m"),
+        _ => format!("{m} m"),
+    }
+}
+
+fn row(lang: Lang, k: &Kiosk) -> Markup {
+    let r = k.report.as_ref();
+    let dash = html! { span.muted { "-" } };
+    html! {
+        tr {
+            td data-label=(lang.tr("Anjungan")) {
+                code { (k.status.cons_id) }
+                @if let Some(n) = &k.name { br; small { (n) } }
+            }
+            td data-label=(lang.tr("Keadaan")) { (state_label(lang, k.state())) }
+            td data-label=(lang.tr("Laporan terakhir")) {
+                @match &k.status.last_seen {
+                    Some(t) => { (t.get(..19).unwrap_or(t).replace('T', " ")) }
+                    None => { span.muted { (lang.tr("belum pernah")) } }
+                }
+            }
+            td data-label=(lang.tr("Printer")) {
+                @match r.map(|r| &r.printer) {
+                    Some(p) if p.health.configured => {
+                        @if p.health.healthy { span.ok { "OK" } } @else { span.no { (p.health.code.as_deref().unwrap_or("?")) } }
+                        @if let Some(paper) = &p.paper { br; small { (lang.tr("kertas")) ": " (paper) } }
+                    }
+                    _ => { (dash) }
+                }
+            }
+            td data-label=(lang.tr("Dispenser")) {
+                @match r.map(|r| &r.dispenser) {
+                    Some(d) if d.health.configured => {
+                        @if d.health.healthy { span.ok { "OK" } } @else { span.no { (d.health.code.as_deref().unwrap_or("?")) } }
+                        @if let Some(paper) = &d.paper { br; small { (lang.tr("kertas")) ": " (paper) } }
+                        @if !d.tickets_today.is_empty() {
+                            br; small { (lang.tr_with("{n} tiket hari ini", &[("n", &d.tickets_today.values().sum::<i64>())])) }
+                        }
+                    }
+                    _ => { (dash) }
+                }
+            }
+            td data-label=(lang.tr("Data")) {
+                @match r.map(|r| &r.sync) {
+                    Some(s) if s.data_version > 0 => {
+                        "v" (s.data_version)
+                        @if let Some(a) = s.data_age_secs {
+                            br; small class=[s.data_stale.then_some("no")] { (age(lang, a)) }
+                        }
+                    }
+                    _ => { (dash) }
+                }
+            }
+            td data-label=(lang.tr("Antrean kirim")) {
+                @match r.map(|r| r.sync.pending_outbox) {
+                    Some(n) => { (n) }
+                    None => { (dash) }
+                }
+            }
+            td data-label=(lang.tr("Versi")) {
+                @match r.map(|r| r.system.app_version.as_str()).filter(|v| !v.is_empty()) {
+                    Some(v) => { (v) }
+                    None => { (dash) }
+                }
+            }
+            td data-label=(lang.tr("Masalah")) {
+                @if k.status.problems.is_empty() { (dash) }
+                @else { ul { @for p in &k.status.problems { li { (p) } } } }
+            }
+        }
+    }
+}
+
+/// The drawing's frame: Indonesia from Sabang to Merauke, Miangas to Rote.
+const WEST: f64 = 94.5;
+const EAST: f64 = 141.5;
+const NORTH: f64 = 6.5;
+const SOUTH: f64 = -11.5;
+const WIDTH: f64 = 940.0;
+const HEIGHT: f64 = 360.0;
+
+fn place(lat: f64, lon: f64) -> Option<(f64, f64)> {
+    let inside = (WEST..=EAST).contains(&lon) && (SOUTH..=NORTH).contains(&lat);
+    inside.then(|| {
+        (
+            (lon - WEST) / (EAST - WEST) * WIDTH,
+            (NORTH - lat) / (NORTH - SOUTH) * HEIGHT,
+        )
+    })
+}
+
+/// The map: every kab/kota's centroid as a grey dot (they draw the islands), each kiosk
+/// with coordinates as a marker coloured by its state, named in its tooltip and label.
+fn map(lang: Lang, kiosks: &[Kiosk]) -> Markup {
+    let placed: Vec<(&Kiosk, (f64, f64))> = kiosks
+        .iter()
+        .filter_map(|k| k.at.and_then(|(lat, lon)| place(lat, lon)).map(|p| (k, p)))
+        .collect();
+    let unplaced: Vec<&str> = kiosks
+        .iter()
+        .filter(|k| k.at.and_then(|(lat, lon)| place(lat, lon)).is_none())
+        .map(|k| k.status.cons_id.as_str())
+        .collect();
+    let colour = |state: &str| match state {
+        "silent" => "#a4161a",
+        "unhealthy" => "#e07b00",
+        _ => "#0b6b2e",
+    };
+    html! {
+        figure.map {
+            svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img"
+                aria-label=(lang.tr("Peta anjungan")) style="width:100%;max-width:940px;background:#eaf2f8;border:1px solid #d6dbe0" {
+                @for r in anjungan_core::dataset::regions::regencies() {
+                    @if let Some((x, y)) = place(r.lat, r.lon) {
+                        circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="1.6" fill="#9aa5ae" {}
+                    }
+                }
+                // Silent and unhealthy markers drawn last, so they are on top.
+                @for (k, (x, y)) in placed.iter().rev() {
+                    g {
+                        title { (k.status.cons_id) @if let Some(n) = &k.name { " · " (n) } }
+                        circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="6"
+                            fill=(colour(k.state())) stroke="#fff" stroke-width="1.5" {}
+                        text x=(format!("{:.1}", x + 8.0)) y=(format!("{:.1}", y + 4.0))
+                            font-size="11" fill="#1b1f23" { (k.status.cons_id) }
+                    }
+                }
+            }
+            figcaption.muted {
+                span style="color:#0b6b2e" { "●" } " " (lang.tr("Sehat")) "  "
+                span style="color:#e07b00" { "●" } " " (lang.tr("Bermasalah")) "  "
+                span style="color:#a4161a" { "●" } " " (lang.tr("Diam")) ". "
+                (lang.tr("Titik abu-abu: kabupaten/kota (titik tengahnya)."))
+                @if !unplaced.is_empty() {
+                    " " (lang.tr("Tanpa koordinat di berkas kiosks:")) " " (unplaced.join(", "))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frame_holds_indonesia_and_nothing_far_outside() {
+        let (x, y) = place(-6.9, 107.6).expect("Bandung");
+        assert!((0.0..WIDTH).contains(&x) && (0.0..HEIGHT).contains(&y));
+        let (xw, _) = place(5.89, 95.32).expect("Sabang");
+        let (xe, _) = place(-8.5, 140.4).expect("Merauke");
+        assert!(xw < x && x < xe);
+        assert_eq!(
+            place(1.35, 103.8).map(|_| ()),
+            Some(()),
+            "Singapore is inside the frame"
+        );
+        assert_eq!(place(51.5, -0.1), None);
+        // Every kab/kota centroid is on the map.
+        assert!(
+            anjungan_core::dataset::regions::regencies()
+                .iter()
+                .all(|r| place(r.lat, r.lon).is_some())
+        );
+    }
 }

@@ -8,6 +8,7 @@
 //! catalog (`ui/translations`): Indonesian by default, English on the toggle.
 
 mod auth;
+mod data;
 mod fleet;
 mod people;
 pub mod recheck;
@@ -48,6 +49,9 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/users/add", post(people::add))
         .route("/users/{name}/{action}", post(people::change))
         .route("/audit", get(people::audit_page))
+        .route("/dataset", get(data::dataset_page))
+        .route("/figures", get(data::figures_page))
+        .route("/figures/requests.csv", get(data::requests_csv))
         .layer(axum::middleware::map_response(secure_headers))
 }
 
@@ -148,6 +152,12 @@ impl Page<'_> {
                 }
                 if role.sees_fleet() {
                     v.push(("/console/fleet", lang.tr("Anjungan")));
+                }
+                if role.manages_users() {
+                    v.push(("/console/figures", lang.tr("Angka")));
+                }
+                if role.sees_fleet() || role.manages_users() {
+                    v.push(("/console/dataset", lang.tr("Dataset")));
                 }
                 if role.manages_users() {
                     v.push(("/console/users", lang.tr("Pengguna")));
