@@ -10,6 +10,7 @@ use anjungan_core::sync::{keys, tls};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
+mod kiosks;
 mod users;
 
 use crate::HubError;
@@ -41,6 +42,7 @@ impl HubArgs {
                 | RequestsCommand::Flags { common } => common.json,
             },
             Some(HubCommand::Users(u)) => u.json(),
+            Some(HubCommand::Kiosks(k)) => k.json(),
         }
     }
 }
@@ -163,6 +165,9 @@ enum HubCommand {
     /// The people who may use the branch console (`/console/`), and their roles.
     #[command(subcommand)]
     Users(users::UsersCommand),
+    /// Kiosks registered in the hub's store, beside --kiosks FILE: add, list, revoke, rekey.
+    #[command(subcommand)]
+    Kiosks(kiosks::KiosksCommand),
     /// The kiosks' last heartbeats, flagging silent and unhealthy ones.
     Fleet {
         #[command(flatten)]
@@ -267,6 +272,7 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
             kiosks,
         }) => fleet(common, *silent_after_mins, kiosks.as_deref()),
         Some(HubCommand::Users(command)) => users::run(command),
+        Some(HubCommand::Kiosks(command)) => kiosks::run(command),
         Some(HubCommand::Requests(RequestsCommand::List { common })) => Ok(Answer::rows(
             &common.open()?.requests().map_err(hub_failure)?,
         )),

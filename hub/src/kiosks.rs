@@ -64,16 +64,8 @@ impl Kiosks {
                     k.cons_id
                 ));
             }
-            let in_range =
-                |v: Option<f64>, max: f64| v.is_none_or(|x| x.is_finite() && x.abs() <= max);
-            if !in_range(k.lat, 90.0)
-                || !in_range(k.lon, 180.0)
-                || k.lat.is_some() != k.lon.is_some()
-            {
-                return Err(format!(
-                    "kiosk {:?}: give both lat (-90..90) and lon (-180..180), or neither",
-                    k.cons_id
-                ));
+            if let Err(e) = check_coordinates(k.lat, k.lon) {
+                return Err(format!("kiosk {:?}: {e}", k.cons_id));
             }
             if by_id.insert(k.cons_id.clone(), k).is_some() {
                 return Err("a cons_id appears twice".into());
@@ -142,5 +134,159 @@ mod tests {
             )
             .is_err()
         );
+    }
+}
+
+/// A kiosk registered in the hub's store (the console, `anjungan-hub kiosks`). It wins over
+/// the kiosks file's entry of the same cons_id.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct KioskRow {
+    pub cons_id: String,
+    #[serde(skip)]
+    pub secret: String,
+    pub name: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub revoked: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The registered kiosks, kept by both stores (so every replica accepts the same ones).
+pub trait KioskStore {
+    /// Registers a kiosk; `false` when the cons_id is registered already.
+    fn kiosk_add(&self, kiosk: &KioskRow) -> Result<bool, HubError>;
+    fn kiosk(&self, cons_id: &str) -> Result<Option<KioskRow>, HubError>;
+    /// Every registered kiosk, by cons_id.
+    fn kiosks_registered(&self) -> Result<Vec<KioskRow>, HubError>;
+    /// Revokes a registered kiosk: its calls are refused from now on. `false`: none such.
+    fn kiosk_revoke(&self, cons_id: &str, at: &str) -> Result<bool, HubError>;
+    /// Gives a kiosk a new secret (and takes a revocation back), registering it if only the
+    /// kiosks file had it. `name` and coordinates are kept when `None`.
+    fn kiosk_set_secret(&self, row: &KioskRow) -> Result<(), HubError>;
+}
+
+/// Checks a cons_id typed in the console or the CLI: 1-64 letters, digits, `.`, `_`, `-`.
+pub fn check_cons_id(id: &str) -> Result<(), &'static str> {
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err("a kiosk id is 1-64 letters, digits, '.', '_' or '-'")
+    }
+}
+
+/// Checks optional coordinates: both or neither, in range.
+pub fn check_coordinates(lat: Option<f64>, lon: Option<f64>) -> Result<(), &'static str> {
+    let in_range = |v: Option<f64>, max: f64| v.is_none_or(|x| x.is_finite() && x.abs() <= max);
+    if lat.is_some() != lon.is_some() || !in_range(lat, 90.0) || !in_range(lon, 180.0) {
+        Err("give both lat (-90..90) and lon (-180..180), or neither")
+    } else {
+        Ok(())
+    }
+}
+
+/// A fresh kiosk secret (256 bits, base64url): shown once, to go into the kiosk's config.
+pub fn new_secret() -> String {
+    crate::staff::token()
+}
+
+/// What registering, re-keying and revoking do, for the console and the CLI alike.
+pub mod registry {
+    use super::{KioskRow, Kiosks, check_cons_id, check_coordinates, new_secret};
+    use crate::HubError;
+    use crate::store::HubStore;
+
+    fn invalid(reason: &str) -> HubError {
+        HubError::InvalidRequest {
+            code: "INVALID_KIOSK",
+            reason: reason.into(),
+        }
+    }
+
+    /// Registers a new kiosk; its secret (shown once), or `None` when the id is taken
+    /// (registered, or in the kiosks file).
+    pub fn register(
+        store: &dyn HubStore,
+        file: &Kiosks,
+        id: &str,
+        name: Option<&str>,
+        at: Option<(f64, f64)>,
+    ) -> Result<Option<String>, HubError> {
+        check_cons_id(id).map_err(invalid)?;
+        check_coordinates(at.map(|a| a.0), at.map(|a| a.1)).map_err(invalid)?;
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        if name.is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control)) {
+            return Err(invalid("a kiosk's name is at most 100 plain characters"));
+        }
+        if file.secret(id).is_some() {
+            return Ok(None);
+        }
+        let now = chrono::Utc::now().to_rfc3339();
+        let secret = new_secret();
+        let added = store.kiosk_add(&KioskRow {
+            cons_id: id.to_owned(),
+            secret: secret.clone(),
+            name: name.map(str::to_owned),
+            lat: at.map(|a| a.0),
+            lon: at.map(|a| a.1),
+            revoked: false,
+            created_at: now.clone(),
+            updated_at: now,
+        })?;
+        Ok(added.then_some(secret))
+    }
+
+    /// Gives a known kiosk (registered or in the file) a new secret, shown once; `None`
+    /// when no kiosk has this id. A revoked kiosk is accepted again with it.
+    pub fn rekey(
+        store: &dyn HubStore,
+        file: &Kiosks,
+        id: &str,
+    ) -> Result<Option<String>, HubError> {
+        check_cons_id(id).map_err(invalid)?;
+        if store.kiosk(id)?.is_none() && file.secret(id).is_none() {
+            return Ok(None);
+        }
+        let now = chrono::Utc::now().to_rfc3339();
+        let secret = new_secret();
+        store.kiosk_set_secret(&KioskRow {
+            cons_id: id.to_owned(),
+            secret: secret.clone(),
+            name: file.entry(id).and_then(|e| e.name.clone()),
+            lat: file.entry(id).and_then(|e| e.lat),
+            lon: file.entry(id).and_then(|e| e.lon),
+            revoked: false,
+            created_at: now.clone(),
+            updated_at: now,
+        })?;
+        Ok(Some(secret))
+    }
+
+    /// Refuses a known kiosk's calls from now on; `false` when no kiosk has this id. A kiosk
+    /// of the file gets a revoked row, which wins over the file.
+    pub fn revoke(store: &dyn HubStore, file: &Kiosks, id: &str) -> Result<bool, HubError> {
+        check_cons_id(id).map_err(invalid)?;
+        let now = chrono::Utc::now().to_rfc3339();
+        if store.kiosk_revoke(id, &now)? {
+            return Ok(true);
+        }
+        if file.secret(id).is_none() {
+            return Ok(false);
+        }
+        store.kiosk_add(&KioskRow {
+            cons_id: id.to_owned(),
+            secret: String::new(),
+            name: file.entry(id).and_then(|e| e.name.clone()),
+            lat: file.entry(id).and_then(|e| e.lat),
+            lon: file.entry(id).and_then(|e| e.lon),
+            revoked: true,
+            created_at: now.clone(),
+            updated_at: now,
+        })?;
+        Ok(true)
     }
 }

@@ -23,6 +23,7 @@ use r2d2_postgres::PostgresConnectionManager;
 use serde_json::Value;
 
 mod import;
+mod kiosks;
 mod staff;
 
 use crate::HubError;
@@ -55,6 +56,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "console",
         include_str!("../migrations/postgres/0004_console.sql"),
+    ),
+    (
+        5,
+        "kiosks",
+        include_str!("../migrations/postgres/0005_kiosks.sql"),
     ),
 ];
 

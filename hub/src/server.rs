@@ -505,10 +505,34 @@ async fn authenticate(hub: &Arc<Hub>, parts: &Parts) -> Result<Verified, ApiErro
         .path_and_query()
         .map_or_else(|| parts.uri.path(), |p| p.as_str());
     let now = anjungan_core::sync::unix_now();
-    let verified = auth::verify_request(&presented, parts.method.as_str(), target, now, |c| {
-        hub.kiosks.secret(c)
-    })
-    .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
+    // A kiosk registered in the store (console, `anjungan-hub kiosks`) wins over the
+    // kiosks file: its secret, or its revocation. A store that cannot answer refuses the
+    // call (a revoked kiosk must not slip in through the file meanwhile).
+    let registered = match presented.cons_id {
+        Some(id) if crate::kiosks::check_cons_id(id).is_ok() => {
+            let (worker, id) = (Arc::clone(hub), id.to_owned());
+            tokio::task::spawn_blocking(move || worker.store.kiosk(&id))
+                .await
+                .map_err(|_| AuthError::Busy)?
+                .map_err(|e| {
+                    tracing::warn!(error = %e, "the kiosk registry did not answer");
+                    AuthError::Busy
+                })?
+        }
+        _ => None,
+    };
+    let verified =
+        auth::verify_request(
+            &presented,
+            parts.method.as_str(),
+            target,
+            now,
+            |c| match &registered {
+                Some(k) if k.cons_id == c => (!k.revoked).then_some(k.secret.as_str()),
+                _ => hub.kiosks.secret(c),
+            },
+        )
+        .inspect_err(|e| tracing::warn!(code = e.code(), "refused a call"))?;
     let worker = Arc::clone(hub);
     let taken = tokio::task::spawn_blocking(move || {
         worker.store.take_nonce(&verified, now).map(|()| verified)

@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
+mod kiosks;
 mod staff;
 
 use crate::HubError;
@@ -56,6 +57,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "console",
         include_str!("../migrations/sqlite/0005_console.sql"),
+    ),
+    (
+        6,
+        "kiosks",
+        include_str!("../migrations/sqlite/0006_kiosks.sql"),
     ),
 ];
 

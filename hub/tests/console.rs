@@ -412,6 +412,65 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         let silent_first =
             html.find("<code>k2</code>").unwrap() < html.find("<code>k1</code>").unwrap();
         assert!(silent_first, "the silent kiosk first");
+        // Registering a kiosk here: its secret is shown once, and works at once.
+        c.find(Locator::Id("cons_id"))
+            .await
+            .unwrap()
+            .send_keys("k3")
+            .await
+            .unwrap();
+        c.find(Locator::Id("kiosk_name"))
+            .await
+            .unwrap()
+            .send_keys("MPP Cimahi")
+            .await
+            .unwrap();
+        c.find(Locator::Id("lat"))
+            .await
+            .unwrap()
+            .send_keys("-6.8722")
+            .await
+            .unwrap();
+        c.find(Locator::Id("lon"))
+            .await
+            .unwrap()
+            .send_keys("107.5425")
+            .await
+            .unwrap();
+        click_through(
+            &c,
+            Locator::Css("form[action='/console/kiosks/add'] button"),
+        )
+        .await;
+        let secret = c
+            .find(Locator::Id("secret"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(secret.len(), 43, "{secret}");
+        page(&c, "kiosk-secret").await;
+        let k3_db = s.dir.path().join("k3.db");
+        let k3 = common::kiosk_agent_as("k3", s.dir.path(), &k3_db, &base, &secret);
+        k3.run_once()
+            .await
+            .expect("the new kiosk syncs with the secret shown");
+        // Revoked: its calls are refused, with the very same secret.
+        c.goto(&format!("{base}/console/fleet")).await.unwrap();
+        assert!(c.source().await.unwrap().contains("MPP Cimahi"));
+        click_through(
+            &c,
+            Locator::Css("form[action='/console/kiosks/k3/revoke'] button"),
+        )
+        .await;
+        let html = page(&c, "fleet-revoked").await;
+        assert!(html.contains("Dicabut"), "shown as revoked");
+        let refused = k3.run_once().await.expect_err("a revoked kiosk is refused");
+        assert!(
+            format!("{refused:?}").contains("AUTH_UNKNOWN_KIOSK"),
+            "{refused:?}"
+        );
         c.goto(&format!("{base}/console/dataset")).await.unwrap();
         let html = page(&c, "dataset").await;
         assert!(

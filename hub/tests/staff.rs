@@ -12,6 +12,7 @@ both!(
     five_wrong_passwords_lock_a_user_for_fifteen_minutes,
     sessions_end_when_idle_old_disabled_or_reset,
     the_audit_log_is_newest_first,
+    kiosks_are_registered_rekeyed_and_revoked_beside_the_file,
 );
 
 fn user(name: &str, role: Role) -> UserRow {
@@ -273,4 +274,110 @@ fn the_users_command_reads_passwords_from_stdin_and_never_prints_them() {
         .map(|r| r.action)
         .collect();
     assert_eq!(actions, ["user_reset", "user_disable", "user_add"]);
+}
+
+fn kiosks_are_registered_rekeyed_and_revoked_beside_the_file(backend: Backend) {
+    use anjungan_hub::kiosks::{Kiosks, registry};
+    let f = fresh(backend);
+    let hub = &*f.store;
+    let file = Kiosks::parse(
+        "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"file-secret-1\"\nname = \"KC Bandung\"\n",
+    )
+    .unwrap();
+    let secret = registry::register(hub, &file, "k2", Some("MPP"), Some((-6.9, 107.6)))
+        .unwrap()
+        .expect("a new kiosk");
+    assert_eq!(secret.len(), 43);
+    let k2 = hub.kiosk("k2").unwrap().unwrap();
+    assert_eq!((k2.secret.as_str(), k2.revoked), (secret.as_str(), false));
+    assert_eq!(
+        (k2.name.as_deref(), k2.lat, k2.lon),
+        (Some("MPP"), Some(-6.9), Some(107.6))
+    );
+    // Taken ids: registered, or in the file.
+    assert_eq!(
+        registry::register(hub, &file, "k2", None, None).unwrap(),
+        None
+    );
+    assert_eq!(
+        registry::register(hub, &file, "k1", None, None).unwrap(),
+        None
+    );
+    assert!(registry::register(hub, &file, "bad id", None, None).is_err());
+    assert!(registry::register(hub, &file, "k9", None, Some((95.0, 0.0))).is_err());
+
+    // A file kiosk revoked: a row that wins over the file; a new secret takes it back.
+    assert!(registry::revoke(hub, &file, "k1").unwrap());
+    let k1 = hub.kiosk("k1").unwrap().unwrap();
+    assert!(k1.revoked);
+    assert_eq!(k1.name.as_deref(), Some("KC Bandung"));
+    let fresh_secret = registry::rekey(hub, &file, "k1").unwrap().unwrap();
+    let k1 = hub.kiosk("k1").unwrap().unwrap();
+    assert_eq!(
+        (k1.secret.as_str(), k1.revoked),
+        (fresh_secret.as_str(), false)
+    );
+    assert_ne!(fresh_secret, "file-secret-1");
+    // Unknown ids.
+    assert!(!registry::revoke(hub, &file, "k7").unwrap());
+    assert_eq!(registry::rekey(hub, &file, "k7").unwrap(), None);
+    // Every replica sees the same registry.
+    let ids: Vec<_> = f
+        .reopen()
+        .kiosks_registered()
+        .unwrap()
+        .into_iter()
+        .map(|k| k.cons_id)
+        .collect();
+    assert_eq!(ids, ["k1", "k2"]);
+}
+
+#[test]
+fn the_kiosks_command_prints_a_secret_once_and_lists_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("hub.db").display().to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["kiosks"];
+        all.extend_from_slice(args);
+        all.extend(["--state", &state, "--data", ".", "--json"]);
+        common::hub_cli_with(&all, "")
+    };
+    let (code, v) = run(&[
+        "add",
+        "k5",
+        "--name",
+        "MPP Cimahi",
+        "--lat",
+        "-6.87",
+        "--lon",
+        "107.54",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    let secret = v["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 43);
+    let (code, v) = run(&["add", "k5"]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (3, Some("KIOSK_EXISTS")),
+        "{v}"
+    );
+    let (code, v) = run(&["add", "k6", "--lat", "-6.87"]);
+    assert_eq!(code, 2, "--lat needs --lon: {v}");
+    let (code, v) = run(&["list"]);
+    assert_eq!(code, 0, "{v}");
+    assert!(
+        v.to_string().contains("MPP Cimahi") && !v.to_string().contains(&secret),
+        "{v}"
+    );
+    let (code, v) = run(&["rekey", "k5"]);
+    assert_eq!(code, 0, "{v}");
+    assert_ne!(v["secret"].as_str().unwrap(), secret);
+    let (code, v) = run(&["revoke", "k5"]);
+    assert_eq!((code, v["revoked"].as_bool()), (0, Some(true)), "{v}");
+    let (code, v) = run(&["revoke", "nobody"]);
+    assert_eq!(
+        (code, v["error"].as_str()),
+        (3, Some("UNKNOWN_KIOSK")),
+        "{v}"
+    );
 }

@@ -1,19 +1,24 @@
 //! The fleet, for technicians and supervisors: every kiosk with its last heartbeat and its
 //! devices (printer paper, dispenser, sync age and data version, outbox backlog, software
-//! version), silent and unhealthy ones first, and a map that places them by the
-//! coordinates of `--kiosks FILE` over the centroids of Indonesia's 514 kab/kota.
+//! version), silent and unhealthy ones first, and a map that places them by their
+//! coordinates over the centroids of Indonesia's 514 kab/kota. Kiosks are registered,
+//! given a new secret (shown once) and revoked here, beside `--kiosks FILE`.
 
 use std::sync::Arc;
 
 use anjungan_core::domain::Lang;
 use anjungan_core::report::DiagReport;
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::{Page, Staff, blocking, failed, forbidden};
+use super::{Page, Staff, blocking, failed, field, forbidden};
+use crate::HubError;
+use crate::kiosks::registry;
 use crate::server::Hub;
+use crate::staff::Role;
 use crate::store::FleetStatus;
 
 /// A kiosk is silent after this long without a heartbeat (as `anjungan-hub fleet`).
@@ -25,12 +30,15 @@ struct Kiosk {
     report: Option<DiagReport>,
     name: Option<String>,
     at: Option<(f64, f64)>,
+    revoked: bool,
 }
 
 impl Kiosk {
-    /// `silent`, `unhealthy` or `healthy`: the marker's colour and the sort.
+    /// `revoked`, `silent`, `unhealthy` or `healthy`: the marker's colour and the sort.
     fn state(&self) -> &'static str {
-        if self.status.silent {
+        if self.revoked {
+            "revoked"
+        } else if self.status.silent {
             "silent"
         } else if self.status.healthy == Some(false) {
             "unhealthy"
@@ -46,16 +54,22 @@ pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response 
     if !staff.session.user.role.sees_fleet() {
         return forbidden(lang, Some(&staff.session));
     }
-    let rows = match blocking(&hub, |s| s.fleet()).await {
-        Ok(r) => r,
-        Err(e) => return failed(lang, Some(&staff.session), &e),
-    };
+    let (rows, registered) =
+        match blocking(&hub, |s| Ok((s.fleet()?, s.kiosks_registered()?))).await {
+            Ok(r) => r,
+            Err(e) => return failed(lang, Some(&staff.session), &e),
+        };
     let now = chrono::Utc::now();
     let mut fleet: Vec<FleetStatus> = rows
         .iter()
         .map(|r| FleetStatus::judge(r, now, SILENT_AFTER_SECS))
         .collect();
-    for id in hub.kiosks().cons_ids() {
+    let known = hub
+        .kiosks()
+        .cons_ids()
+        .into_iter()
+        .chain(registered.iter().map(|k| k.cons_id.clone()));
+    for id in known.collect::<Vec<_>>() {
         if !fleet.iter().any(|f| f.cons_id == id) {
             fleet.push(FleetStatus::never_seen(&id));
         }
@@ -64,11 +78,17 @@ pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response 
         .into_iter()
         .map(|status| {
             let entry = hub.kiosks().entry(&status.cons_id);
+            let row = registered.iter().find(|k| k.cons_id == status.cons_id);
             Kiosk {
                 // The hub took it as a report when it came (`POST /v1/heartbeat`).
                 report: serde_json::from_value(status.health.clone()).ok(),
-                name: entry.and_then(|e| e.name.clone()),
-                at: entry.and_then(|e| e.lat.zip(e.lon)),
+                name: row
+                    .and_then(|k| k.name.clone())
+                    .or_else(|| entry.and_then(|e| e.name.clone())),
+                at: row
+                    .and_then(|k| k.lat.zip(k.lon))
+                    .or_else(|| entry.and_then(|e| e.lat.zip(e.lon))),
+                revoked: row.is_some_and(|k| k.revoked),
                 status,
             }
         })
@@ -76,6 +96,7 @@ pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response 
     // Silent first, then unhealthy, then by name.
     kiosks.sort_by_key(|k| {
         (
+            k.revoked,
             !k.status.silent,
             k.status.healthy != Some(false),
             k.status.cons_id.clone(),
@@ -101,9 +122,25 @@ pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response 
                 th { (lang.tr("Antrean kirim")) }
                 th { (lang.tr("Versi")) }
                 th { (lang.tr("Masalah")) }
+                th { (lang.tr("Tindakan")) }
             } }
             tbody {
-                @for k in &kiosks { (row(lang, k)) }
+                @for k in &kiosks { (row(lang, k, &staff.session.csrf)) }
+            }
+        }
+        h2 { (lang.tr("Daftarkan anjungan")) }
+        div.card {
+            form method="post" action="/console/kiosks/add" {
+                input type="hidden" name="csrf" value=(staff.session.csrf);
+                label for="cons_id" { (lang.tr("ID anjungan (cons-id)")) }
+                input type="text" id="cons_id" name="cons_id" required maxlength="64" pattern="[A-Za-z0-9._-]+";
+                label for="kiosk_name" { (lang.tr("Nama (boleh kosong)")) }
+                input type="text" id="kiosk_name" name="name" maxlength="100";
+                label for="lat" { (lang.tr("Lintang dan bujur (boleh kosong)")) }
+                input type="text" id="lat" name="lat" inputmode="decimal" placeholder="-6.9025" style="width:9rem";
+                " "
+                input type="text" id="lon" name="lon" inputmode="decimal" placeholder="107.6188" style="width:9rem" aria-label=(lang.tr("Bujur"));
+                p { button type="submit" { (lang.tr("Daftarkan")) } }
             }
         }
     };
@@ -121,6 +158,7 @@ fn state_label(lang: Lang, state: &str) -> Markup {
     match state {
         "silent" => html! { span.no { (lang.tr("Diam")) } },
         "unhealthy" => html! { span.no { (lang.tr("Bermasalah")) } },
+        "revoked" => html! { span.muted { (lang.tr("Dicabut")) } },
         _ => html! { span.ok { (lang.tr("Sehat")) } },
     }
 }
@@ -135,7 +173,7 @@ fn age(lang: Lang, secs: i64) -> String {
     }
 }
 
-fn row(lang: Lang, k: &Kiosk) -> Markup {
+fn row(lang: Lang, k: &Kiosk, csrf: &str) -> Markup {
     let r = k.report.as_ref();
     let dash = html! { span.muted { "-" } };
     html! {
@@ -199,8 +237,155 @@ fn row(lang: Lang, k: &Kiosk) -> Markup {
                 @if k.status.problems.is_empty() { (dash) }
                 @else { ul { @for p in &k.status.problems { li { (p) } } } }
             }
+            td data-label=(lang.tr("Tindakan")) {
+                form.inline method="post" action={ "/console/kiosks/" (k.status.cons_id) "/rekey" } {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { (lang.tr("Secret baru")) }
+                }
+                @if !k.revoked {
+                    " "
+                    form.inline method="post" action={ "/console/kiosks/" (k.status.cons_id) "/revoke" } {
+                        input type="hidden" name="csrf" value=(csrf);
+                        button.reject type="submit" { (lang.tr("Cabut")) }
+                    }
+                }
+            }
         }
     }
+}
+
+/// The page that shows a new secret, once.
+fn secret_page(staff: &Staff, id: &str, secret: &str) -> Response {
+    let lang = staff.lang;
+    Page {
+        lang,
+        title: lang.tr("Secret anjungan"),
+        here: "/console/fleet",
+        staff: Some(&staff.session),
+        body: html! {
+            div.card {
+                p { (lang.tr("Anjungan")) " " code { (id) } }
+                p { (lang.tr("Salin secret ini ke konfigurasi anjungan ([hub] secret_file, satu baris). Secret ini tidak ditampilkan lagi.")) }
+                p { code id="secret" style="font-size:1.1rem;word-break:break-all" { (secret) } }
+                p { a href="/console/fleet" { (lang.tr("Kembali ke daftar anjungan")) } }
+            }
+        },
+    }
+    .render(StatusCode::OK)
+}
+
+fn may_manage(role: Role) -> bool {
+    role.sees_fleet()
+}
+
+/// `POST /console/kiosks/add`.
+pub(crate) async fn add(State(hub): State<Arc<Hub>>, staff: Staff, body: Body) -> Response {
+    let lang = staff.lang;
+    let form = match staff.form(body, may_manage).await {
+        Ok(f) => f,
+        Err(refused) => return refused,
+    };
+    let id = field(&form, "cons_id")
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    let name = field(&form, "name").map(str::to_owned);
+    let number = |key: &str| {
+        let raw = field(&form, key).unwrap_or_default().trim();
+        if raw.is_empty() {
+            Ok(None)
+        } else {
+            raw.replace(',', ".").parse::<f64>().map(Some)
+        }
+    };
+    let at = match (number("lat"), number("lon")) {
+        (Ok(None), Ok(None)) => None,
+        (Ok(Some(lat)), Ok(Some(lon))) => Some((lat, lon)),
+        _ => {
+            return refused_page(
+                &staff,
+                lang.tr(
+                    "Isi lintang dan bujur sebagai angka desimal, keduanya atau tidak sama sekali.",
+                ),
+            );
+        }
+    };
+    let who = staff.session.user.name.clone();
+    let worker = Arc::clone(&hub);
+    let done = blocking(&hub, move |s| {
+        let secret = registry::register(s, worker.kiosks(), &id, name.as_deref(), at)?;
+        if secret.is_some() {
+            s.audit(&who, "kiosk_add", &id, "")?;
+        }
+        Ok((id, secret))
+    })
+    .await;
+    match done {
+        Ok((id, Some(secret))) => secret_page(&staff, &id, &secret),
+        Ok((_, None)) => refused_page(&staff, lang.tr("ID anjungan itu sudah dipakai.")),
+        Err(HubError::InvalidRequest { .. }) => refused_page(
+            &staff,
+            lang.tr("ID anjungan 1-64 huruf, angka, '.', '_' atau '-'; nama paling banyak 100 karakter; koordinat dalam batas."),
+        ),
+        Err(e) => failed(lang, Some(&staff.session), &e),
+    }
+}
+
+/// `POST /console/kiosks/{id}/{rekey|revoke}`.
+pub(crate) async fn change(
+    State(hub): State<Arc<Hub>>,
+    staff: Staff,
+    Path((id, action)): Path<(String, String)>,
+    body: Body,
+) -> Response {
+    let lang = staff.lang;
+    if let Err(refused) = staff.form(body, may_manage).await {
+        return refused;
+    }
+    let who = staff.session.user.name.clone();
+    let worker = Arc::clone(&hub);
+    let done = blocking(&hub, move |s| {
+        let file = worker.kiosks();
+        let outcome = match action.as_str() {
+            "rekey" => registry::rekey(s, file, &id)?.map(Some),
+            "revoke" => registry::revoke(s, file, &id)?.then_some(None),
+            _ => None,
+        };
+        if outcome.is_some() {
+            let audit = if action == "rekey" {
+                "kiosk_rekey"
+            } else {
+                "kiosk_revoke"
+            };
+            s.audit(&who, audit, &id, "")?;
+        }
+        Ok((id, outcome))
+    })
+    .await;
+    match done {
+        Ok((id, Some(Some(secret)))) => secret_page(&staff, &id, &secret),
+        Ok((_, Some(None))) => Redirect::to("/console/fleet").into_response(),
+        Ok((_, None)) => refused_page(&staff, lang.tr("Anjungan itu tidak dikenal hub ini.")),
+        Err(HubError::InvalidRequest { .. }) => {
+            refused_page(&staff, lang.tr("Anjungan itu tidak dikenal hub ini."))
+        }
+        Err(e) => failed(lang, Some(&staff.session), &e),
+    }
+}
+
+fn refused_page(staff: &Staff, message: &str) -> Response {
+    let lang = staff.lang;
+    Page {
+        lang,
+        title: lang.tr("Anjungan"),
+        here: "/console/fleet",
+        staff: Some(&staff.session),
+        body: html! {
+            p.error role="alert" { (message) }
+            p { a href="/console/fleet" { (lang.tr("Kembali ke daftar anjungan")) } }
+        },
+    }
+    .render(StatusCode::UNPROCESSABLE_ENTITY)
 }
 
 /// The drawing's frame: Indonesia from Sabang to Merauke, Miangas to Rote.
@@ -236,6 +421,7 @@ fn map(lang: Lang, kiosks: &[Kiosk]) -> Markup {
     let colour = |state: &str| match state {
         "silent" => "#a4161a",
         "unhealthy" => "#e07b00",
+        "revoked" => "#8a959e",
         _ => "#0b6b2e",
     };
     html! {

@@ -45,6 +45,8 @@ pub fn router() -> Router<Arc<Hub>> {
             get(requests::reject_page).post(requests::reject),
         )
         .route("/fleet", get(fleet::page))
+        .route("/kiosks/add", post(fleet::add))
+        .route("/kiosks/{id}/{action}", post(fleet::change))
         .route("/users", get(people::users_page))
         .route("/users/add", post(people::add))
         .route("/users/{name}/{action}", post(people::change))

@@ -162,11 +162,23 @@ pub fn kiosk_agent(
     urls: &str,
     secret: &str,
 ) -> anjungan_core::sync::SyncAgent {
+    kiosk_agent_as("k1", dir, db, urls, secret)
+}
+
+/// [`kiosk_agent`] for kiosk `cons_id`.
+pub fn kiosk_agent_as(
+    cons_id: &str,
+    dir: &Path,
+    db: &Path,
+    urls: &str,
+    secret: &str,
+) -> anjungan_core::sync::SyncAgent {
     use anjungan_core::report::DiagReport;
     use std::time::Duration;
-    let health = std::sync::Arc::new(|_: &_| {
+    let id = cons_id.to_owned();
+    let health = std::sync::Arc::new(move |_: &_| {
         let mut r = DiagReport {
-            kiosk_id: "k1".into(),
+            kiosk_id: id.clone(),
             ..DiagReport::default()
         };
         r.summarise();
@@ -178,7 +190,7 @@ pub fn kiosk_agent(
             hub_url: urls.to_owned(),
             regions: None,
             hub_ca: Some(dir.join("tls.crt")),
-            cons_id: "k1".into(),
+            cons_id: cons_id.into(),
             secret: secret.into(),
             hub_key: anjungan_core::sync::keys::read_public_key(&dir.join("hub.pub")).unwrap(),
             interval: Duration::from_secs(900),
