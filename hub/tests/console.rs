@@ -157,6 +157,41 @@ async fn logout(c: &Client) {
     click_through(c, Locator::Css("header form button")).await;
 }
 
+/// Reloads until the page says `text` (at most 60 s); its HTML.
+async fn until(c: &Client, text: &str) -> String {
+    let started = Instant::now();
+    loop {
+        let html = c.source().await.unwrap();
+        if html.contains(text) {
+            return html;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "never said {text:?}: {html}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.refresh().await.unwrap();
+    }
+}
+
+/// A zip of the fixture's files at `path`, each passed through `edit` (name, text).
+fn write_zip(path: &Path, edit: impl Fn(&str, String) -> String) {
+    use std::io::Write as _;
+    let mut w = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    for entry in std::fs::read_dir(common::fixture()).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".csv") {
+            continue;
+        }
+        w.start_file(format!("dataset/{name}"), options).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        w.write_all(edit(&name, text).as_bytes()).unwrap();
+    }
+    w.finish().unwrap();
+}
+
 fn add_user(state: &str, name: &str, role: &str) {
     let (code, v) = common::hub_cli_with(
         &[
@@ -518,6 +553,58 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             .find(|l| l.starts_with(&today))
             .expect("today's line");
         assert!(line.starts_with(&format!("{today},2,1,1,")), "{line}");
+        // A new dataset uploaded as a zip: checked whole, imported, the progress shown.
+        let zip = s.dir.path().join("dataset.zip");
+        write_zip(&zip, |name, text| {
+            if name == "members.csv" {
+                text.replace("Hendra Wijaya", "Hendra Wijaya Kusuma")
+            } else {
+                text
+            }
+        });
+        c.goto(&format!("{base}/console/dataset")).await.unwrap();
+        page(&c, "dataset-upload").await;
+        c.find(Locator::Id("dataset"))
+            .await
+            .unwrap()
+            .send_keys(&zip.display().to_string())
+            .await
+            .unwrap();
+        click_through(
+            &c,
+            Locator::Css("form[action='/console/dataset/upload'] button"),
+        )
+        .await;
+        let html = until(&c, "Impor selesai").await;
+        assert!(html.contains("versi 4"), "after two decisions: {html}");
+        page(&c, "upload-done").await;
+        // A zip that is not a dataset: refused, nothing changes.
+        let bad = s.dir.path().join("bad.zip");
+        write_zip(&bad, |name, text| {
+            if name == "members.csv" {
+                text.replacen("3273013112750005", "32730131127500XX", 1)
+            } else {
+                text
+            }
+        });
+        c.goto(&format!("{base}/console/dataset")).await.unwrap();
+        c.find(Locator::Id("dataset"))
+            .await
+            .unwrap()
+            .send_keys(&bad.display().to_string())
+            .await
+            .unwrap();
+        click_through(
+            &c,
+            Locator::Css("form[action='/console/dataset/upload'] button"),
+        )
+        .await;
+        let html = until(&c, "Data ditolak").await;
+        assert!(
+            html.contains("members.csv:7: nik"),
+            "the first bad row named: {html}"
+        );
+        page(&c, "upload-refused").await;
         c.goto(&format!("{base}/console/audit")).await.unwrap();
         let html = page(&c, "audit").await;
         assert!(html.contains("AJ-CONS-00001") && html.contains("approve"));
@@ -542,8 +629,16 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         c.close().await.unwrap();
     });
 
-    // The kiosk hears both decisions on its next sync.
+    // The kiosk hears both decisions, and the uploaded dataset, on its next sync.
     rt.block_on(s.agent.run_once()).unwrap();
+    assert_eq!(
+        Store::open(&s.kiosk)
+            .unwrap()
+            .dataset_info()
+            .unwrap()
+            .version,
+        4
+    );
     assert_eq!(state_of(&s.kiosk, "AJ-CONS-00001").0, "APPROVED");
     let (state, reason) = state_of(&s.kiosk, "AJ-CONS-00002");
     assert_eq!(state, "REJECTED");

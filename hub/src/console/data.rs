@@ -82,7 +82,18 @@ pub(crate) async fn dataset_page(State(hub): State<Arc<Hub>>, staff: Staff) -> R
                 }
             }
         }
-        p.muted { (lang.tr("Unggah dataset baru dari konsol belum tersedia: pakai anjungan-hub import.")) }
+        @if role.manages_users() {
+            h2 { (lang.tr("Unggah dataset baru")) }
+            div.card {
+                p.muted { (lang.tr("Satu berkas zip berisi members.csv dan berkas dataset lainnya (docs/dataset.md). Semua baris diperiksa; satu baris salah berarti tidak ada yang berubah.")) }
+                form method="post" action="/console/dataset/upload" enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(staff.session.csrf);
+                    label for="dataset" { (lang.tr("Berkas zip")) }
+                    input type="file" id="dataset" name="dataset" accept=".zip,application/zip" required;
+                    p { button type="submit" { (lang.tr("Unggah dan impor")) } }
+                }
+            }
+        }
     };
     Page {
         lang,

@@ -13,6 +13,7 @@ mod fleet;
 mod people;
 pub mod recheck;
 mod requests;
+mod upload;
 
 use std::sync::Arc;
 
@@ -52,6 +53,11 @@ pub fn router() -> Router<Arc<Hub>> {
         .route("/users/{name}/{action}", post(people::change))
         .route("/audit", get(people::audit_page))
         .route("/dataset", get(data::dataset_page))
+        .route(
+            "/dataset/upload",
+            post(upload::upload).layer(axum::extract::DefaultBodyLimit::max(upload::UPLOAD_MAX)),
+        )
+        .route("/dataset/upload/{job}", get(upload::progress))
         .route("/figures", get(data::figures_page))
         .route("/figures/requests.csv", get(data::requests_csv))
         .layer(axum::middleware::map_response(secure_headers))
