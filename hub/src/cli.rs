@@ -247,23 +247,7 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
                 allow_empty: *allow_empty,
             };
             let result = store.import_with(common.data()?, today.resolve(), options);
-            // The console's dataset page shows the last import and how it went. The
-            // importer's reasons name rules and lines, never a member's values.
-            let (subject, detail, action) = match &result {
-                Ok(s) => (
-                    format!("v{}", s.version),
-                    format!("{} upserts, {} deletes", s.upserts, s.deletes),
-                    "import",
-                ),
-                Err(e) => (
-                    String::new(),
-                    e.to_string().chars().take(300).collect(),
-                    "import_failed",
-                ),
-            };
-            if let Err(e) = store.audit("cli", action, &subject, &detail) {
-                tracing::warn!(error = %e, "the import's audit line was not written");
-            }
+            crate::staff::audit_import(&*store, "cli", &result);
             Ok(Answer::json_or_text(&result.map_err(hub_failure)?))
         }
         Some(HubCommand::Fleet {

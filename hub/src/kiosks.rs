@@ -200,6 +200,22 @@ pub mod registry {
     use crate::HubError;
     use crate::store::HubStore;
 
+    /// A row for `id` with the kiosks file's name and coordinates.
+    fn row_from_file(file: &Kiosks, id: &str, secret: String, revoked: bool) -> KioskRow {
+        let now = chrono::Utc::now().to_rfc3339();
+        let entry = file.entry(id);
+        KioskRow {
+            cons_id: id.to_owned(),
+            secret,
+            name: entry.and_then(|e| e.name.clone()),
+            lat: entry.and_then(|e| e.lat),
+            lon: entry.and_then(|e| e.lon),
+            revoked,
+            created_at: now.clone(),
+            updated_at: now,
+        }
+    }
+
     fn invalid(reason: &str) -> HubError {
         HubError::InvalidRequest {
             code: "INVALID_KIOSK",
@@ -251,18 +267,8 @@ pub mod registry {
         if store.kiosk(id)?.is_none() && file.secret(id).is_none() {
             return Ok(None);
         }
-        let now = chrono::Utc::now().to_rfc3339();
         let secret = new_secret();
-        store.kiosk_set_secret(&KioskRow {
-            cons_id: id.to_owned(),
-            secret: secret.clone(),
-            name: file.entry(id).and_then(|e| e.name.clone()),
-            lat: file.entry(id).and_then(|e| e.lat),
-            lon: file.entry(id).and_then(|e| e.lon),
-            revoked: false,
-            created_at: now.clone(),
-            updated_at: now,
-        })?;
+        store.kiosk_set_secret(&row_from_file(file, id, secret.clone(), false))?;
         Ok(Some(secret))
     }
 
@@ -277,16 +283,7 @@ pub mod registry {
         if file.secret(id).is_none() {
             return Ok(false);
         }
-        store.kiosk_add(&KioskRow {
-            cons_id: id.to_owned(),
-            secret: String::new(),
-            name: file.entry(id).and_then(|e| e.name.clone()),
-            lat: file.entry(id).and_then(|e| e.lat),
-            lon: file.entry(id).and_then(|e| e.lon),
-            revoked: true,
-            created_at: now.clone(),
-            updated_at: now,
-        })?;
+        store.kiosk_add(&row_from_file(file, id, String::new(), true))?;
         Ok(true)
     }
 }

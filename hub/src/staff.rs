@@ -150,6 +150,31 @@ pub trait StaffStore {
     fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, HubError>;
 }
 
+/// Writes an import's outcome to the audit log (the console's dataset page shows the last
+/// one): the version and its counts, or the importer's reason, which names rules and lines,
+/// never a member's values. A failure to write is logged, not returned: the import stands.
+pub fn audit_import(
+    store: &dyn StaffStore,
+    actor: &str,
+    outcome: &Result<crate::store::ImportSummary, HubError>,
+) {
+    let (subject, detail, action) = match outcome {
+        Ok(s) => (
+            format!("v{}", s.version),
+            format!("{} upserts, {} deletes", s.upserts, s.deletes),
+            "import",
+        ),
+        Err(e) => (
+            String::new(),
+            e.to_string().chars().take(300).collect(),
+            "import_failed",
+        ),
+    };
+    if let Err(e) = store.audit(actor, action, &subject, &detail) {
+        tracing::warn!(error = %e, "the import's audit line was not written");
+    }
+}
+
 /// Why a name or a password is not accepted (English; the CLI adds Indonesian).
 pub fn check_name(name: &str) -> Result<(), &'static str> {
     let ok = (1..=32).contains(&name.len())

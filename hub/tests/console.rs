@@ -144,17 +144,32 @@ async fn login(c: &Client, base: &str, user: &str, password: &str) {
         );
     };
     field.send_keys(user).await.unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(password)
-        .await
-        .unwrap();
+    type_into(c, "password", password).await;
     click_through(c, Locator::Css("main button[type=submit]")).await;
 }
 
 async fn logout(c: &Client) {
     click_through(c, Locator::Css("header form button")).await;
+}
+
+/// Types `text` into the field with id `id`.
+async fn type_into(c: &Client, id: &str, text: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Chooses `zip` in the dataset page's upload form and sends it.
+async fn upload(c: &Client, zip: &Path) {
+    type_into(c, "dataset", &zip.display().to_string()).await;
+    click_through(
+        c,
+        Locator::Css("form[action='/console/dataset/upload'] button"),
+    )
+    .await;
 }
 
 /// Reloads until the page says `text` (at most 60 s); its HTML.
@@ -363,12 +378,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             .click()
             .await
             .unwrap();
-        c.find(Locator::Id("note"))
-            .await
-            .unwrap()
-            .send_keys("Bawa KK asli ke kantor cabang.")
-            .await
-            .unwrap();
+        type_into(&c, "note", "Bawa KK asli ke kantor cabang.").await;
         click_through(&c, Locator::Css("main form button.reject")).await;
         let html = c.source().await.unwrap();
         assert!(
@@ -448,30 +458,10 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             html.find("<code>k2</code>").unwrap() < html.find("<code>k1</code>").unwrap();
         assert!(silent_first, "the silent kiosk first");
         // Registering a kiosk here: its secret is shown once, and works at once.
-        c.find(Locator::Id("cons_id"))
-            .await
-            .unwrap()
-            .send_keys("k3")
-            .await
-            .unwrap();
-        c.find(Locator::Id("kiosk_name"))
-            .await
-            .unwrap()
-            .send_keys("MPP Cimahi")
-            .await
-            .unwrap();
-        c.find(Locator::Id("lat"))
-            .await
-            .unwrap()
-            .send_keys("-6.8722")
-            .await
-            .unwrap();
-        c.find(Locator::Id("lon"))
-            .await
-            .unwrap()
-            .send_keys("107.5425")
-            .await
-            .unwrap();
+        type_into(&c, "cons_id", "k3").await;
+        type_into(&c, "kiosk_name", "MPP Cimahi").await;
+        type_into(&c, "lat", "-6.8722").await;
+        type_into(&c, "lon", "107.5425").await;
         click_through(
             &c,
             Locator::Css("form[action='/console/kiosks/add'] button"),
@@ -564,17 +554,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         });
         c.goto(&format!("{base}/console/dataset")).await.unwrap();
         page(&c, "dataset-upload").await;
-        c.find(Locator::Id("dataset"))
-            .await
-            .unwrap()
-            .send_keys(&zip.display().to_string())
-            .await
-            .unwrap();
-        click_through(
-            &c,
-            Locator::Css("form[action='/console/dataset/upload'] button"),
-        )
-        .await;
+        upload(&c, &zip).await;
         let html = until(&c, "Impor selesai").await;
         assert!(html.contains("versi 4"), "after two decisions: {html}");
         page(&c, "upload-done").await;
@@ -588,17 +568,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             }
         });
         c.goto(&format!("{base}/console/dataset")).await.unwrap();
-        c.find(Locator::Id("dataset"))
-            .await
-            .unwrap()
-            .send_keys(&bad.display().to_string())
-            .await
-            .unwrap();
-        click_through(
-            &c,
-            Locator::Css("form[action='/console/dataset/upload'] button"),
-        )
-        .await;
+        upload(&c, &bad).await;
         let html = until(&c, "Data ditolak").await;
         assert!(
             html.contains("members.csv:7: nik"),

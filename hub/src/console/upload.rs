@@ -218,21 +218,7 @@ pub(crate) async fn upload(
             .map_err(HubError::from)
             .and_then(|()| unpack(&zip_path, &data))
             .and_then(|_| store.import(&data, chrono::Utc::now().date_naive()));
-        let (subject, detail, action) = match &outcome {
-            Ok(s) => (
-                format!("v{}", s.version),
-                format!("{} upserts, {} deletes", s.upserts, s.deletes),
-                "import",
-            ),
-            Err(e) => (
-                String::new(),
-                e.to_string().chars().take(300).collect(),
-                "import_failed",
-            ),
-        };
-        if let Err(e) = store.audit(&who, action, &subject, &detail) {
-            tracing::warn!(error = %e, "the upload's audit line was not written");
-        }
+        staff::audit_import(&*store, &who, &outcome);
         if let Ok(mut j) = jobs().lock()
             && let Some(job) = j.get_mut(&id)
         {
