@@ -161,6 +161,34 @@ pub fn run(
 const DEMO_CONS_ID: &str = "demo";
 const DEMO_SECRET: &str = "demo-kiosk-secret";
 
+/// Makes the demo's console supervisor `demo` with a fresh password (a new one each run);
+/// the password.
+fn demo_supervisor(store: &SqliteHub) -> Result<String, Failure> {
+    use anjungan::hub::staff::{self, Role, StaffStore, UserRow};
+    let password: String = staff::token().chars().take(16).collect();
+    let hash = staff::hash_password(&password).map_err(Failure::internal)?;
+    let now = chrono::Utc::now().to_rfc3339();
+    if store.user("demo").map_err(Failure::internal)?.is_some() {
+        store
+            .user_set_password("demo", &hash, &now)
+            .map_err(Failure::internal)?;
+    } else {
+        store
+            .user_add(&UserRow {
+                name: "demo".into(),
+                role: Role::Supervisor,
+                password_hash: hash,
+                disabled: false,
+                failures: 0,
+                locked_until: None,
+                created_at: now.clone(),
+                password_set_at: now,
+            })
+            .map_err(Failure::internal)?;
+    }
+    Ok(password)
+}
+
 /// The demo kiosk's region: Kota Bandung, where it stands. Its first sync keeps only these
 /// families; members from elsewhere are then looked up at the local hub.
 const DEMO_REGION: &str = "3273";
@@ -192,6 +220,9 @@ fn start_local_hub(
             .import(hub.dataset, hub.today)
             .map_err(Failure::internal)?;
     }
+    // The branch console on the same hub: a supervisor made for this demo run, its
+    // password said here (a demo has nobody to run `anjungan-hub users add`).
+    let console_login = demo_supervisor(&store)?;
     let kiosks = Kiosks::parse(&format!(
         "[[kiosk]]\ncons_id = \"{DEMO_CONS_ID}\"\nsecret = \"{DEMO_SECRET}\"\nname = \"Anjungan JKN (demo)\"\n"
     ))
@@ -230,6 +261,9 @@ fn start_local_hub(
     outln!(
         "Hub: {url} (lokal / local; anjungan hub requests list --data {})",
         hub_dir.display()
+    );
+    outln!(
+        "Konsol cabang / branch console: {url}/console/ (pengguna / user demo, kata sandi / password {console_login})"
     );
     outln!(
         "Wilayah anjungan / kiosk region: {DEMO_REGION} (Kota Bandung); peserta daerah lain \
