@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Writes the UI's screenshots into docs/screenshots/: every screen in Bahasa Indonesia and in
+# Writes the UI's screenshots into docs/screenshots/ (the console's into docs/screenshots/console/):
+# every screen in Bahasa Indonesia and in
 # English in portrait (1080×1920), the main screens in landscape (1920×1080), and the degraded
 # states. They are drawn by Slint's software renderer under its testing backend, so no display
 # is needed; the bundled Noto Sans fonts make them the same on every machine.
@@ -13,6 +14,10 @@ mkdir -p "$out"
 find "$out" -maxdepth 1 -name '*.png' -delete
 export ANJUNGAN_SCREENSHOTS="$PWD/$out"
 cargo test --locked --test ui_screenshots --test ui_degraded --test ui_diag --test ui_keys -- --nocapture
+# The branch console, in chromium (needs chromium and chromium-driver, as scripts/test.sh).
+mkdir -p "$out/console"
+find "$out/console" -maxdepth 1 -name '*.png' -delete
+cargo test --locked -p anjungan-hub --test console -- --nocapture
 count=$(find "$out" -maxdepth 1 -name '*.png' | wc -l)
 echo "screenshots: $count PNGs in $out"
 if [ "$count" -lt 20 ]; then

@@ -4,7 +4,8 @@
 //!
 //! Covers logging in, approving (and the kiosk hearing it), rejecting with a reason, the
 //! CSRF refusal, role refusals, the lockout, and that no page carries a full card number
-//! or NIK. Each page is saved as a PNG in `docs/screenshots/console/` to be looked at.
+//! or NIK. Each page is saved as a PNG to be looked at: in `docs/screenshots/console/` when
+//! `scripts/screenshots.sh` runs it, else in the target's temp folder.
 //!
 //! Needs `chromium` and `chromedriver` (`scripts/test.sh` installs them).
 
@@ -95,8 +96,15 @@ async fn browser(port: u16) -> Client {
         .expect("a chromium session through chromedriver")
 }
 
+/// `$ANJUNGAN_SCREENSHOTS/console` (`scripts/screenshots.sh` sets it to docs/screenshots),
+/// else the target's temp folder: a test run leaves the tree as it was.
 fn shots_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots/console");
+    let dir = std::env::var_os("ANJUNGAN_SCREENSHOTS")
+        .map_or_else(
+            || PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots"),
+            PathBuf::from,
+        )
+        .join("console");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
