@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use anjungan_core::store::Store;
 use anjungan_core::sync::SyncAgent;
+use common::Backend;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
@@ -77,14 +78,17 @@ fn chromedriver() -> (Driver, u16) {
     (Driver(child), port)
 }
 
-async fn browser(port: u16) -> Client {
+/// A headless chromium with its own profile in `profile`: two tests at once must not share
+/// a cookie jar (cookies are per host, not per port, and every hub here is 127.0.0.1).
+async fn browser(port: u16, profile: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
         json!({
             "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--ignore-certificate-errors", "--window-size=1366,900", "--lang=id"
+                "--ignore-certificate-errors", "--window-size=1366,900", "--lang=id",
+                format!("--user-data-dir={}", profile.display()),
             ],
         }),
     );
@@ -109,8 +113,8 @@ fn shots_dir() -> PathBuf {
     dir
 }
 
-/// Saves the page as `name.png` and checks that its HTML holds no full identifier.
-async fn page(c: &Client, name: &str) -> String {
+/// Saves the page as `shots/name.png` and checks that its HTML holds no full identifier.
+async fn page(c: &Client, shots: &Path, name: &str) -> String {
     let html = c.source().await.unwrap();
     for id in fixture_identifiers() {
         assert!(
@@ -119,7 +123,7 @@ async fn page(c: &Client, name: &str) -> String {
         );
     }
     let png = c.screenshot().await.unwrap();
-    std::fs::write(shots_dir().join(format!("{name}.png")), png).unwrap();
+    std::fs::write(shots.join(format!("{name}.png")), png).unwrap();
     html
 }
 
@@ -215,11 +219,18 @@ fn write_zip(path: &Path, edit: impl Fn(&str, String) -> String) {
     w.finish().unwrap();
 }
 
-fn add_user(state: &str, name: &str, role: &str) {
-    let (code, v) = common::hub_cli_with(
-        &[
-            "users", "add", name, "--role", role, "--state", state, "--data", ".", "--json",
-        ],
+/// `anjungan-hub ARGS` on the test's store (`store`: how the CLI names it), with `stdin`.
+fn on_store(args: &[&str], store: &[String], stdin: &str) -> (i32, Value) {
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(store.iter().map(String::as_str));
+    all.push("--json");
+    common::hub_cli_with(&all, stdin)
+}
+
+fn add_user(store: &[String], name: &str, role: &str) {
+    let (code, v) = on_store(
+        &["users", "add", name, "--role", role],
+        store,
         &format!("{PASSWORD}\n"),
     );
     assert_eq!(code, 0, "{v}");
@@ -246,13 +257,14 @@ fn state_of(kiosk: &Path, reference: &str) -> (String, Option<String>) {
 
 struct Setup {
     dir: tempfile::TempDir,
-    state: String,
+    /// How the CLI names the store: `--state FILE --data .`, or `--database URL`.
+    store: Vec<String>,
     hub: common::Served,
     kiosk: PathBuf,
     agent: SyncAgent,
 }
 
-fn setup() -> Setup {
+fn setup(backend: Backend) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().display().to_string();
     let (code, v) = common::hub_cli_with(&["keygen", "--out", &out, "--json"], "");
@@ -266,40 +278,60 @@ fn setup() -> Setup {
         ),
     )
     .unwrap();
-    let state = dir.path().join("hub.db").display().to_string();
     let fixture = common::fixture().display().to_string();
-    let (code, v) = common::hub_cli_with(
-        &[
-            "import",
-            "--state",
-            &state,
-            "--data",
-            &fixture,
-            "--today",
-            "2026-11-22",
-            "--json",
-        ],
+    let (store, serve): (Vec<String>, Vec<String>) = match backend {
+        Backend::Sqlite => {
+            let state = dir.path().join("hub.db").display().to_string();
+            (
+                vec!["--state".into(), state.clone(), "--data".into(), ".".into()],
+                vec!["--state".into(), state, "--data".into(), fixture.clone()],
+            )
+        }
+        Backend::Postgres => {
+            let url = common::pg_database();
+            (
+                vec!["--database".into(), url.clone()],
+                vec!["--database".into(), url],
+            )
+        }
+    };
+    // The import names its dataset directory: the store without --data, then --data.
+    let named: Vec<String> = store.iter().take(2).cloned().collect();
+    let (code, v) = on_store(
+        &["import", "--data", &fixture, "--today", "2026-11-22"],
+        &named,
         "",
     );
     assert_eq!(code, 0, "{v}");
-    add_user(&state, "siti", "officer");
-    add_user(&state, "agus", "supervisor");
-    add_user(&state, "tono", "technician");
-    let hub = common::serve(dir.path(), &["--state", &state, "--data", &fixture]);
+    add_user(&store, "siti", "officer");
+    add_user(&store, "agus", "supervisor");
+    add_user(&store, "tono", "technician");
+    let serve: Vec<&str> = serve.iter().map(String::as_str).collect();
+    let hub = common::serve(dir.path(), &serve);
     let kiosk = dir.path().join("kiosk.db");
     let agent = common::kiosk_agent(dir.path(), &kiosk, &hub.url, SECRET);
     Setup {
         dir,
-        state,
+        store,
         hub,
         kiosk,
         agent,
     }
 }
 
-#[test]
-fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
-    let s = setup();
+both!(officers_decide_in_the_browser_and_the_kiosk_hears_it);
+
+fn officers_decide_in_the_browser_and_the_kiosk_hears_it(backend: Backend) {
+    let s = setup(backend);
+    // The PostgreSQL run's pages are checked the same, and kept apart.
+    let shots = match backend {
+        Backend::Sqlite => shots_dir(),
+        Backend::Postgres => {
+            let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots/console-postgres");
+            std::fs::create_dir_all(&d).unwrap();
+            d
+        }
+    };
     let rt = tokio::runtime::Runtime::new().unwrap();
     // The kiosk's first sync, then two requests members made at it, delivered.
     rt.block_on(s.agent.run_once()).unwrap();
@@ -323,7 +355,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
     let (_driver, port) = chromedriver();
     let base = s.hub.url.clone();
     rt.block_on(async {
-        let c = browser(port).await;
+        let c = browser(port, &s.dir.path().join("chromium-profile")).await;
         // Not logged in: the login page.
         c.goto(&format!("{base}/console/")).await.unwrap();
         assert!(
@@ -333,13 +365,13 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
                 .path()
                 .ends_with("/console/login")
         );
-        let html = page(&c, "login").await;
+        let html = page(&c, &shots, "login").await;
         assert!(html.contains("Nama pengguna"), "Indonesian first");
 
         // The officer: the inbox, oldest first, masked cards, today's eligibility.
         login(&c, &base, "siti", PASSWORD).await;
         assert_eq!(c.current_url().await.unwrap().path(), "/console/requests");
-        let html = page(&c, "requests").await;
+        let html = page(&c, &shots, "requests").await;
         let first = html.find("AJ-CONS-00001").expect("the FKTP request");
         let second = html.find("AJ-CONS-00002").expect("the kelas request");
         assert!(first < second, "oldest first");
@@ -351,12 +383,12 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         assert!(html.contains("Memenuhi syarat") || html.contains("Tidak memenuhi syarat"));
         // On a phone: the same page, rows as cards.
         c.set_window_size(390, 844).await.unwrap();
-        page(&c, "requests-phone").await;
+        page(&c, &shots, "requests-phone").await;
         c.set_window_size(1366, 900).await.unwrap();
 
         // English on the toggle, the same page.
         click_through(&c, Locator::Css("header a[lang=en]")).await;
-        let html = page(&c, "requests-en").await;
+        let html = page(&c, &shots, "requests-en").await;
         assert!(
             html.contains("Change requests") && html.contains("Approve"),
             "English"
@@ -369,7 +401,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             Locator::XPath("//tr[.//code[text()='AJ-CONS-00001']]//button[@name='approve_one']"),
         )
         .await;
-        let html = page(&c, "requests-approved").await;
+        let html = page(&c, &shots, "requests-approved").await;
         assert!(html.contains("1 permintaan sudah diputuskan"), "the notice");
         assert!(!html.contains("AJ-CONS-00001"), "no longer waiting");
 
@@ -379,7 +411,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             Locator::XPath("//tr[.//code[text()='AJ-CONS-00002']]//a[contains(@href,'/reject')]"),
         )
         .await;
-        page(&c, "reject").await;
+        page(&c, &shots, "reject").await;
         c.find(Locator::Css("select#reason option[value=DOCS]"))
             .await
             .unwrap()
@@ -396,7 +428,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
 
         // Role refusal: an officer may not manage users.
         c.goto(&format!("{base}/console/users")).await.unwrap();
-        let html = page(&c, "forbidden").await;
+        let html = page(&c, &shots, "forbidden").await;
         assert!(html.contains("Peran Anda tidak mengizinkan"));
 
         // CSRF: the officer's own session cookie, but a form without the token.
@@ -450,7 +482,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         // A technician: the fleet, and no requests.
         login(&c, &base, "tono", PASSWORD).await;
         assert_eq!(c.current_url().await.unwrap().path(), "/console/fleet");
-        let html = page(&c, "fleet").await;
+        let html = page(&c, &shots, "fleet").await;
         assert!(html.contains("KC Bandung"), "the kiosks file's name");
         assert!(html.contains("<svg"), "the map");
         // k1 has coordinates and is on the map; k2 never reported and has none.
@@ -483,7 +515,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             .await
             .unwrap();
         assert_eq!(secret.len(), 43, "{secret}");
-        page(&c, "kiosk-secret").await;
+        page(&c, &shots, "kiosk-secret").await;
         let k3_db = s.dir.path().join("k3.db");
         let k3 = common::kiosk_agent_as("k3", s.dir.path(), &k3_db, &base, &secret);
         k3.run_once()
@@ -497,7 +529,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             Locator::Css("form[action='/console/kiosks/k3/revoke'] button"),
         )
         .await;
-        let html = page(&c, "fleet-revoked").await;
+        let html = page(&c, &shots, "fleet-revoked").await;
         assert!(html.contains("Dicabut"), "shown as revoked");
         let refused = k3.run_once().await.expect_err("a revoked kiosk is refused");
         assert!(
@@ -505,10 +537,10 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             "{refused:?}"
         );
         c.goto(&format!("{base}/console/dataset")).await.unwrap();
-        let html = page(&c, "dataset").await;
+        let html = page(&c, &shots, "dataset").await;
         assert!(
             html.contains("members") && html.contains("Berhasil"),
-            "counts and the last import"
+            "counts and the last import: {html}"
         );
         c.goto(&format!("{base}/console/requests")).await.unwrap();
         assert!(
@@ -522,9 +554,9 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         // A supervisor: users and the audit log, which names decisions by reference only.
         login(&c, &base, "agus", PASSWORD).await;
         c.goto(&format!("{base}/console/users")).await.unwrap();
-        page(&c, "users").await;
+        page(&c, &shots, "users").await;
         c.goto(&format!("{base}/console/figures")).await.unwrap();
-        let html = page(&c, "figures").await;
+        let html = page(&c, &shots, "figures").await;
         assert!(
             html.contains("<svg") && html.contains("Unduh CSV"),
             "the chart"
@@ -561,11 +593,11 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             }
         });
         c.goto(&format!("{base}/console/dataset")).await.unwrap();
-        page(&c, "dataset-upload").await;
+        page(&c, &shots, "dataset-upload").await;
         upload(&c, &zip).await;
         let html = until(&c, "Impor selesai").await;
         assert!(html.contains("versi 4"), "after two decisions: {html}");
-        page(&c, "upload-done").await;
+        page(&c, &shots, "upload-done").await;
         // A zip that is not a dataset: refused, nothing changes.
         let bad = s.dir.path().join("bad.zip");
         write_zip(&bad, |name, text| {
@@ -582,9 +614,9 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
             html.contains("members.csv:7: nik"),
             "the first bad row named: {html}"
         );
-        page(&c, "upload-refused").await;
+        page(&c, &shots, "upload-refused").await;
         c.goto(&format!("{base}/console/audit")).await.unwrap();
-        let html = page(&c, "audit").await;
+        let html = page(&c, &shots, "audit").await;
         assert!(html.contains("AJ-CONS-00001") && html.contains("approve"));
         assert!(html.contains("AJ-CONS-00002") && html.contains("reject"));
         logout(&c).await;
@@ -593,7 +625,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         for _ in 0..5 {
             login(&c, &base, "siti", "wrong password!").await;
         }
-        let html = page(&c, "locked").await;
+        let html = page(&c, &shots, "locked").await;
         assert!(html.contains("dikunci sementara"), "locked after five");
         login(&c, &base, "siti", PASSWORD).await;
         assert!(
@@ -626,12 +658,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it() {
         "{reason}"
     );
     // The lock is in the store: the CLI sees it.
-    let (code, v) = common::hub_cli_with(
-        &[
-            "users", "list", "--state", &s.state, "--data", ".", "--json",
-        ],
-        "",
-    );
+    let (code, v) = on_store(&["users", "list"], &s.store, "");
     assert_eq!(code, 0);
     let siti = v
         .as_array()
