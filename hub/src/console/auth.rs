@@ -193,7 +193,11 @@ pub(crate) async fn login(State(hub): State<Arc<Hub>>, headers: HeaderMap, body:
     let Some(user) = user else {
         // As slow as a wrong password, and the typed name is not kept: it may be a
         // password typed in the wrong field.
-        let _ = staff::verify_password(&password, staff::decoy_hash());
+        // Off the async workers, like the real check below.
+        let _ = tokio::task::spawn_blocking(move || {
+            staff::verify_password(&password, staff::decoy_hash())
+        })
+        .await;
         let _ = blocking(&hub, |s| s.audit("", "login_failed", "", "unknown user")).await;
         return login_form(lang, None, Some(wrong()), StatusCode::UNAUTHORIZED);
     };

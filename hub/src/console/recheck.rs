@@ -25,8 +25,6 @@ pub struct Recheck {
     pub to: String,
     pub to_name: Option<String>,
     pub effective_date: Option<NaiveDate>,
-    /// The family's region (bucket): the kab/kota of its head's FKTP.
-    pub region: Option<String>,
 }
 
 impl Recheck {
@@ -39,25 +37,8 @@ impl Recheck {
             to,
             to_name: None,
             effective_date: None,
-            region: None,
         }
     }
-}
-
-/// The family's bucket by the rule of `anjungan_core::sync::regions`: the first four
-/// characters of the FKTP of its head (`PESERTA`; the lowest card number among several, or
-/// among all when none is).
-fn region_of(family: &[Vec<Value>]) -> Option<String> {
-    let text = |row: &Vec<Value>, i: usize| {
-        row.get(i)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    family
-        .iter()
-        .min_by_key(|m| (text(m, RELATION) != "PESERTA", text(m, 0)))
-        .map(|head| text(head, FKTP).chars().take(4).collect())
 }
 
 /// Column positions in the wire rows of `members`.
@@ -65,6 +46,61 @@ const KK: usize = 2;
 const BIRTH: usize = 4;
 const RELATION: usize = 6;
 const FKTP: usize = 9;
+
+fn text(row: &[Value], i: usize) -> String {
+    row.get(i)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The requesting member's row and their family's: two reads, enough for the inbox's
+/// region column and filter; [`recheck`] reads the rest only for the rows it shows.
+pub struct Household {
+    member: Vec<Value>,
+    family: Vec<Vec<Value>>,
+}
+
+impl Household {
+    /// The household of card `card`, if the hub still has the member.
+    pub fn of(store: &dyn HubStore, card: &str) -> Result<Option<Self>, HubError> {
+        let Some(member) = store
+            .wire_rows("members", Some(("card_no", &[card.to_owned()])))?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let kk = text(&member, KK);
+        let family = store.wire_rows("members", Some(("kk_no", &[kk])))?;
+        Ok(Some(Self { member, family }))
+    }
+
+    /// The family's bucket by the rule of `anjungan_core::sync::regions`: the first four
+    /// characters of the FKTP of its head (`PESERTA`; the lowest card number among
+    /// several, or among all when none is).
+    pub fn region(&self) -> Option<String> {
+        self.family
+            .iter()
+            .min_by_key(|m| (text(m, RELATION) != "PESERTA", text(m, 0)))
+            .map(|head| text(head, FKTP).chars().take(4).collect())
+    }
+}
+
+/// The rules and tariffs, read once for every request a page rechecks.
+pub struct Rules {
+    rules: Vec<Vec<Value>>,
+    tariffs: Vec<Vec<Value>>,
+}
+
+impl Rules {
+    pub fn load(store: &dyn HubStore) -> Result<Self, HubError> {
+        Ok(Self {
+            rules: store.wire_rows("rules", None)?,
+            tariffs: store.wire_rows("tariffs", None)?,
+        })
+    }
+}
 
 /// The request's target, as the kiosk sent it.
 fn target(req: &RequestRow) -> String {
@@ -75,40 +111,33 @@ fn target(req: &RequestRow) -> String {
     }
 }
 
-/// Rechecks `req` against the hub's rows as of `today`.
+/// Rechecks `req` (its member's `household`, `None` when the hub no longer has them)
+/// against the hub's rows as of `today`.
 pub fn recheck(
     store: &dyn HubStore,
     req: &RequestRow,
+    household: Option<&Household>,
+    rules: &Rules,
     today: NaiveDate,
 ) -> Result<Recheck, HubError> {
     let to = target(req);
-    let member = store.wire_rows(
-        "members",
-        Some(("card_no", std::slice::from_ref(&req.card_no))),
-    )?;
-    let Some(row) = member.first() else {
+    let Some(household) = household else {
         return Ok(Recheck::refused(
             Bilingual::tr("Peserta tidak ada lagi di data hub."),
             to,
         ));
     };
-    let text = |i: usize| {
-        row.get(i)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let (kk, birth, fktp) = (text(KK), text(BIRTH), text(FKTP));
-    let family = store.wire_rows("members", Some(("kk_no", std::slice::from_ref(&kk))))?;
+    let (kk, birth, fktp) = (
+        text(&household.member, KK),
+        text(&household.member, BIRTH),
+        text(&household.member, FKTP),
+    );
     let bills = store.wire_rows("bills", Some(("kk_no", &[kk])))?;
-    let region = region_of(&family);
     let mut codes = vec![fktp];
     if req.kind == "FKTP" {
         codes.push(to.clone());
     }
     let facilities = store.wire_rows("facilities", Some(("code", &codes)))?;
-    let rules = store.wire_rows("rules", None)?;
-    let tariffs = store.wire_rows("tariffs", None)?;
 
     let mut scratch = Store::open_in_memory()?;
     {
@@ -118,11 +147,11 @@ pub fn recheck(
             .map_err(anjungan_core::store::StoreError::from)?;
         let mut applier = Applier::new(&tx);
         for (table, rows) in [
-            ("members", &family),
+            ("members", &household.family),
             ("bills", &bills),
             ("facilities", &facilities),
-            ("rules", &rules),
-            ("tariffs", &tariffs),
+            ("rules", &rules.rules),
+            ("tariffs", &rules.tariffs),
         ] {
             for values in rows {
                 applier.apply(table, Op::Upsert, values)?;
@@ -136,10 +165,10 @@ pub fn recheck(
         CardNo::parse(&req.card_no),
         NaiveDate::parse_from_str(&birth, "%Y-%m-%d"),
     ) else {
-        return Ok(Recheck {
-            region,
-            ..Recheck::refused(Bilingual::tr("Data peserta di hub tidak lengkap."), to)
-        });
+        return Ok(Recheck::refused(
+            Bilingual::tr("Data peserta di hub tidak lengkap."),
+            to,
+        ));
     };
     let identity = Identity {
         key: IdentityKey::Card(card.as_str().to_owned()),
@@ -149,10 +178,7 @@ pub fn recheck(
         Ok(s) => s,
         Err(e) => {
             use anjungan_core::domain::Explain as _;
-            return Ok(Recheck {
-                region,
-                ..Recheck::refused(e.explain(), to)
-            });
+            return Ok(Recheck::refused(e.explain(), to));
         }
     };
     let view = match req.kind.as_str() {
@@ -162,10 +188,10 @@ pub fn recheck(
         _ => match to.parse::<Kelas>() {
             Ok(kelas) => session.change_kelas(kelas, today),
             Err(_) => {
-                return Ok(Recheck {
-                    region,
-                    ..Recheck::refused(Bilingual::tr("Kelas yang diminta tidak dikenal."), to)
-                });
+                return Ok(Recheck::refused(
+                    Bilingual::tr("Kelas yang diminta tidak dikenal."),
+                    to,
+                ));
             }
         },
     };
@@ -177,6 +203,5 @@ pub fn recheck(
         to: view.to,
         to_name: view.to_name,
         effective_date: Some(view.effective_date),
-        region,
     })
 }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc, Weekday};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::recheck::{Recheck, recheck};
+use super::recheck::{Household, Recheck, Rules, recheck};
 use super::{Page, Staff, blocking, failed, field, forbidden};
 use crate::HubError;
 use crate::server::Hub;
@@ -77,9 +77,21 @@ pub(crate) fn working_days(from: NaiveDate, to: NaiveDate) -> i64 {
 /// A pending request with what the hub makes of it now.
 struct Row {
     req: RequestRow,
+    /// The family's region (bucket), when the hub still has the member.
+    region: Option<String>,
     check: Recheck,
     age_days: i64,
     late: bool,
+}
+
+/// One page of the inbox, and what its filters offer.
+struct Inbox {
+    shown: Vec<Row>,
+    kiosks: Vec<String>,
+    regions: Vec<String>,
+    /// Rows that pass the filters, on every page.
+    total: usize,
+    page: usize,
 }
 
 fn kind_label(lang: Lang, kind: &str) -> &'static str {
@@ -106,62 +118,80 @@ pub(crate) async fn inbox(
     let flag_days = hub.console_flag_after_days();
     let now = Utc::now();
     let today = now.date_naive();
-    let rows = blocking(&hub, move |s| {
+    let (kind, kiosk, region, age) = (f.kind.clone(), f.kiosk.clone(), f.region.clone(), f.age);
+    let wanted_page = f.page.unwrap_or(0);
+    let inbox = blocking(&hub, move |s| {
         let mut pending: Vec<RequestRow> = s
             .requests()?
             .into_iter()
             .filter(|r| r.state == "RECEIVED")
             .collect();
         pending.sort_by(|a, b| a.received_at.cmp(&b.received_at).then(a.id.cmp(&b.id)));
-        pending
+        // Every waiting request's household (two reads) for the region column and filter;
+        // eligibility, which takes a private database each, only for the page shown.
+        let mut rows = Vec::with_capacity(pending.len());
+        for req in pending {
+            let household = Household::of(s, &req.card_no)?;
+            let received = DateTime::parse_from_rfc3339(&req.received_at)
+                .map(|t| t.with_timezone(&Utc))
+                .unwrap_or(now);
+            rows.push((
+                req,
+                household,
+                (now - received).num_days(),
+                working_days(received.date_naive(), today) > flag_days,
+            ));
+        }
+        let region_of = |h: &Option<Household>| h.as_ref().and_then(Household::region);
+        let mut kiosks: Vec<String> = rows.iter().map(|r| r.0.cons_id.clone()).collect();
+        kiosks.sort();
+        kiosks.dedup();
+        let mut regions: Vec<String> = rows.iter().filter_map(|r| region_of(&r.1)).collect();
+        regions.sort();
+        regions.dedup();
+        let unset = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
+        rows.retain(|(req, household, age_days, _)| {
+            (unset(&kind) || kind.as_deref() == Some(req.kind.as_str()))
+                && (unset(&kiosk) || kiosk.as_deref() == Some(req.cons_id.as_str()))
+                && (unset(&region) || region_of(household).as_deref() == region.as_deref())
+                && age.is_none_or(|a| *age_days >= a)
+        });
+        let total = rows.len();
+        let page = wanted_page.min(total.saturating_sub(1) / PAGE_ROWS);
+        let rules = Rules::load(s)?;
+        let shown = rows
             .into_iter()
-            .map(|req| {
-                let check = recheck(s, &req, today)?;
-                let received = DateTime::parse_from_rfc3339(&req.received_at)
-                    .map(|t| t.with_timezone(&Utc))
-                    .unwrap_or(now);
-                let age_days = (now - received).num_days();
-                let late = working_days(received.date_naive(), today) > flag_days;
+            .skip(page * PAGE_ROWS)
+            .take(PAGE_ROWS)
+            .map(|(req, household, age_days, late)| {
                 Ok(Row {
+                    check: recheck(s, &req, household.as_ref(), &rules, today)?,
+                    region: region_of(&household),
                     req,
-                    check,
                     age_days,
                     late,
                 })
             })
-            .collect::<Result<Vec<_>, HubError>>()
+            .collect::<Result<Vec<_>, HubError>>()?;
+        Ok(Inbox {
+            shown,
+            kiosks,
+            regions,
+            total,
+            page,
+        })
     })
     .await;
-    let rows = match rows {
-        Ok(r) => r,
+    let Inbox {
+        shown,
+        kiosks,
+        regions,
+        total,
+        page,
+    } = match inbox {
+        Ok(i) => i,
         Err(e) => return failed(lang, Some(&staff.session), &e),
     };
-    let mut kiosks: Vec<String> = rows.iter().map(|r| r.req.cons_id.clone()).collect();
-    kiosks.sort();
-    kiosks.dedup();
-    let mut regions: Vec<String> = rows.iter().filter_map(|r| r.check.region.clone()).collect();
-    regions.sort();
-    regions.dedup();
-    let keep = |r: &&Row| {
-        f.kind
-            .as_deref()
-            .is_none_or(|k| k.is_empty() || r.req.kind == k)
-            && f.kiosk
-                .as_deref()
-                .is_none_or(|k| k.is_empty() || r.req.cons_id == k)
-            && f.region
-                .as_deref()
-                .is_none_or(|g| g.is_empty() || r.check.region.as_deref() == Some(g))
-            && f.age.is_none_or(|a| r.age_days >= a)
-    };
-    let shown: Vec<&Row> = rows.iter().filter(keep).collect();
-    let total = shown.len();
-    let page = f.page.unwrap_or(0).min(total.saturating_sub(1) / PAGE_ROWS);
-    let shown: Vec<&Row> = shown
-        .into_iter()
-        .skip(page * PAGE_ROWS)
-        .take(PAGE_ROWS)
-        .collect();
     let csrf = staff.session.csrf.clone();
     let selected = |v: &Option<String>, x: &str| v.as_deref() == Some(x);
     let body = html! {
@@ -266,7 +296,7 @@ fn row(lang: Lang, r: &Row) -> Markup {
             }
             td data-label=(lang.tr("Peserta")) {
                 (masked(&r.req.card_no))
-                @if let Some(g) = &c.region { br; small { (region_name(g)) } }
+                @if let Some(g) = &r.region { br; small { (region_name(g)) } }
             }
             td data-label=(lang.tr("Perubahan")) {
                 (kind_label(lang, &r.req.kind)) ": "
