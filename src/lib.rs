@@ -18,7 +18,8 @@
 // The shared, UI-free code lives in `core/` and the hub in `hub/`; their modules keep the
 // paths they had here (`anjungan::domain`, `anjungan::hub::server`, ...).
 pub use anjungan_core::{
-    clock, content, dataset, devices, domain, i18n, private, report, secret, services, store, sync,
+    clock, content, counters, dataset, devices, domain, i18n, private, report, secret, services,
+    store, sync,
 };
 pub use anjungan_hub as hub;
 

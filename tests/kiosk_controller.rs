@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::at;
+use common::{at, today};
 
 use std::path::Path;
 
@@ -75,8 +75,17 @@ fn status_print_rate_and_home_forgets_the_member() {
     assert!(!c.holds_member_data(), "the session ends with the service");
     assert!(c.handle(Event::Rate(5), at(6)).is_empty());
     assert!(matches!(c.screen(), Screen::Thanks));
-    // Counted in the controller's store, anonymously: one count per star value.
-    assert_eq!(c.store().ratings().unwrap(), [0, 0, 0, 0, 1]);
+    // Counted in the controller's store, anonymously: one count per star value and day.
+    let day = c.store().counts_in(&today().to_string()).unwrap();
+    assert_eq!(
+        day,
+        [anjungan::counters::SlotCount::new(
+            today().to_string(),
+            anjungan::counters::Metric::Ratings,
+            "5",
+            1
+        )]
+    );
     c.handle(Event::Tick, at(6 + 4_000));
     assert!(matches!(c.screen(), Screen::Home));
 }
@@ -199,6 +208,20 @@ fn mismatches_lock_that_identifier_only_and_warn_before() {
     assert!(
         matches!(c.screen(), Screen::Identify { .. }),
         "still locked at 14 min"
+    );
+    // The hub's figures get counts of the slot, nothing of who: four mismatches, and four
+    // tries refused by the lock (the one that locked it among them).
+    let counts = c.store().counts_in("2026-11-22T10:00").unwrap();
+    let n = |metric: &str| {
+        counts
+            .iter()
+            .find(|r| r.metric == metric && r.key.is_empty())
+            .map(|r| r.n)
+    };
+    assert_eq!(
+        (n("id_failures"), n("lockouts")),
+        (Some(4), Some(4)),
+        "{counts:?}"
     );
     c.handle(Event::Home, at(15 * 60_000 + 10));
     c.handle(Event::Tile(Tile::Status), at(15 * 60_000 + 10));
@@ -735,6 +758,22 @@ fn a_ticket_retry_reuses_its_request_id_and_paper_out_keeps_the_number_on_screen
     );
     assert!(matches!(c.screen(), Screen::QueueTicket(_)));
     assert!(c.notice().unwrap().message.en.contains("photograph"));
+    // Counted for the figures: one ticket (the failed try is none), its estimated wait,
+    // not over the 30-minute target, and the printer's fault by its code.
+    let counts: Vec<(String, String, i64)> = c
+        .store()
+        .counts_in("2026-11-22T10:00")
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.metric, r.key, r.n))
+        .collect();
+    let want = [
+        ("print_faults", "PAPER_END", 1),
+        ("tickets", "A", 1),
+        ("wait_minutes", "A", 30),
+    ]
+    .map(|(m, k, n)| (m.to_owned(), k.to_owned(), n));
+    assert_eq!(counts, want);
 }
 
 #[test]

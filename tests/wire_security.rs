@@ -1081,3 +1081,83 @@ fn hostile_clients_are_cut_off_and_the_hub_keeps_serving() {
     let h = headers_for("GET", SYNC_TARGET, b"");
     assert_eq!(send(&hub, "GET", SYNC_TARGET, &h, b"").0, 200);
 }
+
+/// A kiosk's heartbeat counts are counts and nothing else: a row the hub cannot read as one
+/// (a slot not on the half hour, a metric it does not know, a key that is no code, a
+/// negative count) is dropped and the rest kept; a flood of rows is refused whole; and the
+/// fleet row keeps the report without them.
+#[test]
+fn heartbeat_counts_are_checked_row_by_row_and_a_flood_is_refused() {
+    use anjungan::counters::{MAX_PER_HEARTBEAT, Metric, SlotCount};
+    use anjungan::hub::counts::CountStore;
+    let hub = InHub::default_tls();
+    let report = |counters: Vec<SlotCount>| {
+        let mut r = anjungan::report::DiagReport {
+            kiosk_id: "k1".into(),
+            counters,
+            ..Default::default()
+        };
+        r.summarise();
+        serde_json::to_vec(&r).unwrap()
+    };
+    let good = SlotCount::new("2026-12-01T08:30".into(), Metric::Tickets, "A", 4);
+    let hostile = [
+        SlotCount::new("2026-12-01T08:10".into(), Metric::Tickets, "A", 1),
+        SlotCount::new("2026-12-01T09:00".into(), Metric::Tickets, "<script>", 1),
+        SlotCount::new("2026-12-01T09:00".into(), Metric::Tickets, "B", -5),
+        SlotCount {
+            metric: "nik".into(),
+            key: "3273011205800001".into(),
+            ..good.clone()
+        },
+    ];
+    let body = report([vec![good.clone()], hostile.to_vec()].concat());
+    let answer = send(
+        &hub,
+        "POST",
+        "/v1/heartbeat",
+        &headers_for("POST", "/v1/heartbeat", &body),
+        &body,
+    );
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    let kept = hub.store().counts("2026-12-01", "2026-12-02").unwrap();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!((kept[0].cons_id.as_str(), &kept[0].count), ("k1", &good));
+    let fleet = hub.store().fleet().unwrap();
+    assert!(
+        fleet[0].health.get("counters").is_none(),
+        "{}",
+        fleet[0].health
+    );
+
+    let flood: Vec<SlotCount> = (0..=2 * MAX_PER_HEARTBEAT)
+        .map(|i| {
+            SlotCount::new(
+                "2026-12-01T10:00".into(),
+                Metric::Tickets,
+                &format!("S{i}"),
+                1,
+            )
+        })
+        .collect();
+    let body = report(flood);
+    assert_refused(
+        &send(
+            &hub,
+            "POST",
+            "/v1/heartbeat",
+            &headers_for("POST", "/v1/heartbeat", &body),
+            &body,
+        ),
+        422,
+        "BAD_REPORT",
+    );
+    assert_eq!(
+        hub.store()
+            .counts("2026-12-01", "2026-12-02")
+            .unwrap()
+            .len(),
+        1,
+        "nothing of the flood kept"
+    );
+}

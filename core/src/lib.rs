@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod clock;
 pub mod content;
+pub mod counters;
 pub mod dataset;
 #[cfg(feature = "devices")]
 pub mod devices;

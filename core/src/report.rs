@@ -235,6 +235,10 @@ pub struct DiagReport {
     pub sync: SyncReport,
     pub database: DatabaseReport,
     pub system: SystemReport,
+    /// Counts for the hub's figures that it has not acknowledged yet (a heartbeat's, not
+    /// `diag`'s): see [`crate::counters`]. Absent from older kiosks' reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counters: Vec<crate::counters::SlotCount>,
 }
 
 macro_rules! component {

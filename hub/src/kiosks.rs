@@ -24,6 +24,9 @@ pub struct KioskEntry {
     pub lat: Option<f64>,
     #[serde(default)]
     pub lon: Option<f64>,
+    /// The branch office it belongs to (e.g. `KC Bandung`), for figures per branch.
+    #[serde(default)]
+    pub branch: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +153,8 @@ pub struct KioskRow {
     pub revoked: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// The branch office it belongs to, for figures per branch.
+    pub branch: Option<String>,
 }
 
 /// The registered kiosks, kept by both stores (so every replica accepts the same ones).
@@ -213,6 +218,7 @@ pub mod registry {
             revoked,
             created_at: now.clone(),
             updated_at: now,
+            branch: entry.and_then(|e| e.branch.clone()),
         }
     }
 
@@ -230,14 +236,23 @@ pub mod registry {
         file: &Kiosks,
         id: &str,
         name: Option<&str>,
+        branch: Option<&str>,
         at: Option<(f64, f64)>,
     ) -> Result<Option<String>, HubError> {
         check_cons_id(id).map_err(invalid)?;
         check_coordinates(at.map(|a| a.0), at.map(|a| a.1)).map_err(invalid)?;
-        let name = name.map(str::trim).filter(|n| !n.is_empty());
-        if name.is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control)) {
-            return Err(invalid("a kiosk's name is at most 100 plain characters"));
+        fn plain<'a>(v: Option<&'a str>, what: &str) -> Result<Option<&'a str>, HubError> {
+            let v = v.map(str::trim).filter(|n| !n.is_empty());
+            if v.is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control)) {
+                Err(invalid(&format!(
+                    "a kiosk's {what} is at most 100 plain characters"
+                )))
+            } else {
+                Ok(v)
+            }
         }
+        let name = plain(name, "name")?;
+        let branch = plain(branch, "branch")?;
         if file.secret(id).is_some() {
             return Ok(None);
         }
@@ -252,6 +267,7 @@ pub mod registry {
             revoked: false,
             created_at: now.clone(),
             updated_at: now,
+            branch: branch.map(str::to_owned),
         })?;
         Ok(added.then_some(secret))
     }

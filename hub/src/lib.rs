@@ -12,6 +12,7 @@
 pub mod buckets;
 pub mod cli;
 pub mod console;
+pub mod counts;
 pub mod kiosks;
 pub mod postgres;
 pub mod server;

@@ -22,6 +22,7 @@ use postgres::{IsolationLevel, NoTls, Row, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use serde_json::Value;
 
+mod counts;
 mod import;
 mod kiosks;
 mod staff;
@@ -61,6 +62,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "kiosks",
         include_str!("../migrations/postgres/0005_kiosks.sql"),
+    ),
+    (
+        6,
+        "counts",
+        include_str!("../migrations/postgres/0006_counts.sql"),
     ),
 ];
 

@@ -724,15 +724,42 @@ async fn heartbeat(State(hub): State<Arc<Hub>>, request: Request) -> Result<Resp
     let body = read_body(&hub, &who, body, HEARTBEAT_BODY_MAX).await?;
     // A heartbeat is the kiosk's health report: read as one, or refused. What is stored is
     // the report as sent (a newer kiosk's fields kept).
-    if let Err(e) = serde_json::from_slice::<DiagReport>(&body) {
+    let report = match serde_json::from_slice::<DiagReport>(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return Err(ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "BAD_REPORT",
+                id: format!("Isi heartbeat bukan laporan kesehatan anjungan: {e}"),
+                en: format!("The heartbeat is not a kiosk health report: {e}"),
+            });
+        }
+    };
+    if report.counters.len() > 2 * anjungan_core::counters::MAX_PER_HEARTBEAT {
         return Err(ApiError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             code: "BAD_REPORT",
-            id: format!("Isi heartbeat bukan laporan kesehatan anjungan: {e}"),
-            en: format!("The heartbeat is not a kiosk health report: {e}"),
+            id: format!(
+                "Heartbeat membawa {} hitungan; paling banyak {}.",
+                report.counters.len(),
+                2 * anjungan_core::counters::MAX_PER_HEARTBEAT
+            ),
+            en: format!(
+                "The heartbeat carries {} counts; at most {}.",
+                report.counters.len(),
+                2 * anjungan_core::counters::MAX_PER_HEARTBEAT
+            ),
         });
     }
-    let health: Value = parse_json(&body)?;
+    // The counts go to their own table; the fleet row keeps the report without them.
+    let (counts, dropped) = crate::counts::checked(&report.counters);
+    if dropped > 0 {
+        tracing::warn!(cons_id = %who.cons_id, dropped, "heartbeat counts dropped as malformed or repeated");
+    }
+    let mut health: Value = parse_json(&body)?;
+    if let Some(map) = health.as_object_mut() {
+        map.remove("counters");
+    }
     let Verified {
         cons_id,
         nonce,
@@ -741,9 +768,12 @@ async fn heartbeat(State(hub): State<Arc<Hub>>, request: Request) -> Result<Resp
     } = who;
     let worker = Arc::clone(&hub);
     let cons = cons_id.clone();
-    tokio::task::spawn_blocking(move || worker.store.heartbeat(&cons, &health))
-        .await
-        .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
+    tokio::task::spawn_blocking(move || {
+        worker.store.heartbeat(&cons, &health)?;
+        worker.store.record_counts(&cons, &counts)
+    })
+    .await
+    .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??;
     let received_at = chrono::Utc::now().to_rfc3339();
     let message = heartbeat_ack_message(&cons_id, &nonce, &content_sha256, &received_at);
     Ok(axum::Json(HeartbeatAck {

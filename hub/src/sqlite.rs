@@ -20,6 +20,7 @@ use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
+mod counts;
 mod kiosks;
 mod staff;
 
@@ -62,6 +63,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "kiosks",
         include_str!("../migrations/sqlite/0006_kiosks.sql"),
+    ),
+    (
+        7,
+        "counts",
+        include_str!("../migrations/sqlite/0007_counts.sql"),
     ),
 ];
 

@@ -119,7 +119,9 @@ impl<'a> Ask<'a> {
 /// The hub's store: what every command and the server ask of it. Implementations are
 /// safe to share between threads (they pool or lock their connections) and block: the
 /// server calls them from blocking threads.
-pub trait HubStore: crate::staff::StaffStore + crate::kiosks::KioskStore + Send + Sync {
+pub trait HubStore:
+    crate::staff::StaffStore + crate::kiosks::KioskStore + crate::counts::CountStore + Send + Sync
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -137,6 +137,23 @@ async fn page(c: &Client, shots: &Path, name: &str) -> String {
     html
 }
 
+/// [`page`], the whole page in the picture (the window made as tall as the page, then
+/// back to 1366×900).
+async fn full_page(c: &Client, shots: &Path, name: &str) -> String {
+    loaded(c).await;
+    let height = c
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(900)
+        .clamp(900, 8000);
+    c.set_window_size(1366, height as u32).await.unwrap();
+    let html = page(c, shots, name).await;
+    c.set_window_size(1366, 900).await.unwrap();
+    html
+}
+
 /// Clicks what `locator` finds and waits for the page it leads to (a click does not wait
 /// for the navigation it starts: the old document must be gone first).
 async fn click_through(c: &Client, locator: Locator<'_>) {
@@ -283,7 +300,7 @@ fn setup(backend: Backend) -> Setup {
         dir.path().join("kiosks.toml"),
         format!(
             "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"{SECRET}\"\nname = \"KC Bandung\"\n\
-             lat = -6.9025\nlon = 107.6188\n\
+             branch = \"KC Bandung\"\nlat = -6.9025\nlon = 107.6188\n\
              [[kiosk]]\ncons_id = \"k2\"\nsecret = \"{SECRET}-2\"\n"
         ),
     )
@@ -359,8 +376,33 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it(backend: Backend) {
         "0001000000021",
         json!({"to": 1, "effective_date": "2026-12-01"}),
     );
+    // What the kiosk counted today for the figures: tickets at 09:00 with their estimated
+    // waits (one over the target), a failed identification; and a rating two days ago (a
+    // day's ratings go once that day is over in every zone).
+    let today = anjungan_core::clock::today_in(anjungan_core::clock::DEFAULT_ZONE);
+    let nine = format!("{today}T09:00");
+    {
+        use anjungan_core::counters::Metric;
+        let store = Store::open(&s.kiosk).unwrap();
+        store.count(&nine, Metric::Tickets, "A", 3).unwrap();
+        store.count(&nine, Metric::WaitMinutes, "A", 75).unwrap();
+        store.count(&nine, Metric::WaitOver, "A", 1).unwrap();
+        store.count(&nine, Metric::IdFailures, "", 1).unwrap();
+        store
+            .count_rating(today - chrono::Duration::days(2), 4)
+            .unwrap();
+    }
     let report = rt.block_on(s.agent.run_once()).unwrap();
     assert_eq!(report.delivered, 2);
+    // The hub's signed receipt came back: the kiosk has nothing left to send.
+    let unsent = Store::open(&s.kiosk)
+        .unwrap()
+        .unsent_counts(
+            chrono::Utc::now().date_naive() + chrono::Duration::days(1),
+            100,
+        )
+        .unwrap();
+    assert!(unsent.is_empty(), "{unsent:?}");
 
     let (_driver, port) = chromedriver();
     let base = s.hub.url.clone();
@@ -492,7 +534,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it(backend: Backend) {
         // A technician: the fleet, and no requests.
         login(&c, &base, "tono", PASSWORD).await;
         assert_eq!(c.current_url().await.unwrap().path(), "/console/fleet");
-        let html = page(&c, &shots, "fleet").await;
+        let html = full_page(&c, &shots, "fleet").await;
         assert!(html.contains("KC Bandung"), "the kiosks file's name");
         assert!(html.contains("<svg"), "the map");
         // k1 has coordinates and is on the map; k2 never reported and has none.
@@ -561,11 +603,23 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it(backend: Backend) {
         c.goto(&format!("{base}/console/users")).await.unwrap();
         page(&c, &shots, "users").await;
         c.goto(&format!("{base}/console/figures")).await.unwrap();
-        let html = page(&c, &shots, "figures").await;
+        let html = full_page(&c, &shots, "figures").await;
         assert!(
             html.contains("<svg") && html.contains("Unduh CSV"),
             "the chart: {html}"
         );
+        // The kiosk's counts, drawn: its three tickets at 09:00 in the chart's tooltip.
+        assert!(html.contains("09:00 · A: 3"), "the slot's tickets: {html}");
+        // Filtered to KC Bandung's kiosks, by the form.
+        c.find(Locator::Css("select[name=branch]"))
+            .await
+            .unwrap()
+            .select_by_value("KC Bandung")
+            .await
+            .unwrap();
+        click_through(&c, Locator::Css("form.filters button[type=submit]")).await;
+        let html = full_page(&c, &shots, "figures-branch").await;
+        assert!(html.contains("09:00 · A: 3"), "k1 is KC Bandung's: {html}");
         let cookie = c
             .get_named_cookie("__Host-anjungan-session")
             .await
@@ -581,7 +635,37 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it(backend: Backend) {
             .text()
             .await
             .unwrap();
-        let today = chrono::Utc::now().date_naive().to_string();
+        let host = &host;
+        let get_csv = |path: String| {
+            let http = http.clone();
+            let cookie = cookie.clone();
+            async move {
+                http.get(format!("{host}{path}"))
+                    .header("Cookie", format!("__Host-anjungan-session={cookie}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap()
+            }
+        };
+        // The day's slots: 3 tickets, 25 minutes on average, 33 % over the target, one
+        // failed identification; the rating of two days ago.
+        let slots = get_csv(format!("/console/figures/slots.csv?day={today}")).await;
+        assert!(
+            slots.contains(&format!("\n{nine},3,3,25.0,33,1,0,0\n")),
+            "{slots}"
+        );
+        let ratings = get_csv("/console/figures/ratings.csv?kiosk=k1".into()).await;
+        let rated = today - chrono::Duration::days(2);
+        assert!(
+            ratings.contains(&format!("\n{rated},0,0,0,1,0,1,4.00\n")),
+            "{ratings}"
+        );
+        let other = get_csv("/console/figures/ratings.csv?kiosk=k2".into()).await;
+        assert!(!other.contains(",1,4.00"), "k2 rated nothing: {other}");
+        let today = today.to_string();
         assert!(csv.starts_with("date,received,approved,rejected,median_hours_to_decision\n"));
         let line = csv
             .lines()

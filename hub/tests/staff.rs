@@ -13,6 +13,7 @@ both!(
     sessions_end_when_idle_old_disabled_or_reset,
     the_audit_log_is_newest_first,
     kiosks_are_registered_rekeyed_and_revoked_beside_the_file,
+    kiosk_counts_are_kept_whole_per_slot_for_every_replica,
 );
 
 fn user(name: &str, role: Role) -> UserRow {
@@ -281,36 +282,51 @@ fn kiosks_are_registered_rekeyed_and_revoked_beside_the_file(backend: Backend) {
     let f = fresh(backend);
     let hub = &*f.store;
     let file = Kiosks::parse(
-        "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"file-secret-1\"\nname = \"KC Bandung\"\n",
+        "[[kiosk]]\ncons_id = \"k1\"\nsecret = \"file-secret-1\"\nname = \"KC Bandung\"\n\
+         branch = \"KC Bandung\"\n",
     )
     .unwrap();
-    let secret = registry::register(hub, &file, "k2", Some("MPP"), Some((-6.9, 107.6)))
-        .unwrap()
-        .expect("a new kiosk");
+    let secret = registry::register(
+        hub,
+        &file,
+        "k2",
+        Some("MPP"),
+        Some(" KC Bandung "),
+        Some((-6.9, 107.6)),
+    )
+    .unwrap()
+    .expect("a new kiosk");
     assert_eq!(secret.len(), 43);
     let k2 = hub.kiosk("k2").unwrap().unwrap();
     assert_eq!((k2.secret.as_str(), k2.revoked), (secret.as_str(), false));
     assert_eq!(
-        (k2.name.as_deref(), k2.lat, k2.lon),
-        (Some("MPP"), Some(-6.9), Some(107.6))
+        (k2.name.as_deref(), k2.branch.as_deref(), k2.lat, k2.lon),
+        (Some("MPP"), Some("KC Bandung"), Some(-6.9), Some(107.6))
     );
     // Taken ids: registered, or in the file.
     assert_eq!(
-        registry::register(hub, &file, "k2", None, None).unwrap(),
+        registry::register(hub, &file, "k2", None, None, None).unwrap(),
         None
     );
     assert_eq!(
-        registry::register(hub, &file, "k1", None, None).unwrap(),
+        registry::register(hub, &file, "k1", None, None, None).unwrap(),
         None
     );
-    assert!(registry::register(hub, &file, "bad id", None, None).is_err());
-    assert!(registry::register(hub, &file, "k9", None, Some((95.0, 0.0))).is_err());
+    assert!(registry::register(hub, &file, "bad id", None, None, None).is_err());
+    assert!(registry::register(hub, &file, "k9", None, None, Some((95.0, 0.0))).is_err());
 
     // A file kiosk revoked: a row that wins over the file; a new secret takes it back.
     assert!(registry::revoke(hub, &file, "k1").unwrap());
     let k1 = hub.kiosk("k1").unwrap().unwrap();
     assert!(k1.revoked);
     assert_eq!(k1.name.as_deref(), Some("KC Bandung"));
+    assert_eq!(
+        k1.branch.as_deref(),
+        Some("KC Bandung"),
+        "the file's branch kept"
+    );
+    let long = "x".repeat(101);
+    assert!(registry::register(hub, &file, "k8", None, Some(&long), None).is_err());
     let fresh_secret = registry::rekey(hub, &file, "k1").unwrap().unwrap();
     let k1 = hub.kiosk("k1").unwrap().unwrap();
     assert_eq!(
@@ -379,5 +395,47 @@ fn the_kiosks_command_prints_a_secret_once_and_lists_none() {
         (code, v["error"].as_str()),
         (3, Some("UNKNOWN_KIOSK")),
         "{v}"
+    );
+}
+
+fn kiosk_counts_are_kept_whole_per_slot_for_every_replica(backend: Backend) {
+    use anjungan_core::counters::{Metric, SlotCount};
+    let f = fresh(backend);
+    let hub = &*f.store;
+    let row = |slot: &str, metric, key: &str, n| SlotCount::new(slot.into(), metric, key, n);
+    hub.record_counts(
+        "k1",
+        &[
+            row("2026-12-01T08:00", Metric::Tickets, "A", 2),
+            row("2026-12-01T08:30", Metric::Tickets, "A", 1),
+            row("2026-11-30", Metric::Ratings, "5", 4),
+        ],
+    )
+    .unwrap();
+    // A later heartbeat carries the slot's whole count again: it replaces, never adds.
+    hub.record_counts("k1", &[row("2026-12-01T08:00", Metric::Tickets, "A", 3)])
+        .unwrap();
+    hub.record_counts("k2", &[row("2026-12-01T08:00", Metric::Tickets, "A", 7)])
+        .unwrap();
+    hub.record_counts("k2", &[]).unwrap();
+    let seen: Vec<(String, String, i64)> = f
+        .reopen()
+        .counts("2026-11-30", "2026-12-02")
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.cons_id, c.count.slot, c.count.n))
+        .collect();
+    let want = [
+        ("k1", "2026-11-30", 4),
+        ("k1", "2026-12-01T08:00", 3),
+        ("k2", "2026-12-01T08:00", 7),
+        ("k1", "2026-12-01T08:30", 1),
+    ]
+    .map(|(k, s, n)| (k.to_owned(), s.to_owned(), n));
+    assert_eq!(seen, want);
+    // The range is half open: the 1st only.
+    assert_eq!(
+        hub.counts("2026-12-01", "2026-12-01T08:30").unwrap().len(),
+        2
     );
 }

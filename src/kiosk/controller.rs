@@ -14,6 +14,7 @@ pub use super::flows::member_home::{MemberAction, MemberHome};
 pub use super::flows::search::{Place, SearchFilter};
 use super::identify::{Field, IdKind, IdentifyForm};
 use crate::content::{CounterService, InfoArticle};
+use crate::counters::Metric;
 use crate::domain::{Bilingual, Kelas};
 use crate::services::member::{ChangeView, DuesView, StatusView, VaView};
 use crate::services::request::{self};
@@ -429,6 +430,16 @@ impl Controller {
     }
 
     /// `now` in UTC, through the kiosk's zone.
+    /// Adds `by` to a count of the current 30-minute slot for the hub's figures
+    /// (`anjungan_core::counters`): codes and counts only. A count that cannot be kept is
+    /// logged and lost; the member's visit goes on.
+    pub(in crate::kiosk) fn tally(&self, metric: Metric, key: &str, by: i64, now: Now) {
+        let slot = crate::counters::slot_of(now.local);
+        if let Err(e) = self.store.count(&slot, metric, key, by) {
+            tracing::warn!(error = %e, metric = metric.as_str(), "not counted");
+        }
+    }
+
     pub(in crate::kiosk) fn utc(&self, now: Now) -> chrono::DateTime<chrono::Utc> {
         use chrono::TimeZone as _;
         self.settings
@@ -780,6 +791,9 @@ impl Controller {
                 });
             }
             Outcome::Printed(Err(fault)) => {
+                if fault.code != "PRINTER_NOT_CONFIGURED" {
+                    self.tally(Metric::PrintFaults, &fault.code, 1, now);
+                }
                 let mut message = fault.message;
                 if matches!(self.screen, Screen::QueueTicket(_)) {
                     message.id.push_str(
@@ -797,6 +811,17 @@ impl Controller {
                     return Vec::new();
                 };
                 self.pending_ticket = None;
+                let service = ticket.service.code.clone();
+                self.tally(Metric::Tickets, &service, 1, now);
+                self.tally(
+                    Metric::WaitMinutes,
+                    &service,
+                    ticket.wait_minutes.into(),
+                    now,
+                );
+                if ticket.wait_minutes > crate::counters::WAIT_TARGET_MINUTES {
+                    self.tally(Metric::WaitOver, &service, 1, now);
+                }
                 let slip = Slip::Ticket(ticket.clone());
                 self.set_screen(Screen::QueueTicket(Box::new(ticket)), now);
                 self.busy = Some(printing());

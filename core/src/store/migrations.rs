@@ -190,6 +190,26 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE service_documents ADD COLUMN kind TEXT NOT NULL DEFAULT 'DOC';
     "#,
+    // v8: counts per 30-minute slot (ratings per day) for the hub's figures (counters.rs).
+    // `sent` is 0 once a count changed and until the hub acknowledged it; the ratings
+    // counted before this version, per star with no day, move to the day before it ran
+    // (a closed day, so they go with the next heartbeat).
+    r#"
+    CREATE TABLE slot_counters (
+        slot   TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        n      INTEGER NOT NULL,
+        sent   INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (slot, metric, key)
+    ) WITHOUT ROWID;
+    CREATE INDEX slot_counters_unsent ON slot_counters (sent) WHERE sent = 0;
+    INSERT INTO slot_counters (slot, metric, key, n)
+        SELECT date('now', '-1 day'), 'ratings', substr(key, 8), CAST(value AS INTEGER)
+        FROM sync_meta WHERE key IN ('rating_1', 'rating_2', 'rating_3', 'rating_4', 'rating_5')
+        AND CAST(value AS INTEGER) > 0;
+    DELETE FROM sync_meta WHERE key IN ('rating_1', 'rating_2', 'rating_3', 'rating_4', 'rating_5');
+    "#,
 ];
 
 /// The schema version this build expects.
@@ -213,4 +233,57 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
         tx.commit()?;
     }
     Ok(SCHEMA_VERSION)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kiosk of version 7 counted ratings per star with no day: version 8 moves them to
+    /// the day before it ran, so they go to the hub with the next heartbeat.
+    #[test]
+    fn version_8_moves_the_timeless_ratings_to_a_closed_day() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (index, sql) in MIGRATIONS.iter().take(7).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", index as u32 + 1)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO sync_meta (key, value) VALUES ('rating_5', '3'), ('rating_2', '1'), \
+             ('rating_1', '0'), ('diag_printed_total', '9');",
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION);
+        let yesterday: String = conn
+            .query_row("SELECT date('now', '-1 day')", [], |r| r.get(0))
+            .unwrap();
+        let rows: Vec<(String, String, String, i64, i64)> = conn
+            .prepare("SELECT slot, metric, key, n, sent FROM slot_counters ORDER BY key")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let ratings = |key: &str, n| {
+            (
+                yesterday.clone(),
+                "ratings".to_owned(),
+                key.to_owned(),
+                n,
+                0,
+            )
+        };
+        assert_eq!(rows, [ratings("2", 1), ratings("5", 3)]);
+        let left: Vec<String> = conn
+            .prepare("SELECT key FROM sync_meta ORDER BY key")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, ["diag_printed_total"]);
+    }
 }

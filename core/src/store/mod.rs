@@ -7,6 +7,7 @@
 mod attempts;
 mod audit;
 mod content;
+mod counters;
 pub mod crypt;
 mod lookups;
 mod members;
@@ -14,7 +15,6 @@ mod meta;
 pub mod migrations;
 mod outbox;
 mod places;
-mod ratings;
 
 use std::path::Path;
 use std::time::Duration;

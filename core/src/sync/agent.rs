@@ -412,11 +412,42 @@ impl SyncAgent {
                 return;
             }
         };
+        let mut report = report;
+        // The figures' counts the hub does not have yet go with it, and are marked as sent
+        // only once its signed receipt is in.
+        let db = self.config.db.clone();
+        let today = chrono::Utc::now().date_naive();
+        report.counters = blocking(move || {
+            Store::open(&db)?
+                .unsent_counts(today, crate::counters::MAX_PER_HEARTBEAT)
+                .map_err(SyncError::from)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(code = e.code(), "counts not read for the heartbeat");
+            Vec::new()
+        });
         let health = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
         // Bounded: a hub that trickles its receipt must not hold the agent (the cycle's own
         // deadline is over by now).
         match tokio::time::timeout(HEARTBEAT_DEADLINE, client.heartbeat(&health)).await {
-            Ok(Ok(_)) => {}
+            Ok(Ok(_)) => {
+                if report.counters.is_empty() {
+                    return;
+                }
+                let db = self.config.db.clone();
+                let sent = std::mem::take(&mut report.counters);
+                let marked = blocking(move || {
+                    Store::open(&db)?
+                        .counts_sent(&sent, today)
+                        .map_err(SyncError::from)
+                })
+                .await;
+                if let Err(e) = marked {
+                    // Sent again with the next heartbeat; the hub keeps the same counts.
+                    tracing::warn!(code = e.code(), "counts not marked as sent");
+                }
+            }
             Ok(Err(e)) => tracing::warn!(code = e.code(), "heartbeat failed"),
             Err(_) => tracing::warn!(code = "HEARTBEAT_DEADLINE", "heartbeat timed out"),
         }

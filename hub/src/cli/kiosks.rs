@@ -18,6 +18,9 @@ pub(super) enum KiosksCommand {
         cons_id: String,
         #[arg(long)]
         name: Option<String>,
+        /// The branch office it belongs to (e.g. "KC Bandung"), for figures per branch.
+        #[arg(long)]
+        branch: Option<String>,
         /// Where it stands (degrees), for the console's map; with --lon.
         #[arg(long, requires = "lon", allow_negative_numbers = true)]
         lat: Option<f64>,
@@ -86,7 +89,7 @@ fn invalid(e: HubError) -> Failure {
         HubError::InvalidRequest { reason, .. } => Failure::new(
             "INVALID_KIOSK",
             bilingual(
-                "ID anjungan 1-64 huruf, angka, '.', '_' atau '-'; nama paling banyak 100 karakter; lintang dan bujur keduanya atau tidak sama sekali.",
+                "ID anjungan 1-64 huruf, angka, '.', '_' atau '-'; nama dan cabang paling banyak 100 karakter; lintang dan bujur keduanya atau tidak sama sekali.",
                 reason,
             ),
             2,
@@ -100,6 +103,7 @@ pub(super) fn run(command: &KiosksCommand) -> Result<Answer, Failure> {
         KiosksCommand::Add {
             cons_id,
             name,
+            branch,
             lat,
             lon,
             kiosks,
@@ -111,6 +115,7 @@ pub(super) fn run(command: &KiosksCommand) -> Result<Answer, Failure> {
                 &file(kiosks.as_ref())?,
                 cons_id,
                 name.as_deref(),
+                branch.as_deref(),
                 lat.zip(*lon),
             )
             .map_err(invalid)?

@@ -136,6 +136,8 @@ pub(crate) async fn page(State(hub): State<Arc<Hub>>, staff: Staff) -> Response 
                 input type="text" id="cons_id" name="cons_id" required maxlength="64" pattern="[A-Za-z0-9._-]+";
                 label for="kiosk_name" { (lang.tr("Nama (boleh kosong)")) }
                 input type="text" id="kiosk_name" name="name" maxlength="100";
+                label for="branch" { (lang.tr("Kantor cabang (boleh kosong)")) }
+                input type="text" id="branch" name="branch" maxlength="100" placeholder="KC Bandung";
                 label for="lat" { (lang.tr("Lintang dan bujur (boleh kosong)")) }
                 input type="text" id="lat" name="lat" inputmode="decimal" placeholder="-6.9025" style="width:9rem";
                 " "
@@ -290,6 +292,7 @@ pub(crate) async fn add(State(hub): State<Arc<Hub>>, staff: Staff, body: Body) -
         .trim()
         .to_owned();
     let name = field(&form, "name").map(str::to_owned);
+    let branch = field(&form, "branch").map(str::to_owned);
     let number = |key: &str| {
         let raw = field(&form, key).unwrap_or_default().trim();
         if raw.is_empty() {
@@ -313,7 +316,14 @@ pub(crate) async fn add(State(hub): State<Arc<Hub>>, staff: Staff, body: Body) -
     let who = staff.session.user.name.clone();
     let worker = Arc::clone(&hub);
     let done = blocking(&hub, move |s| {
-        let secret = registry::register(s, worker.kiosks(), &id, name.as_deref(), at)?;
+        let secret = registry::register(
+            s,
+            worker.kiosks(),
+            &id,
+            name.as_deref(),
+            branch.as_deref(),
+            at,
+        )?;
         if secret.is_some() {
             s.audit(&who, "kiosk_add", &id, "")?;
         }
@@ -325,7 +335,7 @@ pub(crate) async fn add(State(hub): State<Arc<Hub>>, staff: Staff, body: Body) -
         Ok((_, None)) => refused_page(&staff, lang.tr("ID anjungan itu sudah dipakai.")),
         Err(HubError::InvalidRequest { .. }) => refused_page(
             &staff,
-            lang.tr("ID anjungan 1-64 huruf, angka, '.', '_' atau '-'; nama paling banyak 100 karakter; koordinat dalam batas."),
+            lang.tr("ID anjungan 1-64 huruf, angka, '.', '_' atau '-'; nama dan cabang paling banyak 100 karakter; koordinat dalam batas."),
         ),
         Err(e) => failed(lang, Some(&staff.session), &e),
     }
@@ -406,8 +416,20 @@ fn place(lat: f64, lon: f64) -> Option<(f64, f64)> {
     })
 }
 
-/// The map: every kab/kota's centroid as a grey dot (they draw the islands), each kiosk
-/// with coordinates as a marker coloured by its state, named in its tooltip and label.
+/// Indonesia's provinces as SVG paths already in this frame: `(ISO 3166-2, name, d)`.
+/// `hub/assets/provinces.tsv`, made by `scripts/provinces.py` from Natural Earth's 1:50m
+/// admin-1 outlines (public domain; hub/assets/PROVINCES.md).
+fn provinces() -> impl Iterator<Item = (&'static str, &'static str, &'static str)> {
+    include_str!("../../assets/provinces.tsv")
+        .lines()
+        .filter_map(|line| {
+            let mut cells = line.splitn(3, '\t');
+            Some((cells.next()?, cells.next()?, cells.next()?))
+        })
+}
+
+/// The map: the provinces' outlines, each kiosk with coordinates as a marker coloured by
+/// its state, named in its tooltip and label.
 fn map(lang: Lang, kiosks: &[Kiosk]) -> Markup {
     let placed: Vec<(&Kiosk, (f64, f64))> = kiosks
         .iter()
@@ -428,9 +450,9 @@ fn map(lang: Lang, kiosks: &[Kiosk]) -> Markup {
         figure.map {
             svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } role="img"
                 aria-label=(lang.tr("Peta anjungan")) style="width:100%;max-width:940px;background:#eaf2f8;border:1px solid #d6dbe0" {
-                @for r in anjungan_core::dataset::regions::regencies() {
-                    @if let Some((x, y)) = place(r.lat, r.lon) {
-                        circle cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="1.6" fill="#9aa5ae" {}
+                @for (code, name, d) in provinces() {
+                    path d=(d) fill="#d3dce3" stroke="#ffffff" stroke-width="0.6" fill-rule="evenodd" {
+                        title { (name) " (" (code) ")" }
                     }
                 }
                 // Silent and unhealthy markers drawn last, so they are on top.
@@ -448,7 +470,7 @@ fn map(lang: Lang, kiosks: &[Kiosk]) -> Markup {
                 span style="color:#0b6b2e" { "●" } " " (lang.tr("Sehat")) "  "
                 span style="color:#e07b00" { "●" } " " (lang.tr("Bermasalah")) "  "
                 span style="color:#a4161a" { "●" } " " (lang.tr("Diam")) ". "
-                (lang.tr("Titik abu-abu: kabupaten/kota (titik tengahnya)."))
+                (lang.tr("Batas provinsi: Natural Earth (domain publik), 33 provinsi sebelum pemekaran 2012 dan 2022."))
                 @if !unplaced.is_empty() {
                     " " (lang.tr("Tanpa koordinat di berkas kiosks:")) " " (unplaced.join(", "))
                 }
@@ -474,6 +496,19 @@ mod tests {
             "Singapore is inside the frame"
         );
         assert_eq!(place(51.5, -0.1), None);
+        // Every province is drawn (Natural Earth's 33), each as closed SVG rings.
+        let provinces: Vec<_> = provinces().collect();
+        assert_eq!(provinces.len(), 33);
+        assert!(
+            provinces
+                .iter()
+                .any(|(code, name, _)| *code == "ID-JB" && *name == "Jawa Barat")
+        );
+        assert!(
+            provinces
+                .iter()
+                .all(|(_, _, d)| d.starts_with('m') && d.trim_end().ends_with('z'))
+        );
         // Every kab/kota centroid is on the map.
         assert!(
             anjungan_core::dataset::regions::regencies()

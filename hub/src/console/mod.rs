@@ -8,7 +8,9 @@
 //! catalog (`ui/translations`): Indonesian by default, English on the toggle.
 
 mod auth;
+mod chart;
 mod data;
+mod figures;
 mod fleet;
 mod people;
 pub mod recheck;
@@ -58,8 +60,8 @@ pub fn router() -> Router<Arc<Hub>> {
             post(upload::upload).layer(axum::extract::DefaultBodyLimit::max(upload::UPLOAD_MAX)),
         )
         .route("/dataset/upload/{job}", get(upload::progress))
-        .route("/figures", get(data::figures_page))
-        .route("/figures/requests.csv", get(data::requests_csv))
+        .route("/figures", get(figures::page))
+        .route("/figures/{file}", get(figures::csv))
         .layer(axum::middleware::map_response(secure_headers))
 }
 
@@ -242,6 +244,20 @@ pub(crate) fn forbidden(lang: Lang, staff: Option<&SessionRow>) -> Response {
         },
     }
     .render(StatusCode::FORBIDDEN)
+}
+
+/// 404: no such page (a CSV the figures do not have).
+pub(crate) fn not_found(lang: Lang, staff: Option<&SessionRow>) -> Response {
+    Page {
+        lang,
+        title: lang.tr("Tidak ditemukan"),
+        here: "",
+        staff,
+        body: html! {
+            p.error { (lang.tr("Halaman ini tidak ada. Pilih dari menu di atas.")) }
+        },
+    }
+    .render(StatusCode::NOT_FOUND)
 }
 
 /// 403: a form without its valid CSRF token (an old page, or another site's form).

@@ -6,7 +6,7 @@ use super::PgHub;
 use crate::HubError;
 use crate::kiosks::{KioskRow, KioskStore};
 
-const COLUMNS: &str = "cons_id, secret, name, lat, lon, revoked, created_at, updated_at";
+const COLUMNS: &str = "cons_id, secret, name, lat, lon, revoked, created_at, updated_at, branch";
 
 fn kiosk_row(r: &Row) -> Result<KioskRow, HubError> {
     Ok(KioskRow {
@@ -18,6 +18,7 @@ fn kiosk_row(r: &Row) -> Result<KioskRow, HubError> {
         revoked: r.try_get(5)?,
         created_at: r.try_get(6)?,
         updated_at: r.try_get(7)?,
+        branch: r.try_get(8)?,
     })
 }
 
@@ -25,7 +26,7 @@ impl KioskStore for PgHub {
     fn kiosk_add(&self, k: &KioskRow) -> Result<bool, HubError> {
         let n = self.conn()?.execute(
             &format!(
-                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (cons_id) DO NOTHING"
             ),
             &[
@@ -37,6 +38,7 @@ impl KioskStore for PgHub {
                 &k.revoked,
                 &k.created_at,
                 &k.updated_at,
+                &k.branch,
             ],
         )?;
         Ok(n == 1)
@@ -75,11 +77,13 @@ impl KioskStore for PgHub {
     fn kiosk_set_secret(&self, k: &KioskRow) -> Result<(), HubError> {
         self.conn()?.execute(
             &format!(
-                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, false, $6, $7) \
+                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, false, $6, $7, $8) \
                  ON CONFLICT (cons_id) DO UPDATE SET secret = EXCLUDED.secret, revoked = false, \
                  name = coalesce(EXCLUDED.name, hub_kiosks.name), \
                  lat = coalesce(EXCLUDED.lat, hub_kiosks.lat), \
-                 lon = coalesce(EXCLUDED.lon, hub_kiosks.lon), updated_at = EXCLUDED.updated_at"
+                 lon = coalesce(EXCLUDED.lon, hub_kiosks.lon), \
+                 branch = coalesce(EXCLUDED.branch, hub_kiosks.branch), \
+                 updated_at = EXCLUDED.updated_at"
             ),
             &[
                 &k.cons_id,
@@ -89,6 +93,7 @@ impl KioskStore for PgHub {
                 &k.lon,
                 &k.created_at,
                 &k.updated_at,
+                &k.branch,
             ],
         )?;
         Ok(())

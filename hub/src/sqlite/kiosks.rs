@@ -6,7 +6,7 @@ use super::SqliteHub;
 use crate::HubError;
 use crate::kiosks::{KioskRow, KioskStore};
 
-const COLUMNS: &str = "cons_id, secret, name, lat, lon, revoked, created_at, updated_at";
+const COLUMNS: &str = "cons_id, secret, name, lat, lon, revoked, created_at, updated_at, branch";
 
 fn kiosk_row(r: &Row<'_>) -> rusqlite::Result<KioskRow> {
     Ok(KioskRow {
@@ -18,6 +18,7 @@ fn kiosk_row(r: &Row<'_>) -> rusqlite::Result<KioskRow> {
         revoked: r.get(5)?,
         created_at: r.get(6)?,
         updated_at: r.get(7)?,
+        branch: r.get(8)?,
     })
 }
 
@@ -25,7 +26,7 @@ impl KioskStore for SqliteHub {
     fn kiosk_add(&self, k: &KioskRow) -> Result<bool, HubError> {
         let n = self.writer()?.connection().execute(
             &format!(
-                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
                  ON CONFLICT (cons_id) DO NOTHING"
             ),
             params![
@@ -36,7 +37,8 @@ impl KioskStore for SqliteHub {
                 k.lon,
                 k.revoked,
                 k.created_at,
-                k.updated_at
+                k.updated_at,
+                k.branch
             ],
         )?;
         Ok(n == 1)
@@ -79,10 +81,11 @@ impl KioskStore for SqliteHub {
     fn kiosk_set_secret(&self, k: &KioskRow) -> Result<(), HubError> {
         self.writer()?.connection().execute(
             &format!(
-                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7) \
+                "INSERT INTO hub_kiosks ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8) \
                  ON CONFLICT (cons_id) DO UPDATE SET secret = excluded.secret, revoked = 0, \
                  name = coalesce(excluded.name, name), lat = coalesce(excluded.lat, lat), \
-                 lon = coalesce(excluded.lon, lon), updated_at = excluded.updated_at"
+                 lon = coalesce(excluded.lon, lon), branch = coalesce(excluded.branch, branch), \
+                 updated_at = excluded.updated_at"
             ),
             params![
                 k.cons_id,
@@ -91,7 +94,8 @@ impl KioskStore for SqliteHub {
                 k.lat,
                 k.lon,
                 k.created_at,
-                k.updated_at
+                k.updated_at,
+                k.branch
             ],
         )?;
         Ok(())

@@ -3,6 +3,7 @@
 //! does not know is asked for there.
 
 use super::Step;
+use crate::counters::Metric;
 use crate::domain::{Bilingual, Explain};
 use crate::kiosk::controller::{Controller, Event, Notice, Now, Purpose, Screen};
 use crate::kiosk::effects::{Effect, LookedUp};
@@ -127,12 +128,14 @@ impl Controller {
         match e {
             ServiceError::IdentityMismatch { .. } => {
                 tracing::info!("identification did not match");
+                self.tally(Metric::IdFailures, "", 1, now);
                 form.birth.clear();
                 form.field = Field::BirthDate;
             }
             ServiceError::IdentityLocked { .. } => {
                 // Nothing of the locked identifier stays on screen.
                 tracing::info!("identification refused: identifier locked");
+                self.tally(Metric::Lockouts, "", 1, now);
                 form = IdentifyForm {
                     kind: form.kind,
                     ..IdentifyForm::default()

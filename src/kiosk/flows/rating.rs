@@ -9,7 +9,7 @@ impl Controller {
         let (screen, effects) = match (screen, event) {
             (Screen::Rating, Event::Rate(stars)) if (1..=5).contains(&stars) => {
                 // Counted here, in the store the controller holds: a rating is no device.
-                if let Err(e) = self.store.count_rating(stars) {
+                if let Err(e) = self.store.count_rating(now.today(), stars) {
                     tracing::warn!(error = %e, "rating not counted");
                 }
                 (Screen::Thanks, Vec::new())
