@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "counts",
         include_str!("../migrations/postgres/0006_counts.sql"),
     ),
+    (
+        7,
+        "jobs",
+        include_str!("../migrations/postgres/0007_jobs.sql"),
+    ),
 ];
 
 /// `pg_advisory_xact_lock` keys: one for migrations, one for version-making writes.

@@ -69,6 +69,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "counts",
         include_str!("../migrations/sqlite/0007_counts.sql"),
     ),
+    (
+        8,
+        "jobs",
+        include_str!("../migrations/sqlite/0008_jobs.sql"),
+    ),
 ];
 
 /// The hub's SQLite file.

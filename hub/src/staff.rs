@@ -148,7 +148,26 @@ pub trait StaffStore {
     -> Result<(), HubError>;
     /// The newest `limit` lines, newest first.
     fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, HubError>;
+    /// Records an upload that starts importing; forgets finished ones older than a day.
+    fn job_start(&self, id: &str, by: &str, now: i64) -> Result<(), HubError>;
+    /// Records what came of an upload (JSON, see `console::upload`).
+    fn job_finish(&self, id: &str, outcome: &str, now: i64) -> Result<(), HubError>;
+    fn job(&self, id: &str) -> Result<Option<JobRow>, HubError>;
 }
+
+/// A dataset upload being imported (no `finished_at`), or done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: String,
+    pub by: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    /// JSON: the import's summary, or why the data was refused.
+    pub outcome: Option<String>,
+}
+
+/// Finished uploads are forgotten after this long.
+pub const JOB_KEEP_SECS: i64 = 86_400;
 
 /// Writes an import's outcome to the audit log (the console's dataset page shows the last
 /// one): the version and its counts, or the importer's reason, which names rules and lines,

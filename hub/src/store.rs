@@ -519,7 +519,7 @@ pub struct VersionRow {
 }
 
 /// What `hub import` did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct ImportSummary {
     /// The current version after the import.
     pub version: i64,

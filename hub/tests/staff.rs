@@ -14,6 +14,7 @@ both!(
     the_audit_log_is_newest_first,
     kiosks_are_registered_rekeyed_and_revoked_beside_the_file,
     kiosk_counts_are_kept_whole_per_slot_for_every_replica,
+    an_upload_started_on_one_replica_is_followed_on_another,
 );
 
 fn user(name: &str, role: Role) -> UserRow {
@@ -438,4 +439,29 @@ fn kiosk_counts_are_kept_whole_per_slot_for_every_replica(backend: Backend) {
         hub.counts("2026-12-01", "2026-12-01T08:30").unwrap().len(),
         2
     );
+}
+
+fn an_upload_started_on_one_replica_is_followed_on_another(backend: Backend) {
+    let f = fresh(backend);
+    let hub = &*f.store;
+    let now = 1_800_000_000;
+    hub.job_start("j1", "agus", now).unwrap();
+    let other = f.reopen();
+    let running = other.job("j1").unwrap().unwrap();
+    assert_eq!(
+        (running.by.as_str(), running.started_at, running.finished_at),
+        ("agus", now, None)
+    );
+    other
+        .job_finish("j1", "{\"Refused\":\"bad\"}", now + 5)
+        .unwrap();
+    let done = hub.job("j1").unwrap().unwrap();
+    assert_eq!(done.finished_at, Some(now + 5));
+    assert_eq!(done.outcome.as_deref(), Some("{\"Refused\":\"bad\"}"));
+    assert!(hub.job("j2").unwrap().is_none());
+    // A day later a new upload forgets the finished one.
+    hub.job_start("j2", "agus", now + staff::JOB_KEEP_SECS + 10)
+        .unwrap();
+    assert!(hub.job("j1").unwrap().is_none());
+    assert!(hub.job("j2").unwrap().is_some());
 }

@@ -6,14 +6,12 @@
 //! own file names are taken from it, each at most once, flat or inside one folder, with the
 //! bytes actually unpacked capped (a zip bomb stops at [`UNZIPPED_MAX`]). Everything
 //! unpacked is removed after the import, whatever its outcome. The job's state lives in
-//! this replica's memory; its outcome also goes to the audit log, which the dataset page
-//! shows on every replica.
+//! the store (`hub_jobs`), so any replica shows its progress; its outcome also goes to the
+//! audit log, which the dataset page shows.
 
-use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path as FsPath, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
 
 use anjungan_core::dataset::files;
 use axum::extract::{Multipart, Path, State};
@@ -21,7 +19,9 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use super::{Page, Staff, bad_form, failed, forbidden};
+use serde::{Deserialize, Serialize};
+
+use super::{Page, Staff, bad_form, blocking, failed, forbidden};
 use crate::HubError;
 use crate::server::Hub;
 use crate::staff;
@@ -44,18 +44,21 @@ const NAMES: &[&str] = &[
     files::SERVICES,
 ];
 
-/// One upload being imported, or done.
-struct Job {
-    started: Instant,
-    by: String,
-    /// `None` while it runs.
-    outcome: Option<Result<ImportSummary, String>>,
+/// What came of an upload, as the store keeps it (`hub_jobs.outcome`, JSON) for every
+/// replica's progress page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Outcome {
+    Imported(ImportSummary),
+    Refused(String),
 }
 
-fn jobs() -> &'static Mutex<HashMap<String, Job>> {
-    static JOBS: OnceLock<Mutex<HashMap<String, Job>>> = OnceLock::new();
-    JOBS.get_or_init(|| Mutex::new(HashMap::new()))
+fn unix_now() -> i64 {
+    anjungan_core::sync::unix_now()
 }
+
+/// An upload still running after this long has stopped (its replica went down): the page
+/// says so instead of reloading for ever.
+const JOB_STALE_SECS: i64 = 3 * 3600;
 
 /// A private scratch path under the temp dir, removed with its contents when dropped.
 struct Scratch(PathBuf);
@@ -197,17 +200,9 @@ pub(crate) async fn upload(
     }
     let job = anjungan_core::sync::nonce();
     let who = staff.session.user.name.clone();
-    if let Ok(mut j) = jobs().lock() {
-        // Finished jobs older than a day are forgotten.
-        j.retain(|_, v| v.outcome.is_none() || v.started.elapsed().as_secs() < 86_400);
-        j.insert(
-            job.clone(),
-            Job {
-                started: Instant::now(),
-                by: who.clone(),
-                outcome: None,
-            },
-        );
+    let (id, by) = (job.clone(), who.clone());
+    if let Err(e) = blocking(&hub, move |s| s.job_start(&id, &by, unix_now())).await {
+        return failed(lang, Some(&staff.session), &e);
     }
     let store = hub.store();
     let id = job.clone();
@@ -219,10 +214,14 @@ pub(crate) async fn upload(
             .and_then(|()| unpack(&zip_path, &data))
             .and_then(|_| store.import(&data, chrono::Utc::now().date_naive()));
         staff::audit_import(&*store, &who, &outcome);
-        if let Ok(mut j) = jobs().lock()
-            && let Some(job) = j.get_mut(&id)
-        {
-            job.outcome = Some(outcome.map_err(|e| e.to_string()));
+        let kept = match outcome {
+            Ok(summary) => Outcome::Imported(summary),
+            Err(e) => Outcome::Refused(e.to_string()),
+        };
+        let json = serde_json::to_string(&kept).unwrap_or_default();
+        if let Err(e) = store.job_finish(&id, &json, unix_now()) {
+            // The import stands and the audit log has it; only the progress page misses it.
+            tracing::warn!(error = %e, "upload outcome not recorded");
         }
         drop(scratch);
     });
@@ -247,39 +246,50 @@ fn upload_refused(staff: &Staff, reason: &str) -> Response {
 
 /// `GET /console/dataset/upload/{job}`: running (the page refreshes itself every two
 /// seconds), or what came of it.
-pub(crate) async fn progress(staff: Staff, Path(job): Path<String>) -> Response {
+pub(crate) async fn progress(
+    State(hub): State<Arc<Hub>>,
+    staff: Staff,
+    Path(job): Path<String>,
+) -> Response {
     let lang = staff.lang;
     if !staff.session.user.role.manages_users() {
         return forbidden(lang, Some(&staff.session));
     }
-    let state = jobs().lock().ok().and_then(|j| {
-        j.get(&job).map(|v| {
-            (
-                v.started.elapsed().as_secs(),
-                v.by.clone(),
-                v.outcome.clone(),
-            )
-        })
+    let row = match blocking(&hub, move |s| s.job(&job)).await {
+        Ok(r) => r,
+        Err(e) => return failed(lang, Some(&staff.session), &e),
+    };
+    let now = unix_now();
+    let state = row.map(|j| {
+        let outcome = j.outcome.as_deref().map(|o| {
+            serde_json::from_str::<Outcome>(o).unwrap_or_else(|_| Outcome::Refused(o.to_owned()))
+        });
+        (now - j.started_at, j.by, outcome)
     });
+    let stale = matches!(&state, Some((secs, _, None)) if *secs > JOB_STALE_SECS);
+    let state = if stale { None } else { state };
     let running = matches!(state, Some((_, _, None)));
     let body = html! {
         @match &state {
+            None if stale => {
+                p.error role="alert" { (lang.tr("Unggahan ini tampaknya terhenti (hub yang mengimpornya berhenti). Data lama tetap dipakai; periksa log audit, lalu unggah lagi.")) }
+            }
             None => {
-                p { (lang.tr("Unggahan ini tidak dikenal hub ini (mungkin dilayani hub lain). Hasilnya ada di halaman dataset.")) }
+                p { (lang.tr("Unggahan ini tidak dikenal hub ini. Hasil impor ada di halaman dataset.")) }
             }
             Some((secs, by, None)) => {
                 p role="status" { (lang.tr_with("Sedang memeriksa dan mengimpor… {secs} detik (oleh {by}).", &[("secs", secs), ("by", by)])) }
                 progress {}
                 p.muted { (lang.tr("Halaman ini memuat ulang sendiri. Data lama tetap dipakai sampai impor selesai.")) }
             }
-            Some((_, _, Some(Ok(s)))) => {
+            Some((_, _, Some(Outcome::Imported(s)))) => {
                 @if s.new_version {
                     p.notice role="status" { (lang.tr_with("Impor selesai: versi {v} ({u} diubah, {d} dihapus). Anjungan menerimanya pada sinkronisasi berikutnya.", &[("v", &s.version), ("u", &s.upserts), ("d", &s.deletes)])) }
                 } @else {
                     p.notice role="status" { (lang.tr_with("Tidak ada yang berubah: data sama dengan versi {v}.", &[("v", &s.version)])) }
                 }
             }
-            Some((_, _, Some(Err(reason)))) => {
+            Some((_, _, Some(Outcome::Refused(reason)))) => {
                 p.error role="alert" { (lang.tr("Data ditolak, tidak ada yang berubah.")) }
                 p lang="en" { (reason) }
             }

@@ -209,6 +209,47 @@ impl StaffStore for PgHub {
         Ok(())
     }
 
+    fn job_start(&self, id: &str, by: &str, now: i64) -> Result<(), HubError> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM hub_jobs WHERE finished_at IS NOT NULL AND finished_at < $1",
+            &[&(now - crate::staff::JOB_KEEP_SECS)],
+        )?;
+        tx.execute(
+            "INSERT INTO hub_jobs (id, by_user, started_at) VALUES ($1, $2, $3)",
+            &[&id, &by, &now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn job_finish(&self, id: &str, outcome: &str, now: i64) -> Result<(), HubError> {
+        self.conn()?.execute(
+            "UPDATE hub_jobs SET finished_at = $2, outcome = $3 WHERE id = $1",
+            &[&id, &now, &outcome],
+        )?;
+        Ok(())
+    }
+
+    fn job(&self, id: &str) -> Result<Option<crate::staff::JobRow>, HubError> {
+        self.conn()?
+            .query_opt(
+                "SELECT id, by_user, started_at, finished_at, outcome FROM hub_jobs WHERE id = $1",
+                &[&id],
+            )?
+            .map(|r| {
+                Ok(crate::staff::JobRow {
+                    id: r.try_get(0)?,
+                    by: r.try_get(1)?,
+                    started_at: r.try_get(2)?,
+                    finished_at: r.try_get(3)?,
+                    outcome: r.try_get(4)?,
+                })
+            })
+            .transpose()
+    }
+
     fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, HubError> {
         self.conn()?
             .query(

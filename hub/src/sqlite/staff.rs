@@ -230,6 +230,50 @@ impl StaffStore for SqliteHub {
         Ok(())
     }
 
+    fn job_start(&self, id: &str, by: &str, now: i64) -> Result<(), HubError> {
+        let mut store = self.writer()?;
+        let tx = store.connection().transaction()?;
+        tx.execute(
+            "DELETE FROM hub_jobs WHERE finished_at IS NOT NULL AND finished_at < ?1",
+            [now - crate::staff::JOB_KEEP_SECS],
+        )?;
+        tx.execute(
+            "INSERT INTO hub_jobs (id, by_user, started_at) VALUES (?1, ?2, ?3)",
+            params![id, by, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn job_finish(&self, id: &str, outcome: &str, now: i64) -> Result<(), HubError> {
+        self.writer()?.connection().execute(
+            "UPDATE hub_jobs SET finished_at = ?2, outcome = ?3 WHERE id = ?1",
+            params![id, now, outcome],
+        )?;
+        Ok(())
+    }
+
+    fn job(&self, id: &str) -> Result<Option<crate::staff::JobRow>, HubError> {
+        let conn = self.reader()?;
+        let row = conn
+            .query_row(
+                "SELECT id, by_user, started_at, finished_at, outcome FROM hub_jobs WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(crate::staff::JobRow {
+                        id: r.get(0)?,
+                        by: r.get(1)?,
+                        started_at: r.get(2)?,
+                        finished_at: r.get(3)?,
+                        outcome: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?;
+        self.give_back(conn);
+        Ok(row)
+    }
+
     fn audit_log(&self, limit: i64) -> Result<Vec<AuditRow>, HubError> {
         let mut store = self.writer()?;
         let conn = store.connection();
