@@ -1089,7 +1089,7 @@ fn hostile_clients_are_cut_off_and_the_hub_keeps_serving() {
 #[test]
 fn heartbeat_counts_are_checked_row_by_row_and_a_flood_is_refused() {
     use anjungan::counters::{MAX_PER_HEARTBEAT, Metric, SlotCount};
-    use anjungan::hub::counts::CountStore;
+    use anjungan::hub::counts::{CountQuery, CountStore};
     let hub = InHub::default_tls();
     let report = |counters: Vec<SlotCount>| {
         let mut r = anjungan::report::DiagReport {
@@ -1120,7 +1120,10 @@ fn heartbeat_counts_are_checked_row_by_row_and_a_flood_is_refused() {
         &body,
     );
     assert_eq!(answer.0, 200, "{}", answer.1);
-    let kept = hub.store().counts("2026-12-01", "2026-12-02").unwrap();
+    let kept = hub
+        .store()
+        .counts(&CountQuery::slots("2026-12-01", "2026-12-02"))
+        .unwrap();
     assert_eq!(kept.len(), 1, "{kept:?}");
     assert_eq!((kept[0].cons_id.as_str(), &kept[0].count), ("k1", &good));
     let fleet = hub.store().fleet().unwrap();
@@ -1154,7 +1157,7 @@ fn heartbeat_counts_are_checked_row_by_row_and_a_flood_is_refused() {
     );
     assert_eq!(
         hub.store()
-            .counts("2026-12-01", "2026-12-02")
+            .counts(&CountQuery::slots("2026-12-01", "2026-12-02"))
             .unwrap()
             .len(),
         1,

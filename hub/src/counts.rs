@@ -20,9 +20,34 @@ pub trait CountStore {
     /// once ([`checked`]).
     fn record_counts(&self, cons_id: &str, rows: &[SlotCount]) -> Result<(), HubError>;
 
-    /// Every kiosk's counts whose slot is from `from` to before `to`. Slots compare as
-    /// text, days before their half hours: `2026-12-01` to `2026-12-03` takes both days.
-    fn counts(&self, from: &str, to: &str) -> Result<Vec<KioskCount>, HubError>;
+    /// The counts a query asks for, ordered by slot, kiosk, metric and key.
+    fn counts(&self, q: &CountQuery<'_>) -> Result<Vec<KioskCount>, HubError>;
+}
+
+/// Which counts to read.
+#[derive(Debug, Clone, Copy)]
+pub struct CountQuery<'a> {
+    /// Slots from `from` to before `to`. Slots compare as text, days before their half
+    /// hours: `2026-12-01` to `2026-12-03` takes both days.
+    pub from: &'a str,
+    pub to: &'a str,
+    /// Only these kiosks (`None`: every kiosk).
+    pub kiosks: Option<&'a [String]>,
+    /// Summed per kiosk and day: each row's slot is its day (`YYYY-MM-DD`), and `from`
+    /// and `to` are taken as days. The stores keep these sums as counts arrive.
+    pub per_day: bool,
+}
+
+impl<'a> CountQuery<'a> {
+    /// Every kiosk's counts, slot by slot.
+    pub fn slots(from: &'a str, to: &'a str) -> Self {
+        Self {
+            from,
+            to,
+            kiosks: None,
+            per_day: false,
+        }
+    }
 }
 
 /// The rows of a heartbeat the hub keeps: well-formed ones, each slot, metric and key once

@@ -654,7 +654,7 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it(backend: Backend) {
         // failed identification; the rating of two days ago.
         let slots = get_csv(format!("/console/figures/slots.csv?day={today}")).await;
         assert!(
-            slots.contains(&format!("\n{nine},3,3,25.0,33,1,0,0\n")),
+            slots.contains(&format!("\n{nine},3,3,25.0,33,1,0,0,")),
             "{slots}"
         );
         let ratings = get_csv("/console/figures/ratings.csv?kiosk=k1".into()).await;

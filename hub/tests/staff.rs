@@ -401,6 +401,7 @@ fn the_kiosks_command_prints_a_secret_once_and_lists_none() {
 
 fn kiosk_counts_are_kept_whole_per_slot_for_every_replica(backend: Backend) {
     use anjungan_core::counters::{Metric, SlotCount};
+    use anjungan_hub::counts::CountQuery;
     let f = fresh(backend);
     let hub = &*f.store;
     let row = |slot: &str, metric, key: &str, n| SlotCount::new(slot.into(), metric, key, n);
@@ -421,7 +422,7 @@ fn kiosk_counts_are_kept_whole_per_slot_for_every_replica(backend: Backend) {
     hub.record_counts("k2", &[]).unwrap();
     let seen: Vec<(String, String, i64)> = f
         .reopen()
-        .counts("2026-11-30", "2026-12-02")
+        .counts(&CountQuery::slots("2026-11-30", "2026-12-02"))
         .unwrap()
         .into_iter()
         .map(|c| (c.cons_id, c.count.slot, c.count.n))
@@ -436,8 +437,38 @@ fn kiosk_counts_are_kept_whole_per_slot_for_every_replica(backend: Backend) {
     assert_eq!(seen, want);
     // The range is half open: the 1st only.
     assert_eq!(
-        hub.counts("2026-12-01", "2026-12-01T08:30").unwrap().len(),
+        hub.counts(&CountQuery::slots("2026-12-01", "2026-12-01T08:30"))
+            .unwrap()
+            .len(),
         2
+    );
+    // Summed per kiosk and day, for one kiosk.
+    let k1 = ["k1".to_owned()];
+    let per_day: Vec<(String, String, String, i64)> = hub
+        .counts(&CountQuery {
+            from: "2026-11-30",
+            to: "2026-12-02",
+            kiosks: Some(&k1),
+            per_day: true,
+        })
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.cons_id, c.count.slot, c.count.metric, c.count.n))
+        .collect();
+    let want = [
+        ("k1", "2026-11-30", "ratings", 4),
+        ("k1", "2026-12-01", "tickets", 4),
+    ]
+    .map(|(k, s, m, n)| (k.to_owned(), s.to_owned(), m.to_owned(), n));
+    assert_eq!(per_day, want);
+    let nobody: [String; 0] = [];
+    assert!(
+        hub.counts(&CountQuery {
+            kiosks: Some(&nobody),
+            ..CountQuery::slots("2026-11-30", "2026-12-02")
+        })
+        .unwrap()
+        .is_empty()
     );
 }
 

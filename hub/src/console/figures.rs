@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use super::chart::{Bars, PALETTE, Series, Target};
 use super::{Page, Staff, blocking, failed, forbidden};
-use crate::counts::KioskCount;
+use crate::counts::{CountQuery, KioskCount};
 use crate::server::Hub;
 use crate::store::RequestRow;
 
@@ -92,6 +92,20 @@ impl Selection {
                 .is_some_and(|branch| branch.as_deref() == Some(b.as_str())),
             (None, None) => true,
         }
+    }
+
+    /// The kiosks to read counts of (`None`: all).
+    fn wanted(&self) -> Option<Vec<String>> {
+        (self.kiosk.is_some() || self.branch.is_some()).then(|| {
+            self.kiosks
+                .keys()
+                .filter(|id| self.includes(id))
+                .cloned()
+                .chain(self.kiosk.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        })
     }
 
     fn branches(&self) -> BTreeSet<&str> {
@@ -197,6 +211,15 @@ fn wib_day(s: &str) -> Option<(DateTime<Utc>, NaiveDate)> {
     ))
 }
 
+/// The half hour (WIB, `HH:MM`) of an RFC 3339 time on `day`.
+fn wib_slot(s: &str, day: NaiveDate) -> Option<String> {
+    let t = DateTime::parse_from_rfc3339(s)
+        .ok()?
+        .with_timezone(&anjungan_core::clock::DEFAULT_ZONE)
+        .naive_local();
+    (t.date() == day).then(|| anjungan_core::counters::slot_of(t)[11..16].to_owned())
+}
+
 /// Everything the page draws, for one selection.
 struct Figures {
     days: Vec<NaiveDate>,
@@ -208,19 +231,41 @@ struct Figures {
     requests: BTreeMap<NaiveDate, Decisions>,
     /// Requests received per kiosk over the 30 days.
     requests_per_kiosk: BTreeMap<String, u32>,
+    /// The selected day's requests per slot (WIB `HH:MM`): received, and decided.
+    requests_by_slot: BTreeMap<String, (u32, u32)>,
     /// The whole range.
     all: Tally,
 }
 
 impl Figures {
-    fn of(sel: &Selection, counts: &[KioskCount], requests: &[RequestRow]) -> Self {
+    /// From the selection's counts per kiosk and day over its 30 days (`per_day`), the
+    /// selected day's counts slot by slot (`day`), and the requests.
+    fn of(
+        sel: &Selection,
+        per_day: &[KioskCount],
+        day: &[KioskCount],
+        requests: &[RequestRow],
+    ) -> Self {
         let days = sel.days();
         let mut daily: BTreeMap<NaiveDate, Tally> =
             days.iter().map(|d| (*d, Tally::default())).collect();
         let mut slots = BTreeMap::new();
         let mut per_kiosk = BTreeMap::new();
         let mut all = Tally::default();
-        for c in counts.iter().filter(|c| sel.includes(&c.cons_id)) {
+        for c in day.iter().filter(|c| sel.includes(&c.cons_id)) {
+            let Some(metric) = Metric::parse(&c.count.metric) else {
+                continue;
+            };
+            if metric.daily() || slot_day(&c.count.slot) != Some(sel.day) {
+                continue;
+            }
+            let time = c.count.slot.get(11..16).unwrap_or("").to_owned();
+            slots
+                .entry(time)
+                .or_insert_with(Tally::default)
+                .add(metric, &c.count.key, c.count.n);
+        }
+        for c in per_day.iter().filter(|c| sel.includes(&c.cons_id)) {
             let Some(metric) = Metric::parse(&c.count.metric) else {
                 continue;
             };
@@ -237,18 +282,22 @@ impl Figures {
                 .entry(c.cons_id.clone())
                 .or_insert_with(Tally::default)
                 .add(metric, key, n);
-            if day == sel.day && !metric.daily() {
-                let time = c.count.slot.get(11..16).unwrap_or("").to_owned();
-                slots
-                    .entry(time)
-                    .or_insert_with(Tally::default)
-                    .add(metric, key, n);
-            }
         }
         let mut by_day: BTreeMap<NaiveDate, Decisions> =
             days.iter().map(|d| (*d, Decisions::default())).collect();
         let mut requests_per_kiosk = BTreeMap::new();
+        let mut requests_by_slot: BTreeMap<String, (u32, u32)> = BTreeMap::new();
         for r in requests.iter().filter(|r| sel.includes(&r.cons_id)) {
+            for (at, decided) in [(Some(&r.received_at), false), (r.decided_at.as_ref(), true)] {
+                if let Some(slot) = at.and_then(|t| wib_slot(t, sel.day)) {
+                    let e = requests_by_slot.entry(slot).or_default();
+                    if decided {
+                        e.1 += 1;
+                    } else {
+                        e.0 += 1;
+                    }
+                }
+            }
             let received = wib_day(&r.received_at);
             if let Some(d) = received.and_then(|(_, day)| by_day.get_mut(&day)) {
                 d.received += 1;
@@ -275,6 +324,7 @@ impl Figures {
             per_kiosk,
             requests: by_day,
             requests_per_kiosk,
+            requests_by_slot,
             all,
         }
     }
@@ -433,6 +483,8 @@ fn table(name: &str, lang: Lang, sel: &Selection, f: &Figures) -> Option<Table> 
                     "id_failures",
                     "lockouts",
                     "print_faults",
+                    "requests_received",
+                    "requests_decided",
                 ]
                 .map(s),
             );
@@ -444,6 +496,8 @@ fn table(name: &str, lang: Lang, sel: &Selection, f: &Figures) -> Option<Table> 
                     i18n::n_("Gagal identifikasi"),
                     i18n::n_("Terkunci"),
                     i18n::n_("Gangguan printer"),
+                    i18n::n_("Permintaan diterima"),
+                    i18n::n_("Permintaan diputuskan"),
                 ]
                 .map(tr),
             );
@@ -465,6 +519,9 @@ fn table(name: &str, lang: Lang, sel: &Selection, f: &Figures) -> Option<Table> 
                     for m in [Metric::IdFailures, Metric::Lockouts, Metric::PrintFaults] {
                         row.push(t.sum(m).to_string());
                     }
+                    let (received, decided) =
+                        f.requests_by_slot.get(&slot).copied().unwrap_or_default();
+                    row.extend([received.to_string(), decided.to_string()]);
                     row
                 })
                 .collect();
@@ -677,10 +734,27 @@ async fn load(hub: &Arc<Hub>, scope: &Scope) -> Result<(Selection, Figures), cra
     let registered = blocking(hub, |s| s.kiosks_registered()).await?;
     let sel = Selection::new(scope, known_kiosks(hub, &registered));
     let from = sel.first_day().to_string();
+    let day = sel.day.to_string();
     let to = (sel.day + chrono::Duration::days(1)).to_string();
-    let (counts, requests) =
-        blocking(hub, move |s| Ok((s.counts(&from, &to)?, s.requests()?))).await?;
-    let figures = Figures::of(&sel, &counts, &requests);
+    let wanted = sel.wanted();
+    let (per_day, slots, requests) = blocking(hub, move |s| {
+        let kiosks = wanted.as_deref();
+        let per_day = s.counts(&CountQuery {
+            from: &from,
+            to: &to,
+            kiosks,
+            per_day: true,
+        })?;
+        let slots = s.counts(&CountQuery {
+            from: &day,
+            to: &to,
+            kiosks,
+            per_day: false,
+        })?;
+        Ok((per_day, slots, s.requests()?))
+    })
+    .await?;
+    let figures = Figures::of(&sel, &per_day, &slots, &requests);
     Ok((sel, figures))
 }
 
@@ -975,7 +1049,42 @@ mod tests {
             count("k3", "2026-12-01T08:00", Metric::Tickets, "A", 50),
             count("k1", "2026-10-01T08:00", Metric::Tickets, "A", 50),
         ];
-        let f = Figures::of(&sel, &counts, &[]);
+        // The store's two answers: per kiosk and day, and the day's slots.
+        let mut per_day: BTreeMap<(String, String, String, String), i64> = BTreeMap::new();
+        for c in &counts {
+            let day = c.count.slot[..10].to_owned();
+            *per_day
+                .entry((
+                    c.cons_id.clone(),
+                    day,
+                    c.count.metric.clone(),
+                    c.count.key.clone(),
+                ))
+                .or_default() += c.count.n;
+        }
+        let per_day: Vec<KioskCount> = per_day
+            .into_iter()
+            .map(|((cons_id, slot, metric, key), n)| KioskCount {
+                cons_id,
+                count: SlotCount {
+                    slot,
+                    metric,
+                    key,
+                    n,
+                },
+            })
+            .collect();
+        let day: Vec<KioskCount> = counts
+            .iter()
+            .filter(|c| c.count.slot.starts_with("2026-12-01"))
+            .cloned()
+            .collect();
+        assert_eq!(
+            sel.wanted(),
+            Some(vec!["k1".to_owned(), "k2".to_owned()]),
+            "KC Bandung's kiosks only are read"
+        );
+        let f = Figures::of(&sel, &per_day, &day, &[]);
         let slot = &f.slots["08:00"];
         assert_eq!(slot.sum(Metric::Tickets), 4);
         assert_eq!(slot.mean_wait(), Some(30.0));
@@ -987,11 +1096,11 @@ mod tests {
         let slots = table("slots", Lang::En, &sel, &f).unwrap().csv();
         assert!(slots.starts_with("slot,tickets_A,tickets,mean_wait_minutes,over_target_percent,"));
         assert!(
-            slots.contains("\n2026-12-01T08:00,4,4,30.0,25,0,0,0\n"),
+            slots.contains("\n2026-12-01T08:00,4,4,30.0,25,0,0,0,0,0\n"),
             "{slots}"
         );
         assert!(
-            slots.contains("\n2026-12-01T07:00,0,0,,,0,0,0\n"),
+            slots.contains("\n2026-12-01T07:00,0,0,,,0,0,0,0,0\n"),
             "{slots}"
         );
         let kiosks = table("kiosks", Lang::En, &sel, &f).unwrap().csv();
@@ -1038,10 +1147,15 @@ mod tests {
             req("k1", "RECEIVED", "2026-12-01T01:00:00Z", None),
             req("k2", "RECEIVED", "2026-12-01T01:00:00Z", None),
         ];
-        let f = Figures::of(&sel, &[], &requests);
+        let f = Figures::of(&sel, &[], &[], &requests);
         let d = &f.requests[&NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()];
         assert_eq!((d.received, d.approved, d.rejected), (2, 1, 0));
         assert_eq!(d.median_hours(), Some(8.0));
+        // By WIB half hour: received at 01:00 (the one from the 30th) and 08:00, decided
+        // at 09:00.
+        assert_eq!(f.requests_by_slot.get("01:00"), Some(&(1, 0)));
+        assert_eq!(f.requests_by_slot.get("08:00"), Some(&(1, 0)));
+        assert_eq!(f.requests_by_slot.get("09:00"), Some(&(0, 1)));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use anjungan_core::counters::SlotCount;
 
 use super::PgHub;
 use crate::HubError;
-use crate::counts::{CountStore, KioskCount};
+use crate::counts::{CountQuery, CountStore, KioskCount};
 
 impl CountStore for PgHub {
     fn record_counts(&self, cons_id: &str, rows: &[SlotCount]) -> Result<(), HubError> {
@@ -24,13 +24,20 @@ impl CountStore for PgHub {
         Ok(())
     }
 
-    fn counts(&self, from: &str, to: &str) -> Result<Vec<KioskCount>, HubError> {
+    fn counts(&self, q: &CountQuery<'_>) -> Result<Vec<KioskCount>, HubError> {
+        // Per day: kept summed by the trigger of migration 6.
+        let sql = if q.per_day {
+            "SELECT cons_id, day, metric, key, n FROM hub_counts_daily \
+             WHERE day >= substr($1, 1, 10) AND day < $2 \
+             AND ($3::text[] IS NULL OR cons_id = ANY($3)) ORDER BY day, cons_id, metric, key"
+        } else {
+            "SELECT cons_id, slot, metric, key, n FROM hub_counts \
+             WHERE slot >= $1 AND slot < $2 AND ($3::text[] IS NULL OR cons_id = ANY($3)) \
+             ORDER BY slot, cons_id, metric, key"
+        };
+        let kiosks: Option<Vec<&str>> = q.kiosks.map(|k| k.iter().map(String::as_str).collect());
         self.conn()?
-            .query(
-                "SELECT cons_id, slot, metric, key, n FROM hub_counts \
-                 WHERE slot >= $1 AND slot < $2 ORDER BY slot, cons_id, metric, key",
-                &[&from, &to],
-            )?
+            .query(sql, &[&q.from, &q.to, &kiosks])?
             .iter()
             .map(|r| {
                 Ok(KioskCount {

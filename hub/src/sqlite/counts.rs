@@ -5,7 +5,7 @@ use rusqlite::params;
 
 use super::SqliteHub;
 use crate::HubError;
-use crate::counts::{CountStore, KioskCount};
+use crate::counts::{CountQuery, CountStore, KioskCount};
 
 impl CountStore for SqliteHub {
     fn record_counts(&self, cons_id: &str, rows: &[SlotCount]) -> Result<(), HubError> {
@@ -27,14 +27,33 @@ impl CountStore for SqliteHub {
         Ok(())
     }
 
-    fn counts(&self, from: &str, to: &str) -> Result<Vec<KioskCount>, HubError> {
+    fn counts(&self, q: &CountQuery<'_>) -> Result<Vec<KioskCount>, HubError> {
+        // Two statements each, with and without the kiosks (the primary key serves them).
+        let kiosks = if q.kiosks.is_some() {
+            "AND cons_id IN (SELECT value FROM json_each(?3))"
+        } else {
+            "AND ?3 IS NULL"
+        };
+        let sql = if q.per_day {
+            // Kept summed by the triggers of migration 7.
+            format!(
+                "SELECT cons_id, day, metric, key, n FROM hub_counts_daily \
+                 WHERE day >= substr(?1, 1, 10) AND day < ?2 {kiosks} \
+                 ORDER BY day, cons_id, metric, key"
+            )
+        } else {
+            format!(
+                "SELECT cons_id, slot, metric, key, n FROM hub_counts \
+                 WHERE slot >= ?1 AND slot < ?2 {kiosks} ORDER BY slot, cons_id, metric, key"
+            )
+        };
+        let wanted = q
+            .kiosks
+            .map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into()));
         let conn = self.reader()?;
         let rows = {
-            let mut stmt = conn.prepare_cached(
-                "SELECT cons_id, slot, metric, key, n FROM hub_counts \
-                 WHERE slot >= ?1 AND slot < ?2 ORDER BY slot, cons_id, metric, key",
-            )?;
-            let rows = stmt.query_map([from, to], |r| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params![q.from, q.to, wanted], |r| {
                 Ok(KioskCount {
                     cons_id: r.get(0)?,
                     count: SlotCount {
