@@ -33,6 +33,9 @@ pub(crate) struct Bars<'a> {
     pub target: Option<Target>,
     /// Decimals of the numbers shown.
     pub decimals: usize,
+    /// Labels under the axis counted back from the last (days: today is always named),
+    /// or on from the first (half hours: the full hours are named).
+    pub label_from_end: bool,
 }
 
 const W: f64 = 940.0;
@@ -150,8 +153,7 @@ impl Bars<'_> {
                             }
                         }
                     }
-                    // Counted back from the last, which is always labelled (today).
-                    @if (n - 1 - i).is_multiple_of(step) {
+                    @if (if self.label_from_end { n - 1 - i } else { i }).is_multiple_of(step) {
                         text x=(f1(x0)) y=(f1(base + 14.0)) font-size="10" fill="#5b6670" { (label) }
                     }
                 }
@@ -199,6 +201,7 @@ mod tests {
                 label: "target 30".into(),
             }),
             decimals: 0,
+            label_from_end: false,
         }
         .render()
         .into_string();

@@ -796,8 +796,14 @@ fn wait_chart(lang: Lang, title: &str, labels: &[String], tallies: &[&Tally]) ->
             label: lang.tr_with("target {n} menit", &[("n", &WAIT_TARGET_MINUTES)]),
         }),
         decimals: 0,
+        label_from_end: by_day(labels),
     }
     .render()
+}
+
+/// Day labels (`dd-mm`) are named back from today; half hours (`HH:MM`) from 07:00 on.
+fn by_day(labels: &[String]) -> bool {
+    !labels.first().is_some_and(|l| l.contains(':'))
 }
 
 /// `GET /console/figures`: supervisors.
@@ -894,6 +900,7 @@ pub(crate) async fn page(
             stacked,
             target: None,
             decimals: 0,
+            label_from_end: by_day(labels),
         }
         .render()
     };
