@@ -164,8 +164,16 @@ async fn walk(r: Rc<Rig>) {
     r.advance(5_000);
     assert_eq!(r.kiosk().get_page(), Page::Home);
     assert!(!r.controller.borrow().holds_member_data());
-    let counted = Store::open(&r.db).unwrap().meta("rating_4").unwrap();
-    assert_eq!(counted.as_deref(), Some("1"), "one anonymous 4-star count");
+    let counted = Store::open(&r.db)
+        .unwrap()
+        .counts_in(&common::today().to_string())
+        .unwrap();
+    let four: Vec<(&str, i64)> = counted
+        .iter()
+        .filter(|c| c.metric == "ratings")
+        .map(|c| (c.key.as_str(), c.n))
+        .collect();
+    assert_eq!(four, [("4", 1)], "one anonymous 4-star count for the day");
 
     // ── Cek Tagihan: arrears, the 24-month cap, the total to reactivate; slip.
     tap(w, "Cek Tagihan").await;
