@@ -395,3 +395,34 @@ fn set_pin_writes_only_an_argon2_hash_into_the_config() {
     assert_eq!(code, 0, "{v}");
     assert_eq!(mode(&config), 0o640);
 }
+
+/// A kiosk on generated sample data says so in its report (and so in its heartbeat and the
+/// hub's fleet view); one on members' data does not.
+#[test]
+fn the_report_names_generated_sample_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let members = imported_db(dir.path(), "members.db");
+    let sample_dir = dir.path().join("sample");
+    anjungan::dataset::synth::generate(
+        &anjungan::dataset::synth::GenOptions {
+            members: 40,
+            facilities: 4,
+            offices: None,
+            seed: 3,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+        },
+        &sample_dir,
+    )
+    .unwrap();
+    let sample = dir.path().join("sample.db");
+    anjungan::dataset::import_dir(
+        &mut Store::open(&sample).unwrap(),
+        &sample_dir,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap(),
+    )
+    .unwrap();
+    for (db, expected) in [(&members, false), (&sample, true)] {
+        let (_, v) = diag(&["--db", db.to_str().unwrap()]);
+        assert_eq!(v["database"]["sample_data"], expected, "{}", v["database"]);
+    }
+}

@@ -1643,3 +1643,35 @@ fn a_member_from_another_region_is_asked_at_the_hub_and_forgotten_with_the_visit
     };
     assert!(form.id.is_empty(), "{form:?}");
 }
+
+/// Generated sample data says so on every screen; members' data (the fixture) does not.
+/// The mark travels in the dataset's rules, so an import and a sync carry it alike.
+#[test]
+fn generated_sample_data_says_so_on_every_screen() {
+    let members = kiosk();
+    assert!(!members.sample_data());
+    assert!(!anjungan::ui::view::render(&members, at(0)).sample_data);
+
+    let dir = tempfile::tempdir().unwrap();
+    anjungan::dataset::synth::generate(
+        &anjungan::dataset::synth::GenOptions {
+            members: 50,
+            facilities: 5,
+            offices: None,
+            seed: 7,
+            today: common::today(),
+        },
+        dir.path(),
+    )
+    .unwrap();
+    let mut c = Controller::new(store_from(dir.path()), Settings::default(), at(0)).unwrap();
+    assert!(c.sample_data());
+    for event in [Event::Tile(Tile::Status), Event::Home, Event::Tile(Tile::Queue)] {
+        c.handle(event, at(1));
+        assert!(
+            anjungan::ui::view::render(&c, at(1)).sample_data,
+            "{:?}",
+            c.screen()
+        );
+    }
+}

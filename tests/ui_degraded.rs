@@ -23,7 +23,13 @@ fn degraded_states_say_what_to_do_and_lose_nothing() {
     let devices = Rig::new(Data::Fixture, settings(), (1080, 1920));
     let stale = Rig::new(Data::Stale, settings(), (1080, 1920));
     let empty = Rig::new(Data::Empty, settings(), (1080, 1920));
+    let sample = Rig::new(Data::Sample, settings(), (1080, 1920));
     slint::spawn_local(async move {
+        assert!(
+            !common::shown(&devices.window, SAMPLE_BANNER),
+            "members' data carries no sample banner"
+        );
+        sample_data(sample).await;
         device_faults(devices).await;
         stale_data(stale).await;
         empty_database(empty).await;
@@ -188,6 +194,23 @@ async fn stale_data(r: Rc<Rig>) {
     tap(w, "Cek Status").await;
     identify(w, DEWI.0, DEWI.1).await;
     assert_eq!(r.kiosk().get_page(), Page::MemberHome);
+    tap(w, "Beranda").await;
+}
+
+const SAMPLE_BANNER: &str = "DATA CONTOH / SAMPLE DATA";
+
+/// Generated sample data says so above every screen, in both languages at once.
+async fn sample_data(r: Rc<Rig>) {
+    let w = &r.window;
+    assert!(r.kiosk().get_sample_data());
+    assert!(common::shown(w, SAMPLE_BANNER), "the banner on the home screen");
+    common::screenshot(w, "degraded-sample-data");
+    tap(w, "Ambil Antrean").await;
+    assert_eq!(r.kiosk().get_page(), Page::List);
+    assert!(common::shown(w, SAMPLE_BANNER), "and on the queue list");
+    tap(w, "English").await;
+    assert!(common::shown(w, SAMPLE_BANNER), "and in English");
+    tap(w, "Bahasa Indonesia").await;
     tap(w, "Beranda").await;
 }
 

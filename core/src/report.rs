@@ -189,6 +189,10 @@ pub struct DatabaseReport {
     /// Opened read-only because the file or its file system refuses writes.
     #[serde(default)]
     pub read_only: bool,
+    /// The data is a generated sample (`SAMPLE_DATA` in its rules): the kiosk's screen
+    /// says so, and so does the hub's fleet view.
+    #[serde(default)]
+    pub sample_data: bool,
 }
 
 /// The kiosk PC.

@@ -538,6 +538,9 @@ fn database(db: &Path) -> (DatabaseReport, Option<Store>) {
     };
     r.schema_version = crate::store::migrations::SCHEMA_VERSION;
     r.read_only = store.is_read_only();
+    r.sample_data = store
+        .rules()
+        .is_ok_and(|t| t.at(chrono::Utc::now().date_naive()).sample_data);
     match store.row_counts() {
         Ok(rows) => {
             r.rows = rows.into_iter().map(|(t, n)| (t.to_owned(), n)).collect();

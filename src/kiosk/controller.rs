@@ -301,15 +301,20 @@ pub struct Controller {
 pub(in crate::kiosk) struct DataState {
     as_of: Option<chrono::DateTime<chrono::Utc>>,
     version: i64,
+    /// The data's rules say it is a generated sample (`SAMPLE_DATA`) on the day read.
+    sample: bool,
     checked_ms: u64,
 }
 
 impl DataState {
-    fn read(store: &Store, now_ms: u64) -> Self {
+    fn read(store: &Store, now: Now) -> Self {
         Self {
             as_of: store.data_as_of().ok().flatten(),
             version: store.dataset_info().map_or(0, |d| d.version),
-            checked_ms: now_ms,
+            sample: store
+                .rules()
+                .is_ok_and(|r| r.at(now.today()).sample_data),
+            checked_ms: now.mono_ms,
         }
     }
 }
@@ -335,7 +340,7 @@ impl Controller {
                 lock_secs: i64::try_from(settings.lockout_ms.div_ceil(1000)).unwrap_or(i64::MAX),
             },
         );
-        let data = DataState::read(&store, now.mono_ms);
+        let data = DataState::read(&store, now);
         Ok(Self {
             repeat: 0,
             access: Access::default(),
@@ -418,6 +423,11 @@ impl Controller {
         }
         let left = (self.settings.idle_ms + self.settings.countdown_ms).saturating_sub(idle);
         Some(left.div_ceil(1000))
+    }
+
+    /// The data is a generated sample (its rules say `SAMPLE_DATA` = 1), as last read.
+    pub fn sample_data(&self) -> bool {
+        self.data.sample
     }
 
     /// When the data was last known current (last sync or import), in the kiosk's zone, and
@@ -543,7 +553,7 @@ impl Controller {
     /// member's visit ends).
     fn check_data(&mut self, now: Now) {
         let version = self.data.version;
-        self.data = DataState::read(&self.store, now.mono_ms);
+        self.data = DataState::read(&self.store, now);
         if self.data.version != version {
             self.reload_content(version);
         }

@@ -57,6 +57,7 @@ pub fn apply(window: &AppWindow, v: &KioskView) {
     k.set_kiosk_name(s(&v.kiosk_name));
     k.set_data_as_of(s(&v.data_as_of));
     k.set_data_stale(v.data_stale);
+    k.set_sample_data(v.sample_data);
     k.set_notice(s(&v.notice));
     k.set_notice_error(v.notice_error);
     k.set_busy(s(&v.busy));

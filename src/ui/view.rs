@@ -74,6 +74,8 @@ pub struct KioskView {
     pub kiosk_name: String,
     pub data_as_of: String,
     pub data_stale: bool,
+    /// The data is a generated sample: the screen says "DATA CONTOH / SAMPLE DATA".
+    pub sample_data: bool,
     pub notice: String,
     pub notice_error: bool,
     pub busy: String,
@@ -144,6 +146,7 @@ impl KioskView {
             kiosk_name: String::new(),
             data_as_of: String::new(),
             data_stale: false,
+            sample_data: false,
             notice: String::new(),
             notice_error: false,
             busy: String::new(),
@@ -287,6 +290,7 @@ pub fn render(c: &Controller, now: Now) -> KioskView {
     v.high_contrast = c.high_contrast;
     let (loaded, stale) = c.data_freshness(now);
     v.data_stale = stale;
+    v.sample_data = c.sample_data();
     v.data_as_of = match loaded {
         Some(at) => format!(
             "{} {} {}",

@@ -108,6 +108,8 @@ pub enum Data {
     Stale,
     /// A database that was never filled.
     Empty,
+    /// A small generated dataset (`anjungan gen-dataset`): sample data, and marked so.
+    Sample,
 }
 
 /// The simulators and the window, wired together.
@@ -139,7 +141,7 @@ impl Rig {
         let mut store = Store::open(&db).unwrap();
         // The load time is pinned, so the footer's "data as of" is the same on every run.
         let loaded_at = match &data {
-            Data::Fixture | Data::From(_) => "2026-11-22T02:00:00Z",
+            Data::Fixture | Data::From(_) | Data::Sample => "2026-11-22T02:00:00Z",
             Data::Stale => "2026-11-18T02:00:00Z",
             Data::Empty => "",
         };
@@ -151,6 +153,21 @@ impl Rig {
                 import_dir(&mut store, path, today()).unwrap();
             }
             Data::Empty => {}
+            Data::Sample => {
+                let sample = dir.path().join("sample");
+                anjungan::dataset::synth::generate(
+                    &anjungan::dataset::synth::GenOptions {
+                        members: 50,
+                        facilities: 5,
+                        offices: None,
+                        seed: 7,
+                        today: today(),
+                    },
+                    &sample,
+                )
+                .unwrap();
+                import_dir(&mut store, &sample, today()).unwrap();
+            }
         }
         if !loaded_at.is_empty() {
             store.set_meta("data_loaded_at", loaded_at).unwrap();

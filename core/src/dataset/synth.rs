@@ -86,7 +86,8 @@ pub struct GenSummary {
 }
 
 /// Writes a complete dataset into `out` (created if missing), overwriting files of the
-/// same names. `rules.csv` is not written: the domain module holds the default rules.
+/// same names. `rules.csv` holds one row, `SAMPLE_DATA = 1`: the kiosk then says "DATA
+/// CONTOH / SAMPLE DATA" on every screen; every other rule is the domain's default.
 pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenSummary> {
     let earliest = NaiveDate::from_ymd_opt(2016, 1, 1).expect("valid date");
     if opts.today < earliest {
@@ -137,8 +138,13 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenSummary> {
     )?;
     summary.info_articles = content::default_info().len() as u64;
     summary.counter_services = content::default_services().len() as u64;
+    std::fs::write(out.join("rules.csv"), SAMPLE_RULES_CSV)?;
     Ok(summary)
 }
+
+/// What marks a generated dataset as sample data, through import and sync alike.
+pub const SAMPLE_RULES_CSV: &str = "effective_from,key,value,source\n\
+    2014-01-01,SAMPLE_DATA,1,Data contoh buatan anjungan gen-dataset (bukan data anggota)\n";
 
 type CsvOut = csv::Writer<File>;
 
@@ -1585,7 +1591,9 @@ mod tests {
             std::fs::read(a.path().join("members.csv")).unwrap(),
             std::fs::read(c.path().join("members.csv")).unwrap()
         );
-        assert!(!a.path().join("rules.csv").exists());
+        // The only rule it writes marks it as sample data.
+        let rules = std::fs::read_to_string(a.path().join("rules.csv")).unwrap();
+        assert_eq!(rules, SAMPLE_RULES_CSV);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub struct Rules {
     pub rehab_max_instalments: u32,
     /// Days a decided change request stays checkable at the kiosk.
     pub request_retention_days: u32,
+    /// The dataset is generated sample data (`anjungan gen-dataset`), not members': the
+    /// kiosk says "DATA CONTOH / SAMPLE DATA" on every screen.
+    pub sample_data: bool,
 }
 
 impl Default for Rules {
@@ -53,6 +56,7 @@ impl Default for Rules {
             rehab_max_months: 24,
             rehab_max_instalments: 12,
             request_retention_days: 90,
+            sample_data: false,
         }
     }
 }
@@ -82,6 +86,8 @@ code_enum! {
         RehabMaxInstalments => "REHAB_MAX_INSTALMENTS",
         /// [`Rules::request_retention_days`]
         RequestRetentionDays => "REQUEST_RETENTION_DAYS",
+        /// [`Rules::sample_data`]: 1 for generated sample data.
+        SampleData => "SAMPLE_DATA",
     }
 }
 
@@ -100,6 +106,7 @@ impl RuleKey {
             Self::DendaCap => 0..=1_000_000_000_000,
             Self::DendaWindowDays => 0..=3_650,
             Self::RequestRetentionDays => 1..=3_650,
+            Self::SampleData => 0..=1,
         }
     }
 }
@@ -124,6 +131,7 @@ impl Rules {
             RuleKey::RehabMaxMonths => self.rehab_max_months.into(),
             RuleKey::RehabMaxInstalments => self.rehab_max_instalments.into(),
             RuleKey::RequestRetentionDays => self.request_retention_days.into(),
+            RuleKey::SampleData => self.sample_data.into(),
         }
     }
 
@@ -142,6 +150,7 @@ impl Rules {
             RuleKey::RehabMaxMonths => self.rehab_max_months = n,
             RuleKey::RehabMaxInstalments => self.rehab_max_instalments = n,
             RuleKey::RequestRetentionDays => self.request_retention_days = n,
+            RuleKey::SampleData => self.sample_data = value == 1,
         }
     }
 }
@@ -277,6 +286,7 @@ impl RulesTable {
                     RequestRetentionDays,
                     "Kebijakan kiosk (UU PDP No. 27/2022: simpan seperlunya)",
                 ),
+                row(jkn, SampleData, "Data anggota dari BPJS Kesehatan (bukan data contoh)"),
             ],
         }
     }

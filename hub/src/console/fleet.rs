@@ -222,6 +222,9 @@ fn row(lang: Lang, k: &Kiosk, csrf: &str) -> Markup {
                     }
                     _ => { (dash) }
                 }
+                @if r.is_some_and(|r| r.database.sample_data) {
+                    br; small.no { "DATA CONTOH / SAMPLE DATA" }
+                }
             }
             td data-label=(lang.tr("Antrean kirim")) {
                 @match r.map(|r| r.sync.pending_outbox) {
