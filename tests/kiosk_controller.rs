@@ -1666,7 +1666,11 @@ fn generated_sample_data_says_so_on_every_screen() {
     .unwrap();
     let mut c = Controller::new(store_from(dir.path()), Settings::default(), at(0)).unwrap();
     assert!(c.sample_data());
-    for event in [Event::Tile(Tile::Status), Event::Home, Event::Tile(Tile::Queue)] {
+    for event in [
+        Event::Tile(Tile::Status),
+        Event::Home,
+        Event::Tile(Tile::Queue),
+    ] {
         c.handle(event, at(1));
         assert!(
             anjungan::ui::view::render(&c, at(1)).sample_data,

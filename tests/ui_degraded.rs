@@ -203,7 +203,10 @@ const SAMPLE_BANNER: &str = "DATA CONTOH / SAMPLE DATA";
 async fn sample_data(r: Rc<Rig>) {
     let w = &r.window;
     assert!(r.kiosk().get_sample_data());
-    assert!(common::shown(w, SAMPLE_BANNER), "the banner on the home screen");
+    assert!(
+        common::shown(w, SAMPLE_BANNER),
+        "the banner on the home screen"
+    );
     common::screenshot(w, "degraded-sample-data");
     tap(w, "Ambil Antrean").await;
     assert_eq!(r.kiosk().get_page(), Page::List);

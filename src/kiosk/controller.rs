@@ -311,9 +311,7 @@ impl DataState {
         Self {
             as_of: store.data_as_of().ok().flatten(),
             version: store.dataset_info().map_or(0, |d| d.version),
-            sample: store
-                .rules()
-                .is_ok_and(|r| r.at(now.today()).sample_data),
+            sample: store.rules().is_ok_and(|r| r.at(now.today()).sample_data),
             checked_ms: now.mono_ms,
         }
     }

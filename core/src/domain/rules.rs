@@ -286,7 +286,11 @@ impl RulesTable {
                     RequestRetentionDays,
                     "Kebijakan kiosk (UU PDP No. 27/2022: simpan seperlunya)",
                 ),
-                row(jkn, SampleData, "Data anggota dari BPJS Kesehatan (bukan data contoh)"),
+                row(
+                    jkn,
+                    SampleData,
+                    "Data anggota dari BPJS Kesehatan (bukan data contoh)",
+                ),
             ],
         }
     }
@@ -371,6 +375,7 @@ mod tests {
                 rehab_max_months: 24,
                 rehab_max_instalments: 12,
                 request_retention_days: 90,
+                sample_data: false,
             }
         );
         // Every key has a default row, and get() reads every field.
