@@ -70,7 +70,7 @@ root=$work/root
 packages=(
   systemd systemd-sysv udev dbus kmod
   linux-image-amd64 initramfs-tools systemd-boot-efi
-  systemd-timesyncd systemd-resolved ca-certificates
+  systemd-timesyncd systemd-resolved ca-certificates nftables
   libinput10 libxkbcommon0 libudev1 libfontconfig1 fonts-dejavu-core
   # Speech (docs/accessibility.md): the engine, and aplay/amixer for the sound card and
   # the headphone jack.
@@ -147,6 +147,8 @@ Name=en* eth*
 
 [Network]
 DHCP=yes
+LLMNR=no
+MulticastDNS=no
 
 [DHCPv4]
 # The machine id changes per boot (read-only root): identify by MAC instead.
@@ -156,9 +158,19 @@ cat >"$root/etc/sysctl.d/50-anjungan.conf" <<'EOF'
 # No magic SysRq from a keyboard plugged into the kiosk.
 kernel.sysrq = 0
 EOF
+# No name service answered to the network: resolved's LLMNR (it listened on 0.0.0.0:5355)
+# and mDNS off, on the resolver and on the link.
+mkdir -p "$root/etc/systemd/resolved.conf.d"
+cat >"$root/etc/systemd/resolved.conf.d/50-anjungan.conf" <<'EOF'
+[Resolve]
+LLMNR=no
+MulticastDNS=no
+EOF
+# And a firewall that drops what the kiosk did not ask for (kiosk-image/nftables.conf).
+install -m 0644 "$here/nftables.conf" "$root/etc/nftables.conf"
 cp "$here/anjungan-test-shell.service" "$root/etc/systemd/system/"
 chroot "$root" systemctl enable systemd-networkd.service systemd-resolved.service \
-  systemd-timesyncd.service anjungan-test-shell.service
+  systemd-timesyncd.service nftables.service anjungan-test-shell.service
 chroot "$root" systemctl mask getty@tty1.service serial-getty@ttyS0.service \
   ctrl-alt-del.target systemd-firstboot.service apt-daily.timer apt-daily-upgrade.timer \
   e2scrub_all.timer

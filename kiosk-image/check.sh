@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Static checks of kiosk-image/ that .ci/run runs (the image build and boot test do not run
-# in CI): systemd-analyze verify on the units, shellcheck on the scripts.
+# in CI): systemd-analyze verify on the units, nft -c on the firewall, shellcheck on the
+# scripts.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -29,6 +30,10 @@ if [ -n "$report" ]; then
   exit 1
 fi
 echo "systemd-analyze verify: ${units[*]} ok"
+
+# The firewall the image installs parses (as root, `nft -c` needs no network namespace).
+nft -c -f "$here/nftables.conf"
+echo "nft -c: nftables.conf ok"
 
 shellcheck "$here"/*.sh "$here/anjungan-firstboot" "$here/postinst" \
   "$here"/../scripts/*.sh "$here/../.ci/run"
