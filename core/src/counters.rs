@@ -77,8 +77,8 @@ impl Metric {
 }
 
 /// One count as the kiosk sends it and the hub keeps it.
+/// Fields a newer kiosk adds are ignored, not refused (the heartbeat's health goes with it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct SlotCount {
     /// `YYYY-MM-DDTHH:MM` (the slot's start, minutes 00 or 30, the kiosk's local time), or
     /// `YYYY-MM-DD` for a daily metric.
@@ -104,6 +104,21 @@ pub fn day_slot(day: NaiveDate) -> String {
 /// The day a slot belongs to.
 pub fn slot_day(slot: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(slot.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// `code` as a key the hub accepts: other characters become `_`, at most 32 kept (a
+/// service code such as `A.1` is counted as `A_1` rather than dropped at the hub).
+pub fn key_of(code: &str) -> String {
+    code.chars()
+        .take(32)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// A key the hub accepts: up to 32 letters, digits, `_` or `-`.
@@ -180,6 +195,20 @@ mod tests {
             slot_day("2026-12-02T23:30"),
             NaiveDate::from_ymd_opt(2026, 12, 2)
         );
+    }
+
+    #[test]
+    fn any_code_becomes_a_key_the_hub_keeps() {
+        for (code, key) in [
+            ("A", "A"),
+            ("A.1", "A_1"),
+            ("Á/B", "__B"),
+            ("PAPER_END", "PAPER_END"),
+        ] {
+            assert_eq!(key_of(code), key);
+            assert!(valid_key(&key_of(code)));
+        }
+        assert_eq!(key_of(&"x".repeat(40)).len(), 32);
     }
 
     #[test]

@@ -16,8 +16,9 @@ pub struct KioskCount {
 
 pub trait CountStore {
     /// Keeps a kiosk's counts as sent: each row is the kiosk's whole count for its slot,
-    /// metric and key, so it replaces what was kept. `rows` holds each slot, metric and key
-    /// once ([`checked`]).
+    /// metric and key, and replaces what was kept when it is higher (a kiosk's counts only
+    /// grow, so a heartbeat that arrives late cannot take a count back). `rows` holds each
+    /// slot, metric and key once ([`checked`]).
     fn record_counts(&self, cons_id: &str, rows: &[SlotCount]) -> Result<(), HubError>;
 
     /// The counts a query asks for, ordered by slot, kiosk, metric and key.

@@ -417,6 +417,9 @@ fn kiosk_counts_are_kept_whole_per_slot_for_every_replica(backend: Backend) {
     // A later heartbeat carries the slot's whole count again: it replaces, never adds.
     hub.record_counts("k1", &[row("2026-12-01T08:00", Metric::Tickets, "A", 3)])
         .unwrap();
+    // One that arrives late, with an older (lower) count, takes nothing back.
+    hub.record_counts("k1", &[row("2026-12-01T08:00", Metric::Tickets, "A", 1)])
+        .unwrap();
     hub.record_counts("k2", &[row("2026-12-01T08:00", Metric::Tickets, "A", 7)])
         .unwrap();
     hub.record_counts("k2", &[]).unwrap();

@@ -437,7 +437,6 @@ impl Controller {
         (local, stale)
     }
 
-    /// `now` in UTC, through the kiosk's zone.
     /// Adds `by` to a count of the current 30-minute slot for the hub's figures
     /// (`anjungan_core::counters`): codes and counts only. A count that cannot be kept is
     /// logged and lost; the member's visit goes on.
@@ -448,6 +447,7 @@ impl Controller {
         }
     }
 
+    /// `now` in UTC, through the kiosk's zone.
     pub(in crate::kiosk) fn utc(&self, now: Now) -> chrono::DateTime<chrono::Utc> {
         use chrono::TimeZone as _;
         self.settings

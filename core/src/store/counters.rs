@@ -16,7 +16,12 @@ impl Store {
                 "INSERT INTO slot_counters (slot, metric, key, n, sent) VALUES (?1, ?2, ?3, ?4, 0) \
                  ON CONFLICT (slot, metric, key) DO UPDATE SET n = n + excluded.n, sent = 0",
             )?
-            .execute(params![slot, metric.as_str(), key, by])?;
+            .execute(params![
+                slot,
+                metric.as_str(),
+                crate::counters::key_of(key),
+                by
+            ])?;
         Ok(())
     }
 

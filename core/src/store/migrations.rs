@@ -192,8 +192,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // v8: counts per 30-minute slot (ratings per day) for the hub's figures (counters.rs).
     // `sent` is 0 once a count changed and until the hub acknowledged it; the ratings
-    // counted before this version, per star with no day, move to the day before it ran
-    // (a closed day, so they go with the next heartbeat).
+    // counted before this version, per star with no day, are kept under 2014-01-01 (JKN's
+    // start): sent and kept at the hub, never one day's spike in a chart of 30.
     r#"
     CREATE TABLE slot_counters (
         slot   TEXT NOT NULL,
@@ -205,7 +205,7 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX slot_counters_unsent ON slot_counters (sent) WHERE sent = 0;
     INSERT INTO slot_counters (slot, metric, key, n)
-        SELECT date('now', '-1 day'), 'ratings', substr(key, 8), CAST(value AS INTEGER)
+        SELECT '2014-01-01', 'ratings', substr(key, 8), CAST(value AS INTEGER)
         FROM sync_meta WHERE key IN ('rating_1', 'rating_2', 'rating_3', 'rating_4', 'rating_5')
         AND CAST(value AS INTEGER) > 0;
     DELETE FROM sync_meta WHERE key IN ('rating_1', 'rating_2', 'rating_3', 'rating_4', 'rating_5');
@@ -239,8 +239,8 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StoreError> {
 mod tests {
     use super::*;
 
-    /// A kiosk of version 7 counted ratings per star with no day: version 8 moves them to
-    /// the day before it ran, so they go to the hub with the next heartbeat.
+    /// A kiosk of version 7 counted ratings per star with no day: version 8 keeps them
+    /// under 2014-01-01, a closed day no 30-day chart reaches.
     #[test]
     fn version_8_moves_the_timeless_ratings_to_a_closed_day() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -255,9 +255,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(migrate(&mut conn).unwrap(), SCHEMA_VERSION);
-        let yesterday: String = conn
-            .query_row("SELECT date('now', '-1 day')", [], |r| r.get(0))
-            .unwrap();
+        let yesterday = "2014-01-01".to_owned();
         let rows: Vec<(String, String, String, i64, i64)> = conn
             .prepare("SELECT slot, metric, key, n, sent FROM slot_counters ORDER BY key")
             .unwrap()

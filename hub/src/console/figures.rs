@@ -32,6 +32,9 @@ use crate::store::RequestRow;
 /// Days shown on the figures page.
 const DAYS: i64 = 30;
 
+/// The earliest day the page shows (JKN began in 2014).
+const FIRST_DAY: NaiveDate = NaiveDate::from_ymd_opt(2014, 1, 1).expect("a date");
+
 /// Which kiosks and which day the page shows.
 #[derive(Debug, Deserialize, Default, Clone)]
 pub(crate) struct Scope {
@@ -63,7 +66,7 @@ impl Selection {
             .day
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .filter(|d| *d <= today)
+            .filter(|d| *d <= today && *d >= FIRST_DAY)
             .unwrap_or(today);
         Self {
             branch: blank(&scope.branch),
@@ -377,10 +380,17 @@ struct Table {
 impl Table {
     fn csv(&self) -> String {
         let cell = |c: &str| {
-            if c.contains([',', '"', '\n']) {
-                format!("\"{}\"", c.replace('"', "\"\""))
+            // A name typed in the registry (a branch) that a spreadsheet would run as a
+            // formula is written as text.
+            let c = if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{c}")
             } else {
                 c.to_owned()
+            };
+            if c.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", c.replace('"', "\"\""))
+            } else {
+                c
             }
         };
         let mut out = self.csv.join(",");
@@ -1120,6 +1130,13 @@ mod tests {
             "{kiosks}"
         );
         assert!(!kiosks.contains("k3"), "{kiosks}");
+        // A branch name a spreadsheet would run, and one with a comma, come out as text.
+        let t = Table {
+            csv: vec!["branch".into()],
+            heads: vec!["Cabang".into()],
+            rows: vec![vec!["=HYPERLINK(\"x\")".into()], vec!["KC A, B".into()]],
+        };
+        assert_eq!(t.csv(), "branch\n\"'=HYPERLINK(\"\"x\"\")\"\n\"KC A, B\"\n");
     }
 
     #[test]
@@ -1168,7 +1185,7 @@ mod tests {
     #[test]
     fn a_day_in_the_future_or_garbage_shows_today() {
         let today = anjungan_core::clock::today_in(anjungan_core::clock::DEFAULT_ZONE);
-        for day in ["2999-01-01", "kemarin", ""] {
+        for day in ["2999-01-01", "kemarin", "", "-262143-01-01", "1900-01-01"] {
             let sel = selection(Scope {
                 day: Some(day.into()),
                 ..Scope::default()

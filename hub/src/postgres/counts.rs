@@ -18,7 +18,8 @@ impl CountStore for PgHub {
         self.conn()?.execute(
             "INSERT INTO hub_counts (cons_id, slot, metric, key, n) \
              SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) \
-             ON CONFLICT (cons_id, slot, metric, key) DO UPDATE SET n = EXCLUDED.n",
+             ON CONFLICT (cons_id, slot, metric, key) DO UPDATE SET n = EXCLUDED.n \
+             WHERE EXCLUDED.n > hub_counts.n",
             &[&cons_id, &slots, &metrics, &keys, &ns],
         )?;
         Ok(())

@@ -17,7 +17,8 @@ impl CountStore for SqliteHub {
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT INTO hub_counts (cons_id, slot, metric, key, n) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT (cons_id, slot, metric, key) DO UPDATE SET n = excluded.n",
+                 ON CONFLICT (cons_id, slot, metric, key) DO UPDATE SET n = excluded.n \
+                 WHERE excluded.n > hub_counts.n",
             )?;
             for r in rows {
                 stmt.execute(params![cons_id, r.slot, r.metric, r.key, r.n])?;

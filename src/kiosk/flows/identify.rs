@@ -126,9 +126,12 @@ impl Controller {
     ) {
         let mut form = form;
         match e {
-            ServiceError::IdentityMismatch { .. } => {
+            ServiceError::IdentityMismatch { offline, .. } => {
                 tracing::info!("identification did not match");
-                self.tally(Metric::IdFailures, "", 1, now);
+                // Offline: the kiosk could not ask (or hold the answer), not a wrong date.
+                if !offline {
+                    self.tally(Metric::IdFailures, "", 1, now);
+                }
                 form.birth.clear();
                 form.field = Field::BirthDate;
             }
