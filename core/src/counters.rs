@@ -21,6 +21,10 @@ pub const WAIT_TARGET_MINUTES: u32 = 30;
 /// The most rows one heartbeat carries; the rest go with the next.
 pub const MAX_PER_HEARTBEAT: usize = 400;
 
+/// The most bytes a heartbeat with its counts may take: under the hub's 64 KiB body
+/// limit, with room for the report growing. The agent sends fewer counts to stay under it.
+pub const HEARTBEAT_BUDGET: usize = 56 * 1024;
+
 /// The most one count may reach (a kiosk serves hundreds a day, not millions).
 pub const MAX_COUNT: i64 = 10_000_000;
 

@@ -819,16 +819,22 @@ impl Controller {
                     return Vec::new();
                 };
                 self.pending_ticket = None;
+                // The ticket, its estimated wait and whether it is over the target: one
+                // write (a sync applying holds the store; this waits for it once).
                 let service = ticket.service.code.clone();
-                self.tally(Metric::Tickets, &service, 1, now);
-                self.tally(
-                    Metric::WaitMinutes,
-                    &service,
-                    ticket.wait_minutes.into(),
-                    now,
-                );
-                if ticket.wait_minutes > crate::counters::WAIT_TARGET_MINUTES {
-                    self.tally(Metric::WaitOver, &service, 1, now);
+                let over = ticket.wait_minutes > crate::counters::WAIT_TARGET_MINUTES;
+                let counts = [
+                    (Metric::Tickets, service.as_str(), 1),
+                    (
+                        Metric::WaitMinutes,
+                        service.as_str(),
+                        ticket.wait_minutes.into(),
+                    ),
+                    (Metric::WaitOver, service.as_str(), i64::from(over)),
+                ];
+                let slot = crate::counters::slot_of(now.local);
+                if let Err(e) = self.store.count_all(&slot, &counts) {
+                    tracing::warn!(error = %e, "ticket not counted");
                 }
                 let slip = Slip::Ticket(ticket.clone());
                 self.set_screen(Screen::QueueTicket(Box::new(ticket)), now);

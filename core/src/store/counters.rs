@@ -25,6 +25,33 @@ impl Store {
         Ok(())
     }
 
+    /// Adds several counts of one slot in one transaction (a ticket's count, its wait,
+    /// and whether it was over the target): one wait for the lock, all or none.
+    pub fn count_all(
+        &mut self,
+        slot: &str,
+        counts: &[(Metric, &str, i64)],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO slot_counters (slot, metric, key, n, sent) VALUES (?1, ?2, ?3, ?4, 0) \
+                 ON CONFLICT (slot, metric, key) DO UPDATE SET n = n + excluded.n, sent = 0",
+            )?;
+            // A zero adds nothing (and makes no row).
+            for (metric, key, by) in counts.iter().filter(|c| c.2 != 0) {
+                stmt.execute(params![
+                    slot,
+                    metric.as_str(),
+                    crate::counters::key_of(key),
+                    by
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Counts one rating of `stars` (clamped to 1–5) on the kiosk's service day `day`.
     pub fn count_rating(&self, day: chrono::NaiveDate, stars: u8) -> Result<(), StoreError> {
         let stars = stars.clamp(1, 5).to_string();
@@ -115,7 +142,9 @@ mod tests {
         let slot = "2026-12-02T08:30";
         store.count(slot, Metric::Tickets, "A", 1).unwrap();
         store.count(slot, Metric::Tickets, "A", 1).unwrap();
-        store.count(slot, Metric::WaitMinutes, "A", 45).unwrap();
+        store
+            .count_all(slot, &[(Metric::WaitMinutes, "A", 45)])
+            .unwrap();
         let today = day("2026-12-02");
         let sent = store.unsent_counts(today, 100).unwrap();
         assert_eq!(

@@ -427,6 +427,15 @@ impl SyncAgent {
             tracing::warn!(code = e.code(), "counts not read for the heartbeat");
             Vec::new()
         });
+        // The hub takes 64 KiB: fewer counts go (the rest with the next heartbeat) rather
+        // than a report refused every time.
+        while !report.counters.is_empty()
+            && serde_json::to_vec(&report).map_or(0, |b| b.len())
+                > crate::counters::HEARTBEAT_BUDGET
+        {
+            let keep = report.counters.len() / 2;
+            report.counters.truncate(keep);
+        }
         let health = serde_json::to_value(&report).unwrap_or_else(|_| json!({}));
         // Bounded: a hub that trickles its receipt must not hold the agent (the cycle's own
         // deadline is over by now).
