@@ -5,23 +5,22 @@ use rusqlite::params;
 use super::{Store, StoreError};
 use crate::counters::{Metric, SlotCount};
 
+/// Adds to one count (`?4`), marking it unsent.
+const ADD: &str = "INSERT INTO slot_counters (slot, metric, key, n, sent) VALUES (?1, ?2, ?3, ?4, 0) \
+     ON CONFLICT (slot, metric, key) DO UPDATE SET n = n + excluded.n, sent = 0";
+
 /// Counts older than this many days are dropped once the hub has them.
 pub const KEEP_DAYS: i64 = 120;
 
 impl Store {
     /// Adds `by` to a count (a rating: `slot` is its day, `key` its stars), in one statement.
     pub fn count(&self, slot: &str, metric: Metric, key: &str, by: i64) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO slot_counters (slot, metric, key, n, sent) VALUES (?1, ?2, ?3, ?4, 0) \
-                 ON CONFLICT (slot, metric, key) DO UPDATE SET n = n + excluded.n, sent = 0",
-            )?
-            .execute(params![
-                slot,
-                metric.as_str(),
-                crate::counters::key_of(key),
-                by
-            ])?;
+        self.conn.prepare_cached(ADD)?.execute(params![
+            slot,
+            metric.as_str(),
+            crate::counters::key_of(key),
+            by
+        ])?;
         Ok(())
     }
 
@@ -34,10 +33,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO slot_counters (slot, metric, key, n, sent) VALUES (?1, ?2, ?3, ?4, 0) \
-                 ON CONFLICT (slot, metric, key) DO UPDATE SET n = n + excluded.n, sent = 0",
-            )?;
+            let mut stmt = tx.prepare_cached(ADD)?;
             // A zero adds nothing (and makes no row).
             for (metric, key, by) in counts.iter().filter(|c| c.2 != 0) {
                 stmt.execute(params![

@@ -238,6 +238,8 @@ struct Figures {
     requests_by_slot: BTreeMap<String, (u32, u32)>,
     /// The whole range.
     all: Tally,
+    /// Requests waiting for a decision now, of every kiosk.
+    waiting: usize,
 }
 
 impl Figures {
@@ -329,6 +331,7 @@ impl Figures {
             requests_per_kiosk,
             requests_by_slot,
             all,
+            waiting: requests.iter().filter(|r| r.state == "RECEIVED").count(),
         }
     }
 
@@ -830,10 +833,7 @@ pub(crate) async fn page(
         Ok(x) => x,
         Err(e) => return failed(lang, Some(&staff.session), &e),
     };
-    let waiting = match blocking(&hub, |s| s.requests()).await {
-        Ok(r) => r.iter().filter(|r| r.state == "RECEIVED").count(),
-        Err(e) => return failed(lang, Some(&staff.session), &e),
-    };
+    let waiting = f.waiting;
     let query = sel.query();
     let services = f.services();
     let day_labels: Vec<String> = f.days.iter().map(short_day).collect();
