@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Static checks of kiosk-image/ that .ci/run runs (the image build and boot test do not run
 # in CI): systemd-analyze verify on the units, nft -c on the firewall, shellcheck on the
-# scripts.
+# scripts, RAUC's own parser on system.conf (with a bundle signed and checked as
+# bundle.sh does), the D-Bus policy's XML, and two tests that run without root devices:
+# test-bootloader.sh (RAUC's backend on a simulated systemd-boot) and test-layout.sh (the
+# partition table and systemd-repart's growth of the data partition).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -13,12 +16,15 @@ mkdir -p "$root/usr/lib/systemd" "$root/usr/bin" "$root/usr/lib/anjungan" \
   "$root/etc/systemd/system"
 ln -s usr/bin "$root/bin"
 cp -a /usr/lib/systemd/system "$root/usr/lib/systemd/"
-for bin in anjungan sh; do
+for bin in anjungan sh systemctl; do
   printf '#!/bin/sh\n' >"$root/usr/bin/$bin"
   chmod +x "$root/usr/bin/$bin"
 done
-cp "$here/anjungan-firstboot" "$root/usr/lib/anjungan/"
-units=(anjungan.service anjungan-firstboot.service anjungan-test-shell.service)
+cp "$here/anjungan-firstboot" "$here/anjungan-boot-ok" "$here/anjungan-machine-id" \
+  "$here/rauc-bootloader" "$root/usr/lib/anjungan/"
+units=(anjungan.service anjungan-firstboot.service anjungan-test-shell.service
+  anjungan-boot-ok.service anjungan-reboot.path anjungan-reboot.service
+  anjungan-machine-id.service)
 for u in "${units[@]}"; do cp "$here/$u" "$root/etc/systemd/system/"; done
 # Warnings (unknown keys, bad values) do not change its exit code: fail on any output.
 report=$(systemd-analyze verify --root="$root" "${units[@]}" 2>&1) || {
@@ -35,6 +41,57 @@ echo "systemd-analyze verify: ${units[*]} ok"
 nft -c -f "$here/nftables.conf"
 echo "nft -c: nftables.conf ok"
 
-shellcheck "$here"/*.sh "$here/anjungan-firstboot" "$here/postinst" \
-  "$here"/../scripts/*.sh "$here/../.ci/run"
+# -x: build.sh and test-layout.sh source layout.sh.
+shellcheck -x "$here"/*.sh "$here/anjungan-firstboot" "$here/postinst" \
+  "$here/rauc-bootloader" "$here/anjungan-boot-ok" "$here/anjungan-machine-id"
+shellcheck "$here"/../scripts/*.sh "$here/../.ci/run"
 echo "shellcheck: kiosk-image scripts, scripts/*.sh and .ci/run ok"
+
+# RAUC 1.8 parses system.conf strictly (an unknown key or group fails) whenever it is
+# given --conf; `rauc info` on a bundle needs no slot devices. So: make throwaway keys,
+# a bundle of a small ext4 with bundle.sh, and read it back with the image's system.conf
+# and the CA. That proves the config parses, the manifest and signing chain are what the
+# kiosk accepts, and that a bundle from another CA is refused. It does not install.
+rt=$root/rauc
+mkdir -p "$rt/tree"
+OUT=$rt "$here/make-keys.sh" >/dev/null
+head -c 65536 /dev/urandom >"$rt/tree/data" # squashfs needs more than a block
+mkfs.ext4 -q -d "$rt/tree" "$rt/root.ext4" 8M >/dev/null
+VERSION=0.0.0+check OUT=$rt "$here/bundle.sh" >"$rt/bundle.log" 2>&1 || {
+  cat "$rt/bundle.log"
+  exit 1
+}
+rauc --conf="$here/rauc-system.conf" --keyring="$rt/keys/ca.cert.pem" \
+  info "$rt/anjungan-0.0.0+check.raucb" >"$rt/info.log" 2>&1 || {
+  cat "$rt/info.log"
+  exit 1
+}
+grep -q "Compatible:[[:space:]]*'anjungan-kiosk-x86_64'" "$rt/info.log"
+sed 's/^bootname=B$/bootnam=B/' "$here/rauc-system.conf" >"$rt/bad.conf"
+if rauc --conf="$rt/bad.conf" --keyring="$rt/keys/ca.cert.pem" \
+  info "$rt/anjungan-0.0.0+check.raucb" >/dev/null 2>&1; then
+  echo "rauc accepted a system.conf with an unknown key: the parse check proves nothing" >&2
+  exit 1
+fi
+OUT=$rt/other "$here/make-keys.sh" >/dev/null
+if rauc --conf="$here/rauc-system.conf" --keyring="$rt/other/keys/ca.cert.pem" \
+  info "$rt/anjungan-0.0.0+check.raucb" >/dev/null 2>&1; then
+  echo "rauc accepted a bundle signed under another CA" >&2
+  exit 1
+fi
+echo "rauc: rauc-system.conf parses; bundle.sh's bundle verifies against its CA, not another"
+
+# The D-Bus policy is well-formed XML (dbus-daemon would skip a broken file whole).
+python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$here/anjungan-rauc.conf"
+echo "anjungan-rauc.conf: well-formed"
+
+bash "$here/test-bootloader.sh" >"$rt/bootloader.log" || {
+  cat "$rt/bootloader.log"
+  exit 1
+}
+echo "test-bootloader.sh: $(tail -n1 "$rt/bootloader.log")"
+bash "$here/test-layout.sh" >"$rt/layout.log" || {
+  cat "$rt/layout.log"
+  exit 1
+}
+echo "test-layout.sh: $(tail -n1 "$rt/layout.log")"

@@ -5,9 +5,14 @@
 # guest's ttyS1 and ttyS2; the guest's udev rules name them /dev/anjungan-dispenser and
 # /dev/anjungan-printer (anjungan.dispenser=ttyS1 anjungan.printer=ttyS2 on the kernel line).
 #
+# It boots the --test-shell variant (build.sh --test-shell: anjungan-kiosk-test.img, the
+# one with a root shell on ttyS0); the production image has no shell to drive.
+#
 # Usage: kiosk-image/test-boot.sh [--update-screenshot] [--uefi]
 #   --uefi          boot the disk as a PC does instead (OVMF firmware, systemd-boot from the
-#                   EFI partition, the image's own kernel line): checks the home screen only
+#                   EFI partition, the image's own kernel line): checks the home screen only,
+#                   on the production image (anjungan-kiosk.img) when it was built
+#   IMG=path        the disk image to boot
 #   ANJUNGAN=path   the host's anjungan binary for the simulators (default: target/release)
 #   ACCEL=kvm       hardware virtualisation (default: tcg, software emulation)
 set -euo pipefail
@@ -15,7 +20,6 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 out=${OUT:-$here/out}
-img=$out/anjungan-kiosk.img
 anjungan=${ANJUNGAN:-$repo/target/release/anjungan}
 update_screenshot=false
 uefi=false
@@ -31,9 +35,16 @@ if $uefi && [ ! -f "$ovmf" ]; then
   echo "missing $ovmf: apt-get install ovmf" >&2
   exit 1
 fi
+if [ -n "${IMG:-}" ]; then
+  img=$IMG
+elif $uefi && [ -f "$out/anjungan-kiosk.img" ]; then
+  img=$out/anjungan-kiosk.img
+else
+  img=$out/anjungan-kiosk-test.img
+fi
 
 for f in "$img" "$out/vmlinuz" "$out/initrd.img" "$out/cmdline.txt" "$anjungan"; do
-  [ -e "$f" ] || { echo "missing $f: run kiosk-image/build.sh first" >&2; exit 1; }
+  [ -e "$f" ] || { echo "missing $f: run kiosk-image/build.sh --test-shell first" >&2; exit 1; }
 done
 for tool in qemu-system-x86_64 qemu-img python3; do
   command -v "$tool" >/dev/null || {
