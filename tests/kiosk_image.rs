@@ -65,3 +65,39 @@ fn the_service_runs_the_kiosk_under_the_watchdog() {
     assert!(has("User=anjungan"));
     assert!(has("Environment=SLINT_BACKEND=linuxkms-software"));
 }
+
+/// The app's side of the image's update contract (kiosk-image/README.md, "The app's
+/// side"): the files it creates in /run/anjungan are the ones the image's root units wait
+/// for, and the .deb does not install the image-only units.
+#[test]
+fn the_image_units_watch_the_files_the_app_creates_in_its_runtime_directory() {
+    let unit = read("anjungan.service");
+    let has = |line: &str| unit.lines().any(|l| l.trim() == line);
+    assert!(has("RuntimeDirectory=anjungan"));
+    assert!(has("RuntimeDirectoryMode=0755"));
+    assert!(has("RuntimeDirectoryPreserve=yes"));
+    assert!(
+        read("anjungan-boot-ok").contains("/run/anjungan/healthy"),
+        "anjungan-boot-ok waits for the app's healthy file"
+    );
+    let path = read("anjungan-reboot.path");
+    assert!(
+        path.lines()
+            .any(|l| l.trim() == "PathExists=/run/anjungan/reboot")
+    );
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("Cargo.toml");
+    for image_only in [
+        "anjungan-boot-ok",
+        "anjungan-reboot",
+        "anjungan-machine-id",
+        "rauc-bootloader",
+        "anjungan-test-shell",
+    ] {
+        assert!(
+            !manifest.contains(image_only),
+            "{image_only} is installed by build.sh, not by the .deb"
+        );
+    }
+}
