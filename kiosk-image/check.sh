@@ -3,8 +3,10 @@
 # in CI): systemd-analyze verify on the units, nft -c on the firewall, shellcheck on the
 # scripts, RAUC's own parser on system.conf (with a bundle signed and checked as
 # bundle.sh does), the D-Bus policy's XML, and two tests that run without root devices:
-# test-bootloader.sh (RAUC's backend on a simulated systemd-boot) and test-layout.sh (the
-# partition table and systemd-repart's growth of the data partition).
+# test-bootloader.sh (RAUC's backend on a simulated systemd-boot), test-layout.sh (the
+# partition table and systemd-repart's growth of the data partition) and
+# test-rauc-dbus.sh (the real RAUC service with our backend on a private bus with the
+# image's D-Bus policy).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -95,3 +97,8 @@ bash "$here/test-layout.sh" >"$rt/layout.log" || {
   exit 1
 }
 echo "test-layout.sh: $(tail -n1 "$rt/layout.log")"
+bash "$here/test-rauc-dbus.sh" >"$rt/dbus.log" || {
+  cat "$rt/dbus.log"
+  exit 1
+}
+echo "test-rauc-dbus.sh: $(tail -n1 "$rt/dbus.log")"
