@@ -27,6 +27,80 @@ pub struct Config {
     pub speech: SpeechConfig,
     #[serde(default)]
     pub display: DisplayConfig,
+    /// Software updates from the hub (docs/updates.md): absent, none (a PC installed from
+    /// the .deb takes its updates from apt).
+    pub updates: Option<UpdatesConfig>,
+}
+
+/// `[updates]`: RAUC bundles the hub offers, installed into the other A/B slot.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpdatesConfig {
+    /// The hub's channel this kiosk follows: `stable`, `pilot`, …
+    pub channel: String,
+    /// Local time (`kiosk.zone`) when installing and restarting is allowed, outside
+    /// service hours: `22:00-05:00`.
+    pub install_window: String,
+    /// Where bundles are downloaded (the data partition); default: `updates/` beside the
+    /// database.
+    pub dir: Option<std::path::PathBuf>,
+    /// Free space kept for the database beyond a bundle, in MiB (twice the database's
+    /// size is kept as well).
+    pub reserve_mb: u64,
+    /// Between looks at the hub's offer.
+    pub check_secs: u64,
+    /// How long the kiosk must be healthy before a boot counts as good.
+    pub health_secs: u64,
+    /// RAUC's command.
+    pub rauc: std::path::PathBuf,
+    /// Written once healthy (the image's `anjungan-boot-ok.service` waits for it).
+    pub health_mark: std::path::PathBuf,
+    /// Written to ask for the restart into the new slot (`anjungan-reboot.path`).
+    pub reboot_mark: std::path::PathBuf,
+    /// Names the factory image's version (`IMAGE_VERSION=`).
+    pub os_release: std::path::PathBuf,
+}
+
+impl Default for UpdatesConfig {
+    fn default() -> Self {
+        Self {
+            channel: "stable".into(),
+            install_window: "22:00-05:00".into(),
+            dir: None,
+            reserve_mb: 256,
+            check_secs: 300,
+            health_secs: 60,
+            rauc: "rauc".into(),
+            health_mark: "/run/anjungan/healthy".into(),
+            reboot_mark: "/run/anjungan/reboot".into(),
+            os_release: "/etc/os-release".into(),
+        }
+    }
+}
+
+impl UpdatesConfig {
+    /// The install window, checked.
+    pub fn window(&self) -> Result<anjungan_core::update::window::InstallWindow, String> {
+        self.install_window
+            .parse()
+            .map_err(|e| format!("updates.install_window: {e}"))
+    }
+
+    fn check(&self) -> Result<(), String> {
+        anjungan_core::update::check_channel(&self.channel)
+            .map_err(|e| format!("updates.channel: {e}"))?;
+        self.window()?;
+        for (name, value, range) in [
+            ("check_secs", self.check_secs, 10..=86_400),
+            ("health_secs", self.health_secs, 10..=600),
+            ("reserve_mb", self.reserve_mb, 0..=1 << 20),
+        ] {
+            if !range.contains(&value) {
+                return Err(out_of_range("updates", name, value, &range));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The panel's physical size, which turns pixels into millimetres: `tests/ui_sizes.rs`
@@ -456,6 +530,9 @@ impl Config {
                 "kiosk.zone {:?} is not a time zone (WIB, WITA, WIT or e.g. Asia/Makassar)",
                 config.kiosk.zone
             ));
+        }
+        if let Some(u) = &config.updates {
+            u.check()?;
         }
         let d = config.display;
         if !(5.0..=100.0).contains(&d.diagonal_inches) || d.width_px == 0 || d.height_px == 0 {

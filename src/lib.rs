@@ -19,7 +19,7 @@
 // paths they had here (`anjungan::domain`, `anjungan::hub::server`, ...).
 pub use anjungan_core::{
     clock, content, counters, dataset, devices, domain, i18n, private, report, secret, services,
-    store, sync,
+    store, sync, update,
 };
 pub use anjungan_hub as hub;
 

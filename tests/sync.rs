@@ -988,6 +988,7 @@ fn the_agent_backs_off_while_the_hub_is_down_and_recovers() {
         request_retention: std::time::Duration::from_secs(90 * 86_400),
         limits: ClientLimits::default(),
         cycle_deadline: std::time::Duration::from_secs(120),
+        update_channel: None,
     };
     let agent = anjungan::diag::probe::headless_agent(config).unwrap();
     let status = agent.status_handle();
@@ -1036,6 +1037,7 @@ fn the_agent_task_syncs_at_once_on_start_and_stops_on_shutdown() {
         request_retention: std::time::Duration::from_secs(90 * 86_400),
         limits: ClientLimits::default(),
         cycle_deadline: std::time::Duration::from_secs(120),
+        update_channel: None,
     })
     .unwrap();
     let status = agent.status_handle();

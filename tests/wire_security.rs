@@ -632,6 +632,7 @@ fn agent(dir: &Path, db: &Path, url: &str, public: &Path, ca: Option<PathBuf>) -
         request_retention: Duration::from_secs(90 * 86_400),
         limits: ClientLimits::default(),
         cycle_deadline: Duration::from_secs(60),
+        update_channel: None,
     })
     .unwrap_or_else(|e| panic!("{e} in {}", dir.display()))
 }
@@ -833,6 +834,7 @@ fn limited_agent(db: &Path, url: &str, public: &Path, max: u64, deadline: Durati
             ..ClientLimits::default()
         },
         cycle_deadline: deadline,
+        update_channel: None,
     })
     .unwrap()
 }

@@ -10,6 +10,7 @@
 //!   side of it;
 //! - `devices` (feature `devices`, the kiosk's): printer and dispenser faults worded for
 //!   members and technicians;
+//! - [`update`]: software updates offered by the hub (RAUC bundles, A/B slots);
 //! - [`report`]: the health report a kiosk sends in its heartbeat and the hub reads back;
 //! - [`i18n`]: the gettext catalogs for Rust-side text; [`logmask`]: no NIK in a log line;
 //! - [`cli`]: the JSON-or-bilingual-text answers both binaries print.
@@ -30,3 +31,4 @@ pub mod secret;
 pub mod services;
 pub mod store;
 pub mod sync;
+pub mod update;

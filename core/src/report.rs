@@ -243,6 +243,10 @@ pub struct DiagReport {
     /// `diag`'s): see [`crate::counters`]. Absent from older kiosks' reports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub counters: Vec<crate::counters::SlotCount>,
+    /// Software updates: the slot and version running, the offer, the last install's
+    /// outcome (a kiosk with an update agent; absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<crate::update::agent::UpdateReport>,
 }
 
 macro_rules! component {

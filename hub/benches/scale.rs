@@ -191,6 +191,7 @@ fn main() {
                 nonce: &n,
                 cons_id: "bench",
                 regions,
+                update: None,
             },
             &key,
         )

@@ -11,6 +11,7 @@ use clap::{Args, Subcommand};
 use serde_json::json;
 
 mod kiosks;
+mod updates;
 mod users;
 
 use crate::HubError;
@@ -43,6 +44,7 @@ impl HubArgs {
             },
             Some(HubCommand::Users(u)) => u.json(),
             Some(HubCommand::Kiosks(k)) => k.json(),
+            Some(HubCommand::Updates(u)) => u.json(),
         }
     }
 }
@@ -168,6 +170,9 @@ enum HubCommand {
     /// Kiosks registered in the hub's store, beside --kiosks FILE: add, list, revoke, rekey.
     #[command(subcommand)]
     Kiosks(kiosks::KiosksCommand),
+    /// Software updates for the kiosks (RAUC bundles): add, list, rollout, pause, remove.
+    #[command(subcommand)]
+    Updates(updates::UpdatesCommand),
     /// The kiosks' last heartbeats, flagging silent and unhealthy ones.
     Fleet {
         #[command(flatten)]
@@ -257,6 +262,7 @@ pub fn run(args: &HubArgs) -> Result<Answer, Failure> {
         }) => fleet(common, *silent_after_mins, kiosks.as_deref()),
         Some(HubCommand::Users(command)) => users::run(command),
         Some(HubCommand::Kiosks(command)) => kiosks::run(command),
+        Some(HubCommand::Updates(command)) => updates::run(command),
         Some(HubCommand::Requests(RequestsCommand::List { common })) => Ok(Answer::rows(
             &common.open()?.requests().map_err(hub_failure)?,
         )),

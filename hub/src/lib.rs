@@ -19,6 +19,7 @@ pub mod server;
 pub mod sqlite;
 pub mod staff;
 pub mod store;
+pub mod updates;
 pub mod validate;
 
 pub use postgres::PgHub;

@@ -26,6 +26,7 @@ mod counts;
 mod import;
 mod kiosks;
 mod staff;
+mod updates;
 
 use crate::HubError;
 use crate::buckets;
@@ -72,6 +73,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "jobs",
         include_str!("../migrations/postgres/0007_jobs.sql"),
+    ),
+    (
+        8,
+        "updates",
+        include_str!("../migrations/postgres/0008_updates.sql"),
     ),
 ];
 

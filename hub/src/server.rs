@@ -124,6 +124,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/v1/requests", post(submit))
         .route("/v1/heartbeat", post(heartbeat))
         .route("/v1/lookup", post(lookup))
+        .route("/v1/updates/{sha256}", get(bundle))
         .nest("/console", crate::console::router())
         .route("/console/", get(crate::console::home))
         .fallback(not_found)
@@ -591,6 +592,9 @@ struct SyncQuery {
     /// `3204,3273`: the kiosk's regions; absent: all.
     #[serde(default)]
     regions: Option<String>,
+    /// The kiosk's update channel; absent: it takes no updates from the hub.
+    #[serde(default)]
+    channel: Option<String>,
 }
 
 async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response, ApiError> {
@@ -611,6 +615,9 @@ async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response,
         }
         None => None,
     };
+    if let Some(c) = &q.channel {
+        anjungan_core::update::check_channel(c).map_err(|e| bad_request(&e))?;
+    }
     let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let worker = Arc::clone(&hub);
     tokio::task::spawn_blocking(move || {
@@ -618,12 +625,24 @@ async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response,
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),
         };
+        // The channel's newest bundle, when its rollout reaches this kiosk. A store that
+        // cannot say offers nothing this time (the data still goes out).
+        let offer = q.channel.as_deref().and_then(|c| {
+            worker
+                .store
+                .update_latest(c)
+                .inspect_err(|e| tracing::warn!(error = %e, "update offer not read"))
+                .ok()
+                .flatten()
+                .and_then(|row| crate::updates::offer_for(Some(&row), &cons_id))
+        });
         let ask = Ask {
             since: q.since,
             epoch: &q.epoch,
             nonce: &q.nonce,
             cons_id: &cons_id,
             regions: regions.as_deref(),
+            update: offer.as_ref(),
         };
         match worker.store.write_answer(&mut sink, &ask, &worker.key) {
             Ok(()) => {
@@ -649,6 +668,100 @@ async fn sync(State(hub): State<Arc<Hub>>, request: Request) -> Result<Response,
 }
 
 const CHUNK: usize = 64 * 1024;
+
+/// `GET /v1/updates/{sha256}`: a bundle's bytes to an authenticated kiosk, all of them or
+/// the `Range` asked for (206, to resume a broken download). Read chunk by chunk from the
+/// store on a blocking thread and streamed. The kiosk checks the whole file against the
+/// hash its signed sync answer named, so nothing here needs signing.
+async fn bundle(
+    State(hub): State<Arc<Hub>>,
+    axum::extract::Path(sha256): axum::extract::Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let who = authenticate(&hub, &parts).await?;
+    declared_within(&parts, 0)?;
+    read_body(&hub, &who, body, 0).await?;
+    if anjungan_core::update::check_sha256(&sha256).is_err() {
+        return Err(no_bundle());
+    }
+    let worker = Arc::clone(&hub);
+    let sha = sha256.clone();
+    let row = tokio::task::spawn_blocking(move || worker.store.update(&sha))
+        .await
+        .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())))??
+        .ok_or_else(no_bundle)?;
+    let range = parts
+        .headers
+        .get(header::RANGE)
+        .map(|v| v.to_str().unwrap_or("?"));
+    let (first, last, status) = match crate::updates::parse_range(range, row.size) {
+        Ok(None) => (0, row.size - 1, StatusCode::OK),
+        Ok(Some((a, b))) => (a, b, StatusCode::PARTIAL_CONTENT),
+        Err(()) => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{}", row.size))],
+            )
+                .into_response());
+        }
+    };
+    tracing::info!(cons_id = %who.cons_id, version = %row.version, first, "bundle download");
+    let (tx, rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let worker = Arc::clone(&hub);
+    tokio::task::spawn_blocking(move || {
+        let chunk = crate::updates::CHUNK;
+        for index in first / chunk..=last / chunk {
+            let data = match worker.store.update_chunk(&sha256, index) {
+                Ok(Some(d)) => d,
+                Ok(None) | Err(_) => {
+                    // Removed meanwhile, or the store failed: the body ends short, and the
+                    // kiosk resumes or starts over.
+                    tracing::warn!(index, "bundle chunk not read");
+                    let _ = tx.blocking_send(Err(std::io::Error::other("chunk missing")));
+                    return;
+                }
+            };
+            let start = index * chunk;
+            let from = first.saturating_sub(start) as usize;
+            let to = ((last + 1 - start) as usize).min(data.len());
+            if from >= to {
+                continue;
+            }
+            let piece = Bytes::from(data).slice(from..to);
+            if tx.blocking_send(Ok(piece)).is_err() {
+                return;
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut response = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .header(header::CONTENT_LENGTH, last + 1 - first)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::ETAG, format!("\"{}\"", row.sha256));
+    if status == StatusCode::PARTIAL_CONTENT {
+        response = response.header(
+            header::CONTENT_RANGE,
+            format!("bytes {first}-{last}/{}", row.size),
+        );
+    }
+    response
+        .body(Body::from_stream(stream))
+        .map_err(|e| HubError::Io(std::io::Error::other(e.to_string())).into())
+}
+
+fn no_bundle() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        code: "NO_SUCH_BUNDLE",
+        id: "Paket pembaruan ini tidak ada di hub (mungkin sudah dihapus).".into(),
+        en: "The hub holds no such update bundle (it may have been removed).".into(),
+    }
+}
 
 /// A `Write` that sends chunks to the response body; fails once the client is gone.
 struct ChannelWriter {

@@ -23,6 +23,7 @@ use serde_json::Value;
 mod counts;
 mod kiosks;
 mod staff;
+mod updates;
 
 use crate::HubError;
 use crate::buckets;
@@ -73,6 +74,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "jobs",
         include_str!("../migrations/sqlite/0008_jobs.sql"),
+    ),
+    (
+        9,
+        "updates",
+        include_str!("../migrations/sqlite/0009_updates.sql"),
     ),
 ];
 

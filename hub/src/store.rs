@@ -101,6 +101,8 @@ pub struct Ask<'a> {
     pub cons_id: &'a str,
     /// Its regions (`None`: all).
     pub regions: Option<&'a [String]>,
+    /// The update its channel's rollout offers it ([`crate::updates::offer_for`]).
+    pub update: Option<&'a anjungan_core::update::Offer>,
 }
 
 impl<'a> Ask<'a> {
@@ -112,6 +114,7 @@ impl<'a> Ask<'a> {
             nonce,
             cons_id,
             regions: None,
+            update: None,
         }
     }
 }
@@ -120,7 +123,12 @@ impl<'a> Ask<'a> {
 /// safe to share between threads (they pool or lock their connections) and block: the
 /// server calls them from blocking threads.
 pub trait HubStore:
-    crate::staff::StaffStore + crate::kiosks::KioskStore + crate::counts::CountStore + Send + Sync
+    crate::staff::StaffStore
+    + crate::kiosks::KioskStore
+    + crate::counts::CountStore
+    + crate::updates::UpdateStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -454,7 +462,8 @@ pub fn write_answer_with(
         ask.nonce,
         ask.cons_id,
     )
-    .for_regions(ask.regions);
+    .for_regions(ask.regions)
+    .offering(ask.update.cloned());
     let mut w = PayloadWriter::new(out, &header)?;
     match kind {
         Kind::None | Kind::Lookup => {}

@@ -338,6 +338,7 @@ fn sync_regions(store: &dyn HubStore, db: &Path, regions: Option<&[String]>) -> 
         nonce: &nonce,
         cons_id: "k1",
         regions,
+        update: None,
     };
     store.write_answer(&mut answer, &ask, &key).unwrap();
     let file = db.with_extension("answer");

@@ -148,6 +148,7 @@ pub fn run(
             voice,
             scanner: Some(scanner_uri),
             jack: None,
+            activity: None,
         },
     )
     .map_err(Failure::internal);
@@ -256,6 +257,7 @@ fn start_local_hub(
         request_retention: Duration::from_secs(30 * 86_400),
         limits: ClientLimits::default(),
         cycle_deadline: Duration::from_secs(600),
+        update_channel: None,
     };
     let agent = anjungan::diag::probe::headless_agent(config.clone()).map_err(Failure::internal)?;
     outln!(

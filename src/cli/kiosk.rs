@@ -185,9 +185,22 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
         exit_code: Arc::clone(&exit_code),
     };
     let (stop, stopped) = tokio::sync::watch::channel(false);
+    let activity = Arc::new(anjungan::update::agent::Activity::default());
     let agent_thread = match agent {
         Some(config) => {
-            let health = Arc::new(move |hub: &_| probe::report(&probe_setup, Some(hub)));
+            // Updates come from the same hub, beside the sync (docs/updates.md).
+            let updater = match file.as_ref().and_then(|f| f.updates.as_ref()) {
+                Some(u) => Some(update_agent(u, &config, zone, Arc::clone(&activity))?),
+                None => None,
+            };
+            let update_status = updater.as_ref().map(|u| u.status_handle());
+            let health = Arc::new(move |hub: &_| {
+                let mut report = probe::report(&probe_setup, Some(hub));
+                report.update = update_status
+                    .as_ref()
+                    .and_then(|s| s.read().ok().map(|s| s.clone()));
+                report
+            });
             let agent = SyncAgent::new(config, health).map_err(super::sync::sync_failure)?;
             Some(
                 std::thread::Builder::new()
@@ -197,7 +210,14 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
                             .enable_all()
                             .build()
                         {
-                            Ok(rt) => rt.block_on(agent.run(stopped)),
+                            Ok(rt) => rt.block_on(async move {
+                                let updates = async {
+                                    if let Some(u) = updater {
+                                        u.run(stopped.clone()).await;
+                                    }
+                                };
+                                tokio::join!(agent.run(stopped.clone()), updates);
+                            }),
                             Err(e) => tracing::error!(error = %e, "sync agent cannot start"),
                         }
                     })
@@ -225,6 +245,7 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
                 .clone()
                 .filter(|_| voice_configured)
                 .map(|control| anjungan::speech::jack::Jack::new(speech.card, control)),
+            activity: Some(activity),
         },
     );
     let _ = stop.send(true);
@@ -239,6 +260,45 @@ pub fn run(args: &KioskArgs) -> Result<Answer, Failure> {
     result.map_err(Failure::internal)?;
     Ok(Answer::json_or_text(
         &serde_json::json!({ "stopped": true }),
+    ))
+}
+
+/// The update agent for `[updates]`: RAUC's slots, the sync's hub, the UI's activity.
+fn update_agent(
+    u: &anjungan::config::UpdatesConfig,
+    sync: &anjungan::sync::AgentConfig,
+    zone: chrono_tz::Tz,
+    activity: Arc<anjungan::update::agent::Activity>,
+) -> Result<anjungan::update::agent::UpdateAgent, Failure> {
+    use anjungan::update::agent::{UpdateAgent, UpdateConfig, image_version};
+    let window = u.window().map_err(|e| Failure::usage(&e))?;
+    let dir = u.dir.clone().unwrap_or_else(|| {
+        sync.db
+            .parent()
+            .unwrap_or(std::path::Path::new("."))
+            .join("updates")
+    });
+    let clients = anjungan::sync::agent::clients_for(sync).map_err(super::sync::sync_failure)?;
+    let config = UpdateConfig {
+        db: sync.db.clone(),
+        dir,
+        channel: u.channel.clone(),
+        window,
+        zone,
+        reserve: u.reserve_mb.saturating_mul(1 << 20),
+        check_every: std::time::Duration::from_secs(u.check_secs),
+        health_window: std::time::Duration::from_secs(u.health_secs),
+        health_mark: u.health_mark.clone(),
+        reboot_mark: u.reboot_mark.clone(),
+        image_version: image_version(&u.os_release),
+    };
+    let (idle, healthy) = (Arc::clone(&activity), activity);
+    Ok(UpdateAgent::new(
+        config,
+        clients,
+        Arc::new(anjungan::update::slots::Rauc::new(&u.rauc)),
+        Arc::new(move || idle.idle()),
+        Arc::new(move || healthy.healthy()),
     ))
 }
 

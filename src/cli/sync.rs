@@ -171,7 +171,10 @@ pub(super) fn kiosk_agent_config(
         file.sync.interval_secs,
         &file.sync,
     )
-    .map(Some)
+    .map(|mut c| {
+        c.update_channel = file.updates.as_ref().map(|u| u.channel.clone());
+        Some(c)
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -213,6 +216,7 @@ fn build(
             ..ClientLimits::default()
         },
         cycle_deadline: Duration::from_secs(sync.cycle_deadline_secs),
+        update_channel: None,
     })
 }
 

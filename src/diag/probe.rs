@@ -145,6 +145,8 @@ pub fn report(setup: &ProbeSetup, hub: Option<&HubCheck>) -> DiagReport {
         },
         // The sync agent adds the counts a heartbeat carries; `diag` shows none.
         counters: Vec::new(),
+        // The kiosk adds its update agent's report (docs/updates.md).
+        update: None,
     };
     r.summarise();
     r

@@ -391,6 +391,11 @@ impl Controller {
         &self.settings
     }
 
+    /// Whether the kiosk waits on its home screen: no member is using it.
+    pub fn at_home(&self) -> bool {
+        matches!(self.screen, Screen::Home) && !self.holds_member_data()
+    }
+
     /// Whether any member's data is held right now (for tests and diagnostics).
     pub fn holds_member_data(&self) -> bool {
         self.session.is_some()

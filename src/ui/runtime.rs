@@ -82,6 +82,9 @@ pub struct Extras {
     pub jack: Option<crate::speech::jack::Jack>,
     /// The card scanner's URI (`serial://…`).
     pub scanner: Option<String>,
+    /// Told whether a member is at the kiosk and that the UI runs (the update agent's
+    /// idle and health questions, docs/updates.md).
+    pub activity: Option<Arc<anjungan_core::update::agent::Activity>>,
 }
 
 /// The kiosk's voice: the worker, where it is heard, and whether it speaks from the start
@@ -171,6 +174,7 @@ pub fn run_with_diag(
         voice,
         scanner,
         jack,
+        activity,
     } = extras;
     let window = AppWindow::new().map_err(|e| e.to_string())?;
     if fullscreen {
@@ -194,6 +198,7 @@ pub fn run_with_diag(
     if let Some(jack) = jack {
         start_jack(jack, tx.clone());
     }
+    let ui_activity = activity.clone();
     let weak = window.as_weak();
     let controller_thread = std::thread::Builder::new()
         .name("kiosk-controller".into())
@@ -224,6 +229,9 @@ pub fn run_with_diag(
                 for effect in effects {
                     run_effect(effect, controller.lang, devices.clone(), tx.clone());
                 }
+                if let Some(a) = &activity {
+                    a.beat(!controller.at_home());
+                }
                 let v = view::render(&controller, now);
                 if shown.as_ref() != Some(&v) {
                     if let Some(voice) = &voice {
@@ -237,6 +245,9 @@ pub fn run_with_diag(
         .map_err(|e| e.to_string())?;
     // READY and the watchdog heartbeat come from this (the UI) thread: see watchdog.rs.
     let heartbeat = super::watchdog::start();
+    if let Some(a) = &ui_activity {
+        a.ready();
+    }
     let result = window.run().map_err(|e| e.to_string());
     drop(heartbeat);
     drop(window);

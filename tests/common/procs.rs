@@ -119,5 +119,6 @@ pub fn agent_config(dir: &Path, db: &Path, url: &str) -> anjungan::sync::AgentCo
         request_retention: std::time::Duration::from_secs(90 * 86_400),
         limits: anjungan::sync::client::ClientLimits::default(),
         cycle_deadline: std::time::Duration::from_secs(120),
+        update_channel: None,
     }
 }

@@ -32,6 +32,14 @@ impl Store {
         Ok(())
     }
 
+    /// Removes one metadata value (nothing when it is not there).
+    pub fn delete_meta(&self, key: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM sync_meta WHERE key = ?1")?
+            .execute([key])?;
+        Ok(())
+    }
+
     /// The loaded dataset's version and provenance.
     pub fn dataset_info(&self) -> Result<DatasetInfo, StoreError> {
         Ok(DatasetInfo {

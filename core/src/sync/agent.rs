@@ -52,6 +52,9 @@ pub struct AgentConfig {
     pub limits: ClientLimits,
     /// The longest one cycle's push and pull may take, all told.
     pub cycle_deadline: Duration,
+    /// The software update channel this kiosk follows (`[updates] channel`); `None`: the
+    /// hub offers it no update (a PC installed from the .deb, updated by apt).
+    pub update_channel: Option<String>,
 }
 
 /// What the kiosk knows about its sync, for the UI ("Data per …") and diagnostics.
@@ -138,19 +141,7 @@ impl SyncAgent {
     /// An agent whose heartbeats carry `health`'s report (the kiosk's, with its devices;
     /// `diag::probe::headless_health` without them).
     pub fn new(config: AgentConfig, health: HealthProbe) -> Result<Self, SyncError> {
-        let clients = super::tls::hub_urls(&config.hub_url)
-            .into_iter()
-            .map(|url| {
-                let endpoint = super::tls::HubEndpoint::new(url, config.hub_ca.as_deref())?;
-                HubClient::new(
-                    &endpoint,
-                    &config.cons_id,
-                    &config.secret,
-                    config.hub_key,
-                    config.limits,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let clients = clients_for(&config)?;
         // A download left by a process that died is unreadable without its key: remove it.
         sealed::remove_stale(&download_path(&config.db));
         let status = read_status(&config.db).unwrap_or_default();
@@ -389,7 +380,14 @@ impl SyncAgent {
         let tmp = SealedFile::new(&download_path(&self.config.db));
         let regions = self.config.regions.clone();
         let bytes = client
-            .download(version, &epoch, &nonce, regions.as_deref(), &tmp)
+            .download(
+                version,
+                &epoch,
+                &nonce,
+                regions.as_deref(),
+                self.config.update_channel.as_deref(),
+                &tmp,
+            )
             .await?;
         let db = self.config.db.clone();
         let key = self.config.hub_key;
@@ -463,6 +461,23 @@ impl SyncAgent {
     }
 }
 
+/// One client per hub URL of `config`, in its order.
+pub fn clients_for(config: &AgentConfig) -> Result<Vec<HubClient>, SyncError> {
+    super::tls::hub_urls(&config.hub_url)
+        .into_iter()
+        .map(|url| {
+            let endpoint = super::tls::HubEndpoint::new(url, config.hub_ca.as_deref())?;
+            HubClient::new(
+                &endpoint,
+                &config.cons_id,
+                &config.secret,
+                config.hub_key,
+                config.limits,
+            )
+        })
+        .collect()
+}
+
 /// Where a download is written before it is verified: beside the database.
 pub fn download_path(db: &Path) -> PathBuf {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
@@ -498,13 +513,17 @@ pub fn verify_and_apply(
         )));
     }
     let mut store = Store::open(db)?;
-    apply::apply_reader(
+    let applied = apply::apply_reader(
         store.connection(),
         file.open()?,
         &verified,
         source,
         &chrono::Utc::now().to_rfc3339(),
-    )
+    )?;
+    // What the hub offers now replaces what it offered before: a paused or withdrawn
+    // rollout takes the offer back, and the update agent then installs nothing.
+    crate::update::agent::record_offer(&store, verified.header.update.as_ref())?;
+    Ok(applied)
 }
 
 async fn blocking<T: Send + 'static>(

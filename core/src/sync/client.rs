@@ -252,7 +252,7 @@ impl HubClient {
         nonce: &str,
     ) -> Result<reqwest::Response, SyncError> {
         let url = self.url(path, &[])?;
-        self.send(method, url, body, nonce).await
+        self.send(method, url, body, nonce, None).await
     }
 
     /// Reads at most `max` bytes of an answer.
@@ -280,6 +280,7 @@ impl HubClient {
         url: reqwest::Url,
         body: Vec<u8>,
         nonce: &str,
+        from_byte: Option<u64>,
     ) -> Result<reqwest::Response, SyncError> {
         let path_and_query = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -295,6 +296,9 @@ impl HubClient {
         let mut rb = self.http.request(method, url);
         for (h, v) in headers {
             rb = rb.header(h, v);
+        }
+        if let Some(from) = from_byte.filter(|f| *f > 0) {
+            rb = rb.header(reqwest::header::RANGE, format!("bytes={from}-"));
         }
         if !body.is_empty() {
             rb = rb
@@ -342,6 +346,7 @@ impl HubClient {
         epoch: &str,
         nonce: &str,
         regions: Option<&[String]>,
+        channel: Option<&str>,
         dest: &SealedFile,
     ) -> Result<u64, SyncError> {
         let since = since.to_string();
@@ -354,9 +359,13 @@ impl HubClient {
         if let Some(r) = &regions {
             query.push(("regions", r.as_str()));
         }
+        // The kiosk's update channel: the hub offers that channel's bundle (absent: none).
+        if let Some(c) = channel {
+            query.push(("channel", c));
+        }
         let url = self.url("/v1/sync", &query)?;
         let resp = self
-            .send(reqwest::Method::GET, url, Vec::new(), &super::nonce())
+            .send(reqwest::Method::GET, url, Vec::new(), &super::nonce(), None)
             .await?;
         let max = self.limits.max_download;
         if resp.content_length().is_some_and(|n| n > max) {
@@ -384,6 +393,24 @@ impl HubClient {
         result
     }
 
+    /// `GET /v1/updates/{sha256}` from byte `from` on (a `Range` request; 0: the whole
+    /// bundle). The answer is the hub's; the caller checks what it says it holds.
+    pub async fn get_bundle(
+        &self,
+        sha256: &str,
+        from: u64,
+    ) -> Result<reqwest::Response, SyncError> {
+        let url = self.url(&format!("/v1/updates/{sha256}"), &[])?;
+        self.send(
+            reqwest::Method::GET,
+            url,
+            Vec::new(),
+            &super::nonce(),
+            Some(from),
+        )
+        .await
+    }
+
     /// `POST /v1/requests`: delivers one request. The answer must be signed by the pinned
     /// key and name the digest of exactly this request.
     pub async fn submit(&self, entry: &OutboxEntry) -> Result<Ack, SyncError> {
@@ -403,6 +430,7 @@ impl HubClient {
                 self.url("/v1/requests", &[])?,
                 bytes,
                 &super::nonce(),
+                None,
             )
             .await?;
         let text = read_capped(resp, ACK_BODY_MAX).await?;
@@ -438,6 +466,7 @@ impl HubClient {
                 self.url("/v1/heartbeat", &[])?,
                 bytes,
                 &nonce,
+                None,
             )
             .await?;
         let text = read_capped(resp, HEARTBEAT_ACK_MAX).await?;

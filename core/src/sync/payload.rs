@@ -63,6 +63,11 @@ pub struct Header {
     /// The regions (kab/kota buckets) whose members this answer carries; absent: all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regions: Option<Vec<String>>,
+    /// The software update the hub offers this kiosk now (its channel's bundle, when the
+    /// rollout reaches it and is not paused); absent: none. Signed with the rest, so the
+    /// bundle's hash is the hub's word (docs/updates.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update: Option<crate::update::Offer>,
 }
 
 impl Header {
@@ -87,12 +92,19 @@ impl Header {
             cons_id: cons_id.into(),
             columns: wire_columns(),
             regions: None,
+            update: None,
         }
     }
 
     /// The same header, for an answer that carries only `regions`' members.
     pub fn for_regions(mut self, regions: Option<&[String]>) -> Self {
         self.regions = regions.map(<[String]>::to_vec);
+        self
+    }
+
+    /// The same header, offering `update`.
+    pub fn offering(mut self, update: Option<crate::update::Offer>) -> Self {
+        self.update = update;
         self
     }
 }

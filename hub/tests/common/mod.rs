@@ -199,6 +199,7 @@ pub fn kiosk_agent_as(
             request_retention: Duration::from_secs(90 * 86_400),
             limits: anjungan_core::sync::client::ClientLimits::default(),
             cycle_deadline: Duration::from_secs(60),
+            update_channel: None,
         },
         health,
     )
