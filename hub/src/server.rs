@@ -698,7 +698,7 @@ async fn bundle(
     let (first, last, status) = match crate::updates::parse_range(range, row.size) {
         Ok(None) => (0, row.size - 1, StatusCode::OK),
         Ok(Some((a, b))) => (a, b, StatusCode::PARTIAL_CONTENT),
-        Err(()) => {
+        Err(crate::updates::Unsatisfiable) => {
             return Ok((
                 StatusCode::RANGE_NOT_SATISFIABLE,
                 [(header::CONTENT_RANGE, format!("bytes */{}", row.size))],

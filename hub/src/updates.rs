@@ -140,13 +140,12 @@ pub fn add_file(
     Ok(row)
 }
 
+/// What [`each_chunk`] hands each chunk to.
+pub type PutChunk<'a> = dyn FnMut(u64, &[u8]) -> Result<(), HubError> + 'a;
+
 /// Reads `bytes` in [`CHUNK`]s and hands each to `put` with its index; checks that the
 /// total is `size`.
-pub fn each_chunk(
-    bytes: &mut dyn Read,
-    size: u64,
-    put: &mut dyn FnMut(u64, &[u8]) -> Result<(), HubError>,
-) -> Result<(), HubError> {
+pub fn each_chunk(bytes: &mut dyn Read, size: u64, put: &mut PutChunk<'_>) -> Result<(), HubError> {
     let mut buf = vec![0u8; CHUNK as usize];
     let mut index = 0;
     let mut total = 0u64;
@@ -180,32 +179,39 @@ pub fn each_chunk(
 /// A `Range` header's first and last byte, for a bundle of `size` bytes: `bytes=N-`,
 /// `bytes=N-M`, `bytes=-K` (the last K). `None`: no header (the whole bundle). `Err`:
 /// a range the bundle cannot satisfy (416).
-pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+/// A `Range` the bundle cannot satisfy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
+pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
     let Some(h) = header else {
         return Ok(None);
     };
-    let spec = h.trim().strip_prefix("bytes=").ok_or(())?;
+    let spec = h.trim().strip_prefix("bytes=").ok_or(Unsatisfiable)?;
     // One range only; several are legal HTTP but no kiosk asks for them.
     if spec.contains(',') || size == 0 {
-        return Err(());
+        return Err(Unsatisfiable);
     }
-    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (a, b) = spec.split_once('-').ok_or(Unsatisfiable)?;
     let (first, last) = match (a.trim(), b.trim()) {
         ("", k) => {
-            let k: u64 = k.parse().map_err(|_| ())?;
+            let k: u64 = k.parse().map_err(|_| Unsatisfiable)?;
             if k == 0 {
-                return Err(());
+                return Err(Unsatisfiable);
             }
             (size.saturating_sub(k), size - 1)
         }
-        (n, "") => (n.parse().map_err(|_| ())?, size - 1),
+        (n, "") => (n.parse().map_err(|_| Unsatisfiable)?, size - 1),
         (n, m) => {
-            let (n, m): (u64, u64) = (n.parse().map_err(|_| ())?, m.parse().map_err(|_| ())?);
+            let (n, m): (u64, u64) = (
+                n.parse().map_err(|_| Unsatisfiable)?,
+                m.parse().map_err(|_| Unsatisfiable)?,
+            );
             (n, m.min(size - 1))
         }
     };
     if first >= size || first > last {
-        return Err(());
+        return Err(Unsatisfiable);
     }
     Ok(Some((first, last)))
 }
@@ -265,7 +271,7 @@ mod tests {
             "bytes=-0",
             "bytes=",
         ] {
-            assert_eq!(parse_range(Some(bad), 10), Err(()), "{bad}");
+            assert_eq!(parse_range(Some(bad), 10), Err(Unsatisfiable), "{bad}");
         }
     }
 

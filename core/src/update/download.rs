@@ -208,10 +208,11 @@ pub fn remove_others(dir: &Path, keep: Option<&str>) {
         let name = name.to_string_lossy();
         let ours = name.ends_with(".raucb") || name.ends_with(".raucb.part");
         let kept = keep.is_some_and(|k| name.starts_with(k));
-        if ours && !kept {
-            if let Err(e) = std::fs::remove_file(entry.path()) {
-                tracing::warn!(error = %e, "an old update file was not removed");
-            }
+        if ours
+            && !kept
+            && let Err(e) = std::fs::remove_file(entry.path())
+        {
+            tracing::warn!(error = %e, "an old update file was not removed");
         }
     }
 }
