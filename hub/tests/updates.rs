@@ -153,7 +153,7 @@ fn a_bundle_rolls_out_downloads_with_resume_installs_and_a_rollback_is_refused_a
     let agent = anjungan_core::sync::SyncAgent::new(
         anjungan_core::sync::AgentConfig {
             update_channel: Some("stable".into()),
-            ..agent_config(d, &kiosk, &hub.url)
+            ..common::agent_config("k1", d, &kiosk, &hub.url, SECRET)
         },
         Arc::new(|_: &_| anjungan_core::report::DiagReport::default()),
     )
@@ -277,23 +277,4 @@ fn a_bundle_rolls_out_downloads_with_resume_installs_and_a_rollback_is_refused_a
     assert_eq!(offer_in(&kiosk), None);
     let list = cli(&[&["updates", "list"][..], &store_args, &["--json"]].concat());
     assert_eq!(list[0]["paused"], true, "{list}");
-}
-
-fn agent_config(d: &Path, db: &Path, url: &str) -> anjungan_core::sync::AgentConfig {
-    anjungan_core::sync::AgentConfig {
-        db: db.to_path_buf(),
-        hub_url: url.to_owned(),
-        regions: None,
-        hub_ca: Some(d.join("tls.crt")),
-        cons_id: "k1".into(),
-        secret: SECRET.into(),
-        hub_key: keys::read_public_key(&d.join("hub.pub")).unwrap(),
-        interval: Duration::from_secs(900),
-        retry_base: Duration::from_secs(30),
-        retry_cap: Duration::from_secs(600),
-        request_retention: Duration::from_secs(90 * 86_400),
-        limits: ClientLimits::default(),
-        cycle_deadline: Duration::from_secs(60),
-        update_channel: None,
-    }
 }

@@ -347,14 +347,7 @@ impl UpdateAgent {
 
     /// Judges an install that began before this start (see the module's text).
     pub async fn after_boot(&self) -> Result<(), UpdateError> {
-        let slots = match self.slot_status().await {
-            Ok(s) => s,
-            Err(e) => {
-                self.set(|s| s.phase = Phase::Unavailable);
-                return Err(e);
-            }
-        };
-        self.show_slots(&slots);
+        let slots = self.read_slots().await?;
         self.set(|s| s.phase = Phase::Idle);
         let store = self.store()?;
         let last: Option<Outcome> = read_json(&store, KEY_RESULT)?;
@@ -417,6 +410,15 @@ impl UpdateAgent {
         store.delete_meta(KEY_INSTALLING)?;
         self.set(|s| s.last_result = Some(outcome));
         Ok(())
+    }
+
+    /// The slots now, shown in the report; unreadable: the phase says so.
+    async fn read_slots(&self) -> Result<SlotStatus, UpdateError> {
+        let slots = self.slot_status().await.inspect_err(|_| {
+            self.set(|s| s.phase = Phase::Unavailable);
+        })?;
+        self.show_slots(&slots);
+        Ok(slots)
     }
 
     fn show_slots(&self, slots: &SlotStatus) {
@@ -486,14 +488,7 @@ impl UpdateAgent {
         if matches!(phase, Phase::Trying | Phase::Restarting) {
             return Ok(());
         }
-        let slots = match self.slot_status().await {
-            Ok(s) => s,
-            Err(e) => {
-                self.set(|s| s.phase = Phase::Unavailable);
-                return Err(e);
-            }
-        };
-        self.show_slots(&slots);
+        let slots = self.read_slots().await?;
         if phase == Phase::RestartPending {
             return self.restart_when_free();
         }

@@ -174,7 +174,6 @@ pub fn kiosk_agent_as(
     secret: &str,
 ) -> anjungan_core::sync::SyncAgent {
     use anjungan_core::report::DiagReport;
-    use std::time::Duration;
     let id = cons_id.to_owned();
     let health = std::sync::Arc::new(move |_: &_| {
         let mut r = DiagReport {
@@ -184,26 +183,36 @@ pub fn kiosk_agent_as(
         r.summarise();
         r
     });
-    anjungan_core::sync::SyncAgent::new(
-        anjungan_core::sync::AgentConfig {
-            db: db.to_path_buf(),
-            hub_url: urls.to_owned(),
-            regions: None,
-            hub_ca: Some(dir.join("tls.crt")),
-            cons_id: cons_id.into(),
-            secret: secret.into(),
-            hub_key: anjungan_core::sync::keys::read_public_key(&dir.join("hub.pub")).unwrap(),
-            interval: Duration::from_secs(900),
-            retry_base: Duration::from_secs(30),
-            retry_cap: Duration::from_secs(600),
-            request_retention: Duration::from_secs(90 * 86_400),
-            limits: anjungan_core::sync::client::ClientLimits::default(),
-            cycle_deadline: Duration::from_secs(60),
-            update_channel: None,
-        },
-        health,
-    )
-    .unwrap()
+    anjungan_core::sync::SyncAgent::new(agent_config(cons_id, dir, db, urls, secret), health)
+        .unwrap()
+}
+
+/// The sync agent's settings for kiosk `cons_id` at `db`, trusting the hub's key and
+/// certificate in `dir` (no update channel).
+pub fn agent_config(
+    cons_id: &str,
+    dir: &Path,
+    db: &Path,
+    urls: &str,
+    secret: &str,
+) -> anjungan_core::sync::AgentConfig {
+    use std::time::Duration;
+    anjungan_core::sync::AgentConfig {
+        db: db.to_path_buf(),
+        hub_url: urls.to_owned(),
+        regions: None,
+        hub_ca: Some(dir.join("tls.crt")),
+        cons_id: cons_id.into(),
+        secret: secret.into(),
+        hub_key: anjungan_core::sync::keys::read_public_key(&dir.join("hub.pub")).unwrap(),
+        interval: Duration::from_secs(900),
+        retry_base: Duration::from_secs(30),
+        retry_cap: Duration::from_secs(600),
+        request_retention: Duration::from_secs(90 * 86_400),
+        limits: anjungan_core::sync::client::ClientLimits::default(),
+        cycle_deadline: Duration::from_secs(60),
+        update_channel: None,
+    }
 }
 
 /// `anjungan-hub ARGS` with `stdin`: its exit code and its JSON answer (stdout, or stderr
