@@ -293,14 +293,15 @@ class Test:
             time.sleep(2)
             qw, qh, qrgb = self.screendump("queue")
             qs = home_stats(qw, qh, qrgb)
-            # The service list: a one-line header, no tile icons.
-            if qs["header_low_band"] < 0.2 and not looks_like_home(qw, qh, qs):
+            # The service list: no tile icons (home's are green), not the home screen.
+            if qs["body_accent"] == 0 and not looks_like_home(qw, qh, qs):
                 break
             if time.monotonic() > deadline:
                 fail(f"the tap on Ambil Antrean did not open the service list: {qs}")
         log("service list shown")
         log("tap: A - Pendaftaran peserta baru")
-        self.tap(448, 505, w, h)
+        # Below the sample data banner (the first boot's data is generated): row A.
+        self.tap(448, 591, w, h)
         deadline = time.monotonic() + 60
         printed = []
         while time.monotonic() < deadline:

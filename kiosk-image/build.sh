@@ -309,13 +309,19 @@ editor no
 EOF
 # Slot A, blessed (no boot counter): the image's first boot has nothing to fall back to.
 # Slot B has no entry until an update writes it (rauc-bootloader set-primary B).
+# The test variant's entry also starts its shell and names the simulators' ports, so a
+# UEFI boot (test-update.sh) has them; updates carry an entry's options to the new slot.
+entry_options=$cmdline
+if $test_shell; then
+  entry_options+=" console=ttyS0,115200 anjungan.test_shell=1 anjungan.dispenser=ttyS1 anjungan.printer=ttyS2"
+fi
 cat >"$esp/loader/entries/anjungan-a.conf" <<EOF
 title    Anjungan JKN kiosk (slot A)
 sort-key anjungan
 version  1
 linux    /anjungan-a/vmlinuz
 initrd   /anjungan-a/initrd.img
-options  $cmdline
+options  $entry_options
 EOF
 # What the installer edits before the first boot (copied to /etc/anjungan on first boot).
 cp "$here/config.toml" "$esp/anjungan/config.toml"

@@ -48,6 +48,10 @@ shellcheck -x "$here"/*.sh "$here/anjungan-firstboot" "$here/postinst" \
   "$here/rauc-bootloader" "$here/anjungan-boot-ok" "$here/anjungan-machine-id"
 shellcheck "$here"/../scripts/*.sh "$here/../.ci/run"
 echo "shellcheck: kiosk-image scripts, scripts/*.sh and .ci/run ok"
+# The QEMU drivers (boot_test.py, update_test.py) at least compile.
+python3 -m py_compile "$here/boot_test.py" "$here/update_test.py"
+rm -rf "$here/__pycache__"
+echo "py_compile: boot_test.py, update_test.py ok"
 
 # RAUC 1.8 parses system.conf strictly (an unknown key or group fails) whenever it is
 # given --conf; `rauc info` on a bundle needs no slot devices. So: make throwaway keys,
@@ -81,7 +85,24 @@ if rauc --conf="$here/rauc-system.conf" --keyring="$rt/other/keys/ca.cert.pem" \
   echo "rauc accepted a bundle signed under another CA" >&2
   exit 1
 fi
-echo "rauc: rauc-system.conf parses; bundle.sh's bundle verifies against its CA, not another"
+# A --test-shell root (VARIANT=test in its /etc/anjungan-release) is refused, whatever
+# the file is called; only ALLOW_TEST_ROOT=1 (test-update.sh) bundles it.
+mkdir -p "$rt/testroot/etc"
+printf 'VERSION=0.0.0+check.test\nVARIANT=test\n' >"$rt/testroot/etc/anjungan-release"
+cp "$rt/tree/data" "$rt/testroot/data"
+mkfs.ext4 -q -d "$rt/testroot" "$rt/plain.ext4" 8M >/dev/null
+if VERSION=0.0.0+check.test OUT=$rt "$here/bundle.sh" "$rt/plain.ext4" >"$rt/bundle-test.log" 2>&1; then
+  echo "bundle.sh bundled a --test-shell root" >&2
+  exit 1
+fi
+grep -q "test-shell root" "$rt/bundle-test.log"
+ALLOW_TEST_ROOT=1 VERSION=0.0.0+check.test OUT=$rt "$here/bundle.sh" "$rt/plain.ext4" \
+  >"$rt/bundle-test.log" 2>&1 || {
+  cat "$rt/bundle-test.log"
+  exit 1
+}
+echo "rauc: rauc-system.conf parses; bundle.sh's bundle verifies against its CA, not another;"
+echo "      a --test-shell root is bundled only with ALLOW_TEST_ROOT=1"
 
 # The D-Bus policy is well-formed XML (dbus-daemon would skip a broken file whole).
 python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$here/anjungan-rauc.conf"

@@ -1,0 +1,471 @@
+#!/usr/bin/env python3
+"""Drives test-update.sh's VM: the kiosk image under UEFI, updated by a real hub.
+
+Steps (each with its own deadline; --steps picks a subset, in this order):
+  first boot   slot A, the factory version; the kiosk syncs with the hub and its
+               heartbeat reaches it; the member database is read once (a fingerprint).
+  rollback     the hub offers a bundle whose app never sends READY. The kiosk downloads
+               it, installs it into B while idle, restarts; B is tried 3 times (boot-ok
+               fails each try), systemd-boot falls back to A, and the heartbeat says
+               ROLLED_BACK. The bundle is not installed again.
+  update       the hub offers a good bundle (a new version string). It goes into B, B boots
+               on trial, the app is healthy for 60 s, boot-ok marks B good (its entry loses
+               the counter), the version the kiosk runs and reports is the new one, and the
+               heartbeat says INSTALLED.
+  powercut     a third bundle: QEMU is killed while RAUC writes slot A. The next power-on
+               boots B (the running slot, untouched), the kiosk runs the same version, and
+               the heartbeat says INTERRUPTED once the hub has paused the rollout.
+After every step the member database answers as before (same fingerprint) and the
+outbox item queued while the hub was away reaches it after the power cut.
+Prints figures and writes them to RUN/figures.json; exits non-zero on the first failure.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import boot_test  # noqa: E402  (Qmp, Console, screendump helpers)
+from boot_test import Console, Qmp, home_stats, looks_like_home, read_ppm, write_png  # noqa: E402
+
+T0 = time.monotonic()
+
+
+def log(msg):
+    print(f"[{time.monotonic() - T0:7.1f} s] {msg}", flush=True)
+
+
+def fail(msg):
+    log(f"FAIL: {msg}")
+    sys.exit(1)
+
+
+class Vm:
+    """QEMU, started from RUN/qemu.args; survives the guest's own reboots."""
+
+    def __init__(self, run):
+        self.run = run
+        with open(os.path.join(run, "qemu.args")) as f:
+            self.args = [line.rstrip("\n") for line in f if line.strip()]
+        self.proc = None
+        self.qmp = None
+        self.con = None
+        self.boots = 0
+
+    def start(self):
+        for sock in ("qmp.sock", "console.sock"):
+            try:
+                os.unlink(os.path.join(self.run, sock))
+            except FileNotFoundError:
+                pass
+        self.boots += 1
+        logf = open(os.path.join(self.run, f"qemu-{self.boots}.log"), "w")
+        self.proc = subprocess.Popen(self.args, stdout=logf, stderr=subprocess.STDOUT)
+        time.sleep(1)
+        self.qmp = Qmp(os.path.join(self.run, "qmp.sock"))
+        self.con = Console(os.path.join(self.run, "console.sock"))
+
+    def kill(self):
+        """The power cut: SIGKILL, no shutdown of any kind."""
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self.qmp = self.con = None
+
+    def sh(self, command, timeout=30):
+        r = self.con.run(command, timeout)
+        if r is None:
+            fail(f"guest shell did not answer: {command}")
+        return r
+
+    def try_sh(self, command, timeout=10):
+        """None while the guest is rebooting (no shell)."""
+        return self.con.run(command, timeout)
+
+    def screendump(self, shots, name):
+        ppm = os.path.join(shots, name + ".ppm")
+        self.qmp.cmd("screendump", filename=ppm)
+        w, h, rgb = read_ppm(ppm)
+        write_png(os.path.join(shots, name + ".png"), w, h, rgb)
+        os.unlink(ppm)
+        return w, h, rgb
+
+
+class Hub:
+    def __init__(self, anjungan, run, port):
+        self.anjungan = anjungan
+        self.dir = os.path.join(run, "hub")
+        self.port = port
+        self.proc = None
+
+    def cli(self, *args):
+        r = subprocess.run(
+            [self.anjungan, "hub", *args, "--data", os.path.join(self.dir, "data")],
+            capture_output=True,
+            text=True,
+        )
+        if r.returncode != 0:
+            fail(f"hub {' '.join(args)}: {r.stderr.strip()}")
+        return r.stdout
+
+    def start(self):
+        k = os.path.join(self.dir, "keys")
+        log_path = os.path.join(self.dir, "serve.log")
+        self.proc = subprocess.Popen(
+            [
+                self.anjungan, "hub", "serve",
+                "--data", os.path.join(self.dir, "data"),
+                "--key", os.path.join(k, "hub.key"),
+                "--kiosks", os.path.join(self.dir, "kiosks.toml"),
+                "--listen", f"127.0.0.1:{self.port}",
+                "--tls-cert", os.path.join(k, "tls.crt"),
+                "--tls-key", os.path.join(k, "tls.key"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=open(log_path, "a"),
+        )
+
+    def stop(self):
+        if self.proc:
+            self.proc.terminate()
+            self.proc.wait()
+            self.proc = None
+
+    def add(self, bundle, version):
+        out = json.loads(
+            self.cli("updates", "add", bundle, "--version", version, "--channel", "stable",
+                     "--rollout", "100", "--json")
+        )
+        return out
+
+    def updates(self):
+        return json.loads(self.cli("updates", "list", "--json"))
+
+    def fleet(self):
+        rows = json.loads(self.cli("fleet", "--json"))
+        if isinstance(rows, dict):
+            rows = rows.get("rows", rows.get("kiosks", []))
+        for r in rows:
+            if r.get("cons_id") == "kiosk-1":
+                return r
+        return None
+
+    def update_report(self):
+        r = self.fleet()
+        if not r:
+            return None
+        return (r.get("health") or {}).get("update")
+
+    def requests(self):
+        rows = json.loads(self.cli("requests", "list", "--json"))
+        if isinstance(rows, dict):
+            rows = rows.get("rows", rows.get("requests", []))
+        return rows
+
+
+class Test:
+    def __init__(self, a):
+        self.a = a
+        self.vm = Vm(a.run)
+        self.hub = Hub(a.anjungan, a.run, a.port)
+        self.shots = os.path.join(a.run, "shots")
+        self.figures = {}
+        self.fingerprint = None
+
+    # ---- the guest ----
+    def wait_shell(self, timeout, what):
+        t = time.monotonic()
+        if not self.vm.con.wait_shell(timeout):
+            fail(f"no shell on ttyS0 ({what})")
+        return round(time.monotonic() - t, 1)
+
+    def slot(self):
+        _, out = self.vm.sh("tr ' ' '\\n' </proc/cmdline | sed -n 's/^rauc\\.slot=//p'")
+        return out.strip()
+
+    def version(self):
+        _, out = self.vm.sh("sed -n 's/^VERSION=//p' /etc/anjungan-release")
+        return out.strip()
+
+    def entries(self):
+        _, out = self.vm.sh("ls /boot/efi/loader/entries/")
+        return out.split()
+
+    def wait_active(self, timeout):
+        deadline = time.monotonic() + timeout
+        u = ""
+        while time.monotonic() < deadline:
+            r = self.vm.try_sh("systemctl is-active anjungan.service", 10)
+            if r and r[1].strip().endswith("active") and not r[1].strip().endswith("inactive"):
+                if r[1].strip().splitlines()[-1] == "active":
+                    return
+            u = r[1] if r else "(no shell)"
+            time.sleep(2)
+        fail(f"anjungan.service not active within {timeout} s: {u}")
+
+    def wait_home(self, name, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            w, h, rgb = self.vm.screendump(self.shots, name)
+            s = home_stats(w, h, rgb)
+            if looks_like_home(w, h, s):
+                return
+            if time.monotonic() > deadline:
+                fail(f"{name}: not the home screen ({s})")
+            time.sleep(3)
+
+    def kiosk_cli(self, args, timeout=60):
+        """The kiosk's own binary, as its user, with the database key of its service (the
+        sealed credential): what `anjungan.service` itself reads."""
+        return self.vm.sh(
+            "systemd-run --wait --pipe --quiet -p User=anjungan "
+            "-p LoadCredentialEncrypted=db-key:/var/lib/anjungan/credstore/db-key "
+            f"/usr/bin/anjungan {args}", timeout)
+
+    def db_fingerprint(self):
+        """One member's status as the kiosk's database answers it (the hub's dataset, once
+        synced): it must not change through updates, rollbacks and power cuts."""
+        card, dob = self.a.probe
+        rc, out = self.kiosk_cli(
+            f"query status --db /var/lib/anjungan/kiosk.db --card {card} --dob {dob} --json")
+        if rc != 0 or '"status"' not in out:
+            fail(f"the kiosk database could not be read: {out}")
+        return hashlib.sha256(out.encode()).hexdigest()
+
+    def check_db(self, when):
+        fp = self.db_fingerprint()
+        if self.fingerprint is None:
+            self.fingerprint = fp
+            log(f"database fingerprint {fp[:16]}… ({when})")
+        elif fp != self.fingerprint:
+            fail(f"the member database changed {when}: {fp} != {self.fingerprint}")
+        else:
+            log(f"database unchanged {when}")
+
+    # ---- the hub's view ----
+    def wait_report(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            last = self.hub.update_report()
+            if last and pred(last):
+                return last
+            time.sleep(5)
+        fail(f"the heartbeat never showed {what}; last: {json.dumps(last)}")
+
+    def result(self, report):
+        return (report.get("last_result") or {}).get("result")
+
+    # ---- steps ----
+    def first_boot(self):
+        self.hub.start()
+        self.vm.start()
+        log("first boot (UEFI): waiting for the test shell")
+        self.figures["first_boot_to_shell_s"] = self.wait_shell(900, "first boot")
+        self.wait_active(600)
+        self.figures["first_boot_to_ready_s"] = round(time.monotonic() - T0, 1)
+        slot, version = self.slot(), self.version()
+        log(f"slot {slot}, version {version}; entries {self.entries()}")
+        if slot != "A" or version != self.a.base_version:
+            fail(f"first boot should run slot A {self.a.base_version}: {slot} {version}")
+        self.wait_home("first-home", 180)
+        _, out = self.vm.sh("ls /boot/efi/anjungan/; ls -l /etc/anjungan/")
+        log("after first boot: " + " | ".join(out.splitlines()))
+        if "hub-secret" in out.split("\n")[0] or "config.toml" in out.split("\n")[0]:
+            fail(f"first boot left a secret on the EFI partition: {out}")
+        r = self.wait_report(lambda u: u.get("slot") == "A", 300, "slot A")
+        log(f"heartbeat at the hub: {json.dumps(r)}")
+        self.check_db("after first boot")
+
+    def wait_boot_into(self, slot, version, timeout, what):
+        """Waits through the guest's reboots until it runs `slot` with `version`."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            r = self.vm.try_sh("tr ' ' '\\n' </proc/cmdline | sed -n 's/^rauc\\.slot=//p'; "
+                               "sed -n 's/^VERSION=//p' /etc/anjungan-release; "
+                               "cat /proc/sys/kernel/random/boot_id", 10)
+            if r and r[0] == 0:
+                lines = r[1].split()
+                if len(lines) >= 3:
+                    if not seen or seen[-1][2] != lines[2]:
+                        seen.append(lines)
+                        log(f"booted slot {lines[0]} version {lines[1]}")
+                    if lines[0] == slot and lines[1] == version:
+                        return seen
+            time.sleep(5)
+        fail(f"{what}: never ran slot {slot} {version}; boots seen: {seen}")
+
+    def rollback(self):
+        before = len(self.vm.con.buf)
+        sha = self.hub.add(self.a.bad, self.a.base_version + ".bad")
+        log(f"hub offers the never-READY bundle: {json.dumps(sha)}")
+        t = time.monotonic()
+        r = self.wait_report(lambda u: u.get("phase") in ("RESTARTING", "RESTART_PENDING", "TRYING")
+                             or self.result(u) == "ROLLED_BACK", 900, "the bad bundle installed")
+        self.figures["bad_offer_to_installed_s"] = round(time.monotonic() - t, 1)
+        log(f"installed: {json.dumps(r)}")
+        # B on trial, three times, then A again.
+        boots = self.wait_boot_into("A", self.a.base_version, 1800, "rollback")
+        del before
+        self.figures["rollback_s"] = round(time.monotonic() - t, 1)
+        self.wait_active(600)
+        ents = self.entries()
+        log(f"back on A; entries {ents}")
+        if not any(re.fullmatch(r"anjungan-b\+0-3\.conf", e) for e in ents):
+            fail(f"slot B's entry should have used its 3 tries (+0-3): {ents}")
+        _, console = self.vm.sh("journalctl -b -1 -u anjungan-boot-ok --no-pager | tail -n 3")
+        log("boot-ok on the last try: " + " | ".join(console.splitlines()))
+        r = self.wait_report(lambda u: self.result(u) == "ROLLED_BACK", 300, "ROLLED_BACK")
+        log(f"heartbeat: {json.dumps(r)}")
+        self.figures["rollback_boots_seen"] = len(boots)
+        self.wait_home("after-rollback", 180)
+        self.check_db("after the rollback")
+        # Refused from now on: no second download while the offer stands.
+        r = self.wait_report(lambda u: u.get("phase") == "REFUSED", 120, "REFUSED")
+        log(f"the bad bundle is refused: phase {r.get('phase')}")
+        self.hub.cli("updates", "remove", sha_of(self.a.bad))
+
+    def update(self):
+        version = self.a.base_version + ".next"
+        self.hub.add(self.a.good, version)
+        log("hub offers the good bundle")
+        t = time.monotonic()
+        self.wait_boot_into("B", version, 1500, "update")
+        self.figures["good_offer_to_new_slot_s"] = round(time.monotonic() - t, 1)
+        self.wait_active(600)
+        t2 = time.monotonic()
+        deadline = t2 + 400
+        while True:
+            ents = self.entries()
+            if "anjungan-b.conf" in ents:
+                break
+            if time.monotonic() > deadline:
+                _, j = self.vm.sh("journalctl -b -u anjungan-boot-ok --no-pager | tail -n 5")
+                fail(f"slot B was not marked good: {ents}; {j}")
+            time.sleep(5)
+        self.figures["ready_to_marked_good_s"] = round(time.monotonic() - t2, 1)
+        _, j = self.vm.sh("journalctl -b -u anjungan-boot-ok --no-pager | tail -n 2")
+        log(f"B marked good: {ents}; " + " | ".join(j.splitlines()))
+        r = self.wait_report(lambda u: self.result(u) == "INSTALLED" and u.get("version") == version,
+                             300, "INSTALLED")
+        log(f"heartbeat: {json.dumps(r)}")
+        self.wait_home("after-update", 180)
+        self.check_db("after the update")
+        self.hub.cli("updates", "remove", sha_of(self.a.good))
+
+    def powercut(self):
+        running = self.version()
+        version = self.a.base_version + ".third"
+        self.hub.add(self.a.third, version)
+        log("hub offers a third bundle; waiting for RAUC to write slot A")
+        deadline = time.monotonic() + 900
+        while True:
+            rc, out = self.vm.sh(
+                "busctl get-property de.pengutronix.rauc / de.pengutronix.rauc.Installer "
+                "Progress 2>/dev/null", 15)
+            m = re.search(r"\(isi\) (\d+)", out)
+            if m and 20 <= int(m.group(1)) < 90:
+                break
+            if time.monotonic() > deadline:
+                fail(f"never saw RAUC installing: {out}")
+            time.sleep(1)
+        log(f"RAUC at {m.group(1)} %: {out}")
+        # The hub goes away and a member's request is queued, then the power goes.
+        self.hub.stop()
+        queued = self.queue_request()
+        self.vm.kill()
+        log("QEMU killed (power cut) in the middle of the install")
+        self.hub.cli("updates", "pause")
+        self.hub.start()
+        t = time.monotonic()
+        self.vm.start()
+        self.wait_shell(900, "after the power cut")
+        self.figures["power_on_to_shell_s"] = round(time.monotonic() - t, 1)
+        slot, v = self.slot(), self.version()
+        if slot != "B" or v != running:
+            fail(f"after the power cut the running slot B {running} should boot: {slot} {v}")
+        self.wait_active(600)
+        log(f"slot {slot} {v} runs; entries {self.entries()}")
+        r = self.wait_report(lambda u: self.result(u) == "INTERRUPTED", 600, "INTERRUPTED")
+        log(f"heartbeat: {json.dumps(r)}")
+        self.wait_home("after-powercut", 180)
+        self.check_db("after the power cut")
+        if queued:
+            deadline = time.monotonic() + 300
+            while not self.hub.requests():
+                if time.monotonic() > deadline:
+                    fail("the request queued before the power cut never reached the hub")
+                time.sleep(5)
+            log(f"the queued request reached the hub: {len(self.hub.requests())} request(s)")
+
+    def queue_request(self):
+        """A kelas change into the outbox while the hub is down (test-update.sh found, with
+        the same binary on the host, a member of the hub's dataset who may ask)."""
+        if not self.a.member:
+            log("no eligible member in the sample data: no request queued")
+            return False
+        card, dob, to = self.a.member.split(",")
+        rc, out = self.kiosk_cli(
+            f"request change-kelas --db /var/lib/anjungan/kiosk.db --card {card} --dob {dob} "
+            f"--to {to} --json")
+        if rc != 0:
+            fail(f"the kelas change could not be queued: {out}")
+        log("request queued in the outbox while the hub is down")
+        return True
+
+    def run(self):
+        steps = self.a.steps.split(",")
+        self.first_boot()
+        for name in ("rollback", "update", "powercut"):
+            if name in steps:
+                log(f"== {name}")
+                t = time.monotonic()
+                getattr(self, name)()
+                self.figures[f"{name}_step_s"] = round(time.monotonic() - t, 1)
+        self.figures["total_s"] = round(time.monotonic() - T0, 1)
+        log("PASS " + json.dumps(self.figures))
+        with open(os.path.join(self.a.run, "figures.json"), "w") as f:
+            json.dump(self.figures, f, indent=1)
+
+    def close(self):
+        try:
+            if self.vm.proc:
+                self.vm.proc.kill()
+        finally:
+            self.hub.stop()
+
+
+def sha_of(path):
+    with open(path + ".sha256") as f:
+        return f.read().split()[0]
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--run", required=True)
+    p.add_argument("--anjungan", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--bad", required=True)
+    p.add_argument("--good", required=True)
+    p.add_argument("--third", required=True)
+    p.add_argument("--base-version", required=True)
+    p.add_argument("--member", default="", help="CARD,DOB,KELAS of a member who may ask")
+    p.add_argument("--probe", required=True, type=lambda v: v.split(","),
+                   help="CARD,DOB of the member whose status fingerprints the database")
+    p.add_argument("--steps", default="rollback,update,powercut")
+    t = Test(p.parse_args())
+    try:
+        t.run()
+    finally:
+        t.close()
+
+
+if __name__ == "__main__":
+    del boot_test
+    main()
