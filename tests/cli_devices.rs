@@ -421,3 +421,56 @@ fn the_dispenser_simulator_flags_inject_faults_without_losing_numbers() {
     assert_ne!(code, 0);
     assert_eq!(v["error"], "DISPENSER_PAPER_OUT");
 }
+
+#[test]
+fn the_recovery_key_prints_once_in_both_languages_and_a_bad_key_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let printer = Sim::start(&[
+        "printer-sim",
+        "--pty",
+        "--png-dir",
+        dir.path().join("png").to_str().unwrap(),
+    ]);
+    let uri = format!("serial://{}?baud=115200", printer.first_line);
+    let key = "cbdefghi-jklnrtuv-vutrnlkj-ihgfedcb-bbbbcccc-ddddeeee-ffffgggg-hhhhiiii";
+    let file = dir.path().join("recovery");
+    std::fs::write(&file, format!("{key}\n")).unwrap();
+    let print = |file: &Path| {
+        run(&[
+            "print",
+            "recovery-key",
+            "--printer",
+            &uri,
+            "--paper-mm",
+            "58",
+            "--key-file",
+            file.to_str().unwrap(),
+            "--json",
+        ])
+    };
+    let (code, v) = print(&file);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["printed"], "recovery-key");
+    let text = std::fs::read_to_string(dir.path().join("png/page-0001.txt")).unwrap();
+    assert!(text.contains("KUNCI PEMULIHAN DISK") && text.contains("DISK RECOVERY KEY"));
+    // Two groups a line, all eight there, in order; within 58 mm's 32 columns.
+    for pair in key.split('-').collect::<Vec<_>>().chunks(2) {
+        assert!(text.contains(&pair.join("-")), "{pair:?} missing from\n{text}");
+    }
+    assert!(text.lines().all(|l| l.chars().count() <= 32), "{text}");
+
+    // Not a key: refused before the printer is touched, and the file is not echoed.
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, "hunter2-secret\n").unwrap();
+    let (code, v) = print(&bad);
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "BAD_RECOVERY_KEY", "{v}");
+    assert!(!v.to_string().contains("hunter2"), "{v}");
+    let (code, v) = print(&dir.path().join("absent"));
+    assert_ne!(code, 0);
+    assert_eq!(v["error"], "BAD_RECOVERY_KEY", "{v}");
+    assert!(
+        !dir.path().join("png/page-0002.txt").exists(),
+        "a refused key printed a page"
+    );
+}

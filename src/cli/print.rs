@@ -71,6 +71,21 @@ pub enum PrintCommand {
     Va(MemberPrintArgs),
     /// The change-request slip.
     Request(RequestPrintArgs),
+    /// The data partition's recovery key, for the technician (the image's first boot).
+    RecoveryKey(RecoveryKeyPrintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecoveryKeyPrintArgs {
+    #[command(flatten)]
+    printer: PrinterArgs,
+    /// The file holding the key (never on the command line, where `ps` shows it).
+    #[arg(long)]
+    key_file: PathBuf,
+    #[command(flatten)]
+    today: Today,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +140,7 @@ impl PrintCommand {
             Self::Ticket(a) => a.json,
             Self::Status(a) | Self::Dues(a) | Self::Va(a) => a.member.json,
             Self::Request(a) => a.member.json,
+            Self::RecoveryKey(a) => a.json,
         }
     }
 }
@@ -147,6 +163,14 @@ pub(super) fn context(p: &PrinterArgs, today: &Today) -> SlipContext {
 
 pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
     let (printer, receipt, slip) = match cmd {
+        PrintCommand::RecoveryKey(a) => {
+            let key = read_recovery_key(&a.key_file)?;
+            (
+                &a.printer,
+                slips::recovery_key_slip(&context(&a.printer, &a.today), &key),
+                "recovery-key",
+            )
+        }
         PrintCommand::Test { printer, today, .. } => {
             (printer, slips::test_slip(&context(printer, today)), "test")
         }
@@ -238,6 +262,38 @@ pub fn run(cmd: &PrintCommand) -> Result<Answer, Failure> {
         "bytes": report.bytes,
         "paper_near_end": report.status.paper_near_end,
     })))
+}
+
+/// The key from its file, checked; the error never repeats the file's content.
+fn read_recovery_key(path: &std::path::Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::user(
+            "BAD_RECOVERY_KEY",
+            bilingual(
+                format!("Berkas kunci pemulihan {} tidak terbaca: {e}.", path.display()),
+                format!("The recovery key file {} cannot be read: {e}.", path.display()),
+            ),
+        )
+    })?;
+    let key = text.trim();
+    if !slips::is_recovery_key(key) {
+        return Err(Failure::user(
+            "BAD_RECOVERY_KEY",
+            bilingual(
+                format!(
+                    "Berkas {} bukan kunci pemulihan (8 kelompok 8 huruf, dipisah '-'). \
+                     Buat ulang dengan systemd-cryptenroll --recovery-key.",
+                    path.display()
+                ),
+                format!(
+                    "{} is not a recovery key (8 groups of 8 letters, joined by '-'). \
+                     Make a new one with systemd-cryptenroll --recovery-key.",
+                    path.display()
+                ),
+            ),
+        ));
+    }
+    Ok(key.to_owned())
 }
 
 pub(super) fn find_service<'a>(

@@ -393,6 +393,53 @@ pub fn maps_link(lat: f64, lon: f64) -> String {
     format!("https://www.google.com/maps/search/?api=1&query={lat:.6},{lon:.6}")
 }
 
+/// A systemd-cryptenroll recovery key: eight groups of eight modhex characters.
+pub fn is_recovery_key(key: &str) -> bool {
+    let groups: Vec<&str> = key.split('-').collect();
+    groups.len() == 8
+        && groups
+            .iter()
+            .all(|g| g.len() == 8 && g.chars().all(|c| "cbdefghijklnrtuv".contains(c)))
+}
+
+/// The data partition's recovery key, printed once at the kiosk's first boot for the
+/// technician (kiosk-image/README.md, "The encrypted data partition"). Both languages on
+/// one slip: it is read by whoever recovers the kiosk, years later. Two groups a line, so
+/// it fits 58 mm paper. The caller checked the key with [`is_recovery_key`].
+pub fn recovery_key_slip(ctx: &SlipContext, key: &str) -> Receipt {
+    let mut r = Receipt::new(ctx.width);
+    r.styled("BPJS Kesehatan", Align::Center, true, 1);
+    r.styled(ctx.kiosk_name.clone(), Align::Center, false, 1);
+    r.separator();
+    r.styled("KUNCI PEMULIHAN DISK", Align::Center, true, 1);
+    r.styled("DISK RECOVERY KEY", Align::Center, false, 1);
+    r.separator();
+    let groups: Vec<&str> = key.split('-').collect();
+    for pair in groups.chunks(2) {
+        r.styled(pair.join("-"), Align::Center, true, 1);
+    }
+    r.separator();
+    for text in [
+        "Kunci ini membuka data kiosk bila TPM rusak atau papan induk diganti. \
+         Simpan terkunci, terpisah dari kiosk. Dicetak sekali saja.",
+        "This key opens the kiosk's data if its TPM fails or the mainboard is replaced. \
+         Keep it locked away, apart from the kiosk. It is printed once only.",
+    ] {
+        for line in wrap(text, ctx.width.columns()) {
+            r.line(line);
+        }
+    }
+    r.separator();
+    r.styled(
+        ctx.printed_at.format("%d-%m-%Y %H:%M").to_string(),
+        Align::Center,
+        false,
+        1,
+    );
+    r.feed(3);
+    r
+}
+
 /// The technician's test page.
 pub fn test_slip(ctx: &SlipContext) -> Receipt {
     let l = ctx.lang;
