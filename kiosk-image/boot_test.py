@@ -188,6 +188,57 @@ def looks_like_home(w, h, s):
     )
 
 
+def loopback(hexaddr):
+    """A /proc/net address (host-order hex words) on 127.0.0.0/8, ::1 or ::ffff:127.x."""
+    if len(hexaddr) == 8:
+        return int(hexaddr[6:8], 16) == 127
+    if hexaddr == "00000000000000000000000001000000":
+        return True
+    return hexaddr[:24] == "0000000000000000FFFF0000" and int(hexaddr[30:32], 16) == 127
+
+
+def parse_sockets(text):
+    """Lines `PROTO sl: LOCAL REMOTE STATE ...` from /proc/net/{tcp,tcp6,udp,udp6}: the
+    listening ones (TCP LISTEN, UDP unconnected) as `proto addr:port`, and those of them not
+    on loopback."""
+    listening, exposed = [], []
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) < 5 or ":" not in f[2]:
+            continue
+        proto, local, state = f[0], f[2], f[4]
+        if (proto.startswith("tcp") and state != "0A") or (proto.startswith("udp") and state != "07"):
+            continue
+        addr, port = local.split(":")
+        name = f"{proto} {addr}:{int(port, 16)}"
+        listening.append(name)
+        # The DHCP client's own socket (systemd-networkd, bound to its lease, port 68):
+        # the firewall lets only DHCP servers' answers (source port 67) reach it.
+        if proto == "udp" and int(port, 16) == 68:
+            continue
+        if not loopback(addr):
+            exposed.append(name)
+    return listening, exposed
+
+
+def self_test():
+    """check.sh runs this: the socket reader above on lines as the kernel writes them."""
+    sample = "\n".join([
+        "tcp 0: 3500007F:0035 00000000:0000 0A 00000000:00000000",  # resolved, 127.0.0.53:53
+        "tcp 1: 0F02000A:A2C4 6402000A:2233 01 00000000:00000000",  # a connection out: not listening
+        "tcp6 0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A x",
+        "udp 0: 00000000:14EB 00000000:0000 07 00000000:00000000",  # LLMNR on 0.0.0.0:5355
+        "udp6 0: 0000000000000000FFFF00000100007F:0277 00000000000000000000000000000000:0000 07 x",
+        "udp 1: 0F02000A:B3A1 6402000A:007B 01 00000000:00000000",  # timesyncd, connected
+        "udp 2: 0F02000A:0044 00000000:0000 07 00000000:00000000",  # networkd's DHCP client
+    ])
+    listening, exposed = parse_sockets(sample)
+    assert listening == ["tcp 3500007F:53", "tcp6 00000000000000000000000001000000:8080",
+                         "udp 00000000:5355", "udp6 0000000000000000FFFF00000100007F:631",
+                         "udp 0F02000A:68"], listening
+    assert exposed == ["udp 00000000:5355"], exposed
+
+
 class Test:
     def __init__(self, args):
         self.args = args
@@ -254,6 +305,17 @@ class Test:
                 fail(f"{name}: not the home screen ({w}x{h}, {s})")
             time.sleep(2)
 
+    def check_sockets(self):
+        """Nothing on the kiosk answers the network: every listening TCP socket and every
+        unconnected UDP socket is bound to loopback. Read from /proc/net (the image has no
+        ss), so what counts is the kernel's own table."""
+        _, out = self.sh("for f in tcp tcp6 udp udp6; do sed \"1d;s/^/$f /\" /proc/net/$f; done")
+        listening, exposed = parse_sockets(out)
+        log("listening sockets: " + (", ".join(listening) or "none"))
+        if exposed:
+            fail(f"sockets reachable from the network: {exposed}")
+        self.figures["listening_sockets"] = listening
+
     def run_home_only(self):
         """The UEFI boot (firmware, systemd-boot, kernel): no test shell, the screen only."""
         log("waiting for the home screen (UEFI boot)")
@@ -283,6 +345,7 @@ class Test:
         log("mounts: " + " | ".join(out.splitlines()))
         if not re.search(r"^/\s+ro\b", out, re.M):
             fail(f"root is not read-only: {out}")
+        self.check_sockets()
 
         # Tap "Ambil Antrean" (home tile), then service A (the layout is 1080x1920 at scale 1).
         before = set(os.listdir(a.printed))

@@ -117,6 +117,10 @@ packages=(
   # writes it into the root slot not running; rauc-service is its D-Bus service
   # (rauc.service, bus activation), which the rauc command line talks to.
   rauc rauc-service
+  # The encrypted data partition (README.md "The encrypted data partition"): cryptsetup to
+  # format it at first boot; the TPM2 libraries systemd-cryptenroll and systemd-cryptsetup
+  # load to seal and unseal its key.
+  cryptsetup-bin libtss2-esys-3.0.2-0 libtss2-rc0 libtss2-mu0 libtss2-tcti-device0
 )
 include=$(IFS=,; echo "${packages[*]}")
 # debootstrap's result is kept in out/base.tar; REUSE_BASE=1 starts from it instead of
@@ -156,7 +160,7 @@ rm -f "$root/var/lib/dbus/machine-id"
 # the slot's own partition, ro) says which partition is the root.
 cat >"$root/etc/fstab" <<EOF
 # Read-only root (slot A or B, from the kernel line); what changes lives on /data.
-PARTUUID=$data_partuuid  /data              ext4   rw,noatime,x-systemd.growfs   0 2
+/dev/mapper/data         /data              ext4   rw,noatime,x-systemd.growfs   0 2
 PARTUUID=$esp_partuuid   /boot/efi          vfat   ro,umask=0077,nofail          0 2
 /data/anjungan           /var/lib/anjungan  none   bind,x-systemd.requires-mounts-for=/data 0 0
 /data/etc-anjungan       /etc/anjungan      none   bind,x-systemd.requires-mounts-for=/data 0 0
@@ -164,6 +168,12 @@ PARTUUID=$esp_partuuid   /boot/efi          vfat   ro,umask=0077,nofail         
 /data/systemd            /var/lib/systemd   none   bind,x-systemd.requires-mounts-for=/data 0 0
 tmpfs                    /tmp               tmpfs  nosuid,nodev,mode=1777        0 0
 tmpfs                    /var/tmp           tmpfs  nosuid,nodev,mode=1777        0 0
+EOF
+# The data partition is LUKS2 from the first boot on (anjungan-data-crypt encrypts the
+# factory ext4 in place of it): opened with its TPM2 key, else the console asks for the
+# recovery key (or, with [disk] unlock = "passphrase", that key at every boot).
+cat >"$root/etc/crypttab" <<EOF
+data  PARTUUID=$data_partuuid  none  luks,tpm2-device=auto
 EOF
 mkdir -p "$root/data" "$root/boot/efi" "$root/etc/anjungan" "$root/var/lib/anjungan"
 install -d "$root/etc/systemd/journald.conf.d" "$root/etc/systemd/logind.conf.d" \
@@ -220,12 +230,19 @@ install -d "$root/etc/rauc" "$root/usr/lib/anjungan" "$root/etc/dbus-1/system.d"
 install -m 0644 "$here/rauc-system.conf" "$root/etc/rauc/system.conf"
 install -m 0644 "$keyring" "$root/etc/rauc/keyring.pem"
 install -m 0755 "$here/rauc-bootloader" "$here/anjungan-boot-ok" "$here/anjungan-machine-id" \
-  "$root/usr/lib/anjungan/"
+  "$here/anjungan-data-crypt" "$here/anjungan-recovery-print" "$root/usr/lib/anjungan/"
 install -m 0644 "$here/anjungan-rauc.conf" "$root/etc/dbus-1/system.d/anjungan-rauc.conf"
 for unit in anjungan-boot-ok.service anjungan-reboot.path anjungan-reboot.service \
-  anjungan-machine-id.service; do
+  anjungan-machine-id.service anjungan-data-crypt.service anjungan-recovery-print.service; do
   install -m 0644 "$here/$unit" "$root/etc/systemd/system/"
 done
+# The LUKS volume is opened only once first boot made it one.
+install -d "$root/etc/systemd/system/systemd-cryptsetup@data.service.d"
+cat >"$root/etc/systemd/system/systemd-cryptsetup@data.service.d/anjungan.conf" <<'EOF'
+[Unit]
+Requires=anjungan-data-crypt.service
+After=anjungan-data-crypt.service
+EOF
 # The data partition grows to the end of the disk (repart), then its ext4 (growfs).
 install -m 0644 "$here/repart-data.conf" "$root/etc/repart.d/50-anjungan-data.conf"
 cat >"$root/etc/systemd/system/systemd-growfs@data.service.d/after-repart.conf" <<'EOF'
@@ -250,7 +267,8 @@ os_release=$(readlink -f "$root/etc/os-release")
 case "$os_release" in "$root"/*) ;; *) os_release=$root/usr/lib/os-release ;; esac
 printf 'IMAGE_ID=anjungan-kiosk\nIMAGE_VERSION=%s\n' "$image_version" >>"$os_release"
 enable=(systemd-networkd.service systemd-resolved.service systemd-timesyncd.service
-  nftables.service anjungan-boot-ok.service anjungan-reboot.path anjungan-machine-id.service)
+  nftables.service anjungan-boot-ok.service anjungan-reboot.path anjungan-machine-id.service
+  anjungan-recovery-print.service)
 if $test_shell; then
   # The boot test's variant only: a root shell on ttyS0 (anjungan.test_shell=1).
   cp "$here/anjungan-test-shell.service" "$root/etc/systemd/system/"

@@ -116,6 +116,9 @@ check "B's kernel line: its root, its slot, the site's options kept" \
   "$(grep '^options' "$entries/anjungan-b+3.conf")"
 check "B's paths" "/anjungan-b/vmlinuz /anjungan-b/initrd.img" \
   "$(sed -n 's/^\(linux\|initrd\)[[:space:]]*//p' "$entries/anjungan-b+3.conf" | tr '\n' ' ' | sed 's/ $//')"
+check "options B: what B's next boot measures (anjungan-data-crypt seal)" \
+  "root=PARTUUID=6a756e67-616e-4b00-8000-000000000004 rauc.slot=B ro rootwait quiet anjungan.dispenser=ttyS1" \
+  "$("$backend" options B)"
 check "get-primary after set-primary B" B "$(primary)"
 check "get-state B on trial" good "$(state B)"
 check "B on trial is not blessed" no "$(blessed B)"

@@ -3,7 +3,7 @@
 # systemd-boot's boot counting on the EFI partition, RAUC writing the other root slot).
 # The host runs a real hub over HTTPS (anjungan hub serve on 127.0.0.1) that the guest
 # reaches through QEMU's user network (restrict=on: 10.0.2.100:8787 is forwarded to the
-# hub on the host's loopback, nothing else leaves the VM). See update_test.py for the
+# hub on the host's loopback by a relay, nothing else leaves the VM). See update_test.py for the
 # steps; kiosk-image/README.md ("Updates and rollback") for what they prove and the figures.
 #
 # Bundles are made here from the test variant's root (build.sh --test-shell): a "bad" one
@@ -14,7 +14,8 @@
 #   ANJUNGAN=path   the host's anjungan binary: the hub and the simulators
 #                   (default: target/release/anjungan)
 #   ACCEL=kvm       hardware virtualisation (default: tcg)
-#   STEPS=...       a comma-separated subset of: rollback,update,powercut (default: all)
+#   BUNDLES_FROM=D  reuse the bundles of an earlier run (D = its bundles/ folder)
+#   STEPS=...       a comma-separated subset of: rollback,update,powercut,tpm (default: all)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,9 +32,9 @@ for f in "$img" "$root_ext4" "$out/keys/signing.key.pem" "$anjungan" "$ovmf"; do
     exit 1
   }
 done
-for tool in qemu-system-x86_64 python3 debugfs mcopy rauc mksquashfs; do
+for tool in qemu-system-x86_64 python3 debugfs mcopy rauc mksquashfs swtpm; do
   command -v "$tool" >/dev/null || {
-    echo "missing $tool: apt-get install qemu-system-x86 python3 e2fsprogs mtools rauc squashfs-tools" >&2
+    echo "missing $tool: apt-get install qemu-system-x86 python3 e2fsprogs mtools rauc squashfs-tools swtpm swtpm-tools" >&2
     exit 1
   }
 done
@@ -96,14 +97,30 @@ make_bundle() {
     cat "$t/bundle.log" >&2
     exit 1
   }
+  # The bundle holds it (squashfs); the 1 GiB copy is not needed again.
+  rm -f "$fs"
   echo "$run/bundles/anjungan-$version.raucb"
 }
-echo "== bundles from $root_ext4 ($base_version)"
 t=$(date +%s)
-bad=$(make_bundle bad "$base_version.bad" never-ready)
-good=$(make_bundle good "$base_version.next")
-third=$(make_bundle third "$base_version.third")
-echo "== bundles made in $(($(date +%s) - t)) s: $(du -h "$good" | cut -f1) each"
+if [ -n "${BUNDLES_FROM:-}" ]; then
+  # An earlier run's bundles (BUNDLES_FROM=out/test-update/<run>/bundles), when they were
+  # made from this same root: the five minutes of making them are saved.
+  for v in bad next third; do
+    f=$BUNDLES_FROM/anjungan-$base_version.$v.raucb
+    [ -f "$f" ] || { echo "no $f (made from another root?)" >&2; exit 1; }
+    cp "$f" "$f.sha256" "$run/bundles/" 2>/dev/null || cp "$f" "$run/bundles/"
+  done
+  bad=$run/bundles/anjungan-$base_version.bad.raucb
+  good=$run/bundles/anjungan-$base_version.next.raucb
+  third=$run/bundles/anjungan-$base_version.third.raucb
+  echo "== bundles of $base_version from $BUNDLES_FROM"
+else
+  echo "== bundles from $root_ext4 ($base_version)"
+  bad=$(make_bundle bad "$base_version.bad" never-ready)
+  good=$(make_bundle good "$base_version.next")
+  third=$(make_bundle third "$base_version.third")
+  echo "== bundles made in $(($(date +%s) - t)) s: $(du -h "$good" | cut -f1) each"
+fi
 
 # The hub: its keys (the guest reaches it as 10.0.2.100), a dataset, the kiosk's secret.
 hub=$run/hub
@@ -184,6 +201,42 @@ pids+=($!)
 dispenser_pty=$(first_line "$run/dispenser.out")
 printer_pty=$(first_line "$run/printer.out")
 
+# The guest's way to the hub: QEMU runs this for every connection to 10.0.2.100:8787
+# (guestfwd=...-cmd:), joining the guest's stream to a new connection to the hub on the
+# host's loopback. (A guestfwd to a chardev is one connection for the VM's whole life.)
+cat >"$run/hub-relay.py" <<'RELAY'
+import os, socket, sys, threading
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+def up():
+    while True:
+        d = os.read(0, 65536)
+        if not d:
+            s.shutdown(socket.SHUT_WR)
+            return
+        s.sendall(d)
+threading.Thread(target=up, daemon=True).start()
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    os.write(1, d)
+RELAY
+
+# The kiosk's TPM 2.0: swtpm, its state in RUN/tpm (update_test.py starts it beside every
+# QEMU, and a fresh state for "another PC").
+mkdir -p "$run/tpm"
+cat >"$run/swtpm.args" <<EOF
+swtpm
+socket
+--tpm2
+--tpmstate
+dir=$run/tpm
+--ctrl
+type=unixio,path=$run/swtpm.sock
+--log
+file=$run/swtpm.log
+EOF
+
 # QEMU's command line, for update_test.py to start again after it cut the power.
 accel=${ACCEL:-tcg}
 cat >"$run/qemu.args" <<EOF
@@ -211,7 +264,7 @@ qemu-xhci
 -device
 usb-tablet
 -nic
-user,model=virtio-net-pci,restrict=on,guestfwd=tcp:10.0.2.100:8787-tcp:127.0.0.1:$port
+user,model=virtio-net-pci,restrict=on,guestfwd=tcp:10.0.2.100:8787-cmd:python3 $run/hub-relay.py $port
 -chardev
 socket,id=con,path=$run/console.sock,server=on,wait=off,logfile=$run/console.log,logappend=on
 -serial
@@ -226,9 +279,15 @@ serial,id=prn,path=$printer_pty
 chardev:prn
 -qmp
 unix:$run/qmp.sock,server=on,wait=off
+-chardev
+socket,id=chrtpm,path=$run/swtpm.sock
+-tpmdev
+emulator,id=tpm0,chardev=chrtpm
+-device
+tpm-crb,tpmdev=tpm0
 EOF
 
 python3 "$here/update_test.py" --run "$run" --anjungan "$anjungan" --port "$port" \
   --bad "$bad" --good "$good" --third "$third" --base-version "$base_version" \
   --probe "$probe" --member "$member" \
-  --steps "${STEPS:-rollback,update,powercut}"
+  --steps "${STEPS:-rollback,update,powercut,tpm}"

@@ -54,17 +54,35 @@ class Vm:
         with open(os.path.join(run, "qemu.args")) as f:
             self.args = [line.rstrip("\n") for line in f if line.strip()]
         self.proc = None
+        self.tpm = None
         self.qmp = None
         self.con = None
         self.boots = 0
+        tpm_args = os.path.join(run, "swtpm.args")
+        self.tpm_args = None
+        if os.path.exists(tpm_args):
+            with open(tpm_args) as f:
+                self.tpm_args = [line.rstrip("\n") for line in f if line.strip()]
 
-    def start(self):
-        for sock in ("qmp.sock", "console.sock"):
+    def start(self, tpm_state=None):
+        """Powers on; `tpm_state` is another folder for the TPM's state (another PC's TPM)."""
+        for sock in ("qmp.sock", "console.sock", "swtpm.sock"):
             try:
                 os.unlink(os.path.join(self.run, sock))
             except FileNotFoundError:
                 pass
         self.boots += 1
+        if self.tpm_args:
+            args = list(self.tpm_args)
+            if tpm_state:
+                os.makedirs(tpm_state, exist_ok=True)
+                args = [f"dir={tpm_state}" if a.startswith("dir=") else a for a in args]
+            self.tpm = subprocess.Popen(args)
+            deadline = time.monotonic() + 10
+            while not os.path.exists(os.path.join(self.run, "swtpm.sock")):
+                if time.monotonic() > deadline:
+                    fail("swtpm did not start")
+                time.sleep(0.1)
         logf = open(os.path.join(self.run, f"qemu-{self.boots}.log"), "w")
         self.proc = subprocess.Popen(self.args, stdout=logf, stderr=subprocess.STDOUT)
         time.sleep(1)
@@ -75,7 +93,27 @@ class Vm:
         """The power cut: SIGKILL, no shutdown of any kind."""
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
+        self.stop_tpm()
         self.qmp = self.con = None
+
+    def poweroff(self, timeout=300):
+        """A clean shutdown from the guest's shell; waits for QEMU to end."""
+        self.con.sock.sendall(b"systemctl poweroff\n")
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            fail(f"the guest did not power off within {timeout} s")
+        self.stop_tpm()
+        self.qmp = self.con = None
+
+    def stop_tpm(self):
+        if self.tpm:
+            self.tpm.terminate()
+            try:
+                self.tpm.wait(10)
+            except subprocess.TimeoutExpired:
+                self.tpm.kill()
+            self.tpm = None
 
     def sh(self, command, timeout=30):
         r = self.con.run(command, timeout)
@@ -176,6 +214,7 @@ class Test:
         self.shots = os.path.join(a.run, "shots")
         self.figures = {}
         self.fingerprint = None
+        self.recovery_key = None
 
     # ---- the guest ----
     def wait_shell(self, timeout, what):
@@ -278,9 +317,79 @@ class Test:
         log("after first boot: " + " | ".join(out.splitlines()))
         if "hub-secret" in out.split("\n")[0] or "config.toml" in out.split("\n")[0]:
             fail(f"first boot left a secret on the EFI partition: {out}")
+        self.check_disk("first boot", tpm_keys=1, pcrs=[7], trial=True)
+        self.check_network()
+        self.recovery_key = self.printed_recovery_key()
         r = self.wait_report(lambda u: u.get("slot") == "A", 300, "slot A")
         log(f"heartbeat at the hub: {json.dumps(r)}")
         self.check_db("after first boot")
+
+    # ---- the encrypted data partition, the firewall ----
+    DATA = "/dev/disk/by-partuuid/6a756e67-616e-4b00-8000-000000000003"
+
+    def luks(self):
+        rc, out = self.vm.sh(f"cryptsetup luksDump --dump-json-metadata {self.DATA}", 30)
+        if rc != 0:
+            fail(f"the data partition is not LUKS2: {out}")
+        return json.loads(out[out.index("{"):])
+
+    def check_disk(self, when, tpm_keys, pcrs, trial):
+        meta = self.luks()
+        tokens = list(meta.get("tokens", {}).values())
+        tpm = [t for t in tokens if t.get("type") == "systemd-tpm2"]
+        rec = [t for t in tokens if t.get("type") == "systemd-recovery"]
+        _, src = self.vm.sh("findmnt -no SOURCE /data; ls /data/anjungan-crypt/")
+        log(f"{when}: LUKS2, {len(meta.get('keyslots', {}))} key slots, TPM2 keys "
+            f"{[t.get('tpm2-pcrs') for t in tpm]}, {len(rec)} recovery key; /data from "
+            + " | ".join(src.splitlines()))
+        if "/dev/mapper/data" not in src:
+            fail(f"{when}: /data is not the opened LUKS volume: {src}")
+        if len(tpm) != tpm_keys or len(rec) != 1:
+            fail(f"{when}: expected {tpm_keys} TPM2 key(s) and one recovery key: {tokens}")
+        if pcrs is not None and not any(sorted(t.get("tpm2-pcrs", [])) == sorted(pcrs) for t in tpm):
+            fail(f"{when}: no TPM2 key bound to PCRs {pcrs}: {[t.get('tpm2-pcrs') for t in tpm]}")
+        if ("trial" in src.split()) != trial:
+            fail(f"{when}: the trial mark should {'' if trial else 'not '}be there: {src}")
+        if "recovery.key" in src.split() and when != "first boot":
+            fail(f"{when}: the recovery key is still on the disk after it was printed")
+        self.figures[f"tpm2_pcrs_{when.replace(' ', '_')}"] = [t.get("tpm2-pcrs") for t in tpm]
+        return tpm
+
+    def pcrs(self):
+        _, out = self.vm.sh("for p in 4 7 8 9 12; do printf '%s=' $p; cat /sys/class/tpm/tpm0/pcr-sha256/$p; done")
+        return dict(line.split("=", 1) for line in out.split() if "=" in line)
+
+    def check_network(self):
+        rc, out = self.vm.sh("systemctl is-active nftables.service; nft list ruleset | grep -c 'policy drop'")
+        lines = out.split()
+        if not lines or lines[0] != "active" or lines[-1] == "0":
+            fail(f"the firewall is not loaded: {out}")
+        _, out = self.vm.sh("for f in tcp tcp6 udp udp6; do sed \"1d;s/^/$f /\" /proc/net/$f; done")
+        listening, exposed = boot_test.parse_sockets(out)
+        log(f"firewall loaded; listening sockets: {', '.join(listening) or 'none'}")
+        if exposed:
+            fail(f"sockets reachable from the network: {exposed}")
+        self.figures["listening_sockets"] = listening
+
+    def printed_recovery_key(self):
+        """The slip the kiosk printed at first boot (the virtual printer on the host)."""
+        deadline = time.monotonic() + 120
+        printed = os.path.join(self.a.run, "printed")
+        while time.monotonic() < deadline:
+            for name in sorted(os.listdir(printed)):
+                if not name.endswith(".txt"):
+                    continue
+                with open(os.path.join(printed, name), encoding="utf-8", errors="replace") as f:
+                    text = f.read()
+                if "DISK RECOVERY KEY" in text:
+                    groups = re.findall(r"\b([cbdefghijklnrtuv]{8})-([cbdefghijklnrtuv]{8})\b", text)
+                    key = "-".join(g for pair in groups for g in pair)
+                    if len(groups) != 4:
+                        fail(f"the recovery key slip does not hold a key: {text}")
+                    log(f"the recovery key was printed ({name}); not kept on the disk")
+                    return key
+            time.sleep(3)
+        fail("no recovery key slip reached the printer")
 
     def wait_boot_into(self, slot, version, timeout, what):
         """Waits through the guest's reboots until it runs `slot` with `version`."""
@@ -326,6 +435,9 @@ class Test:
         self.figures["rollback_boots_seen"] = len(boots)
         self.wait_home("after-rollback", 180)
         self.check_db("after the rollback")
+        # Back on A, with the machine id on its line: the good boot sealed the data key to
+        # its measurements, and the trial key is gone.
+        self.wait_sealed("after the rollback")
         # Refused from now on: no second download while the offer stands.
         r = self.wait_report(lambda u: u.get("phase") == "REFUSED", 120, "REFUSED")
         log(f"the bad bundle is refused: phase {r.get('phase')}")
@@ -357,6 +469,7 @@ class Test:
         log(f"heartbeat: {json.dumps(r)}")
         self.wait_home("after-update", 180)
         self.check_db("after the update")
+        self.wait_sealed("after the update")
         self.hub.cli("updates", "remove", sha_of(self.a.good))
 
     def powercut(self):
@@ -404,6 +517,54 @@ class Test:
                 time.sleep(5)
             log(f"the queued request reached the hub: {len(self.hub.requests())} request(s)")
 
+    def wait_sealed(self, when, timeout=300):
+        deadline = time.monotonic() + timeout
+        while True:
+            _, out = self.vm.sh("ls /data/anjungan-crypt/")
+            if "trial" not in out.split():
+                break
+            if time.monotonic() > deadline:
+                _, j = self.vm.sh("journalctl -b -u anjungan-boot-ok --no-pager | tail -n 5")
+                fail(f"{when}: the data key was not sealed: {j}")
+            time.sleep(5)
+        tpm = self.check_disk(when, tpm_keys=1, pcrs=None, trial=False)
+        pcrs = tpm[0].get("tpm2-pcrs", [])
+        if not {4, 7}.issubset(pcrs) or not ({8, 12} & set(pcrs)):
+            fail(f"{when}: the data key should be bound to the boot loader, kernel and "
+                 f"command line (PCR 4, 7 and 12 or 8): {pcrs}")
+        log(f"{when}: the data key is sealed to PCRs {pcrs}; this boot measured {self.pcrs()}")
+
+    def tpm(self):
+        """Another PC's TPM (a fresh swtpm state): the data does not open by itself; the
+        printed recovery key opens it, and the member database is the same."""
+        self.vm.poweroff()
+        t = time.monotonic()
+        self.vm.start(tpm_state=os.path.join(self.a.run, "tpm-other"))
+        log("powered on with another TPM: waiting for the passphrase prompt")
+        deadline = time.monotonic() + 900
+        while True:
+            with self.vm.con.lock:
+                text = self.vm.con.buf.decode(errors="replace")
+            if re.search(r"(?i)passphrase for|recovery key", text):
+                break
+            if time.monotonic() > deadline:
+                fail("no passphrase prompt with another TPM (or the data opened without one)")
+            time.sleep(2)
+        self.figures["other_tpm_to_prompt_s"] = round(time.monotonic() - t, 1)
+        self.vm.screendump(self.shots, "other-tpm-prompt")
+        # (Nothing else is typed now: the console's input is the prompt's.) The root shell
+        # starts after local-fs.target, which waits for /data: it is not up.
+        time.sleep(5)
+        log("the data did not open with another TPM; typing the printed recovery key")
+        self.vm.con.sock.sendall((self.recovery_key + "\n").encode())
+        self.wait_shell(600, "after the recovery key")
+        self.wait_active(600)
+        _, out = self.vm.sh("findmnt -no SOURCE /data")
+        if "/dev/mapper/data" not in out:
+            fail(f"/data not opened by the recovery key: {out}")
+        self.wait_home("recovered-home", 180)
+        self.check_db("after opening the data with the recovery key on another TPM")
+
     def queue_request(self):
         """A kelas change into the outbox while the hub is down (test-update.sh found, with
         the same binary on the host, a member of the hub's dataset who may ask)."""
@@ -422,7 +583,7 @@ class Test:
     def run(self):
         steps = self.a.steps.split(",")
         self.first_boot()
-        for name in ("rollback", "update", "powercut"):
+        for name in ("rollback", "update", "powercut", "tpm"):
             if name in steps:
                 log(f"== {name}")
                 t = time.monotonic()
@@ -433,10 +594,25 @@ class Test:
         with open(os.path.join(self.a.run, "figures.json"), "w") as f:
             json.dump(self.figures, f, indent=1)
 
+    def diagnose(self):
+        """On a failure: what the guest says about the kiosk's units, if its shell answers,
+        into the log and RUN/diagnose.txt."""
+        if not self.vm.con:
+            return
+        r = self.vm.try_sh(
+            "systemctl --no-pager --failed; systemctl --no-pager status anjungan.service | head -n 12; "
+            "journalctl -b --no-pager -n 60 -u anjungan -u anjungan-firstboot -u anjungan-boot-ok "
+            "-u rauc", 60)
+        text = r[1] if r else "(the guest's shell did not answer)"
+        with open(os.path.join(self.a.run, "diagnose.txt"), "w") as f:
+            f.write(text)
+        log("the guest at the failure:\n" + text)
+
     def close(self):
         try:
             if self.vm.proc:
                 self.vm.proc.kill()
+            self.vm.stop_tpm()
         finally:
             self.hub.stop()
 
@@ -458,14 +634,17 @@ def main():
     p.add_argument("--member", default="", help="CARD,DOB,KELAS of a member who may ask")
     p.add_argument("--probe", required=True, type=lambda v: v.split(","),
                    help="CARD,DOB of the member whose status fingerprints the database")
-    p.add_argument("--steps", default="rollback,update,powercut")
+    p.add_argument("--steps", default="rollback,update,powercut,tpm")
     t = Test(p.parse_args())
     try:
         t.run()
+    except SystemExit as e:
+        if e.code:
+            t.diagnose()
+        raise
     finally:
         t.close()
 
 
 if __name__ == "__main__":
-    del boot_test
     main()
