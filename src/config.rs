@@ -30,6 +30,28 @@ pub struct Config {
     /// Software updates from the hub (docs/updates.md): absent, none (a PC installed from
     /// the .deb takes its updates from apt).
     pub updates: Option<UpdatesConfig>,
+    /// How the image's first boot encrypts the data partition (kiosk-image/README.md, "The
+    /// encrypted data partition"). Read by the image's `anjungan-data-crypt` from the FAT
+    /// partition's copy, before this file is in `/etc`; the app only checks its value.
+    #[serde(default)]
+    pub disk: DiskConfig,
+}
+
+/// `[disk]`: the data partition's unlock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiskConfig {
+    pub unlock: DiskUnlock,
+}
+
+/// `tpm2` (the default: a key sealed to the TPM; no TPM refuses first boot) or
+/// `passphrase` (PCs without a TPM: the printed recovery key, typed at every boot).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiskUnlock {
+    #[default]
+    Tpm2,
+    Passphrase,
 }
 
 /// `[updates]`: RAUC bundles the hub offers, installed into the other A/B slot.
@@ -596,6 +618,16 @@ mod tests {
         assert_eq!(c.kiosk.zone, "WIB");
         assert!(c.printer.is_none() && c.dispenser.is_none() && c.hub.is_none());
         assert_eq!(c.sync.max_data_age_hours, 48);
+    }
+
+    #[test]
+    fn the_disk_unlock_is_tpm2_unless_the_installer_asks_for_a_passphrase() {
+        assert_eq!(Config::parse("").unwrap().disk.unlock, DiskUnlock::Tpm2);
+        let c = Config::parse("[disk]\nunlock = \"passphrase\"\n").unwrap();
+        assert_eq!(c.disk.unlock, DiskUnlock::Passphrase);
+        for bad in ["[disk]\nunlock = \"pin\"\n", "[disk]\nkey = \"x\"\n"] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
