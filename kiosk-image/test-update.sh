@@ -161,6 +161,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 # hub's certificate, public key and this kiosk's secret, which first boot moves to /etc.
 disk=$run/disk.img
 cp --sparse=always "$img" "$disk"
+# A disk larger than the image, as a kiosk's SSD is: first boot grows the data partition
+# to its end (systemd-repart) before encrypting it, and bundles are downloaded there.
+truncate -s "+${GROW_GIB:-3}G" "$disk"
 sed -e '/^\[updates\]/,$d' "$here/config.toml" >"$run/config.toml"
 cat >>"$run/config.toml" <<EOF
 [hub]

@@ -318,6 +318,12 @@ class Test:
         if "hub-secret" in out.split("\n")[0] or "config.toml" in out.split("\n")[0]:
             fail(f"first boot left a secret on the EFI partition: {out}")
         self.check_disk("first boot", tpm_keys=1, pcrs=[7], trial=True)
+        _, out = self.vm.sh("blockdev --getsize64 /dev/mapper/data; df -B1 --output=size /data | tail -n1")
+        sizes = [int(x) for x in out.split() if x.isdigit()]
+        log(f"the data volume grew to the disk's end: {sizes} bytes (the image has 512 MiB)")
+        if len(sizes) != 2 or min(sizes) < 1 << 31:
+            fail(f"the data partition did not grow onto the larger disk: {out}")
+        self.figures["data_volume_bytes"] = sizes[0]
         self.check_network()
         self.recovery_key = self.printed_recovery_key()
         r = self.wait_report(lambda u: u.get("slot") == "A", 300, "slot A")
