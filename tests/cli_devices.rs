@@ -455,7 +455,10 @@ fn the_recovery_key_prints_once_in_both_languages_and_a_bad_key_file_is_refused(
     assert!(text.contains("KUNCI PEMULIHAN DISK") && text.contains("DISK RECOVERY KEY"));
     // Two groups a line, all eight there, in order; within 58 mm's 32 columns.
     for pair in key.split('-').collect::<Vec<_>>().chunks(2) {
-        assert!(text.contains(&pair.join("-")), "{pair:?} missing from\n{text}");
+        assert!(
+            text.contains(&pair.join("-")),
+            "{pair:?} missing from\n{text}"
+        );
     }
     assert!(text.lines().all(|l| l.chars().count() <= 32), "{text}");
 

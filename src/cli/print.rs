@@ -270,8 +270,14 @@ fn read_recovery_key(path: &std::path::Path) -> Result<String, Failure> {
         Failure::user(
             "BAD_RECOVERY_KEY",
             bilingual(
-                format!("Berkas kunci pemulihan {} tidak terbaca: {e}.", path.display()),
-                format!("The recovery key file {} cannot be read: {e}.", path.display()),
+                format!(
+                    "Berkas kunci pemulihan {} tidak terbaca: {e}.",
+                    path.display()
+                ),
+                format!(
+                    "The recovery key file {} cannot be read: {e}.",
+                    path.display()
+                ),
             ),
         )
     })?;
