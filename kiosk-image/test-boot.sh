@@ -46,16 +46,16 @@ fi
 for f in "$img" "$out/vmlinuz" "$out/initrd.img" "$out/cmdline.txt" "$anjungan"; do
   [ -e "$f" ] || { echo "missing $f: run kiosk-image/build.sh --test-shell first" >&2; exit 1; }
 done
-for tool in qemu-system-x86_64 qemu-img python3; do
+for tool in qemu-system-x86_64 qemu-img python3 swtpm; do
   command -v "$tool" >/dev/null || {
-    echo "missing $tool: apt-get install qemu-system-x86 qemu-utils python3" >&2
+    echo "missing $tool: apt-get install qemu-system-x86 qemu-utils python3 swtpm" >&2
     exit 1
   }
 done
 
-run=$out/test-run
-rm -rf "$run"
-mkdir -p "$run/printed" "$run/shots"
+# Each run keeps its own folder: the screenshots of earlier runs stay.
+run=$out/test-run/$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$run/printed" "$run/shots" "$run/tpm"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -63,22 +63,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# First line of a simulator's stdout is its pty's path.
-first_line() {
-  local file=$1
-  for _ in $(seq 100); do
-    if [ -s "$file" ]; then head -n1 "$file"; return; fi
-    sleep 0.1
-  done
-  echo "no pty path in $file" >&2
-  exit 1
-}
-"$anjungan" dispenser-sim --pty >"$run/dispenser.out" 2>"$run/dispenser.err" &
-pids+=($!)
-"$anjungan" printer-sim --pty --png-dir "$run/printed" >"$run/printer.out" 2>"$run/printer.err" &
-pids+=($!)
-dispenser_pty=$(first_line "$run/dispenser.out")
-printer_pty=$(first_line "$run/printer.out")
+# shellcheck source=kiosk-image/sims.sh
+. "$here/sims.sh"
+start_simulators "$anjungan" "$run"
 echo "== dispenser simulator on $dispenser_pty, virtual printer on $printer_pty"
 
 # The test boots a throwaway overlay: the built image stays as the first boot finds it.
@@ -97,6 +84,12 @@ else
   check=(--console "$run/console.sock" --printed "$run/printed")
   echo "== qemu ($accel): $cmdline"
 fi
+# The kiosk's TPM 2.0 (first boot seals the data partition's key to it; with no TPM it
+# refuses to start, kiosk-image/README.md "The encrypted data partition").
+swtpm socket --tpm2 --tpmstate "dir=$run/tpm" --ctrl "type=unixio,path=$run/swtpm.sock" \
+  --log "file=$run/swtpm.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$run/swtpm.sock" ] && break; sleep 0.1; done
 start=$(date +%s)
 qemu-system-x86_64 \
   -machine q35 -accel "$accel" -m 1536 -smp 2 \
@@ -110,6 +103,8 @@ qemu-system-x86_64 \
   -chardev "serial,id=disp,path=$dispenser_pty" -serial chardev:disp \
   -chardev "serial,id=prn,path=$printer_pty" -serial chardev:prn \
   -qmp "unix:$run/qmp.sock,server=on,wait=off" \
+  -chardev "socket,id=chrtpm,path=$run/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
+  -device tpm-crb,tpmdev=tpm0 \
   >"$run/qemu.log" 2>&1 &
 qemu=$!
 pids+=("$qemu")

@@ -188,21 +188,9 @@ mcopy -o -i "$disk@@1M" "$hub/keys/hub.pub" ::/anjungan/hub.pub
 mcopy -o -i "$disk@@1M" "$run/hub-secret" ::/anjungan/hub-secret
 rm "$run/hub-secret"
 
-first_line() {
-  local file=$1
-  for _ in $(seq 100); do
-    if [ -s "$file" ]; then head -n1 "$file"; return; fi
-    sleep 0.1
-  done
-  echo "no pty path in $file" >&2
-  exit 1
-}
-"$anjungan" dispenser-sim --pty >"$run/dispenser.out" 2>"$run/dispenser.err" &
-pids+=($!)
-"$anjungan" printer-sim --pty --png-dir "$run/printed" >"$run/printer.out" 2>"$run/printer.err" &
-pids+=($!)
-dispenser_pty=$(first_line "$run/dispenser.out")
-printer_pty=$(first_line "$run/printer.out")
+# shellcheck source=kiosk-image/sims.sh
+. "$here/sims.sh"
+start_simulators "$anjungan" "$run"
 
 # The guest's way to the hub: QEMU runs this for every connection to 10.0.2.100:8787
 # (guestfwd=...-cmd:), joining the guest's stream to a new connection to the hub on the

@@ -32,18 +32,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import boot_test  # noqa: E402  (Qmp, Console, screendump helpers)
-from boot_test import Console, Qmp, home_stats, looks_like_home, read_ppm, write_png  # noqa: E402
-
-T0 = time.monotonic()
-
-
-def log(msg):
-    print(f"[{time.monotonic() - T0:7.1f} s] {msg}", flush=True)
-
-
-def fail(msg):
-    log(f"FAIL: {msg}")
-    sys.exit(1)
+from boot_test import (  # noqa: E402
+    T0, Console, Qmp, fail, home_stats, log, looks_like_home, read_ppm, write_png)
 
 
 class Vm:
@@ -421,12 +411,11 @@ class Test:
         sha = self.hub.add(self.a.bad, self.a.base_version + ".bad")
         log(f"hub offers the never-READY bundle: {json.dumps(sha)}")
         t = time.monotonic()
-        r = self.wait_report(lambda u: u.get("phase") in ("RESTARTING", "RESTART_PENDING", "TRYING")
-                             or self.result(u) == "ROLLED_BACK", 900, "the bad bundle installed")
-        self.figures["bad_offer_to_installed_s"] = round(time.monotonic() - t, 1)
-        log(f"installed: {json.dumps(r)}")
+        # Downloaded, installed into B while idle, and the reboot: B runs (on trial).
+        self.wait_boot_into("B", self.a.base_version + ".bad", 1800, "the bad bundle installed")
+        self.figures["bad_offer_to_slot_b_s"] = round(time.monotonic() - t, 1)
         # B on trial, three times, then A again.
-        boots = self.wait_boot_into("A", self.a.base_version, 1800, "rollback")
+        boots = self.wait_boot_into("A", self.a.base_version, 3600, "rollback")
         del before
         self.figures["rollback_s"] = round(time.monotonic() - t, 1)
         self.wait_active(600)
@@ -454,7 +443,7 @@ class Test:
         self.hub.add(self.a.good, version)
         log("hub offers the good bundle")
         t = time.monotonic()
-        self.wait_boot_into("B", version, 1500, "update")
+        self.wait_boot_into("B", version, 2400, "update")
         self.figures["good_offer_to_new_slot_s"] = round(time.monotonic() - t, 1)
         self.wait_active(600)
         t2 = time.monotonic()
