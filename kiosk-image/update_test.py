@@ -478,7 +478,7 @@ class Test:
                 "busctl get-property de.pengutronix.rauc / de.pengutronix.rauc.Installer "
                 "Progress 2>/dev/null", 15)
             m = re.search(r"\(isi\) (\d+)", out)
-            if m and 20 <= int(m.group(1)) < 90:
+            if m and 45 <= int(m.group(1)) < 90:  # past "Checking bundle done." (40 %): writing slot A
                 break
             if time.monotonic() > deadline:
                 fail(f"never saw RAUC installing: {out}")
