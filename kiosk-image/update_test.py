@@ -230,9 +230,8 @@ class Test:
         u = ""
         while time.monotonic() < deadline:
             r = self.vm.try_sh("systemctl is-active anjungan.service", 10)
-            if r and r[1].strip().endswith("active") and not r[1].strip().endswith("inactive"):
-                if r[1].strip().splitlines()[-1] == "active":
-                    return
+            if r and r[1].strip().splitlines()[-1:] == ["active"]:
+                return
             u = r[1] if r else "(no shell)"
             time.sleep(2)
         fail(f"anjungan.service not active within {timeout} s: {u}")
@@ -407,7 +406,6 @@ class Test:
         fail(f"{what}: never ran slot {slot} {version}; boots seen: {seen}")
 
     def rollback(self):
-        before = len(self.vm.con.buf)
         sha = self.hub.add(self.a.bad, self.a.base_version + ".bad")
         log(f"hub offers the never-READY bundle: {json.dumps(sha)}")
         t = time.monotonic()
@@ -416,7 +414,6 @@ class Test:
         self.figures["bad_offer_to_slot_b_s"] = round(time.monotonic() - t, 1)
         # B on trial, three times, then A again.
         boots = self.wait_boot_into("A", self.a.base_version, 3600, "rollback")
-        del before
         self.figures["rollback_s"] = round(time.monotonic() - t, 1)
         self.wait_active(600)
         ents = self.entries()
