@@ -6,7 +6,8 @@ Checks, in order, each with its own deadline:
   1. the guest boots and systemd reports anjungan.service active (READY=1 was sent);
   2. the screen shows the home screen (a portrait frame in the theme's colours);
   3. a tap on "Ambil Antrean", then on service A, takes a ticket from the dispenser
-     simulator and the virtual printer on the host receives the slip;
+     simulator and the virtual printer on the host receives the slip (where to tap comes
+     from the app: its UI probe lists each labelled control's rectangle);
   4. the app killed with SIGKILL is restarted by systemd;
   5. the app frozen with SIGSTOP misses its watchdog heartbeats and is restarted.
 Prints figures (boot-to-home, restart times) and exits non-zero on the first failure.
@@ -25,6 +26,10 @@ import time
 import zlib
 
 T0 = time.monotonic()
+# Where the test image's app lists its controls (build.sh --test-shell's ui-probe.conf).
+PROBE_FILE = "/run/anjungan/ui-targets.json"
+# Service A's row in the queue's service list, as the app labels it.
+SERVICE_A = "A \u2014 Pendaftaran peserta baru"
 
 
 def log(msg):
@@ -272,6 +277,42 @@ class Test:
             )
             time.sleep(0.15)
 
+    def targets(self):
+        """The controls on screen now, as the app's UI probe lists them (src/ui/probe.rs):
+        {"width", "height", "scale", "targets": [{"role", "label", "x", "y", "w", "h"}]}
+        in the app's physical pixels. None while the file is not there yet."""
+        r = self.con.run(f"cat {PROBE_FILE} 2>/dev/null | tr -d '\\n'", timeout=15)
+        if r is None or r[0] != 0 or not r[1]:
+            return None
+        try:
+            return json.loads(r[1])
+        except ValueError:
+            return None  # a console line got in between; ask again
+
+    def wait_target(self, want, what, timeout):
+        """Waits until a control for which want(target) holds is on screen; returns it with
+        the probe's snapshot."""
+        deadline = time.monotonic() + timeout
+        snap = None
+        while time.monotonic() < deadline:
+            snap = self.targets()
+            for t in (snap or {}).get("targets", []):
+                if want(t):
+                    return t, snap
+            time.sleep(1)
+        labels = [t["label"] for t in (snap or {}).get("targets", [])]
+        fail(f"{what}: not on screen within {timeout} s (the app lists {labels})")
+
+    def tap_label(self, label, w, h, timeout=30):
+        """Taps the middle of the control labelled `label`, scaled from the app's pixels to
+        the screendump's (the same on a panel at scale 1)."""
+        t, snap = self.wait_target(lambda t: t["label"] == label, f"{label!r}", timeout)
+        x = (t["x"] + t["w"] / 2) * w / snap["width"]
+        y = (t["y"] + t["h"] / 2) * h / snap["height"]
+        log(f"tap: {label} at ({x:.0f}, {y:.0f})")
+        self.figures.setdefault("taps", {})[label] = [round(x), round(y)]
+        self.tap(x, y, w, h)
+
     def sh(self, command, timeout=30):
         r = self.con.run(command, timeout)
         if r is None:
@@ -347,24 +388,14 @@ class Test:
             fail(f"root is not read-only: {out}")
         self.check_sockets()
 
-        # Tap "Ambil Antrean" (home tile), then service A (the layout is 1080x1920 at scale 1).
+        # Tap "Ambil Antrean" (a home tile), then service A's row, where the app says they
+        # are (its UI probe, src/ui/probe.rs).
         before = set(os.listdir(a.printed))
-        log("tap: Ambil Antrean")
-        self.tap(522, 1517, w, h)
-        deadline = time.monotonic() + 30
-        while True:
-            time.sleep(2)
-            qw, qh, qrgb = self.screendump("queue")
-            qs = home_stats(qw, qh, qrgb)
-            # The service list: no tile icons (home's are green), not the home screen.
-            if qs["body_accent"] == 0 and not looks_like_home(qw, qh, qs):
-                break
-            if time.monotonic() > deadline:
-                fail(f"the tap on Ambil Antrean did not open the service list: {qs}")
+        self.tap_label("Ambil Antrean", w, h)
+        self.wait_target(lambda t: t["label"] == SERVICE_A, "the service list", 30)
+        self.screendump("queue")
         log("service list shown")
-        log("tap: A - Pendaftaran peserta baru")
-        # Below the sample data banner (the first boot's data is generated): row A.
-        self.tap(448, 591, w, h)
+        self.tap_label(SERVICE_A, w, h)
         deadline = time.monotonic() + 60
         printed = []
         while time.monotonic() < deadline:

@@ -273,6 +273,11 @@ if $test_shell; then
   # The boot test's variant only: a root shell on ttyS0 (anjungan.test_shell=1).
   cp "$here/anjungan-test-shell.service" "$root/etc/systemd/system/"
   enable+=(anjungan-test-shell.service)
+  # ... and the app's UI probe (src/ui/probe.rs): where each labelled control is on
+  # screen, in /run/anjungan/ui-targets.json, so boot_test.py taps by label.
+  mkdir -p "$root/etc/systemd/system/anjungan.service.d"
+  printf '[Service]\nEnvironment=ANJUNGAN_UI_PROBE=/run/anjungan/ui-targets.json\n' \
+    >"$root/etc/systemd/system/anjungan.service.d/ui-probe.conf"
 fi
 chroot "$root" systemctl enable "${enable[@]}"
 # systemd-bless-boot is not in the image (it comes with the systemd-boot package, which

@@ -9,6 +9,7 @@ mod common;
 use std::rc::Rc;
 
 use anjungan::store::Store;
+use anjungan::ui::probe;
 use anjungan::ui::{
     IdentifyAdapter, ListAdapter, MemberHomeAdapter, Page, RequestCheckAdapter, ResultAdapter,
     SearchAdapter, TicketAdapter,
@@ -37,6 +38,7 @@ fn every_flow_from_home_to_its_printed_slip() {
 async fn walk(r: Rc<Rig>) {
     let w = &r.window;
     assert_eq!(r.kiosk().get_page(), Page::Home);
+    probe_lists_the_home_tiles(w);
 
     // ── Cek Status: live checks as the NIK is typed, then the result and its slip.
     tap(w, "Cek Status").await;
@@ -134,6 +136,7 @@ async fn walk(r: Rc<Rig>) {
         "TIDAK AKTIF – MENUNGGAK"
     );
     assert!(r.rows().contains(&"NIK=3273**********01".to_string()));
+    probe_leaves_member_data_out(w);
     tap(w, "Cetak").await;
     let slip = r.page_text(1);
     assert!(slip.contains("TIDAK AKTIF"), "{slip}");
@@ -370,6 +373,14 @@ async fn walk(r: Rc<Rig>) {
     // ── Ambil Antrean: priority lane, a number from the dispenser, the ticket printed.
     tap(w, "Ambil Antrean").await;
     assert_eq!(r.kiosk().get_page(), Page::List);
+    let listed = probe::snapshot(w);
+    assert!(
+        listed
+            .targets
+            .iter()
+            .any(|t| t.label == "A — Pendaftaran peserta baru" && t.role == "button"),
+        "the boot test's service row: {listed:?}"
+    );
     tap(w, "Antrean prioritas (lansia, disabilitas, ibu hamil)").await;
     let services = r.items();
     assert_eq!(services.len(), 9, "{services:?}");
@@ -459,4 +470,75 @@ async fn walk(r: Rc<Rig>) {
             .contains("3273"),
         "no NIK left in the UI model"
     );
+}
+
+/// The boot test's probe (src/ui/probe.rs) finds "Ambil Antrean" where Slint's own query
+/// puts it, in physical pixels, and writes it to a private file a test outside can read.
+fn probe_lists_the_home_tiles(w: &anjungan::ui::AppWindow) {
+    let snap = probe::snapshot(w);
+    let size = w.window().size();
+    assert_eq!((snap.width, snap.height), (size.width, size.height));
+    let tiles: Vec<_> = snap
+        .targets
+        .iter()
+        .filter(|t| t.label == "Ambil Antrean")
+        .collect();
+    assert_eq!(tiles.len(), 1, "one Ambil Antrean, listed once: {snap:?}");
+    let tile = tiles[0];
+    let e = i_slint_backend_testing::ElementHandle::find_by_accessible_label(w, "Ambil Antrean")
+        .next()
+        .unwrap();
+    let (p, s) = (e.absolute_position(), e.size());
+    let k = snap.scale;
+    assert_eq!(tile.role, "button");
+    assert_eq!(
+        (tile.x, tile.y, tile.w, tile.h),
+        (
+            (p.x * k).round() as i32,
+            (p.y * k).round() as i32,
+            (s.width * k).round() as i32,
+            (s.height * k).round() as i32
+        )
+    );
+    assert!(
+        tile.w > 100 && tile.h > 50,
+        "a tile a finger can hit: {tile:?}"
+    );
+    // Only what a finger acts on: the logo (an image) and the clock (text) are left out.
+    assert!(snap.targets.iter().all(|t| t.label != "Logo"), "{snap:?}");
+    assert!(snap.targets.iter().all(|t| t.role != "text"), "{snap:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ui-targets.json");
+    probe::write(&file, &snap).unwrap();
+    let read: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(read["width"], size.width);
+    assert!(
+        read["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["label"] == "Ambil Antrean" && t["x"] == tile.x && t["h"] == tile.h),
+        "{read}"
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the probe's file is private");
+    assert!(!dir.path().join("ui-targets.json.tmp").exists());
+}
+
+/// On a member's result the probe lists the buttons, and none of the member's data: no
+/// NIK digits, no masked name, nothing of the rows on screen.
+fn probe_leaves_member_data_out(w: &anjungan::ui::AppWindow) {
+    let snap = probe::snapshot(w);
+    assert!(snap.targets.iter().any(|t| t.label == "Cetak"), "{snap:?}");
+    for t in &snap.targets {
+        let digits = t.label.chars().filter(char::is_ascii_digit).count();
+        assert!(digits < 4, "digits of member data in a target: {t:?}");
+        assert!(
+            !t.label.contains('*'),
+            "masked member data in a target: {t:?}"
+        );
+        assert!(!t.label.contains("Budi"), "a name in a target: {t:?}");
+    }
 }

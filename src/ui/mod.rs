@@ -11,6 +11,7 @@ pub mod focus;
 mod home_adapter;
 mod identify_adapter;
 mod list_adapter;
+pub mod probe;
 pub mod qr;
 mod rating_adapter;
 mod request_check_adapter;

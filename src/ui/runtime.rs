@@ -189,7 +189,7 @@ pub fn run_with_diag(
     };
     if let Some(diag) = diag {
         let kiosk = send.clone();
-        super::diag::start(&window, diag, kiosk)?;
+        super::diag::start(&window, diag, kiosk, activity.clone())?;
     }
     connect(&window, send);
     if let Some(uri) = scanner {
@@ -245,10 +245,12 @@ pub fn run_with_diag(
         .map_err(|e| e.to_string())?;
     // READY and the watchdog heartbeat come from this (the UI) thread: see watchdog.rs.
     let heartbeat = super::watchdog::start();
+    let probe = super::probe::start_from_env(&window);
     if let Some(a) = &ui_activity {
         a.ready();
     }
     let result = window.run().map_err(|e| e.to_string());
+    drop(probe);
     drop(heartbeat);
     drop(window);
     // The controller thread ends when its channel closes; it holds the last sender clone
