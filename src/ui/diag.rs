@@ -428,10 +428,13 @@ pub struct DiagSetup {
 const TICK: Duration = Duration::from_millis(250);
 
 /// Runs the diagnostics mode on its own thread; `kiosk` reaches the member controller.
+/// `activity` (the update agent's view of the kiosk) learns when a technician is in
+/// diagnostics, so no update installs under their hands.
 pub fn start(
     window: &AppWindow,
     setup: DiagSetup,
     kiosk: impl Fn(Event) + Send + 'static,
+    activity: Option<Arc<anjungan_core::update::agent::Activity>>,
 ) -> Result<(), String> {
     let (tx, rx) = mpsc::channel::<DiagEvent>();
     {
@@ -482,6 +485,9 @@ pub fn start(
                             });
                         }
                     }
+                }
+                if let Some(a) = &activity {
+                    a.technician(mode.stage() != Stage::Closed);
                 }
                 let v = render(&mode, now);
                 if shown.as_ref() != Some(&v) {

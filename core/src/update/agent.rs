@@ -189,13 +189,15 @@ pub struct UpdateConfig {
 pub type Probe = Arc<dyn Fn() -> bool + Send + Sync>;
 
 /// What the kiosk's UI tells the update agent: its controller's loop beats (about every
-/// second) saying whether a member is at the kiosk, and the window's event loop runs.
+/// second) saying whether a member is at the kiosk, the window's event loop runs, and
+/// whether a technician has diagnostics open (its PIN pad or its screen).
 #[derive(Debug, Default)]
 pub struct Activity {
     /// Unix seconds of the controller's last beat.
     beat: std::sync::atomic::AtomicI64,
     busy: std::sync::atomic::AtomicBool,
     ready: std::sync::atomic::AtomicBool,
+    technician: std::sync::atomic::AtomicBool,
 }
 
 /// A controller that has not beaten for this long is stuck: neither idle nor healthy.
@@ -209,6 +211,12 @@ impl Activity {
             .store(chrono::Utc::now().timestamp(), Ordering::Relaxed);
     }
 
+    /// A technician is in diagnostics (`true`) or has left it (`false`): no install, and
+    /// no reboot into a new slot, under a technician's hands.
+    pub fn technician(&self, at_work: bool) {
+        self.technician.store(at_work, Ordering::Relaxed);
+    }
+
     /// The UI's event loop runs (READY was sent).
     pub fn ready(&self) {
         self.ready.store(true, Ordering::Relaxed);
@@ -219,9 +227,11 @@ impl Activity {
         last > 0 && chrono::Utc::now().timestamp() - last <= BEAT_STALE_SECS
     }
 
-    /// No member at the kiosk, and its controller alive.
+    /// No member and no technician at the kiosk, and its controller alive.
     pub fn idle(&self) -> bool {
-        self.fresh() && !self.busy.load(Ordering::Relaxed)
+        self.fresh()
+            && !self.busy.load(Ordering::Relaxed)
+            && !self.technician.load(Ordering::Relaxed)
     }
 
     /// The UI runs and its controller beats.
@@ -653,4 +663,27 @@ pub fn image_version(os_release: &Path) -> Option<String> {
         let v = l.strip_prefix("IMAGE_VERSION=")?.trim().trim_matches('"');
         super::check_version(v).ok().map(|()| v.to_owned())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Activity;
+
+    #[test]
+    fn the_kiosk_is_idle_only_with_no_member_and_no_technician_and_a_live_controller() {
+        let a = Activity::default();
+        assert!(!a.idle(), "no beat yet: not idle");
+        assert!(!a.healthy(), "no beat, no READY: not healthy");
+        a.beat(false);
+        assert!(a.idle());
+        a.beat(true);
+        assert!(!a.idle(), "a member at the kiosk");
+        a.beat(false);
+        a.technician(true);
+        assert!(!a.idle(), "a technician in diagnostics");
+        a.ready();
+        assert!(a.healthy(), "diagnostics does not make the kiosk unhealthy");
+        a.technician(false);
+        assert!(a.idle(), "the technician left");
+    }
 }
