@@ -58,8 +58,9 @@ echo "shellcheck: kiosk-image scripts, scripts/*.sh and .ci/run ok"
 python3 -m py_compile "$here/boot_test.py" "$here/update_test.py"
 # ... and the listening-socket check reads the kernel's tables as it should.
 (cd "$here" && python3 -c 'import boot_test; boot_test.self_test()')
+(cd "$here" && python3 -c 'import update_test; update_test.self_test()')
 rm -rf "$here/__pycache__"
-echo "py_compile: boot_test.py, update_test.py ok; boot_test.self_test ok"
+echo "py_compile: boot_test.py, update_test.py ok; their self tests ok"
 
 # RAUC 1.8 parses system.conf strictly (an unknown key or group fails) whenever it is
 # given --conf; `rauc info` on a bundle needs no slot devices. So: make throwaway keys,

@@ -15,7 +15,8 @@
 #                   (default: target/release/anjungan)
 #   ACCEL=kvm       hardware virtualisation (default: tcg)
 #   BUNDLES_FROM=D  reuse the bundles of an earlier run (D = its bundles/ folder)
-#   STEPS=...       a comma-separated subset of: rollback,update,powercut,tpm (default: all)
+#   STEPS=...       a comma-separated subset of: notpm,passphrase,rollback,update,powercut,tpm
+#                   (default: all)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,9 +33,9 @@ for f in "$img" "$root_ext4" "$out/keys/signing.key.pem" "$anjungan" "$ovmf"; do
     exit 1
   }
 done
-for tool in qemu-system-x86_64 python3 debugfs mcopy rauc mksquashfs swtpm; do
+for tool in qemu-system-x86_64 python3 debugfs mcopy rauc mksquashfs swtpm sfdisk; do
   command -v "$tool" >/dev/null || {
-    echo "missing $tool: apt-get install qemu-system-x86 python3 e2fsprogs mtools rauc squashfs-tools swtpm swtpm-tools" >&2
+    echo "missing $tool: apt-get install qemu-system-x86 python3 e2fsprogs mtools rauc squashfs-tools swtpm swtpm-tools fdisk" >&2
     exit 1
   }
 done
@@ -281,4 +282,4 @@ EOF
 python3 "$here/update_test.py" --run "$run" --anjungan "$anjungan" --port "$port" \
   --bad "$bad" --good "$good" --third "$third" --base-version "$base_version" \
   --probe "$probe" --member "$member" \
-  --steps "${STEPS:-rollback,update,powercut,tpm}"
+  --steps "${STEPS:-notpm,passphrase,rollback,update,powercut,tpm}"

@@ -15,6 +15,11 @@ Steps (each with its own deadline; --steps picks a subset, in this order):
   powercut     a third bundle: QEMU is killed while RAUC writes slot A. The next power-on
                boots B (the running slot, untouched), the kiosk runs the same version, and
                the heartbeat says INTERRUPTED once the hub has paused the rollout.
+  notpm        (first, on a fresh copy of the factory disk) a PC without a TPM: first
+               boot refuses with the bilingual message, the data partition stays ext4.
+  passphrase   the same PC installed with [disk] unlock = "passphrase": LUKS2 without a
+               TPM2 key, first boot runs and prints the recovery key; the next boot asks
+               for it on the console and the typed key opens the data.
 After every step the member database answers as before (same fingerprint) and the
 outbox item queued while the hub was away reaches it after the power cut.
 Prints figures and writes them to RUN/figures.json; exits non-zero on the first failure.
@@ -54,15 +59,22 @@ class Vm:
             with open(tpm_args) as f:
                 self.tpm_args = [line.rstrip("\n") for line in f if line.strip()]
 
-    def start(self, tpm_state=None):
-        """Powers on; `tpm_state` is another folder for the TPM's state (another PC's TPM)."""
+    def start(self, tpm_state=None, disk=None, tpm=True):
+        """Powers on; `tpm_state` is another folder for the TPM's state (another PC's TPM),
+        `disk` another disk image, and tpm=False a PC without a TPM."""
         for sock in ("qmp.sock", "console.sock", "swtpm.sock"):
             try:
                 os.unlink(os.path.join(self.run, sock))
             except FileNotFoundError:
                 pass
         self.boots += 1
-        if self.tpm_args:
+        args = list(self.args)
+        if disk:
+            args = [re.sub(r"^file=[^,]*", f"file={disk}", a) if a.startswith("file=") else a
+                    for a in args]
+        if not tpm:
+            args = without_tpm(args)
+        if self.tpm_args and tpm:
             args = list(self.tpm_args)
             if tpm_state:
                 os.makedirs(tpm_state, exist_ok=True)
@@ -74,7 +86,7 @@ class Vm:
                     fail("swtpm did not start")
                 time.sleep(0.1)
         logf = open(os.path.join(self.run, f"qemu-{self.boots}.log"), "w")
-        self.proc = subprocess.Popen(self.args, stdout=logf, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT)
         time.sleep(1)
         self.qmp = Qmp(os.path.join(self.run, "qmp.sock"))
         self.con = Console(os.path.join(self.run, "console.sock"))
@@ -122,6 +134,40 @@ class Vm:
         write_png(os.path.join(shots, name + ".png"), w, h, rgb)
         os.unlink(ppm)
         return w, h, rgb
+
+
+def without_tpm(args):
+    """QEMU's arguments with the TPM's three options (chardev, tpmdev, device) taken out."""
+    out, skip = [], False
+    for i, a in enumerate(args):
+        if skip:
+            skip = False
+            continue
+        nxt = args[i + 1] if i + 1 < len(args) else ""
+        if a in ("-chardev", "-tpmdev", "-device") and "tpm" in nxt:
+            skip = True
+            continue
+        out.append(a)
+    return out
+
+
+def data_partition_type(disk):
+    """What the data partition of a (powered-off) disk image holds, read on the host:
+    "luks2", "ext4" or "other". The partition is found by its PARTUUID (layout.sh)."""
+    table = json.loads(subprocess.run(["sfdisk", "-J", disk], capture_output=True, text=True,
+                                      check=True).stdout)["partitiontable"]
+    part = [p for p in table["partitions"] if p.get("uuid", "").lower().endswith("0003")]
+    if not part:
+        fail(f"no data partition in {disk}: {table}")
+    start = part[0]["start"] * table.get("sectorsize", 512)
+    with open(disk, "rb") as f:
+        f.seek(start)
+        head = f.read(2048)
+    if head[:6] == b"LUKS\xba\xbe" and head[6:8] == b"\x00\x02":
+        return "luks2"
+    if head[1024 + 56:1024 + 58] == b"\x53\xef":
+        return "ext4"
+    return "other"
 
 
 class Hub:
@@ -345,7 +391,7 @@ class Test:
             fail(f"{when}: no TPM2 key bound to PCRs {pcrs}: {[t.get('tpm2-pcrs') for t in tpm]}")
         if ("trial" in src.split()) != trial:
             fail(f"{when}: the trial mark should {'' if trial else 'not '}be there: {src}")
-        if "recovery.key" in src.split() and when != "first boot":
+        if "recovery.key" in src.split() and not when.startswith("first boot"):
             fail(f"{when}: the recovery key is still on the disk after it was printed")
         self.figures[f"tpm2_pcrs_{when.replace(' ', '_')}"] = [t.get("tpm2-pcrs") for t in tpm]
         return tpm
@@ -366,13 +412,14 @@ class Test:
             fail(f"sockets reachable from the network: {exposed}")
         self.figures["listening_sockets"] = listening
 
-    def printed_recovery_key(self):
-        """The slip the kiosk printed at first boot (the virtual printer on the host)."""
+    def printed_recovery_key(self, before=()):
+        """The slip the kiosk printed at first boot (the virtual printer on the host), among
+        the slips not in `before`."""
         deadline = time.monotonic() + 120
         printed = os.path.join(self.a.run, "printed")
         while time.monotonic() < deadline:
             for name in sorted(os.listdir(printed)):
-                if not name.endswith(".txt"):
+                if not name.endswith(".txt") or name in before:
                     continue
                 with open(os.path.join(printed, name), encoding="utf-8", errors="replace") as f:
                     text = f.read()
@@ -528,7 +575,8 @@ class Test:
 
     def tpm(self):
         """Another PC's TPM (a fresh swtpm state): the data does not open by itself; the
-        printed recovery key opens it, and the member database is the same."""
+        printed recovery key opens it, and the member database is the same. The good boot
+        then enrols the new TPM, and the next power-on opens the data without the key."""
         self.vm.poweroff()
         t = time.monotonic()
         self.vm.start(tpm_state=os.path.join(self.a.run, "tpm-other"))
@@ -556,6 +604,129 @@ class Test:
             fail(f"/data not opened by the recovery key: {out}")
         self.wait_home("recovered-home", 180)
         self.check_db("after opening the data with the recovery key on another TPM")
+        # The good boot enrols this TPM (anjungan-data-crypt seal): the next power-on with
+        # it opens the data by itself again.
+        deadline = time.monotonic() + 300
+        while True:
+            _, j = self.vm.sh("journalctl -b -u anjungan-boot-ok --no-pager -o cat | grep -c 'enrolling this TPM'")
+            tpm = [t for t in self.luks().get("tokens", {}).values() if t.get("type") == "systemd-tpm2"]
+            if j.strip().splitlines()[-1:] != ["0"] and len(tpm) == 1:
+                break
+            if time.monotonic() > deadline:
+                fail(f"the new TPM was not enrolled after the recovery: {j} {tpm}")
+            time.sleep(5)
+        self.wait_sealed("after the recovery, on the new TPM")
+        self.vm.poweroff()
+        console_log = os.path.join(self.a.run, "console.log")
+        seen = os.path.getsize(console_log)
+        t = time.monotonic()
+        self.vm.start(tpm_state=os.path.join(self.a.run, "tpm-other"))
+        log("powered on again with the new TPM: the data should open without a prompt")
+        self.wait_shell(900, "the new TPM's second boot")
+        self.figures["new_tpm_power_on_to_shell_s"] = round(time.monotonic() - t, 1)
+        with open(console_log, "rb") as f:
+            f.seek(seen)
+            text = f.read().decode(errors="replace")
+        if re.search(r"(?i)passphrase for|recovery key for", text):
+            fail("the new TPM's second boot asked for the passphrase")
+        self.wait_active(600)
+        _, out = self.vm.sh("findmnt -no SOURCE /data")
+        if "/dev/mapper/data" not in out:
+            fail(f"/data not opened by the new TPM: {out}")
+        log("the new TPM opened the data by itself")
+        self.check_db("on the new TPM, without the recovery key")
+
+    # ---- PCs without a TPM ----
+    def factory_disk(self, name, unlock=None):
+        """A fresh copy of the factory disk (before any boot), with the installer's
+        config.toml on its FAT partition changed to `[disk] unlock = UNLOCK`."""
+        disk = os.path.join(self.a.run, f"disk-{name}.img")
+        subprocess.run(["cp", "--sparse=always", self.factory, disk], check=True)
+        if unlock:
+            fat = f"{disk}@@1M"
+            conf = os.path.join(self.a.run, f"config-{name}.toml")
+            subprocess.run(["mcopy", "-o", "-i", fat, "::/anjungan/config.toml", conf], check=True)
+            with open(conf) as f:
+                text = f.read()
+            changed = re.sub(r'(?m)^unlock = "tpm2"', f'unlock = "{unlock}"', text)
+            if changed == text:
+                fail(f"no [disk] unlock line in the installer's config: {conf}")
+            with open(conf, "w") as f:
+                f.write(changed)
+            subprocess.run(["mcopy", "-o", "-i", fat, conf, "::/anjungan/config.toml"], check=True)
+        return disk
+
+    def wait_console(self, pattern, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.vm.con.lock:
+                text = self.vm.con.buf.decode(errors="replace")
+            m = re.search(pattern, text)
+            if m:
+                return m
+            if time.monotonic() > deadline:
+                fail(f"{what}: not on the console within {timeout} s")
+            time.sleep(2)
+
+    def notpm(self):
+        """A PC without a TPM and the default config: first boot refuses, says why on the
+        screen in both languages, and leaves the factory data partition as it was."""
+        disk = self.factory_disk("notpm")
+        t = time.monotonic()
+        self.vm.start(disk=disk, tpm=False)
+        log("powered on without a TPM: waiting for the refusal")
+        self.wait_console(r"This kiosk has no TPM 2\.0", 900, "the no-TPM refusal")
+        self.figures["no_tpm_to_refusal_s"] = round(time.monotonic() - t, 1)
+        self.wait_console(r"Kiosk ini tidak punya TPM 2\.0", 5, "the Indonesian refusal")
+        time.sleep(20)
+        w, h, rgb = self.vm.screendump(self.shots, "no-tpm-refused")
+        if looks_like_home(w, h, home_stats(w, h, rgb)):
+            fail("without a TPM the kiosk started anyway")
+        r = self.vm.try_sh("systemctl is-active anjungan.service", 10)
+        if r and r[1].strip().splitlines()[-1:] == ["active"]:
+            fail(f"without a TPM anjungan.service is active: {r}")
+        self.vm.kill()
+        kind = data_partition_type(disk)
+        log(f"refused without a TPM; the data partition is still {kind}")
+        if kind != "ext4":
+            fail(f"the refused first boot changed the data partition: {kind}")
+        os.unlink(disk)
+
+    def passphrase(self):
+        """A PC without a TPM installed with [disk] unlock = "passphrase": encrypted all the
+        same (no TPM2 key), first boot goes through and prints the recovery key; every later
+        boot asks for it on the console, and the typed key opens the data."""
+        disk = self.factory_disk("passphrase", unlock="passphrase")
+        before = set(os.listdir(os.path.join(self.a.run, "printed")))
+        t = time.monotonic()
+        self.vm.start(disk=disk, tpm=False)
+        log("powered on without a TPM, unlock = passphrase: first boot")
+        self.wait_shell(900, "first boot, passphrase")
+        self.wait_active(600)
+        self.figures["passphrase_first_boot_to_ready_s"] = round(time.monotonic() - t, 1)
+        self.wait_home("passphrase-first-home", 180)
+        self.check_disk("first boot, passphrase", tpm_keys=0, pcrs=None, trial=False)
+        key = self.printed_recovery_key(before)
+        self.vm.poweroff()
+        if data_partition_type(disk) != "luks2":
+            fail("the passphrase disk is not LUKS2 on the host's reading")
+        t = time.monotonic()
+        self.vm.start(disk=disk, tpm=False)
+        log("second boot without a TPM: waiting for the passphrase prompt")
+        self.wait_console(r"(?i)passphrase for|recovery key", 900, "the passphrase prompt")
+        self.figures["passphrase_boot_to_prompt_s"] = round(time.monotonic() - t, 1)
+        self.vm.screendump(self.shots, "passphrase-prompt")
+        time.sleep(5)
+        self.vm.con.sock.sendall((key + "\n").encode())
+        self.wait_shell(600, "after the typed recovery key")
+        self.wait_active(600)
+        _, out = self.vm.sh("findmnt -no SOURCE /data")
+        if "/dev/mapper/data" not in out:
+            fail(f"/data not opened by the typed key: {out}")
+        self.wait_home("passphrase-home", 180)
+        log("the typed recovery key opened the data; the kiosk runs")
+        self.vm.kill()
+        os.unlink(disk)
 
     def queue_request(self):
         """A kelas change into the outbox while the hub is down (test-update.sh found, with
@@ -574,6 +745,25 @@ class Test:
 
     def run(self):
         steps = self.a.steps.split(",")
+        unknown = set(steps) - set(STEPS)
+        if unknown:
+            fail(f"unknown steps {sorted(unknown)}; the steps are {','.join(STEPS)}")
+        # The disk as the factory made it, for the PCs without a TPM (they run first: they
+        # need neither the hub nor the first boot).
+        if set(steps) & {"notpm", "passphrase"}:
+            self.factory = os.path.join(self.a.run, "factory.img")
+            subprocess.run(["cp", "--sparse=always", os.path.join(self.a.run, "disk.img"),
+                            self.factory], check=True)
+            for name in ("notpm", "passphrase"):
+                if name in steps:
+                    log(f"== {name}")
+                    t = time.monotonic()
+                    getattr(self, name)()
+                    self.figures[f"{name}_step_s"] = round(time.monotonic() - t, 1)
+            os.unlink(self.factory)
+        if not set(steps) & {"rollback", "update", "powercut", "tpm"}:
+            self.finish()
+            return
         self.first_boot()
         for name in ("rollback", "update", "powercut", "tpm"):
             if name in steps:
@@ -581,6 +771,9 @@ class Test:
                 t = time.monotonic()
                 getattr(self, name)()
                 self.figures[f"{name}_step_s"] = round(time.monotonic() - t, 1)
+        self.finish()
+
+    def finish(self):
         self.figures["total_s"] = round(time.monotonic() - T0, 1)
         log("PASS " + json.dumps(self.figures))
         with open(os.path.join(self.a.run, "figures.json"), "w") as f:
@@ -609,6 +802,37 @@ class Test:
             self.hub.stop()
 
 
+STEPS = ("notpm", "passphrase", "rollback", "update", "powercut", "tpm")
+
+
+def self_test():
+    """The host-side helpers, without a VM (check.sh runs this)."""
+    import tempfile
+    args = ["qemu-system-x86_64", "-drive", "file=d.img,if=virtio,format=raw",
+            "-chardev", "serial,id=prn,path=/dev/pts/3", "-serial", "chardev:prn",
+            "-chardev", "socket,id=chrtpm,path=/r/swtpm.sock",
+            "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0",
+            "-device", "usb-tablet"]
+    assert without_tpm(args) == args[:7] + ["-device", "usb-tablet"], without_tpm(args)
+    with tempfile.TemporaryDirectory() as d:
+        disk = os.path.join(d, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(8 << 20)
+        subprocess.run(["sfdisk", "-q", disk], check=True, text=True, input=(
+            "label: gpt\n"
+            "start=2048, size=4096, uuid=6a756e67-616e-4b00-8000-000000000001\n"
+            "start=6144, size=4096, uuid=6a756e67-616e-4b00-8000-000000000003\n"))
+        def put(data, at):
+            with open(disk, "r+b") as f:
+                f.seek(6144 * 512 + at)
+                f.write(data)
+        assert data_partition_type(disk) == "other"
+        put(b"\x53\xef", 1024 + 56)
+        assert data_partition_type(disk) == "ext4"
+        put(b"LUKS\xba\xbe\x00\x02", 0)
+        assert data_partition_type(disk) == "luks2"
+
+
 def sha_of(path):
     with open(path + ".sha256") as f:
         return f.read().split()[0]
@@ -626,7 +850,7 @@ def main():
     p.add_argument("--member", default="", help="CARD,DOB,KELAS of a member who may ask")
     p.add_argument("--probe", required=True, type=lambda v: v.split(","),
                    help="CARD,DOB of the member whose status fingerprints the database")
-    p.add_argument("--steps", default="rollback,update,powercut,tpm")
+    p.add_argument("--steps", default=",".join(STEPS))
     t = Test(p.parse_args())
     try:
         t.run()
