@@ -336,7 +336,22 @@ fn setup(backend: Backend) -> Setup {
     let serve: Vec<&str> = serve.iter().map(String::as_str).collect();
     let hub = common::serve(dir.path(), &serve);
     let kiosk = dir.path().join("kiosk.db");
-    let agent = common::kiosk_agent(dir.path(), &kiosk, &hub.url, SECRET);
+    // k1 runs the kiosk image: slot A, back from a bundle that never got healthy.
+    let update = anjungan_core::update::agent::UpdateReport {
+        channel: "stable".into(),
+        slot: Some("A".into()),
+        version: Some("1.4.0".into()),
+        last_result: Some(anjungan_core::update::agent::Outcome {
+            sha256: "ab".repeat(32),
+            version: "1.5.0".into(),
+            result: anjungan_core::update::agent::Verdict::RolledBack,
+            message: None,
+            at: "2026-12-03T02:00:00Z".into(),
+        }),
+        ..Default::default()
+    };
+    let agent =
+        common::kiosk_agent_reporting("k1", dir.path(), &kiosk, &hub.url, SECRET, Some(update));
     Setup {
         dir,
         store,
@@ -545,6 +560,14 @@ fn officers_decide_in_the_browser_and_the_kiosk_hears_it(backend: Backend) {
         assert!(
             html.contains("Tanpa koordinat di berkas kiosks: k2"),
             "{html}"
+        );
+        // k1's image: its slot and version, and the rollback in red.
+        assert!(html.contains("slot A · 1.4.0"), "k1's slot: {html}");
+        assert!(
+            html.contains(
+                r#"<small class="no">pembaruan terakhir: 1.5.0 dibatalkan (rollback)</small>"#
+            ),
+            "k1's last update: {html}"
         );
         let silent_first =
             html.find("<code>k2</code>").unwrap() < html.find("<code>k1</code>").unwrap();

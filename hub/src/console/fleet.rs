@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anjungan_core::domain::Lang;
 use anjungan_core::report::DiagReport;
+use anjungan_core::update::agent::{Phase, UpdateReport, Verdict};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -237,6 +238,7 @@ fn row(lang: Lang, k: &Kiosk, csrf: &str) -> Markup {
                     Some(v) => { (v) }
                     None => { (dash) }
                 }
+                @if let Some(u) = r.and_then(|r| r.update.as_ref()) { (update_cell(lang, u)) }
             }
             td data-label=(lang.tr("Masalah")) {
                 @if k.status.problems.is_empty() { (dash) }
@@ -254,6 +256,36 @@ fn row(lang: Lang, k: &Kiosk, csrf: &str) -> Markup {
                         button.reject type="submit" { (lang.tr("Cabut")) }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// A kiosk image's updates, under its app version: the slot and image version it runs, a
+/// download under way, and the last install's outcome (a rollback or a failure in red).
+fn update_cell(lang: Lang, u: &UpdateReport) -> Markup {
+    let outcome = u.last_result.as_ref().map(|o| {
+        let (word, bad) = match o.result {
+            Verdict::Installed => (lang.tr("terpasang"), false),
+            Verdict::RolledBack => (lang.tr("dibatalkan (rollback)"), true),
+            Verdict::Failed => (lang.tr("gagal"), true),
+            Verdict::Interrupted => (lang.tr("terhenti"), true),
+        };
+        (word, bad, o.version.as_str())
+    });
+    html! {
+        @if let Some(slot) = &u.slot {
+            br; small { (lang.tr("slot")) " " (slot) @if let Some(v) = &u.version { " · " (v) } }
+        }
+        @if u.phase == Phase::Downloading && u.size > 0 {
+            br; small { (lang.tr_with("mengunduh {v}: {p}%", &[
+                ("v", &u.offered.as_deref().unwrap_or("?")),
+                ("p", &(u.downloaded.saturating_mul(100) / u.size)),
+            ])) }
+        }
+        @if let Some((word, bad, version)) = outcome {
+            br; small class=[bad.then_some("no")] {
+                (lang.tr("pembaruan terakhir")) ": " (version) " " (word)
             }
         }
     }

@@ -173,11 +173,24 @@ pub fn kiosk_agent_as(
     urls: &str,
     secret: &str,
 ) -> anjungan_core::sync::SyncAgent {
+    kiosk_agent_reporting(cons_id, dir, db, urls, secret, None)
+}
+
+/// [`kiosk_agent_as`], whose heartbeat also carries `update` (a kiosk image's updates).
+pub fn kiosk_agent_reporting(
+    cons_id: &str,
+    dir: &Path,
+    db: &Path,
+    urls: &str,
+    secret: &str,
+    update: Option<anjungan_core::update::agent::UpdateReport>,
+) -> anjungan_core::sync::SyncAgent {
     use anjungan_core::report::DiagReport;
     let id = cons_id.to_owned();
     let health = std::sync::Arc::new(move |_: &_| {
         let mut r = DiagReport {
             kiosk_id: id.clone(),
+            update: update.clone(),
             ..DiagReport::default()
         };
         r.summarise();
