@@ -75,20 +75,35 @@ class Vm:
         if not tpm:
             args = without_tpm(args)
         if self.tpm_args and tpm:
-            args = list(self.tpm_args)
+            tpm_args = list(self.tpm_args)
             if tpm_state:
                 os.makedirs(tpm_state, exist_ok=True)
-                args = [f"dir={tpm_state}" if a.startswith("dir=") else a for a in args]
-            self.tpm = subprocess.Popen(args)
+                tpm_args = [f"dir={tpm_state}" if a.startswith("dir=") else a for a in tpm_args]
+            self.tpm = subprocess.Popen(tpm_args)
             deadline = time.monotonic() + 10
             while not os.path.exists(os.path.join(self.run, "swtpm.sock")):
                 if time.monotonic() > deadline:
                     fail("swtpm did not start")
                 time.sleep(0.1)
-        logf = open(os.path.join(self.run, f"qemu-{self.boots}.log"), "w")
+        log_path = os.path.join(self.run, f"qemu-{self.boots}.log")
+        logf = open(log_path, "w")
         self.proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT)
-        time.sleep(1)
-        self.qmp = Qmp(os.path.join(self.run, "qmp.sock"))
+        # QEMU makes its QMP socket once its devices are up (the TPM's handshake with
+        # swtpm first): a loaded host can take a while.
+        qmp = os.path.join(self.run, "qmp.sock")
+        deadline = time.monotonic() + 120
+        while not os.path.exists(qmp):
+            if self.proc.poll() is not None:
+                with open(log_path) as f:
+                    fail(f"QEMU exited ({self.proc.returncode}): {f.read()[-2000:]}")
+            if self.tpm and self.tpm.poll() is not None:
+                fail(f"swtpm exited ({self.tpm.returncode}) while QEMU started")
+            if time.monotonic() > deadline:
+                waits = subprocess.run(["sh", "-c", f"grep . /proc/{self.proc.pid}/task/*/wchan"],
+                                       capture_output=True, text=True).stdout
+                fail(f"QEMU made no QMP socket within 120 s; its threads wait in: {waits}")
+            time.sleep(0.5)
+        self.qmp = Qmp(qmp)
         self.con = Console(os.path.join(self.run, "console.sock"))
 
     def kill(self):
