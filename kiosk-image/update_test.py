@@ -596,28 +596,8 @@ class Test:
         t = time.monotonic()
         self.vm.start(tpm_state=os.path.join(self.a.run, "tpm-other"))
         log("powered on with another TPM: waiting for the passphrase prompt")
-        deadline = time.monotonic() + 900
-        while True:
-            with self.vm.con.lock:
-                text = self.vm.con.buf.decode(errors="replace")
-            if re.search(r"(?i)passphrase for|recovery key", text):
-                break
-            if time.monotonic() > deadline:
-                fail("no passphrase prompt with another TPM (or the data opened without one)")
-            time.sleep(2)
-        self.figures["other_tpm_to_prompt_s"] = round(time.monotonic() - t, 1)
-        self.vm.screendump(self.shots, "other-tpm-prompt")
-        # (Nothing else is typed now: the console's input is the prompt's.) The root shell
-        # starts after local-fs.target, which waits for /data: it is not up.
-        time.sleep(5)
-        log("the data did not open with another TPM; typing the printed recovery key")
-        self.vm.con.sock.sendall((self.recovery_key + "\n").encode())
-        self.wait_shell(600, "after the recovery key")
-        self.wait_active(600)
-        _, out = self.vm.sh("findmnt -no SOURCE /data")
-        if "/dev/mapper/data" not in out:
-            fail(f"/data not opened by the recovery key: {out}")
-        self.wait_home("recovered-home", 180)
+        self.figures["other_tpm_to_prompt_s"] = self.type_recovery_key(
+            self.recovery_key, t, "another TPM", "other-tpm")
         self.check_db("after opening the data with the recovery key on another TPM")
         # The good boot enrols this TPM (anjungan-data-crypt seal): the next power-on with
         # it opens the data by itself again.
@@ -683,6 +663,27 @@ class Test:
                 fail(f"{what}: not on the console within {timeout} s")
             time.sleep(2)
 
+    def type_recovery_key(self, key, t, what, shots):
+        """At the console's passphrase prompt (no TPM key opened the data), types the
+        printed recovery key, then waits for the shell, the app and its home screen with
+        /data opened. Returns the seconds from `t` (the power-on) to the prompt."""
+        self.wait_console(r"(?i)passphrase for|recovery key", 900,
+                          f"the passphrase prompt ({what}; or the data opened without one)")
+        to_prompt = round(time.monotonic() - t, 1)
+        self.vm.screendump(self.shots, f"{shots}-prompt")
+        # (Nothing else is typed now: the console's input is the prompt's.) The root shell
+        # starts after local-fs.target, which waits for /data: it is not up.
+        time.sleep(5)
+        log(f"{what}: the data did not open by itself; typing the printed recovery key")
+        self.vm.con.sock.sendall((key + "\n").encode())
+        self.wait_shell(600, f"after the recovery key ({what})")
+        self.wait_active(600)
+        _, out = self.vm.sh("findmnt -no SOURCE /data")
+        if "/dev/mapper/data" not in out:
+            fail(f"{what}: /data not opened by the recovery key: {out}")
+        self.wait_home(f"{shots}-home", 180)
+        return to_prompt
+
     def notpm(self):
         """A PC without a TPM and the default config: first boot refuses, says why on the
         screen in both languages, and leaves the factory data partition as it was."""
@@ -728,17 +729,8 @@ class Test:
         t = time.monotonic()
         self.vm.start(disk=disk, tpm=False)
         log("second boot without a TPM: waiting for the passphrase prompt")
-        self.wait_console(r"(?i)passphrase for|recovery key", 900, "the passphrase prompt")
-        self.figures["passphrase_boot_to_prompt_s"] = round(time.monotonic() - t, 1)
-        self.vm.screendump(self.shots, "passphrase-prompt")
-        time.sleep(5)
-        self.vm.con.sock.sendall((key + "\n").encode())
-        self.wait_shell(600, "after the typed recovery key")
-        self.wait_active(600)
-        _, out = self.vm.sh("findmnt -no SOURCE /data")
-        if "/dev/mapper/data" not in out:
-            fail(f"/data not opened by the typed key: {out}")
-        self.wait_home("passphrase-home", 180)
+        self.figures["passphrase_boot_to_prompt_s"] = self.type_recovery_key(
+            key, t, "no TPM, passphrase", "passphrase")
         log("the typed recovery key opened the data; the kiosk runs")
         self.vm.kill()
         os.unlink(disk)
