@@ -78,14 +78,37 @@ class Qmp:
         return reply.get("return")
 
 
+# The test shell prints this when it starts (anjungan-test-shell.service).
+SHELL_UP = b"ANJ-TEST-SHELL-UP"
+# After these, ttyS0 is the firmware's and the boot loader's until the shell is up again:
+# whatever is typed there is a key press in systemd-boot's menu ('d' sets the default
+# entry, 't' the timeout), so nothing is typed then.
+SHELL_GONE = (b"reboot: Restarting system", b"reboot: Power down", b"systemd-boot version")
+
+
+def shell_state(seen, ready):
+    """Whether the test shell is up after the console printed `seen`: the later of its
+    start banner and a reboot marker decides; neither leaves it as it was."""
+    up = seen.rfind(SHELL_UP)
+    gone = max(seen.rfind(m) for m in SHELL_GONE)
+    if up > gone:
+        return True
+    if gone > up:
+        return False
+    return ready
+
+
 class Console:
-    """The root shell on the guest's ttyS0 (kernel messages may interleave)."""
+    """The root shell on the guest's ttyS0 (kernel messages may interleave). Commands are
+    typed only while the shell is up: between its start banner and a reboot."""
 
     def __init__(self, path):
         self.sock = connect_unix(path, time.monotonic() + 30)
         self.buf = b""
         self.lock = threading.Lock()
         self.seq = 0
+        self.ready = False
+        self._carry = b""
         threading.Thread(target=self._reader, daemon=True).start()
 
     def _reader(self):
@@ -95,9 +118,19 @@ class Console:
                 return
             with self.lock:
                 self.buf += data
+                # Markers may straddle two reads: look at the end of the last one too.
+                seen = self._carry + data
+                self._carry = seen[-64:]
+                self.ready = shell_state(seen, self.ready)
 
     def run(self, command, timeout=30):
-        """Runs a command, returns (exit status, output) or None on timeout."""
+        """Runs a command, returns (exit status, output) or None on timeout (also when
+        the shell did not come up within it)."""
+        deadline = time.monotonic() + timeout
+        while not self.ready:
+            if time.monotonic() > deadline:
+                return None
+            time.sleep(0.2)
         self.seq += 1
         tag = f"AJ{self.seq}X"
         with self.lock:
@@ -106,7 +139,6 @@ class Console:
         line = f"echo {tag}B; {command}; echo {tag}E$?\n"
         self.sock.sendall(line.encode())
         pattern = re.compile(rf"{tag}B\r?\n(.*?){tag}E(\d+)".encode(), re.S)
-        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
                 m = pattern.search(self.buf)
@@ -227,6 +259,12 @@ def parse_sockets(text):
 
 
 def self_test():
+    assert shell_state(b"[ 9.1] systemd[1]: ...\r\nANJ-TEST-SHELL-UP\r\n# ", False)
+    assert shell_state(b"AJ3XE0\r\n# ", True), "output of a command keeps it up"
+    assert not shell_state(b"ANJ-TEST-SHELL-UP ... [ 325.7] reboot: Restarting system", True)
+    assert not shell_state(b"  systemd-boot version: 252.39", True)
+    assert shell_state(b"systemd-boot version ... ANJ-TEST-SHELL-UP\n", False)
+    assert not shell_state(b"BdsDxe: loading Boot0001", False), "the firmware: still down"
     """check.sh runs this: the socket reader above on lines as the kernel writes them."""
     sample = "\n".join([
         "tcp 0: 3500007F:0035 00000000:0000 0A 00000000:00000000",  # resolved, 127.0.0.53:53

@@ -194,5 +194,15 @@ check "carried onto a new entry" 1 "$(grep -c 'systemd.machine_id=0123456789abcd
 check "no temporary files left" "anjungan-a.conf anjungan-b+3.conf" "$(entry_names)"
 check "no temporary kernel files left" "initrd.img vmlinuz" "$(names "$ANJ_ESP/anjungan-b")"
 
+echo "== anjungan-boot-ok removes what keys in systemd-boot's menu left (d, t)"
+mkdir -p "$t/efivars"
+guid=4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
+printf 'x' >"$t/efivars/LoaderEntryDefault-$guid"
+printf 'x' >"$t/efivars/LoaderConfigTimeout-$guid"
+printf 'x' >"$t/efivars/LoaderEntrySelected-$guid"
+out=$(ANJ_EFIVARS=$t/efivars "$here/anjungan-boot-ok" 2>&1 || true)
+check "the default and the timeout go, the rest stays" "LoaderEntrySelected-$guid" "$(names "$t/efivars")"
+check "and it says so" 2 "$(printf '%s\n' "$out" | grep -c 'a key pressed in the boot menu')"
+
 echo "$((checks - fails)) passed, $fails failed"
 [ "$fails" = 0 ]
