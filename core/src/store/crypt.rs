@@ -147,7 +147,9 @@ pub fn open_keyed(path: &Path, key: &DbKey, read_only: bool) -> Result<Connectio
 }
 
 /// `PRAGMA key` (before anything else reads the file), then checks that the key opens it.
-pub(crate) fn apply_key(conn: &Connection, key: &DbKey, path: &Path) -> Result<(), StoreError> {
+/// For a connection opened elsewhere (with URI flags, say); `path` names it in errors.
+pub fn apply_key(conn: &Connection, key: &DbKey, path: &Path) -> Result<(), StoreError> {
+    sqlcipher_ready()?;
     conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.spec()))?;
     // A wrong key is reported as DB_KEY_WRONG below, not as SQLCipher's own stderr lines.
     conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
@@ -176,6 +178,34 @@ pub(crate) fn apply_key(conn: &Connection, key: &DbKey, path: &Path) -> Result<(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Waits until SQLCipher has finished setting itself up in this process.
+///
+/// SQLite marks itself initialised and only then, outside its lock, runs SQLCipher's set-up
+/// (`SQLITE_EXTRA_INIT`). A thread that opens its first connection in that window is told it
+/// is initialised, and its `PRAGMA key` fails with "An error occurred with PRAGMA key or
+/// rekey" (two threads opening their first databases at once: a kiosk starting, a test
+/// binary). The first caller keys an in-memory database until that succeeds, which is only
+/// once the set-up is done; every other caller waits for it.
+pub fn sqlcipher_ready() -> Result<(), StoreError> {
+    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let keyed = Connection::open_in_memory().and_then(|probe| {
+                    probe.execute_batch(&format!("PRAGMA key = \"{}\";", DbKey([1; 32]).spec()))
+                });
+                match keyed {
+                    Ok(()) => return Ok(()),
+                    Err(e) if std::time::Instant::now() >= deadline => return Err(e.to_string()),
+                    Err(_) => std::thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        })
+        .clone()
+        .map_err(|reason| StoreError::CipherUnavailable { reason })
 }
 
 /// True when `path` is an unencrypted SQLite database (it reads without a key).
@@ -220,6 +250,8 @@ fn has_content(path: &Path) -> std::io::Result<bool> {
 /// leaves either the old clear file or the new encrypted one. Switching the clear file out of
 /// WAL first both folds its WAL in and proves no other process has it open.
 pub fn encrypt_in_place(path: &Path, key: &DbKey) -> Result<(), StoreError> {
+    // The clear connection below needs `sqlcipher_export`, which SQLCipher's set-up registers.
+    sqlcipher_ready()?;
     let tmp = sibling(path, ".encrypting");
     remove_quietly(&tmp);
     let result = (|| {

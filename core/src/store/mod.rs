@@ -56,6 +56,10 @@ pub enum StoreError {
     /// A clear database could not be converted: another process still has it open.
     #[error("{path} is in use by another process; stop it and start again")]
     Busy { path: String },
+    /// SQLCipher did not finish setting itself up in this process (see
+    /// [`crypt::sqlcipher_ready`]), so no database can be keyed.
+    #[error("SQLCipher is not ready: {reason}")]
+    CipherUnavailable { reason: String },
     /// A file beside the database (key, temporary copy) could not be read or written.
     #[error("{path}: {source}")]
     Io {
@@ -69,7 +73,7 @@ impl StoreError {
     /// The stable code printed as `{"error": CODE}`.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Sqlite(_) | Self::Io { .. } => "STORE_ERROR",
+            Self::Sqlite(_) | Self::Io { .. } | Self::CipherUnavailable { .. } => "STORE_ERROR",
             Self::SchemaTooNew { .. } => "SCHEMA_TOO_NEW",
             Self::KeyWrong { .. } => "DB_KEY_WRONG",
             Self::KeyMissing { .. } => "DB_KEY_MISSING",
@@ -105,7 +109,7 @@ impl Explain for StoreError {
                 "Basis data dibuat oleh versi Anjungan yang lebih baru ({self}).",
                 &[("self", &self)],
             ),
-            Self::Sqlite(_) | Self::Io { .. } => {
+            Self::Sqlite(_) | Self::Io { .. } | Self::CipherUnavailable { .. } => {
                 Bilingual::tr_with("Terjadi gangguan basis data: {self}", &[("self", &self)])
             }
         }
