@@ -117,17 +117,10 @@ impl Rauc {
         if out.status.success() {
             return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
         }
-        // RAUC says why on stderr; its last lines are enough (and hold no member data).
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = err.lines().rev().take(3).collect();
-        let why: String = tail
-            .into_iter()
-            .rev()
-            .collect::<Vec<_>>()
-            .join(" / ")
-            .chars()
-            .take(400)
-            .collect();
+        let why = failure_reason(
+            &String::from_utf8_lossy(&out.stdout),
+            &String::from_utf8_lossy(&out.stderr),
+        );
         Err(UpdateError::Slots(format!(
             "{} {} failed ({}): {why}",
             self.program.display(),
@@ -137,6 +130,22 @@ impl Rauc {
             out.status
         )))
     }
+}
+
+/// Why a `rauc` command failed, in RAUC's words (they hold no member data), at most 400
+/// characters: the service's `LastError` when the client printed it on stdout (`rauc
+/// install` does: "LastError: … Pre-install handler error: …"; its stderr then says only
+/// "Installing `…` failed"), then the last lines of stderr.
+fn failure_reason(stdout: &str, stderr: &str) -> String {
+    let last_error = stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.split_once("LastError: ").map(|(_, why)| why.trim()))
+        .filter(|why| !why.is_empty());
+    let tail: Vec<&str> = stderr.lines().rev().take(3).collect();
+    let mut parts: Vec<&str> = last_error.into_iter().collect();
+    parts.extend(tail.into_iter().rev());
+    parts.join(" / ").chars().take(400).collect()
 }
 
 impl SlotSystem for Rauc {
@@ -182,6 +191,50 @@ mod tests {
         let empty = SlotStatus::parse("{}").unwrap();
         assert_eq!(empty.booted_slot(), None);
         assert_eq!(empty.primary_bootname(), None);
+    }
+
+    #[test]
+    fn a_refused_install_says_what_rauc_service_said() {
+        // `rauc install` of an older bundle on the image, as RAUC 1.8's client printed it.
+        let stdout = "  0% Installing\n  0% Determining slot states\n 40% Checking bundle done.\n\
+                      100% Installing failed.\n\
+                      LastError: Pre-install handler error: Child process exited with code 1\n";
+        let stderr = "Installing `/var/lib/anjungan/updates/x.raucb` failed\n";
+        assert_eq!(
+            failure_reason(stdout, stderr),
+            "Pre-install handler error: Child process exited with code 1 / \
+             Installing `/var/lib/anjungan/updates/x.raucb` failed"
+        );
+        // No LastError: stderr's last three lines, as before.
+        assert_eq!(failure_reason("", "a\nb\nc\nd\n"), "b / c / d");
+        assert_eq!(failure_reason("LastError: \n", "x"), "x");
+        assert!(
+            failure_reason(&"LastError: é".repeat(300), "")
+                .chars()
+                .count()
+                <= 400
+        );
+    }
+
+    #[test]
+    fn a_failing_program_is_read_on_both_streams() {
+        let dir = tempfile::tempdir().unwrap();
+        let fake = dir.path().join("rauc");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\necho ' 40% Checking bundle done.'\n\
+             echo 'LastError: Pre-install handler error: Child process exited with code 1'\n\
+             echo \"Installing \\`$2\\` failed\" >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let e = Rauc::new(&fake)
+            .install(Path::new("/x.raucb"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Pre-install handler error"), "{e}");
+        assert!(e.contains("Installing `/x.raucb` failed"), "{e}");
     }
 
     #[test]
