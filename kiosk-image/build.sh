@@ -229,8 +229,9 @@ install -d "$root/etc/rauc" "$root/usr/lib/anjungan" "$root/etc/dbus-1/system.d"
   "$root/etc/repart.d" "$root/etc/systemd/system/systemd-growfs@data.service.d"
 install -m 0644 "$here/rauc-system.conf" "$root/etc/rauc/system.conf"
 install -m 0644 "$keyring" "$root/etc/rauc/keyring.pem"
-install -m 0755 "$here/rauc-bootloader" "$here/anjungan-boot-ok" "$here/anjungan-machine-id" \
-  "$here/anjungan-data-crypt" "$here/anjungan-recovery-print" "$root/usr/lib/anjungan/"
+install -m 0755 "$here/rauc-bootloader" "$here/rauc-pre-install" "$here/anjungan-boot-ok" \
+  "$here/anjungan-machine-id" "$here/anjungan-data-crypt" "$here/anjungan-recovery-print" \
+  "$root/usr/lib/anjungan/"
 install -m 0644 "$here/anjungan-rauc.conf" "$root/etc/dbus-1/system.d/anjungan-rauc.conf"
 for unit in anjungan-boot-ok.service anjungan-reboot.path anjungan-reboot.service \
   anjungan-machine-id.service anjungan-data-crypt.service anjungan-recovery-print.service; do

@@ -51,7 +51,7 @@ echo "nft -c: nftables.conf ok (without /etc/protocols, as in the image)"
 # -x: build.sh and test-layout.sh source layout.sh.
 shellcheck -x "$here"/*.sh "$here/anjungan-firstboot" "$here/postinst" \
   "$here/rauc-bootloader" "$here/anjungan-boot-ok" "$here/anjungan-machine-id" \
-  "$here/anjungan-data-crypt" "$here/anjungan-recovery-print"
+  "$here/anjungan-data-crypt" "$here/anjungan-recovery-print" "$here/rauc-pre-install"
 shellcheck "$here"/../scripts/*.sh "$here/../.ci/run"
 echo "shellcheck: kiosk-image scripts, scripts/*.sh and .ci/run ok"
 # The QEMU drivers (boot_test.py, update_test.py) at least compile.
@@ -116,6 +116,33 @@ echo "      a --test-shell root is bundled only with ALLOW_TEST_ROOT=1"
 # The D-Bus policy is well-formed XML (dbus-daemon would skip a broken file whole).
 python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$here/anjungan-rauc.conf"
 echo "anjungan-rauc.conf: well-formed"
+
+# RAUC's pre-install handler on manifests as bundle.sh writes them, the root at 0.1.0+t3:
+# an older bundle (and one without a version) is refused, the same or a newer one goes in.
+pi=$rt/pre-install
+mkdir -p "$pi/bundle"
+printf 'ID=debian\nVERSION=0.1.0+t3\nVARIANT=test\n' >"$pi/release"
+pre_install() { # bundle version -> accepted | refused
+  printf '[update]\ncompatible=anjungan-kiosk-x86_64\nversion=%s\ndescription=x\n\n[bundle]\nformat=verity\n' \
+    "$1" >"$pi/bundle/manifest.raucm"
+  if ANJ_RELEASE=$pi/release RAUC_BUNDLE_MOUNT_POINT=$pi/bundle "$here/rauc-pre-install" \
+    >"$pi/out" 2>&1; then echo accepted; else echo refused; fi
+}
+for case in 0.1.0+t3.next=accepted 0.1.0+t3.third=accepted 0.2.0=accepted 0.1.0+t3=accepted \
+  0.1.0=refused 0.0.9+t9=refused =refused abc=refused; do
+  got=$(pre_install "${case%%=*}")
+  [ "$got" = "${case#*=}" ] || {
+    echo "rauc-pre-install: bundle '${case%%=*}' on 0.1.0+t3 was $got, not ${case#*=}" >&2
+    cat "$pi/out" >&2
+    exit 1
+  }
+done
+pre_install 0.1.0 >/dev/null
+grep -q '^<< error refused: bundle 0.1.0 is older than the running 0.1.0+t3' "$pi/out" || {
+  echo "rauc-pre-install: no '<< error' line for RAUC: $(cat "$pi/out")" >&2
+  exit 1
+}
+echo "rauc-pre-install: older bundles and ones without a version refused, newer ones accepted"
 
 bash "$here/test-bootloader.sh" >"$rt/bootloader.log" || {
   cat "$rt/bootloader.log"
