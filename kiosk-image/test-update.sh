@@ -15,7 +15,8 @@
 #                   (default: target/release/anjungan)
 #   ACCEL=kvm       hardware virtualisation (default: tcg)
 #   BUNDLES_FROM=D  reuse the bundles of an earlier run (D = its bundles/ folder)
-#   STEPS=...       a comma-separated subset of: notpm,passphrase,rollback,update,powercut,tpm
+#   STEPS=...       a comma-separated subset of: notpm,passphrase,downgrade,rollback,update,
+#                   powercut,cmdline,tpm
 #                   (default: all)
 set -euo pipefail
 
@@ -103,25 +104,32 @@ make_bundle() {
   echo "$run/bundles/anjungan-$version.raucb"
 }
 t=$(date +%s)
-if [ -n "${BUNDLES_FROM:-}" ]; then
-  # An earlier run's bundles (BUNDLES_FROM=out/test-update/<run>/bundles), when they were
-  # made from this same root: the five minutes of making them are saved.
-  for v in bad next third; do
-    f=$BUNDLES_FROM/anjungan-$base_version.$v.raucb
+steps=${STEPS:-notpm,passphrase,downgrade,rollback,update,powercut,cmdline,tpm}
+wants() { grep -qE "(^|,)$1(,|$)" <<<"$steps"; }
+# Only the bundles the steps install: downgrade the old one (0.0.1, below every image
+# version), rollback the bad one, update the good one, powercut the third.
+bad=none good=none third=none old=none
+for b in old:downgrade:0.0.1 bad:rollback:$base_version.bad good:update:$base_version.next \
+  third:powercut:$base_version.third; do
+  name=${b%%:*} rest=${b#*:}
+  step=${rest%%:*} version=${rest#*:}
+  wants "$step" || continue
+  if [ -n "${BUNDLES_FROM:-}" ]; then
+    # An earlier run's bundles (BUNDLES_FROM=out/test-update/<run>/bundles), when they
+    # were made from this same root: the minutes of making them are saved.
+    f=$BUNDLES_FROM/anjungan-$version.raucb
     [ -f "$f" ] || { echo "no $f (made from another root?)" >&2; exit 1; }
     cp "$f" "$f.sha256" "$run/bundles/" 2>/dev/null || cp "$f" "$run/bundles/"
-  done
-  bad=$run/bundles/anjungan-$base_version.bad.raucb
-  good=$run/bundles/anjungan-$base_version.next.raucb
-  third=$run/bundles/anjungan-$base_version.third.raucb
-  echo "== bundles of $base_version from $BUNDLES_FROM"
-else
-  echo "== bundles from $root_ext4 ($base_version)"
-  bad=$(make_bundle bad "$base_version.bad" never-ready)
-  good=$(make_bundle good "$base_version.next")
-  third=$(make_bundle third "$base_version.third")
-  echo "== bundles made in $(($(date +%s) - t)) s: $(du -h "$good" | cut -f1) each"
-fi
+    path=$run/bundles/anjungan-$version.raucb
+  elif [ "$name" = bad ]; then
+    path=$(make_bundle "$name" "$version" never-ready)
+  else
+    path=$(make_bundle "$name" "$version")
+  fi
+  printf -v "$name" '%s' "$path"
+  echo "== bundle $name ($version): $(du -h "$path" | cut -f1)"
+done
+echo "== bundles ready in $(($(date +%s) - t)) s"
 
 # The hub: its keys (the guest reaches it as 10.0.2.100), a dataset, the kiosk's secret.
 hub=$run/hub
@@ -280,6 +288,6 @@ tpm-crb,tpmdev=tpm0
 EOF
 
 python3 "$here/update_test.py" --run "$run" --anjungan "$anjungan" --port "$port" \
-  --bad "$bad" --good "$good" --third "$third" --base-version "$base_version" \
+  --bad "$bad" --good "$good" --third "$third" --old "$old" --base-version "$base_version" \
   --probe "$probe" --member "$member" \
-  --steps "${STEPS:-notpm,passphrase,rollback,update,powercut,tpm}"
+  --steps "$steps"

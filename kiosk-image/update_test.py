@@ -4,6 +4,9 @@
 Steps (each with its own deadline; --steps picks a subset, in this order):
   first boot   slot A, the factory version; the kiosk syncs with the hub and its
                heartbeat reaches it; the member database is read once (a fingerprint).
+  downgrade    the hub offers a bundle signed as any other but older (0.0.1) than the
+               running root: the kiosk downloads it, RAUC's pre-install handler refuses it
+               before writing slot B, the heartbeat says FAILED, and nothing reboots.
   rollback     the hub offers a bundle whose app never sends READY. The kiosk downloads
                it, installs it into B while idle, restarts; B is tried 3 times (boot-ok
                fails each try), systemd-boot falls back to A, and the heartbeat says
@@ -15,6 +18,13 @@ Steps (each with its own deadline; --steps picks a subset, in this order):
   powercut     a third bundle: QEMU is killed while RAUC writes slot A. The next power-on
                boots B (the running slot, untouched), the kiosk runs the same version, and
                the heartbeat says INTERRUPTED once the hub has paused the rollout.
+  cmdline      the boot entry of the running slot is edited on the EFI partition (as
+               anyone with the disk in hand can): the TPM does not open the data, the
+               console asks for the recovery key. With the entry put back, the next
+               power-on opens the data by itself.
+  tpm          another PC's TPM (a fresh swtpm state): the data does not open by itself;
+               the printed recovery key opens it, the good boot enrols the new TPM, and
+               the next power-on opens the data without the key.
   notpm        (first, on a fresh copy of the factory disk) a PC without a TPM: first
                boot refuses with the bilingual message, the data partition stays ext4.
   passphrase   the same PC installed with [disk] unlock = "passphrase": LUKS2 without a
@@ -166,6 +176,13 @@ def without_tpm(args):
     return out
 
 
+def tamper_entry(entry):
+    """A boot loader entry with one more kernel parameter on its options line (None when it
+    has none): what an attacker's `init=/bin/sh` does to the measurements."""
+    edited = re.sub(r"(?m)^(options[ \t].*?)[ \t]*$", r"\1 anjungan.tampered=1", entry, count=1)
+    return None if edited == entry else edited
+
+
 def data_partition_type(disk):
     """What the data partition of a (powered-off) disk image holds, read on the host:
     "luks2", "ext4" or "other". The partition is found by its PARTUUID (layout.sh)."""
@@ -280,6 +297,10 @@ class Test:
 
     def version(self):
         _, out = self.vm.sh("sed -n 's/^VERSION=//p' /etc/anjungan-release")
+        return out.strip()
+
+    def boot_id(self):
+        _, out = self.vm.sh("cat /proc/sys/kernel/random/boot_id")
         return out.strip()
 
     def entries(self):
@@ -469,6 +490,33 @@ class Test:
             time.sleep(5)
         fail(f"{what}: never ran slot {slot} {version}; boots seen: {seen}")
 
+    def downgrade(self):
+        """An older bundle, correctly signed: refused by rauc-pre-install, no slot written."""
+        slot, ents, boot = self.slot(), self.entries(), self.boot_id()
+        sha = self.hub.add(self.a.old, OLD_VERSION)
+        log(f"hub offers an older bundle ({OLD_VERSION}): {json.dumps(sha)}")
+        t = time.monotonic()
+        r = self.wait_report(
+            lambda u: self.result(u) == "FAILED"
+            and (u.get("last_result") or {}).get("version") == OLD_VERSION,
+            1800, f"FAILED for {OLD_VERSION}")
+        self.figures["older_offer_to_refused_s"] = round(time.monotonic() - t, 1)
+        log(f"heartbeat: {json.dumps(r)}")
+        message = (r.get("last_result") or {}).get("message") or ""
+        if "Pre-install handler error" not in message:
+            fail(f"the failure does not say the pre-install handler refused it: {message}")
+        _, j = self.vm.sh("journalctl -b -u rauc --no-pager -o cat | grep -i 'older than' | tail -n 2")
+        if "older than the running" not in j:
+            fail(f"rauc's journal does not have the handler's reason: {j}")
+        log("rauc: " + " | ".join(j.strip().splitlines()))
+        if self.boot_id() != boot or self.slot() != slot or self.entries() != ents:
+            fail(f"the refused bundle changed the boot: {slot} {ents} -> {self.slot()} "
+                 f"{self.entries()}")
+        r = self.wait_report(lambda u: u.get("phase") == "REFUSED", 120, "REFUSED")
+        log(f"the older bundle is refused: phase {r.get('phase')}; still {slot}, entries {ents}")
+        self.check_db("after the refused downgrade")
+        self.hub.cli("updates", "remove", sha_of(self.a.old))
+
     def rollback(self):
         sha = self.hub.add(self.a.bad, self.a.base_version + ".bad")
         log(f"hub offers the never-READY bundle: {json.dumps(sha)}")
@@ -590,6 +638,82 @@ class Test:
                  f"command line (PCR 4, 7 and 12 or 8): {pcrs}")
         log(f"{when}: the data key is sealed to PCRs {pcrs}; this boot measured {self.pcrs()}")
 
+    ESP = "@@1M"  # the EFI partition's offset in the raw disk image, for mtools
+
+    def cmdline(self):
+        """An edited boot entry (a kernel command line of the attacker's choosing): the
+        TPM's key, sealed to what the boot loader measured, does not open the data; the
+        prompt asks for the recovery key, which the attacker does not have. Power off there,
+        put the entry back from the host, and the next power-on opens the data by itself."""
+        _, out = self.vm.sh("ls /data/anjungan-crypt/")
+        if "trial" in out.split():
+            # Right after the first boot the key is a PCR 7 trial key (that boot's line
+            # lacked the machine id): the second boot seals it to the full set.
+            log("the data key is still the first boot's trial key: one more boot seals it")
+            self.vm.poweroff()
+            self.vm.start()
+            self.wait_shell(900, "the second boot, before the command-line step")
+            self.wait_active(600)
+        self.wait_sealed("before the command-line step")
+        slot = self.slot()
+        names = [n for n in self.entries() if n.startswith(f"anjungan-{slot.lower()}")]
+        if len(names) != 1:
+            fail(f"no single boot entry for the running slot {slot}: {self.entries()}")
+        name = names[0]
+        self.vm.poweroff()
+        disk = os.path.join(self.a.run, "disk.img")
+        kept = os.path.join(self.a.run, f"entry-{name}")
+        subprocess.run(["mcopy", "-o", "-i", disk + self.ESP, f"::/loader/entries/{name}", kept],
+                       check=True)
+        with open(kept) as f:
+            entry = f.read()
+        edited = tamper_entry(entry)
+        if edited is None:
+            fail(f"no options line in {name}: {entry}")
+        tampered = kept + ".tampered"
+        with open(tampered, "w") as f:
+            f.write(edited)
+        subprocess.run(["mcopy", "-o", "-i", disk + self.ESP, tampered, f"::/loader/entries/{name}"],
+                       check=True)
+        log(f"{name}: the kernel command line edited on the EFI partition (anjungan.tampered=1)")
+        t = time.monotonic()
+        self.vm.start()
+        self.wait_console(r"(?i)(passphrase|recovery key) for disk", 900,
+                          "the passphrase prompt after an edited command line (or the TPM "
+                          "opened the data anyway)")
+        self.figures["edited_cmdline_to_prompt_s"] = round(time.monotonic() - t, 1)
+        # Long enough for the shell to come up, had the data opened after all.
+        time.sleep(30)
+        self.vm.screendump(self.shots, "edited-cmdline-prompt")
+        with self.vm.con.lock:
+            text = self.vm.con.buf.decode(errors="replace")
+        if "ANJ-TEST-SHELL-UP" in text:
+            fail("after an edited command line a shell came up: the data opened")
+        log("an edited command line: the TPM did not open the data; the console asks for "
+            "the recovery key")
+        self.vm.kill()
+        subprocess.run(["mcopy", "-o", "-i", disk + self.ESP, kept, f"::/loader/entries/{name}"],
+                       check=True)
+        log(f"{name} put back; powering on")
+        console_log = os.path.join(self.a.run, "console.log")
+        seen = os.path.getsize(console_log)
+        t = time.monotonic()
+        self.vm.start()
+        self.wait_shell(900, "the boot after the entry was put back")
+        self.figures["restored_cmdline_power_on_to_shell_s"] = round(time.monotonic() - t, 1)
+        with open(console_log, "rb") as f:
+            f.seek(seen)
+            text = f.read().decode(errors="replace")
+        if re.search(r"(?i)passphrase for|recovery key for", text):
+            fail("with the entry put back the boot still asked for the passphrase")
+        self.wait_active(600)
+        _, out = self.vm.sh("findmnt -no SOURCE /data")
+        if "/dev/mapper/data" not in out:
+            fail(f"/data not opened after the entry was put back: {out}")
+        self.check_disk("after the entry was put back", tpm_keys=1, pcrs=None, trial=False)
+        log("the entry put back: the TPM opened the data by itself")
+        self.check_db("after the edited command line")
+
     def tpm(self):
         """Another PC's TPM (a fresh swtpm state): the data does not open by itself; the
         printed recovery key opens it, and the member database is the same. The good boot
@@ -670,7 +794,7 @@ class Test:
         """At the console's passphrase prompt (no TPM key opened the data), types the
         printed recovery key, then waits for the shell, the app and its home screen with
         /data opened. Returns the seconds from `t` (the power-on) to the prompt."""
-        self.wait_console(r"(?i)passphrase for|recovery key", 900,
+        self.wait_console(r"(?i)(passphrase|recovery key) for disk", 900,
                           f"the passphrase prompt ({what}; or the data opened without one)")
         to_prompt = round(time.monotonic() - t, 1)
         self.vm.screendump(self.shots, f"{shots}-prompt")
@@ -771,11 +895,11 @@ class Test:
                     getattr(self, name)()
                     self.figures[f"{name}_step_s"] = round(time.monotonic() - t, 1)
             os.unlink(self.factory)
-        if not set(steps) & {"rollback", "update", "powercut", "tpm"}:
+        if not set(steps) & {"downgrade", "rollback", "update", "powercut", "cmdline", "tpm"}:
             self.finish()
             return
         self.first_boot()
-        for name in ("rollback", "update", "powercut", "tpm"):
+        for name in ("downgrade", "rollback", "update", "powercut", "cmdline", "tpm"):
             if name in steps:
                 log(f"== {name}")
                 t = time.monotonic()
@@ -812,7 +936,9 @@ class Test:
             self.hub.stop()
 
 
-STEPS = ("notpm", "passphrase", "rollback", "update", "powercut", "tpm")
+STEPS = ("notpm", "passphrase", "downgrade", "rollback", "update", "powercut", "cmdline", "tpm")
+# The older bundle's version: below every image version (0.1.0+…).
+OLD_VERSION = "0.0.1"
 
 
 def self_test():
@@ -824,6 +950,10 @@ def self_test():
             "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-crb,tpmdev=tpm0",
             "-device", "usb-tablet"]
     assert without_tpm(args) == args[:7] + ["-device", "usb-tablet"], without_tpm(args)
+    entry = "title Anjungan A\nlinux /a/vmlinuz\noptions root=PARTUUID=x rauc.slot=A quiet \n"
+    assert tamper_entry(entry) == entry.replace("quiet \n", "quiet anjungan.tampered=1\n"), \
+        tamper_entry(entry)
+    assert tamper_entry("title x\nlinux /v\n") is None
     with tempfile.TemporaryDirectory() as d:
         disk = os.path.join(d, "disk.img")
         with open(disk, "wb") as f:
@@ -856,6 +986,7 @@ def main():
     p.add_argument("--bad", required=True)
     p.add_argument("--good", required=True)
     p.add_argument("--third", required=True)
+    p.add_argument("--old", required=True, help="a bundle of version OLD_VERSION")
     p.add_argument("--base-version", required=True)
     p.add_argument("--member", default="", help="CARD,DOB,KELAS of a member who may ask")
     p.add_argument("--probe", required=True, type=lambda v: v.split(","),
