@@ -695,24 +695,32 @@ class Test:
         subprocess.run(["mcopy", "-o", "-i", disk + self.ESP, kept, f"::/loader/entries/{name}"],
                        check=True)
         log(f"{name} put back; powering on")
-        console_log = os.path.join(self.a.run, "console.log")
-        seen = os.path.getsize(console_log)
-        t = time.monotonic()
-        self.vm.start()
-        self.wait_shell(900, "the boot after the entry was put back")
-        self.figures["restored_cmdline_power_on_to_shell_s"] = round(time.monotonic() - t, 1)
-        with open(console_log, "rb") as f:
-            f.seek(seen)
-            text = f.read().decode(errors="replace")
-        if re.search(r"(?i)passphrase for|recovery key for", text):
-            fail("with the entry put back the boot still asked for the passphrase")
-        self.wait_active(600)
-        _, out = self.vm.sh("findmnt -no SOURCE /data")
-        if "/dev/mapper/data" not in out:
-            fail(f"/data not opened after the entry was put back: {out}")
+        self.figures["restored_cmdline_power_on_to_shell_s"] = self.boot_without_prompt(
+            "the boot after the entry was put back")
         self.check_disk("after the entry was put back", tpm_keys=1, pcrs=None, trial=False)
         log("the entry put back: the TPM opened the data by itself")
         self.check_db("after the edited command line")
+
+    def boot_without_prompt(self, what, tpm_state=None):
+        """Powers on and expects the TPM to open the data: the shell comes up, the console
+        shows no passphrase prompt, the app runs on /dev/mapper/data. Returns the seconds
+        from power-on to the shell."""
+        console_log = os.path.join(self.a.run, "console.log")
+        seen = os.path.getsize(console_log)
+        t = time.monotonic()
+        self.vm.start(tpm_state=tpm_state)
+        self.wait_shell(900, what)
+        to_shell = round(time.monotonic() - t, 1)
+        with open(console_log, "rb") as f:
+            f.seek(seen)
+            text = f.read().decode(errors="replace")
+        if re.search(r"(?i)(passphrase|recovery key) for disk", text):
+            fail(f"{what}: the console asked for the passphrase")
+        self.wait_active(600)
+        _, out = self.vm.sh("findmnt -no SOURCE /data")
+        if "/dev/mapper/data" not in out:
+            fail(f"{what}: /data is not the volume the TPM opened: {out}")
+        return to_shell
 
     def tpm(self):
         """Another PC's TPM (a fresh swtpm state): the data does not open by itself; the
@@ -739,22 +747,9 @@ class Test:
         log(f"after the recovery: {j.strip().splitlines()[-1]}")
         self.wait_sealed("after the recovery, on the new TPM")
         self.vm.poweroff()
-        console_log = os.path.join(self.a.run, "console.log")
-        seen = os.path.getsize(console_log)
-        t = time.monotonic()
-        self.vm.start(tpm_state=os.path.join(self.a.run, "tpm-other"))
-        log("powered on again with the new TPM: the data should open without a prompt")
-        self.wait_shell(900, "the new TPM's second boot")
-        self.figures["new_tpm_power_on_to_shell_s"] = round(time.monotonic() - t, 1)
-        with open(console_log, "rb") as f:
-            f.seek(seen)
-            text = f.read().decode(errors="replace")
-        if re.search(r"(?i)passphrase for|recovery key for", text):
-            fail("the new TPM's second boot asked for the passphrase")
-        self.wait_active(600)
-        _, out = self.vm.sh("findmnt -no SOURCE /data")
-        if "/dev/mapper/data" not in out:
-            fail(f"/data not opened by the new TPM: {out}")
+        log("powering on again with the new TPM: the data should open without a prompt")
+        self.figures["new_tpm_power_on_to_shell_s"] = self.boot_without_prompt(
+            "the new TPM's second boot", tpm_state=os.path.join(self.a.run, "tpm-other"))
         log("the new TPM opened the data by itself")
         self.check_db("on the new TPM, without the recovery key")
 
