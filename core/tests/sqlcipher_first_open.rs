@@ -14,7 +14,7 @@ use anjungan_core::store::{DbKey, crypt};
 const CHILD: &str = "ANJ_FIRST_OPEN_CHILD";
 const THREADS: usize = 16;
 /// Without the fix about one fresh process in 100 lost the race on a 2-core machine, so
-/// 300 of them (run 4 at a time, about 4 s) fail it almost surely.
+/// 300 of them (run 4 at a time, about 6 s) fail it almost surely.
 const CHILDREN: usize = 300;
 const AT_ONCE: usize = 4;
 
